@@ -1,0 +1,67 @@
+import type { CommandSpec, Parsed } from '../flags.js';
+import { bool, list, str } from '../flags.js';
+import { createContainer, runAttached, type CreateOptions, type EngineContext } from '../../engine/index.js';
+
+export const createFlags: CommandSpec['flags'] = [
+  { long: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open and pass it to the container' },
+  { long: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+  { long: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
+  { long: 'env-file', type: 'list', help: 'Read in a file of environment variables', value: 'list' },
+  { long: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
+  { long: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'name', type: 'string', help: 'Assign a name to the container' },
+  { long: 'hostname', short: 'h', type: 'string', help: 'Container host name' },
+  { long: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
+  { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (HOST:CONTAINER[:ro])', value: 'list' },
+  { long: 'network', type: 'string', help: 'Connect a container to a network: host (default) or none' },
+  { long: 'net', type: 'string', help: 'Alias of --network' },
+  { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default) or runc' },
+];
+
+export const spec: CommandSpec = {
+  path: 'run',
+  usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Create and run a new container from an image',
+  stopAtPositional: true,
+  minArgs: 1,
+  flags: [{ long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' }, ...createFlags],
+};
+
+export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
+  const [image, ...command] = p.args;
+  const o: CreateOptions = {
+    image: image!,
+    command,
+    env: list(p, 'env'),
+    envFiles: list(p, 'env-file'),
+    readOnly: bool(p, 'read-only'),
+    volumes: list(p, 'volume'),
+    tty: bool(p, 'tty'),
+    interactive: bool(p, 'interactive'),
+    autoRemove,
+  };
+  const optional = {
+    entrypoint: str(p, 'entrypoint'),
+    workdir: str(p, 'workdir'),
+    user: str(p, 'user'),
+    name: str(p, 'name'),
+    hostname: str(p, 'hostname'),
+    network: str(p, 'network') ?? str(p, 'net'),
+    runtime: str(p, 'runtime'),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  return o;
+}
+
+export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
+  const container = createContainer(ctx, createOptions(p, bool(p, 'rm')));
+  const stdout = process.stdout;
+  return runAttached(ctx, container, {
+    stdinIsTTY: process.stdin.isTTY === true,
+    ...(stdout.isTTY ? { consoleSize: { height: stdout.rows, width: stdout.columns } } : {}),
+    setRawMode: (raw) => {
+      if (process.stdin.isTTY) process.stdin.setRawMode(raw);
+    },
+  });
+}

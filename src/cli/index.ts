@@ -1,0 +1,113 @@
+import { EngineContext } from '../engine/context.js';
+import { exitCodeFor, printError } from './errors.js';
+import { helpText, parseFlags, type CommandSpec, type Parsed } from './flags.js';
+import { DEN_VERSION } from './version.js';
+
+interface CommandModule {
+  spec: CommandSpec;
+  handler(p: Parsed, ctx: EngineContext): Promise<number>;
+}
+
+/**
+ * Commands load on demand, so `den ps` does not pay for parsing the code of `den import`.
+ * Docker's management-command forms (`den container ls`) are aliases of the short ones.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  run: () => import('./commands/run.js'),
+  create: () => import('./commands/create.js'),
+  ps: () => import('./commands/ps.js'),
+  rm: () => import('./commands/rm.js'),
+  inspect: () => import('./commands/inspect.js'),
+  images: () => import('./commands/images.js'),
+  rmi: () => import('./commands/rmi.js'),
+  import: () => import('./commands/import.js'),
+  // SYSTEM-CHECK-PENDING 'system check': () => import('./commands/system-check.js'),
+  version: () => import('./commands/version.js'),
+};
+
+const ALIASES: Record<string, string> = {
+  'container run': 'run',
+  'container create': 'create',
+  'container ls': 'ps',
+  'container list': 'ps',
+  'container ps': 'ps',
+  'container rm': 'rm',
+  'container inspect': 'inspect',
+  'image ls': 'images',
+  'image list': 'images',
+  'image rm': 'rmi',
+  'image import': 'import',
+  'image inspect': 'inspect',
+};
+
+const SUMMARIES: [string, string][] = [
+  ['run', 'Create and run a new container from an image'],
+  ['create', 'Create a new container'],
+  ['ps', 'List containers'],
+  ['rm', 'Remove one or more containers'],
+  ['inspect', 'Return low-level information on containers and images'],
+  ['images', 'List images'],
+  ['rmi', 'Remove one or more images'],
+  ['import', 'Import the contents from a tarball to create a filesystem image'],
+  ['system check', 'Tell what this host supports and how to fix what is missing'],
+  ['version', 'Show the den version'],
+];
+
+function topHelp(): string {
+  const width = Math.max(...SUMMARIES.map(([n]) => n.length)) + 3;
+  return [
+    'Usage:  den [--version] COMMAND [OPTIONS]',
+    '',
+    'A daemonless container engine: every container in a user namespace of its own, no root needed.',
+    '',
+    'Commands:',
+    ...SUMMARIES.map(([n, s]) => `  ${n.padEnd(width)}${s}`),
+    '',
+    "Run 'den COMMAND --help' for more information on a command.",
+    '',
+  ].join('\n');
+}
+
+/** Finds the command named by the first one or two words of argv. */
+function lookup(argv: readonly string[]): { path: string; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const path = argv.slice(0, words).join(' ');
+    const name = ALIASES[path] ?? path;
+    if (COMMANDS[name]) return { path: name, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(topHelp());
+    return first === undefined ? 1 : 0;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`den version ${DEN_VERSION}\n`);
+    return 0;
+  }
+  if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
+  const found = lookup(argv);
+  if (!found) {
+    const word = argv.slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1).join(' ');
+    process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
+    return 125;
+  }
+  const ctx = new EngineContext();
+  try {
+    const command = await COMMANDS[found.path]!();
+    const parsed = parseFlags(command.spec, found.rest);
+    if (parsed.flags.get('help')) {
+      process.stdout.write(helpText(command.spec));
+      return 0;
+    }
+    return await command.handler(parsed, ctx);
+  } catch (e) {
+    printError(e);
+    return exitCodeFor(e);
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { humanDuration } from '../containers/index.js';
+
+/** Docker's column layout: headers and cells padded to the widest, three spaces apart. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+      .join('')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * `--format`: `json` prints one JSON object per line (docker's behaviour), `table` the default
+ * table, and anything else is a Go-template-like string where {{.Field}} is replaced and
+ * {{json .}} prints the whole object.
+ */
+export function formatRows(
+  format: string | undefined,
+  objects: Record<string, unknown>[],
+  headers: string[],
+  fields: string[],
+): string {
+  if (format === undefined || format === 'table' || format === '') {
+    return table(
+      headers,
+      objects.map((o) => fields.map((f) => String(o[f] ?? ''))),
+    );
+  }
+  if (format === 'json') return objects.map((o) => JSON.stringify(o) + '\n').join('');
+  return objects.map((o) => renderTemplate(format.replace(/^table\s+/, ''), o) + '\n').join('');
+}
+
+export function renderTemplate(template: string, o: Record<string, unknown>): string {
+  return template
+    .replace(/\{\{\s*json\s+\.\s*\}\}/g, () => JSON.stringify(o))
+    .replace(/\{\{\s*json\s+\.(\w+)\s*\}\}/g, (_m, f: string) => JSON.stringify(o[f]))
+    .replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, f: string) => String(o[f] ?? ''))
+    .replace(/\\t/g, '\t')
+    .replace(/\\n/g, '\n');
+}
+
+export function ago(iso: string, now = Date.now()): string {
+  return `${humanDuration(now - Date.parse(iso))} ago`;
+}
+
+/** Sizes as docker prints them: decimal units, three significant digits. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : Number(v.toPrecision(3))}${units[u]}`;
+}

@@ -1,0 +1,67 @@
+/**
+ * den's one error type. Every failure that reaches the CLI is a DenError with a kind from a closed
+ * set (modelled on containerd's errdefs), a stable code that is never reused, an optional hint that
+ * tells the person what to do next, and an optional cause.
+ *
+ * Codes are listed in docs/errors.md; add new ones at the end of the list, never renumber.
+ */
+export type ErrorKind =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'InvalidArgument'
+  | 'FailedPrecondition'
+  | 'Conflict'
+  | 'PermissionDenied'
+  | 'Unavailable'
+  | 'Internal';
+
+export interface DenErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Exit status the CLI should use instead of the kind's default (126 and 127 for run). */
+  exitCode?: number;
+}
+
+export class DenError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly exitCode: number | undefined;
+
+  constructor(kind: ErrorKind, code: string, message: string, options: DenErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DenError';
+    this.kind = kind;
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode;
+  }
+}
+
+export const notFound = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('NotFound', code, message, options);
+export const invalidArgument = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('InvalidArgument', code, message, options);
+export const failedPrecondition = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('FailedPrecondition', code, message, options);
+export const conflict = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('Conflict', code, message, options);
+export const alreadyExists = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('AlreadyExists', code, message, options);
+export const permissionDenied = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('PermissionDenied', code, message, options);
+export const unavailable = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('Unavailable', code, message, options);
+export const internal = (code: string, message: string, options?: DenErrorOptions): DenError =>
+  new DenError('Internal', code, message, options);
+
+export const isDenError = (e: unknown): e is DenError => e instanceof DenError;
+
+/** The errno code of a Node.js system error ('ENOENT', ...), or undefined. */
+export function errnoCode(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e) {
+    const code = (e as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

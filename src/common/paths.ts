@@ -1,0 +1,64 @@
+import { lstatSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { failedPrecondition } from './errors.js';
+
+/** Where den keeps its store and runtime files for the calling user. */
+export interface DenPaths {
+  /** True when the caller is not root: den works through a rootless session. */
+  rootless: boolean;
+  /** Persistent data: the content store, layers, containers, the state database. */
+  dataDir: string;
+  /** Runtime files that die with the machine: session pid, the OCI runtime's state. */
+  runtimeDir: string;
+}
+
+/**
+ * Resolves den's directories. DEN_DATA_DIR and DEN_RUNTIME_DIR override everything (tests, CI).
+ * Rootless: $XDG_DATA_HOME/den (default ~/.local/share/den) and $XDG_RUNTIME_DIR/den; where
+ * XDG_RUNTIME_DIR is unset (no systemd session, as on these machines) a per-user directory in /tmp,
+ * checked to be ours and private before use, because /tmp is shared with every other user.
+ */
+export function resolvePaths(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): DenPaths {
+  const rootless = uid !== 0;
+  if (!rootless) {
+    return {
+      rootless,
+      dataDir: env.DEN_DATA_DIR || '/var/lib/den',
+      runtimeDir: env.DEN_RUNTIME_DIR || '/run/den',
+    };
+  }
+  const home = env.HOME || homedir();
+  const dataDir = env.DEN_DATA_DIR || join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'den');
+  let runtimeDir = env.DEN_RUNTIME_DIR;
+  if (!runtimeDir) runtimeDir = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'den') : fallbackRuntimeDir(uid);
+  return { rootless, dataDir, runtimeDir };
+}
+
+/** The runtime directory used when XDG_RUNTIME_DIR is unset: /tmp/den-run-UID. */
+export function fallbackRuntimeDir(uid: number): string {
+  return `/tmp/den-run-${uid}`;
+}
+
+/**
+ * Creates a private directory (0700) or checks an existing one: it must be a real directory, not a
+ * symlink, owned by us and not open to others. Another user could otherwise plant it in /tmp first.
+ */
+export function ensurePrivateDir(path: string, uid = process.getuid?.() ?? 0): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw failedPrecondition('DEN0101', `runtime directory ${path}: cannot create: ${(e as Error).message}`, {
+      hint: 'set XDG_RUNTIME_DIR to a private directory you own',
+      cause: e,
+    });
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw failedPrecondition(
+      'DEN0102',
+      `runtime directory ${path}: not a private directory owned by uid ${uid} (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid})`,
+      { hint: `remove it or set XDG_RUNTIME_DIR to a private directory you own` },
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { conflict, notFound } from '../common/errors.js';
+import type { Db } from '../state/index.js';
+import { writeTransaction } from '../state/index.js';
+import type { ContainerConfig, ContainerRecord, ContainerStatus } from './container.js';
+
+interface Row {
+  id: string;
+  name: string;
+  image_id: string;
+  image_name: string;
+  spec: string;
+  status: ContainerStatus;
+  pid: number | null;
+  pid_start: string | null;
+  exit_code: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toRecord = (r: Row): ContainerRecord => ({
+  id: r.id,
+  name: r.name,
+  imageId: r.image_id,
+  imageName: r.image_name,
+  config: JSON.parse(r.spec) as ContainerConfig,
+  status: r.status,
+  pid: r.pid,
+  pidStart: r.pid_start,
+  exitCode: r.exit_code,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+/** Container records in the state database. */
+export class ContainerStore {
+  constructor(private readonly db: Db) {}
+
+  insert(c: ContainerRecord): void {
+    writeTransaction(this.db, () => {
+      const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as { id: string } | undefined;
+      if (clash) {
+        throw conflict('DEN0602', `container name "/${c.name}" is already in use by container ${clash.id.slice(0, 12)}`, {
+          hint: 'remove that container (den rm) or choose another --name',
+        });
+      }
+      this.db
+        .prepare(
+          `INSERT INTO containers (id, name, image_id, image_name, spec, status, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(c.id, c.name, c.imageId, c.imageName, JSON.stringify(c.config), c.status, c.createdAt);
+    });
+  }
+
+  list(): ContainerRecord[] {
+    return (this.db.prepare('SELECT * FROM containers ORDER BY created_at DESC').all() as Row[]).map(toRecord);
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Finds a container by full id, name, or unambiguous id prefix, as docker does. */
+  resolve(ref: string): ContainerRecord {
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const row =
+      (this.db.prepare('SELECT * FROM containers WHERE id = ? OR name = ?').get(ref, name) as Row | undefined) ??
+      this.byPrefix(ref);
+    if (!row) throw notFound('DEN0603', `no such container: ${ref}`);
+    return toRecord(row);
+  }
+
+  private byPrefix(prefix: string): Row | undefined {
+    if (!/^[a-f0-9]+$/.test(prefix)) return undefined;
+    const rows = this.db.prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(prefix) as Row[];
+    if (rows.length > 1) {
+      throw conflict('DEN0604', `container id prefix ${prefix} is ambiguous`, { hint: 'give more digits or the name' });
+    }
+    return rows[0];
+  }
+
+  markRunning(id: string, pid: number, pidStart: string): void {
+    this.db
+      .prepare("UPDATE containers SET status = 'running', pid = ?, pid_start = ?, started_at = ?, exit_code = NULL WHERE id = ?")
+      .run(pid, pidStart, new Date().toISOString(), id);
+  }
+
+  markExited(id: string, exitCode: number | null): void {
+    this.db
+      .prepare("UPDATE containers SET status = 'exited', pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ? WHERE id = ?")
+      .run(exitCode, new Date().toISOString(), id);
+  }
+
+  markRemoving(id: string): void {
+    this.db.prepare("UPDATE containers SET status = 'removing' WHERE id = ?").run(id);
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  countUsingImage(imageId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM containers WHERE image_id = ?').get(imageId) as { n: number }).n;
+  }
+}

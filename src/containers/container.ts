@@ -1,0 +1,85 @@
+/**
+ * A container's record and its lifecycle:
+ *
+ *   created --start--> running --exit--> exited --start--> running ...
+ *      \                   \                 \
+ *       `----- rm ----------`-- rm -f --------`--> (gone)
+ *
+ * `removing` marks a record whose files are being deleted, so a crash half-way is finished by the
+ * next rm instead of leaving an unreachable directory.
+ */
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
+
+export interface BindSpec {
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+/** Everything den needs to (re)start a container, resolved at create time and stored with it. */
+export interface ContainerConfig {
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** What -u asked for (or the image's User), kept for inspect. */
+  user: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  hostname: string;
+  tty: boolean;
+  interactive: boolean;
+  readOnly: boolean;
+  binds: BindSpec[];
+  network: 'none' | 'host';
+  runtime: string;
+  autoRemove: boolean;
+  /** Chain ids (hex) of the image's layers, bottom first: the overlay's lower directories. */
+  layers: string[];
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  imageId: string;
+  imageName: string;
+  config: ContainerConfig;
+  status: ContainerStatus;
+  /** The den process watching the container while it runs. */
+  pid: number | null;
+  pidStart: string | null;
+  exitCode: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export const canStart = (s: ContainerStatus): boolean => s === 'created' || s === 'exited';
+export const canRemoveWithoutForce = (s: ContainerStatus): boolean => s !== 'running';
+
+/** Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+export function describeStatus(c: ContainerRecord, now = Date.now()): string {
+  switch (c.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(c.startedAt ?? c.createdAt))}`;
+    case 'exited':
+      return `Exited (${c.exitCode ?? -1}) ${humanDuration(now - Date.parse(c.finishedAt ?? c.createdAt))} ago`;
+    case 'created':
+      return 'Created';
+    case 'removing':
+      return 'Removal In Progress';
+  }
+}
+
+export function humanDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return s === 1 ? '1 second' : `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
+  const h = Math.round(m / 60);
+  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
+  const d = Math.round(h / 24);
+  if (d < 14) return `${d} days`;
+  return `${Math.round(d / 7)} weeks`;
+}

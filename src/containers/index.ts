@@ -1,0 +1,12 @@
+export {
+  canRemoveWithoutForce,
+  canStart,
+  describeStatus,
+  humanDuration,
+  type BindSpec,
+  type ContainerConfig,
+  type ContainerRecord,
+  type ContainerStatus,
+} from './container.js';
+export { ContainerStore } from './container-store.js';
+export { newContainerId, randomName, validateName } from './names.js';

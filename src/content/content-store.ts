@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { errnoCode, invalidArgument, notFound } from '../common/errors.js';
+import { digestFromHash, digestOf, hexOf, newHash, type Digest } from './digest.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: { architecture: string; os: string; variant?: string };
+}
+
+/**
+ * Content-addressed blobs in an OCI image layout: <root>/blobs/sha256/<hex>, plus oci-layout and
+ * index.json so that the store can be read by any OCI tool (skopeo copy oci:<root>).
+ *
+ * A blob is written to <root>/ingest first, hashed as it streams, fsynced, and only then renamed to
+ * its digest: a crash leaves at most a stray ingest file, never a blob whose content does not match
+ * its name. Readers verify again (`readVerified`), because a blob is the trust boundary.
+ */
+export class ContentStore {
+  constructor(readonly root: string) {}
+
+  init(): void {
+    mkdirSync(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    mkdirSync(join(this.root, 'ingest'), { recursive: true });
+    const layout = join(this.root, 'oci-layout');
+    if (!existsSync(layout)) writeFileSync(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  }
+
+  path(digest: Digest): string {
+    return join(this.root, 'blobs', 'sha256', hexOf(digest));
+  }
+
+  has(digest: Digest): boolean {
+    return existsSync(this.path(digest));
+  }
+
+  size(digest: Digest): number {
+    return statSync(this.path(digest)).size;
+  }
+
+  /** Stores a small blob (manifest, config) whose bytes are in memory. */
+  put(data: string | Buffer): Descriptor & { mediaType: '' } {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const digest = digestOf(bytes);
+    if (!this.has(digest)) {
+      const ingest = this.ingest();
+      ingest.writeSync(bytes);
+      ingest.commit();
+    }
+    return { mediaType: '', digest, size: bytes.length };
+  }
+
+  /** Reads a blob and checks it still matches its digest. */
+  readVerified(digest: Digest): Buffer {
+    let data: Buffer;
+    try {
+      data = readFileSync(this.path(digest));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw notFound('DEN0402', `blob ${digest}: not found in the content store`);
+      throw e;
+    }
+    const actual = digestOf(data);
+    if (actual !== digest) {
+      throw invalidArgument('DEN0403', `blob ${digest}: content store corrupted: content hashes to ${actual}`, {
+        hint: 'remove the image and import or pull it again',
+      });
+    }
+    return data;
+  }
+
+  ingest(): Ingest {
+    return new Ingest(this, join(this.root, 'ingest', randomBytes(8).toString('hex')));
+  }
+
+  remove(digest: Digest): void {
+    rmSync(this.path(digest), { force: true });
+  }
+
+  /** Rewrites index.json atomically with the given manifests. */
+  writeIndex(manifests: Descriptor[]): void {
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
+    const tmp = join(this.root, `index.json.${randomBytes(6).toString('hex')}`);
+    writeFileSync(tmp, JSON.stringify(index, null, 2));
+    renameSync(tmp, join(this.root, 'index.json'));
+  }
+}
+
+/** One blob being written: write bytes, then commit (verify, fsync, rename) or abort. */
+export class Ingest {
+  private fd: number;
+  private readonly hash = newHash();
+  private bytes = 0;
+  private done = false;
+
+  constructor(
+    private readonly store: ContentStore,
+    readonly tmpPath: string,
+  ) {
+    this.fd = openSync(tmpPath, 'wx', 0o644);
+  }
+
+  writeSync(chunk: Buffer): void {
+    this.hash.update(chunk);
+    let off = 0;
+    while (off < chunk.length) off += writeSync(this.fd, chunk, off);
+    this.bytes += chunk.length;
+  }
+
+  /** A writable stream view of this ingest, for pipelines. */
+  writable(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        try {
+          this.writeSync(chunk);
+          cb();
+        } catch (e) {
+          cb(e as Error);
+        }
+      },
+    });
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  commit(expected?: { digest?: Digest; size?: number }): { digest: Digest; size: number } {
+    const digest = digestFromHash(this.hash);
+    try {
+      if (expected?.size !== undefined && expected.size !== this.bytes) {
+        throw invalidArgument('DEN0404', `blob ${expected.digest ?? digest}: size ${this.bytes}, expected ${expected.size}`);
+      }
+      if (expected?.digest !== undefined && expected.digest !== digest) {
+        throw invalidArgument('DEN0405', `blob ${expected.digest}: content hashes to ${digest}`);
+      }
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.done = true;
+      renameSync(this.tmpPath, this.store.path(digest));
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    return { digest, size: this.bytes };
+  }
+
+  abort(): void {
+    if (!this.done) {
+      this.done = true;
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+    }
+    rmSync(this.tmpPath, { force: true });
+  }
+}

@@ -1,0 +1,12 @@
+export { ContentStore, Ingest, type Descriptor } from './content-store.js';
+export {
+  chainIds,
+  digestFromHash,
+  digestOf,
+  hexOf,
+  isDigest,
+  newHash,
+  parseDigest,
+  shortId,
+  type Digest,
+} from './digest.js';

@@ -1,0 +1,86 @@
+import { userInfo } from 'node:os';
+import { resolvePaths, type DenPaths } from '../common/paths.js';
+import { failedPrecondition } from '../common/errors.js';
+import { ContainerStore } from '../containers/index.js';
+import { ContentStore } from '../content/index.js';
+import { newIdMapArgs, readSubordinateRanges, sessionMap, validateIdMap } from '../idmap/index.js';
+import { ImageStore } from '../images/index.js';
+import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
+import { LayerStore, StoreLayout } from '../snapshots/index.js';
+import { openDatabase, type Db } from '../state/index.js';
+
+/**
+ * What every use case works with, opened lazily: a command that only lists images never creates
+ * the rootless session, and one that fails on its flags never opens the database.
+ */
+export class EngineContext {
+  readonly paths: DenPaths;
+  readonly layout: StoreLayout;
+  readonly uid: number;
+  readonly gid: number;
+  private _db: Db | undefined;
+  private _ns: Namespaces | undefined;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.uid = process.getuid?.() ?? 0;
+    this.gid = process.getgid?.() ?? 0;
+    this.paths = resolvePaths(env, this.uid);
+    this.layout = new StoreLayout(this.paths.dataDir);
+  }
+
+  get db(): Db {
+    this._db ??= openDatabase(this.paths.dataDir);
+    return this._db;
+  }
+
+  get images(): ImageStore {
+    return new ImageStore(this.db);
+  }
+
+  get containers(): ContainerStore {
+    return new ContainerStore(this.db);
+  }
+
+  get layers(): LayerStore {
+    return new LayerStore(this.db);
+  }
+
+  get content(): ContentStore {
+    return new ContentStore(this.layout.contentDir);
+  }
+
+  /** The namespaces storage mounts and runtime calls happen in: the host's as root, else the session's. */
+  get ns(): Namespaces {
+    this._ns ??= this.paths.rootless
+      ? new RootlessSession(this.paths.runtimeDir, () => this.sessionMaps())
+      : new HostNamespaces();
+    return this._ns;
+  }
+
+  /** The rootless session's maps: own uid to 0, then every subordinate range of ours, in file order. */
+  sessionMaps(): SessionMaps {
+    const user = { name: userInfo().username, uid: this.uid };
+    const uidRanges = readSubordinateRanges('uid', user);
+    const gidRanges = readSubordinateRanges('gid', user);
+    for (const [kind, ranges] of [
+      ['uid', uidRanges],
+      ['gid', gidRanges],
+    ] as const) {
+      if (ranges.length === 0) {
+        throw failedPrecondition('DEN0503', `user ${user.name} (uid ${this.uid}) has no subordinate ${kind} range in /etc/sub${kind}`, {
+          hint: `ask an administrator to add one, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`,
+        });
+      }
+    }
+    const uidMap = sessionMap(this.uid, uidRanges);
+    const gidMap = sessionMap(this.gid, gidRanges);
+    validateIdMap(uidMap, 'uid');
+    validateIdMap(gidMap, 'gid');
+    return { uidArgs: newIdMapArgs(uidMap), gidArgs: newIdMapArgs(gidMap) };
+  }
+
+  close(): void {
+    this._db?.close();
+    this._db = undefined;
+  }
+}

@@ -1,0 +1,257 @@
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, normalize } from 'node:path';
+import { DenError, invalidArgument, notFound } from '../common/errors.js';
+import {
+  newContainerId,
+  randomName,
+  validateName,
+  type BindSpec,
+  type ContainerConfig,
+  type ContainerRecord,
+} from '../containers/index.js';
+import { hexOf } from '../content/index.js';
+import { familiarName, parseReference, type ImageRecord } from '../images/index.js';
+import { hostnameFile, hostsFile, isValidHostname, resolvConf } from '../network/index.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
+import type { EngineContext } from './context.js';
+import { resolveUser } from './image-users.js';
+import { DEFAULT_PATH } from './import-image.js';
+import { findRuntime } from './runtimes.js';
+
+export interface CreateOptions {
+  image: string;
+  /** Arguments after the image: replace the image's CMD. */
+  command: string[];
+  /** --entrypoint: replaces the image's ENTRYPOINT and drops its CMD, as docker does. */
+  entrypoint?: string;
+  env: string[];
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+  name?: string;
+  hostname?: string;
+  readOnly: boolean;
+  volumes: string[];
+  network?: string;
+  runtime?: string;
+  tty: boolean;
+  interactive: boolean;
+  autoRemove: boolean;
+}
+
+/**
+ * `den create` (and the first half of `den run`): resolves everything about the container once,
+ * records it, and writes its OCI bundle. The root file system is mounted only when it starts.
+ */
+export function createContainer(ctx: EngineContext, options: CreateOptions): ContainerRecord {
+  const runtime = findRuntime(ctx, options.runtime);
+  const network = parseNetwork(options.network);
+  const binds = options.volumes.map(parseVolume);
+  if (options.workdir !== undefined && !isAbsolute(options.workdir)) {
+    throw invalidArgument('DEN0620', `the working directory "${options.workdir}" is invalid: it needs to be an absolute path`);
+  }
+  if (options.hostname !== undefined && !isValidHostname(options.hostname)) {
+    throw invalidArgument('DEN0621', `invalid hostname "${options.hostname}"`, {
+      hint: 'letters, digits and hyphens, at most 63 characters per label',
+    });
+  }
+  const name = options.name !== undefined ? validateName(options.name) : randomName();
+  const image = ctx.images.find(options.image);
+  if (!image) {
+    throw notFound('DEN0622', `unable to find image '${options.image}' locally`, {
+      hint: 'see `den images`; import one with `den import FILE NAME`',
+    });
+  }
+  const id = newContainerId();
+  const layers = image.layers.map((l) => hexOf(l.chainId));
+  const lowerTopFirst = layers.map((l) => ctx.layout.layerDir(l)).reverse();
+  const imageConfig = image.config.config ?? {};
+  const args = commandLine(image, options);
+  const userSpec = options.user ?? (imageConfig.User || '0');
+  const user = resolveUser(userSpec, lowerTopFirst);
+  const hostname = options.hostname ?? id.slice(0, 12);
+  const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
+  const config: ContainerConfig = {
+    args,
+    env,
+    cwd: options.workdir ?? (imageConfig.WorkingDir || '/'),
+    user: userSpec,
+    uid: user.uid,
+    gid: user.gid,
+    additionalGids: user.additionalGids,
+    hostname,
+    tty: options.tty,
+    interactive: options.interactive,
+    readOnly: options.readOnly,
+    binds,
+    network,
+    runtime: runtime.name,
+    autoRemove: options.autoRemove,
+    layers,
+  };
+  const record: ContainerRecord = {
+    id,
+    name,
+    imageId: image.id,
+    imageName: imageDisplayName(options.image, image),
+    config,
+    status: 'created',
+    pid: null,
+    pidStart: null,
+    exitCode: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+  };
+  ctx.containers.insert(record);
+  try {
+    writeBundle(ctx, record);
+  } catch (e) {
+    ctx.containers.delete(id);
+    throw e;
+  }
+  return record;
+}
+
+/** Writes the bundle: directories, /etc files and config.json. */
+export function writeBundle(ctx: EngineContext, c: ContainerRecord, consoleSize?: { height: number; width: number }): void {
+  const b = ctx.layout.bundle(c.id);
+  for (const dir of [b.dir, b.upper, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(b.hostname, hostnameFile(c.config.hostname));
+  writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));
+  writeFileSync(b.resolvConf, resolvConf());
+  const spec = buildOciSpec({
+    args: c.config.args,
+    env: c.config.env,
+    cwd: c.config.cwd,
+    uid: c.config.uid,
+    gid: c.config.gid,
+    additionalGids: c.config.additionalGids,
+    terminal: c.config.tty,
+    ...(consoleSize ? { consoleSize } : {}),
+    hostname: c.config.hostname,
+    rootfs: b.rootfs,
+    readOnlyRootfs: c.config.readOnly,
+    network: c.config.network,
+    etcFiles: { hostname: b.hostname, hosts: b.hosts, resolvConf: b.resolvConf },
+    binds: c.config.binds,
+    rootless: ctx.paths.rootless,
+    // Root mode: a user namespace of the container's own. Until per-container ranges are allocated
+    // it maps ids one to one, which confines the container's capabilities to namespaces it owns.
+    ...(ctx.paths.rootless ? {} : { userns: identityUserns() }),
+    seccompProfile: DEFAULT_SECCOMP_PROFILE,
+    annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
+  });
+  writeFileSync(b.config, JSON.stringify(spec));
+}
+
+function identityUserns() {
+  const mapping = [{ containerID: 0, hostID: 0, size: 65536 }];
+  return { uidMappings: mapping, gidMappings: mapping };
+}
+
+function commandLine(image: ImageRecord, options: CreateOptions): string[] {
+  const cfg = image.config.config ?? {};
+  let entrypoint = cfg.Entrypoint ?? [];
+  let cmd = cfg.Cmd ?? [];
+  if (options.entrypoint !== undefined) {
+    entrypoint = options.entrypoint === '' ? [] : [options.entrypoint];
+    cmd = [];
+  }
+  if (options.command.length > 0) cmd = options.command;
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) {
+    throw invalidArgument('DEN0623', 'no command specified', {
+      hint: 'give a command after the image name, or set CMD with `den import --change`',
+    });
+  }
+  return args;
+}
+
+function buildEnv(imageEnv: string[], options: CreateOptions, hostname: string, home: string): string[] {
+  const env = new Map<string, string>();
+  const set = (entry: string) => {
+    const eq = entry.indexOf('=');
+    if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+    if (eq < 0) {
+      // `-e NAME` passes the caller's value through, or nothing when it is unset (docker does the same).
+      const value = process.env[entry];
+      if (value !== undefined) env.set(entry, value);
+    } else {
+      env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  };
+  env.set('PATH', DEFAULT_PATH);
+  for (const e of imageEnv) set(e);
+  env.set('HOSTNAME', hostname);
+  if (options.tty) env.set('TERM', 'xterm');
+  if (!env.has('HOME')) env.set('HOME', home);
+  for (const file of options.envFiles) for (const e of readEnvFile(file)) set(e);
+  for (const e of options.env) set(e);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw notFound('DEN0625', `env file ${file}: ${(e as Error).message}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+}
+
+function parseNetwork(network: string | undefined): 'none' | 'host' {
+  // Until user-mode networking lands, the default is the caller's own network (what a rootless
+  // user can reach anyway); `none` gives an isolated namespace with loopback only.
+  if (network === undefined || network === 'host' || network === 'none') return network ?? 'host';
+  if (network === 'bridge' || network === 'pasta' || network === 'slirp4netns' || network.startsWith('container:')) {
+    throw new DenError('FailedPrecondition', 'DEN0626', `network mode "${network}" is not supported yet`, {
+      hint: 'use --network host or --network none',
+    });
+  }
+  throw invalidArgument('DEN0627', `network ${network} not found`, { hint: 'use --network host or --network none' });
+}
+
+/** -v HOST:CONTAINER[:OPTIONS]; options ro, rw, and SELinux's z/Z (no SELinux here, so accepted and ignored). */
+export function parseVolume(spec: string): BindSpec {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+    throw invalidArgument('DEN0628', `invalid volume specification "${spec}"`, { hint: 'use -v /host/path:/container/path[:ro]' });
+  }
+  const [source, destination, opts = ''] = parts as [string, string, string?];
+  if (!isAbsolute(source)) {
+    throw new DenError('FailedPrecondition', 'DEN0629', `volume "${source}": named volumes are not supported yet`, {
+      hint: 'give an absolute host path',
+    });
+  }
+  if (!isAbsolute(destination)) {
+    throw invalidArgument('DEN0630', `invalid volume specification "${spec}": the container path must be absolute`);
+  }
+  let readOnly = false;
+  for (const o of opts.split(',').filter(Boolean)) {
+    if (o === 'ro') readOnly = true;
+    else if (o === 'rw') readOnly = false;
+    else if (o !== 'z' && o !== 'Z') throw invalidArgument('DEN0631', `invalid volume option "${o}" in "${spec}"`);
+  }
+  try {
+    statSync(source);
+  } catch {
+    throw notFound('DEN0632', `bind mount source path ${source} does not exist`, { hint: 'create it first' });
+  }
+  const dest = normalize(destination);
+  if (dest === '/') throw invalidArgument('DEN0633', `invalid volume specification "${spec}": cannot mount over /`);
+  return { source: normalize(source), destination: dest, readOnly };
+}
+
+function imageDisplayName(asked: string, image: ImageRecord): string {
+  try {
+    const canonical = parseReference(asked);
+    return familiarName(canonical);
+  } catch {
+    return image.id.slice(7, 19);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The engine: den's use cases, the only module that composes the others. The CLI calls it, and so
+ * will the Docker API socket and the CRI endpoint; nothing here prints or reads the terminal.
+ */
+export { EngineContext } from './context.js';
+export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
+export { importImage, type ImportOptions } from './import-image.js';
+export { isRunning, reconcile, removeContainer } from './remove-container.js';
+export { removeImage, type RemovedImage } from './remove-image.js';
+export { runAttached, type AttachIO } from './run-attached.js';
+export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { conflict } from '../common/errors.js';
+import { runSync } from '../common/exec.js';
+import type { ContainerRecord } from '../containers/index.js';
+import { processStartTime } from '../session/index.js';
+import type { EngineContext } from './context.js';
+import { findRuntime } from './runtimes.js';
+
+/**
+ * Unmounts the container's root file system (if mounted) and deletes its directory, from inside
+ * the session: the upper layer holds files owned by subordinate ids that only the session can remove.
+ */
+export function cleanupContainerFiles(ctx: EngineContext, c: ContainerRecord): void {
+  const b = ctx.layout.bundle(c.id);
+  if (!existsSync(b.dir)) return;
+  runSync(
+    ctx.ns.wrap([
+      'sh',
+      '-c',
+      'if mountpoint -q "$1"; then umount "$1" || umount -l "$1"; fi; rm -rf --one-file-system "$2"',
+      'den-rm',
+      b.rootfs,
+      b.dir,
+    ]),
+  );
+}
+
+/** True while the den process that runs the container is alive. */
+export function isRunning(c: ContainerRecord): boolean {
+  return c.status === 'running' && c.pid !== null && processStartTime(c.pid) === c.pidStart;
+}
+
+/**
+ * Records whose monitor died (den killed with SIGKILL, a reboot) still say running: they are
+ * marked exited, and anything the runtime still has of them is killed and deleted.
+ */
+export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
+  if (c.status !== 'running' || isRunning(c)) return c;
+  stopInRuntime(ctx, c);
+  runSync(ctx.ns.wrap(['sh', '-c', 'if mountpoint -q "$1"; then umount "$1"; fi', 'den-umount', ctx.layout.bundle(c.id).rootfs]));
+  ctx.containers.markExited(c.id, null);
+  return ctx.containers.get(c.id) ?? c;
+}
+
+function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
+  try {
+    const runtime = findRuntime(ctx, c.config.runtime);
+    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL', true)));
+    runSync(ctx.ns.wrap(runtime.deleteArgv(c.id)));
+  } catch {
+    // the runtime is gone too: nothing of the container can still run under it
+  }
+}
+
+export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
+  let c = reconcile(ctx, ctx.containers.resolve(ref));
+  if (c.status === 'running') {
+    if (!force) {
+      throw conflict('DEN0660', `cannot remove container "/${c.name}": container is running`, {
+        hint: 'stop the container before removing, or force remove with -f',
+      });
+    }
+    const runtime = findRuntime(ctx, c.config.runtime);
+    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL', true)));
+    // The attached den sees the exit and records it (and, with --rm, removes the container).
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const now = ctx.containers.get(c.id);
+      if (!now || now.status !== 'running' || !isRunning(now)) break;
+      await sleep(50);
+    }
+    const now = ctx.containers.get(c.id);
+    if (!now) return c; // it was a --rm container: its own den removed it
+    c = reconcile(ctx, now);
+  }
+  ctx.containers.markRemoving(c.id);
+  cleanupContainerFiles(ctx, c);
+  ctx.containers.delete(c.id);
+  return c;
+}

@@ -1,0 +1,58 @@
+import { conflict } from '../common/errors.js';
+import { hexOf } from '../content/index.js';
+import { familiarName, formatReference, parseReference } from '../images/index.js';
+import type { EngineContext } from './context.js';
+import { publishIndex } from './image-index.js';
+import { removeTree } from './import-image.js';
+
+export interface RemovedImage {
+  untagged: string[];
+  deleted: string[];
+}
+
+/**
+ * `den rmi`: by name, the name goes, and the image with it when it was its last name; by id, the
+ * image and all its names (with -f even if it has several). An image a container uses stays.
+ * Layers no remaining image uses are deleted from disk, then their blobs.
+ */
+export function removeImage(ctx: EngineContext, ref: string, force: boolean): RemovedImage {
+  const image = ctx.images.resolve(ref);
+  const result: RemovedImage = { untagged: [], deleted: [] };
+  let byName: string | undefined;
+  try {
+    const canonical = formatReference(parseReference(ref));
+    if (image.names.includes(canonical)) byName = canonical;
+  } catch {
+    byName = undefined;
+  }
+  if (byName && image.names.length > 1) {
+    ctx.images.untag(byName);
+    result.untagged.push(familiarName(parseReference(byName)));
+    publishIndex(ctx);
+    return result;
+  }
+  if (!byName && image.names.length > 1 && !force) {
+    throw conflict('DEN0440', `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced): image is referenced in multiple repositories`, {
+      hint: 'remove it by name, or with -f',
+    });
+  }
+  const users = ctx.containers.countUsingImage(image.id);
+  if (users > 0) {
+    throw conflict('DEN0441', `conflict: unable to remove image ${ref}: image is being used by ${users} container(s)`, {
+      hint: 'remove the containers first (den ps -a, den rm)',
+    });
+  }
+  const unused = ctx.images.delete(image.id);
+  result.untagged.push(...image.names.map((n) => familiarName(parseReference(n))));
+  for (const layer of unused) {
+    removeTree(ctx, ctx.layout.layerDir(hexOf(layer.chainId)));
+    ctx.layers.remove(layer.chainId);
+    ctx.content.remove(layer.digest);
+    result.deleted.push(layer.chainId);
+  }
+  ctx.content.remove(image.manifestDigest);
+  ctx.content.remove(image.id);
+  result.deleted.unshift(image.id);
+  publishIndex(ctx);
+  return result;
+}

@@ -1,0 +1,32 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { DenError } from '../common/errors.js';
+import { OciRuntime, runtimeStateRoot } from '../runtime/index.js';
+import type { EngineContext } from './context.js';
+
+export const DEFAULT_RUNTIME = 'crun';
+
+/** The OCI runtime by name (crun, runc) or path, found in PATH like a shell would. */
+export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME): OciRuntime {
+  const binary = findExecutable(name);
+  if (!binary) {
+    throw new DenError('FailedPrecondition', 'DEN0640', `OCI runtime "${name}" not found in PATH`, {
+      hint: name === 'crun' || name === 'runc' ? `install it (apt-get install ${name}) or run scripts/setup-host.sh` : 'give the name or path of crun or runc with --runtime',
+    });
+  }
+  const base = name.includes('/') ? 'custom' : name;
+  return new OciRuntime(base, binary, runtimeStateRoot(ctx.paths.runtimeDir, base));
+}
+
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
+  const candidates = name.includes('/') ? [name] : path.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}

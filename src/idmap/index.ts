@@ -1,0 +1,41 @@
+/**
+ * idmap: pure id-mapping arithmetic for den. It parses /etc/subuid and /etc/subgid, builds and checks
+ * the uid/gid maps written to /proc/PID/uid_map, translates ids between a container and the host, and
+ * allocates ranges. It starts no process and touches no namespace; the only file reads are
+ * readSubordinateRanges and overflowId.
+ */
+export {
+  INVALID_ID,
+  MAX_ID,
+  containerId,
+  hostId,
+  isValidId,
+  type ContainerId,
+  type HostId,
+  type IdRange,
+} from './ids.js';
+export { parseSubordinateIds, rangesFor, readSubordinateRanges, type SubIdEntry, type SubIdUser } from './subid.js';
+export {
+  MAX_EXTENTS,
+  containerRanges,
+  formatIdMap,
+  hostRanges,
+  mapSize,
+  newIdMapArgs,
+  overflowId,
+  parseIdMapSpec,
+  sessionMap,
+  toContainer,
+  toHost,
+  validateIdMap,
+  type IdExtent,
+  type IdMap,
+} from './id-map.js';
+export {
+  allocateRange,
+  intersectRanges,
+  normalizeRanges,
+  rangesOverlap,
+  rangesSize,
+  subtractRanges,
+} from './ranges.js';

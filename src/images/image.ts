@@ -1,0 +1,53 @@
+import type { Digest } from '../content/index.js';
+
+/** The parts of an OCI image config den reads (image-spec config.md). */
+export interface ImageConfig {
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  config?: {
+    User?: string;
+    Env?: string[];
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    WorkingDir?: string;
+    Labels?: Record<string, string>;
+    ExposedPorts?: Record<string, object>;
+    Volumes?: Record<string, object>;
+    StopSignal?: string;
+  };
+  rootfs: { type: 'layers'; diff_ids: Digest[] };
+  history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+}
+
+export interface LayerRef {
+  /** Digest of the blob as stored (possibly compressed). */
+  digest: Digest;
+  mediaType: string;
+  /** Size of the blob. */
+  size: number;
+  /** Digest of the uncompressed tar. */
+  diffId: Digest;
+  chainId: Digest;
+}
+
+export interface ImageRecord {
+  /** The config digest: docker's image id. */
+  id: Digest;
+  manifestDigest: Digest;
+  config: ImageConfig;
+  layers: LayerRef[];
+  /** Bytes of unpacked content. */
+  size: number;
+  createdAt: string;
+  /** Canonical references pointing at this image. */
+  names: string[];
+}
+
+export const MEDIA_TYPES = {
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar',
+  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+} as const;

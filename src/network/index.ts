@@ -1,0 +1,1 @@
+export { hostnameFile, hostsFile, isValidHostname, resolvConf } from './etc-files.js';

@@ -1,0 +1,11 @@
+export { OciRuntime, runtimeStateRoot, type RuntimeFailure } from './oci-runtime.js';
+export { DEFAULT_SECCOMP_PROFILE } from './seccomp.js';
+export {
+  buildOciSpec,
+  DEFAULT_CAPABILITIES,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  type BindMount,
+  type IdMapping,
+  type SpecInput,
+} from './spec.js';

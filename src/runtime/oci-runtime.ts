@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * An OCI runtime binary (crun by default, runc as the alternative), driven through its command line
+ * only: den hands it a bundle and calls its verbs, with a state directory (`--root`) den owns and a
+ * JSON log den reads to tell the runtime's own failures from the container's exit status.
+ */
+export interface RuntimeFailure {
+  /** The exit status docker would give: 127 command not found, 126 cannot invoke, 125 anything else. */
+  exitCode: 125 | 126 | 127;
+  message: string;
+}
+
+export class OciRuntime {
+  constructor(
+    readonly name: string,
+    readonly binary: string,
+    readonly stateRoot: string,
+  ) {}
+
+  private base(logFile?: string): string[] {
+    const argv = [this.binary, '--root', this.stateRoot];
+    if (logFile) argv.push(`--log=${logFile}`, '--log-format=json');
+    return argv;
+  }
+
+  /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
+  runArgv(id: string, bundle: string, logFile: string, pidFile: string): string[] {
+    return [...this.base(logFile), 'run', '--bundle', bundle, '--pid-file', pidFile, id];
+  }
+
+  killArgv(id: string, signal: string, all = false): string[] {
+    return [...this.base(), 'kill', ...(all ? ['--all'] : []), id, signal];
+  }
+
+  deleteArgv(id: string): string[] {
+    return [...this.base(), 'delete', '--force', id];
+  }
+
+  stateArgv(id: string): string[] {
+    return [...this.base(), 'state', id];
+  }
+
+  /**
+   * Reads the runtime's JSON log after `run` ended: error entries mean the runtime itself failed
+   * (the container never ran its command); no error means the status is the container's own.
+   */
+  static readFailure(logFile: string): RuntimeFailure | undefined {
+    let text: string;
+    try {
+      text = readFileSync(logFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const errors: string[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string };
+        if (entry.level === 'error' || entry.level === 'fatal') errors.push(entry.msg ?? line);
+      } catch {
+        errors.push(line);
+      }
+    }
+    if (errors.length === 0) return undefined;
+    const message = errors.join('; ');
+    if (/executable file .* not found|no such file or directory/i.test(message)) return { exitCode: 127, message };
+    if (/permission denied|is a directory|exec format error/i.test(message)) return { exitCode: 126, message };
+    return { exitCode: 125, message };
+  }
+}
+
+export function runtimeStateRoot(runtimeDir: string, name: string): string {
+  return join(runtimeDir, name);
+}

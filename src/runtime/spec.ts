@@ -1,0 +1,184 @@
+import { resolveSeccomp, type OciSeccomp, loadSeccompProfile } from './seccomp.js';
+
+/** Docker's default capability set: what a container's root may do, and nothing more. */
+export const DEFAULT_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/** Paths Docker hides from containers (kernel internals, host hardware) or makes read-only. */
+export const MASKED_PATHS: readonly string[] = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS: readonly string[] = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+/** Everything the OCI config of one container is made from. */
+export interface SpecInput {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+  hostname: string;
+  rootfs: string;
+  readOnlyRootfs: boolean;
+  /** 'none': a network namespace with only loopback; 'host': the caller's network. */
+  network: 'none' | 'host';
+  /** Files den prepared for /etc/hostname, /etc/hosts, /etc/resolv.conf. */
+  etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  binds: BindMount[];
+  /** A user namespace of the container's own with these maps; absent: stay in the caller's (the rootless session's). */
+  userns?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] };
+  /** True when den runs inside a rootless session: sysfs can't be mounted fresh with the host network. */
+  rootless: boolean;
+  seccompProfile?: string;
+  annotations?: Record<string, string>;
+}
+
+/** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
+export function buildOciSpec(input: SpecInput): Record<string, unknown> {
+  const isRoot = input.uid === 0;
+  const caps = [...DEFAULT_CAPABILITIES];
+  const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  namespaces.push({ type: 'cgroup' });
+  if (input.userns) namespaces.push({ type: 'user' });
+
+  const mounts: Record<string, unknown>[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
+    // A fresh sysfs needs the network namespace to belong to the container's user namespace; with
+    // the host's network a rootless container gets a read-only bind of the host's /sys instead.
+    input.network === 'host' && (input.rootless || input.userns)
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+    },
+    etcBind('/etc/hostname', input.etcFiles.hostname),
+    etcBind('/etc/hosts', input.etcFiles.hosts),
+    etcBind('/etc/resolv.conf', input.etcFiles.resolvConf),
+    ...input.binds.map((b) => ({
+      destination: b.destination,
+      type: 'bind',
+      source: b.source,
+      options: ['rbind', b.readOnly ? 'ro' : 'rw', 'rprivate'],
+    })),
+  ];
+
+  const process: Record<string, unknown> = {
+    terminal: input.terminal,
+    user: { uid: input.uid, gid: input.gid, additionalGids: input.additionalGids },
+    args: input.args,
+    env: input.env,
+    cwd: input.cwd,
+    capabilities: {
+      bounding: caps,
+      // A non-root process starts with no capabilities, as after exec by a normal user.
+      effective: isRoot ? caps : [],
+      permitted: isRoot ? caps : [],
+    },
+    noNewPrivileges: true,
+    // No rlimits: the container inherits den's own, so it never asks for more than the caller
+    // has (raising a hard limit needs CAP_SYS_RESOURCE, which a rootless caller lacks).
+  };
+  if (input.terminal && input.consoleSize) process.consoleSize = input.consoleSize;
+
+  const linux: Record<string, unknown> = {
+    namespaces,
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+  };
+  if (input.userns) {
+    linux.uidMappings = input.userns.uidMappings;
+    linux.gidMappings = input.userns.gidMappings;
+  }
+  const seccomp = seccompFor(input.seccompProfile, caps);
+  if (seccomp) linux.seccomp = seccomp;
+
+  const spec: Record<string, unknown> = {
+    ociVersion: '1.0.2',
+    process,
+    root: { path: input.rootfs, readonly: input.readOnlyRootfs },
+    hostname: input.hostname,
+    mounts,
+    linux,
+  };
+  if (input.annotations) spec.annotations = input.annotations;
+  return spec;
+}
+
+function etcBind(destination: string, source: string): Record<string, unknown> {
+  return { destination, type: 'bind', source, options: ['bind', 'rprivate'] };
+}
+
+function seccompFor(path: string | undefined, caps: readonly string[]): OciSeccomp | undefined {
+  if (!path) return undefined;
+  const profile = loadSeccompProfile(path);
+  return profile ? resolveSeccomp(profile, caps) : undefined;
+}

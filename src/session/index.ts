@@ -1,0 +1,8 @@
+export {
+  HostNamespaces,
+  RootlessSession,
+  processStartTime,
+  readLiveSession,
+  type Namespaces,
+  type SessionMaps,
+} from './session.js';

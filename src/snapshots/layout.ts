@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+
+/**
+ * Where unpacked layers and container file systems live under den's data directory:
+ *
+ *   layers/<chain-id hex>/        a committed layer, unpacked in canonical form (container ids)
+ *   layers/.tmp-<random>/         a layer being unpacked; renamed into place only when complete
+ *   containers/<id>/upper/        the container's writable layer
+ *   containers/<id>/work/         overlayfs's work directory
+ *   containers/<id>/rootfs/       where the overlay is mounted while the container runs
+ *   containers/<id>/config.json   the OCI bundle's config (the bundle is containers/<id>)
+ *   containers/<id>/hostname, hosts, resolv.conf   bind-mounted into the container
+ */
+export class StoreLayout {
+  constructor(readonly dataDir: string) {}
+
+  get layersDir(): string {
+    return join(this.dataDir, 'layers');
+  }
+
+  layerDir(chainIdHex: string): string {
+    return join(this.dataDir, 'layers', chainIdHex);
+  }
+
+  tmpLayerDir(random: string): string {
+    return join(this.dataDir, 'layers', `.tmp-${random}`);
+  }
+
+  get contentDir(): string {
+    return join(this.dataDir, 'content');
+  }
+
+  get containersDir(): string {
+    return join(this.dataDir, 'containers');
+  }
+
+  containerDir(id: string): string {
+    return join(this.dataDir, 'containers', id);
+  }
+
+  bundle(id: string) {
+    const dir = this.containerDir(id);
+    return {
+      dir,
+      upper: join(dir, 'upper'),
+      work: join(dir, 'work'),
+      rootfs: join(dir, 'rootfs'),
+      config: join(dir, 'config.json'),
+      hostname: join(dir, 'hostname'),
+      hosts: join(dir, 'hosts'),
+      resolvConf: join(dir, 'resolv.conf'),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { unavailable } from '../common/errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens den's state database. Every den process opens it on its own (there is no daemon), so:
+ * WAL lets readers go on while one writer commits, busy_timeout makes a second writer wait rather
+ * than fail, and writers use BEGIN IMMEDIATE (see `writeTransaction`) so two processes never both
+ * read-then-write and lose an update.
+ *
+ * The native addon is loaded from next to the bundle when den runs from dist/ (DEN_SQLITE_ADDON is
+ * set by the build's entry point), from node_modules otherwise.
+ */
+export function openDatabase(dataDir: string): Db {
+  const file = join(dataDir, 'den.db');
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let db: Db;
+  try {
+    const addon = process.env.DEN_SQLITE_ADDON;
+    db = new Database(file, addon ? { nativeBinding: addon } : {});
+  } catch (e) {
+    throw unavailable('DEN0801', `state database ${file}: cannot open: ${(e as Error).message}`, { cause: e });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 30000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+  return db;
+}
+
+/** Runs fn in a write transaction taken up front (BEGIN IMMEDIATE), so it serialises with other den processes. */
+export function writeTransaction<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current >= MIGRATIONS.length) return;
+  writeTransaction(db, () => {
+    // Re-read inside the lock: another process may have migrated while we waited.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  });
+}

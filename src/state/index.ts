@@ -1,0 +1,1 @@
+export { openDatabase, writeTransaction, type Db } from './database.js';

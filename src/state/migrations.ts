@@ -1,0 +1,45 @@
+/**
+ * The state database schema, one entry per version (PRAGMA user_version). Append only: a released
+ * migration is never edited. docs/state.md describes the current schema; update it with each entry.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE images (
+    id              TEXT PRIMARY KEY,      -- the config digest, sha256:<hex>
+    manifest_digest TEXT NOT NULL,
+    config          TEXT NOT NULL,         -- the OCI image config, JSON
+    layers          TEXT NOT NULL,         -- JSON array of LayerRef, bottom first
+    size            INTEGER NOT NULL,      -- bytes of unpacked content
+    created_at      TEXT NOT NULL
+  );
+  CREATE TABLE image_names (
+    name     TEXT PRIMARY KEY,             -- fully qualified reference: registry/repo:tag
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+  );
+  CREATE INDEX image_names_by_image ON image_names(image_id);
+  CREATE TABLE layers (
+    chain_id   TEXT PRIMARY KEY,           -- sha256 chain id of this layer and all below it
+    diff_id    TEXT NOT NULL,              -- digest of the uncompressed tar
+    parent     TEXT,                       -- chain id of the layer below, NULL for the base
+    size       INTEGER NOT NULL,           -- bytes of unpacked content
+    entries    INTEGER NOT NULL,
+    max_uid    INTEGER NOT NULL,
+    max_gid    INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE containers (
+    id          TEXT PRIMARY KEY,          -- 64 hex digits
+    name        TEXT NOT NULL UNIQUE,
+    image_id    TEXT NOT NULL REFERENCES images(id),
+    image_name  TEXT NOT NULL,             -- what the user asked for, as docker ps shows it
+    spec        TEXT NOT NULL,             -- ContainerSpec JSON: everything needed to (re)start
+    status      TEXT NOT NULL,             -- created | running | exited | removing
+    pid         INTEGER,                   -- the container's init on the host, while running
+    pid_start   TEXT,                      -- its start time in /proc/PID/stat, to detect pid reuse
+    exit_code   INTEGER,
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+  );
+  `,
+];

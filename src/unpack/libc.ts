@@ -1,0 +1,73 @@
+/**
+ * The few libc calls Node.js lacks: mknod (fifos, device nodes, overlay whiteouts) and the
+ * non-following xattr calls. Paths and names are byte buffers, so a name that is not UTF-8 reaches
+ * the kernel unchanged. Failures throw errors shaped like Node's own (`code`, `errno`, `syscall`).
+ */
+import koffi from 'koffi';
+import { constants } from 'node:os';
+
+interface Libc {
+  mknod(path: Buffer, mode: number, dev: bigint): number;
+  lsetxattr(path: Buffer, name: Buffer, value: Buffer, size: number, flags: number): number;
+  lgetxattr(path: Buffer, name: Buffer, value: Buffer, size: number): number | bigint;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    mknod: lib.func('int mknod(const uint8_t *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func(
+      'int lsetxattr(const uint8_t *path, const uint8_t *name, const uint8_t *value, size_t size, int flags)',
+    ),
+    lgetxattr: lib.func(
+      'intptr_t lgetxattr(const uint8_t *path, const uint8_t *name, _Out_ uint8_t *value, size_t size)',
+    ),
+  };
+  return libc;
+}
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+function failure(syscall: string, path: Buffer): NodeJS.ErrnoException {
+  const errno = koffi.errno();
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  const e: NodeJS.ErrnoException = new Error(`${code}: ${syscall} '${path.toString('utf8')}'`);
+  return Object.assign(e, { code, errno: -errno, syscall });
+}
+
+const cstr = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc(1)]);
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+/** glibc's makedev: the 64-bit dev_t layout of major and minor numbers. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major >>> 0);
+  const mi = BigInt(minor >>> 0);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+export function mknod(path: Buffer, mode: number, dev: bigint): void {
+  if (load().mknod(cstr(path), mode, dev) !== 0) throw failure('mknod', path);
+}
+
+/** Sets an extended attribute on the path itself, never on what a symlink points to. */
+export function lsetxattr(path: Buffer, name: string, value: Buffer): void {
+  if (load().lsetxattr(cstr(path), cstr(Buffer.from(name, 'latin1')), value, value.length, 0) !== 0) {
+    throw failure('lsetxattr', path);
+  }
+}
+
+/** An extended attribute's value, or undefined when the path has no such attribute. */
+export function lgetxattr(path: Buffer, name: string): Buffer | undefined {
+  const value = Buffer.alloc(65536);
+  const n = Number(load().lgetxattr(cstr(path), cstr(Buffer.from(name, 'latin1')), value, value.length));
+  if (n >= 0) return value.subarray(0, n);
+  const e = failure('lgetxattr', path);
+  if (e.code === 'ENODATA') return undefined;
+  throw e;
+}

@@ -1,0 +1,381 @@
+/**
+ * Unpacks one OCI layer (an uncompressed tar stream) into a new directory, in the form overlayfs
+ * mounted with `userxattr` reads as a lower layer:
+ *
+ *   dir/.wh.name      ->  dir/name, a character device 0/0 (the overlay whiteout)
+ *   dir/.wh..wh..opq  ->  xattr user.overlay.opaque=y on dir
+ *
+ * A layer is hostile input. Names are cleaned and refused when they leave the root, parents are
+ * resolved inside the root by LayerRoot, and the last component is never followed: files are
+ * opened O_EXCL|O_NOFOLLOW, owners set with lchown/fchown, times with lutimes/futimes, and an
+ * existing non-directory is removed before its replacement is created. Nothing outside `dest` is
+ * written. On error the caller removes `dest`; this module never leaves it for reuse.
+ *
+ * File system calls are synchronous: each is a few microseconds of kernel work, cheaper than a
+ * round trip through libuv's thread pool, and the event loop still turns at every input chunk.
+ */
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { errnoCode, isDenError, type DenError } from '../common/errors.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, lsetxattr, makedev, mknod } from './libc.js';
+import { LayerRoot, joinReal, nameComponents, type ResolveErrors } from './layer-root.js';
+import { TarReader, type TarEntry } from './tar-reader.js';
+import {
+  destinationExists,
+  destinationFailed,
+  display,
+  escapesRoot,
+  fileTooLarge,
+  hardlinkEscape,
+  hardlinkTargetMissing,
+  invalidName,
+  invalidOwner,
+  symlinkEscape,
+  tooManyBytes,
+  tooManyEntries,
+  unmappedOwner,
+  whiteoutEscape,
+  writeFailed,
+  xattrFailed,
+} from './unpack-errors.js';
+
+export interface UnpackLimits {
+  maxEntries?: number;
+  maxTotalBytes?: number;
+  maxFileBytes?: number;
+}
+
+export interface UnpackOptions {
+  /** false inside a rootless session: device nodes (other than overlay whiteouts) are skipped, each with a warning. */
+  canMknod: boolean;
+  onWarning?: (message: string) => void;
+  limits?: UnpackLimits;
+}
+
+export interface UnpackStats {
+  /** Archive entries applied, whiteouts included. */
+  entries: number;
+  /** File data bytes written. */
+  bytes: number;
+  /** Highest owner ids given to anything unpacked: the id range a container of this layer needs. */
+  maxUid: number;
+  maxGid: number;
+}
+
+export const DEFAULT_LIMITS: Required<UnpackLimits> = {
+  maxEntries: 1_000_000,
+  maxTotalBytes: 64 * 2 ** 30,
+  maxFileBytes: 64 * 2 ** 30,
+};
+
+export const OPAQUE_XATTR = 'user.overlay.opaque';
+/** Overlay's own xattrs from an image are data, not instructions to our mount: the kernel's escape. */
+const OVERLAY_XATTR_PREFIX = 'user.overlay.';
+const ESCAPED_OVERLAY_XATTR_PREFIX = 'user.overlay.overlay.';
+/** chown(2) reads -1 as "leave unchanged", so the highest usable id is one below. */
+const MAX_ID = 0xfffffffe;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** dest must not exist; it is created (mode 0755). On any error it throws a DenError and the caller removes dest. */
+export async function unpackLayer(
+  input: NodeJS.ReadableStream,
+  dest: string,
+  options: UnpackOptions,
+): Promise<UnpackStats> {
+  try {
+    mkdirSync(dest, 0o755);
+    chmodSync(dest, 0o755); // the umask may have taken bits away
+  } catch (e) {
+    throw errnoCode(e) === 'EEXIST' ? destinationExists(dest, e) : destinationFailed(dest, e);
+  }
+  const reader = new TarReader(input[Symbol.asyncIterator]());
+  const unpacker = new Unpacker(new LayerRoot(dest), options);
+  try {
+    for (let entry = await reader.next(); entry !== null; entry = await reader.next()) {
+      await unpacker.apply(entry, reader);
+    }
+    await reader.drain();
+    unpacker.finish();
+  } catch (e) {
+    await reader.close().catch(() => undefined);
+    throw e;
+  }
+  return unpacker.stats;
+}
+
+class Unpacker {
+  readonly stats: UnpackStats = { entries: 0, bytes: 0, maxUid: 0, maxGid: 0 };
+  private readonly limits: Required<UnpackLimits>;
+  /** Directory times wait for the end: creating a child would change them again. */
+  private readonly dirTimes = new Map<string, [atime: number | Date, mtime: number | Date]>();
+
+  constructor(
+    private readonly root: LayerRoot,
+    private readonly options: UnpackOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  async apply(e: TarEntry, reader: TarReader): Promise<void> {
+    if (++this.stats.entries > this.limits.maxEntries) throw tooManyEntries(this.limits.maxEntries);
+    if (e.size > this.limits.maxFileBytes) throw fileTooLarge(e.name, e.size, this.limits.maxFileBytes);
+    this.stats.bytes += e.size;
+    if (this.stats.bytes > this.limits.maxTotalBytes) throw tooManyBytes(e.name, this.limits.maxTotalBytes);
+    if (e.uid > MAX_ID) throw invalidOwner(e.name, 'uid', e.uid);
+    if (e.gid > MAX_ID) throw invalidOwner(e.name, 'gid', e.gid);
+    const parts = nameComponents(e.name);
+    try {
+      await this.place(e, parts, reader);
+    } catch (err) {
+      throw isDenError(err) ? err : writeFailed(e.name, err);
+    }
+  }
+
+  finish(): void {
+    for (const [real, [atime, mtime]] of this.dirTimes) lutimesSync(this.root.abs(real), atime, mtime);
+  }
+
+  private async place(e: TarEntry, parts: string[], reader: TarReader): Promise<void> {
+    const base = parts[parts.length - 1];
+    if (base === undefined) {
+      if (e.type !== 'dir') throw invalidName(e.name, `a ${e.type} cannot replace the layer root`);
+      return this.directory(e, '');
+    }
+    if (base.startsWith('.wh.')) return this.whiteout(e, parts, base);
+    const errors: ResolveErrors = {
+      escape: (link) => (link === undefined ? escapesRoot(e.name) : symlinkEscape(e.name, link)),
+    };
+    const real = joinReal(this.root.resolveDir(e.name, parts.slice(0, -1), errors), base);
+    switch (e.type) {
+      case 'file':
+        return this.file(e, real, reader);
+      case 'dir':
+        return this.directory(e, real);
+      case 'symlink':
+        return this.symlink(e, real);
+      case 'link':
+        return this.hardlink(e, real);
+      case 'char':
+      case 'block':
+      case 'fifo':
+        return this.special(e, real);
+    }
+  }
+
+  private async file(e: TarEntry, real: string, reader: TarReader): Promise<void> {
+    const path = this.root.abs(real);
+    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, 0o600));
+    try {
+      await reader.readData((chunk) => writeAll(fd, chunk));
+      this.chown(e, () => fchownSync(fd, e.uid, e.gid));
+      this.setXattrs(e, path); // after chown, which clears security.capability
+      fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
+      futimesSync(fd, atimeOf(e), time(e.mtime));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private directory(e: TarEntry, real: string): void {
+    const path = this.root.abs(real);
+    const st = lstat(path);
+    if (st === undefined || !st.isDirectory()) {
+      // A directory where this layer put a whiteout: the lower one is gone, so this one is opaque.
+      const replacesWhiteout = st !== undefined && isWhiteout(st);
+      if (st !== undefined) this.remove(real, st);
+      mkdirSync(path, 0o700);
+      if (replacesWhiteout) this.setOpaque(e, real);
+    }
+    this.chown(e, () => lchownSync(path, e.uid, e.gid));
+    this.setXattrs(e, path);
+    chmodSync(path, e.mode); // a directory: chmod cannot be led through a symlink here
+    this.dirTimes.set(real, [atimeOf(e), time(e.mtime)]);
+  }
+
+  private symlink(e: TarEntry, real: string): void {
+    if (e.linkname === '') throw invalidName(e.name, 'symlink with an empty target');
+    if (e.linkname.includes('\0')) throw invalidName(e.name, 'symlink target contains a NUL byte');
+    const path = this.root.abs(real);
+    // The target is stored, never followed by us: it may point anywhere, as in any root file system.
+    this.create(real, () => symlinkSync(Buffer.from(e.linkname, 'latin1'), path));
+    this.chown(e, () => lchownSync(path, e.uid, e.gid));
+    this.setXattrs(e, path);
+    lutimesSync(path, atimeOf(e), time(e.mtime));
+  }
+
+  private hardlink(e: TarEntry, real: string): void {
+    const escape = (): DenError => hardlinkEscape(e.name, e.linkname);
+    const missing = (): DenError => hardlinkTargetMissing(e.name, e.linkname, 'does not exist');
+    const parts = nameComponents(e.linkname, escape, escape);
+    const base = parts[parts.length - 1];
+    if (base === undefined) throw hardlinkTargetMissing(e.name, e.linkname, 'is the layer root');
+    const target = joinReal(this.root.resolveDir(e.name, parts.slice(0, -1), { escape, missing }), base);
+    const st = lstat(this.root.abs(target));
+    if (st === undefined) throw missing();
+    if (st.isDirectory()) throw hardlinkTargetMissing(e.name, e.linkname, 'is a directory');
+    if (target === real) return;
+    const path = this.root.abs(real);
+    try {
+      linkSync(this.root.abs(target), path);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      const existing = lstat(path);
+      if (existing !== undefined && existing.ino === st.ino && existing.dev === st.dev) return;
+      if (existing !== undefined) this.remove(real, existing);
+      linkSync(this.root.abs(target), path);
+    }
+  }
+
+  /** Fifos, device nodes, and whiteouts that arrive already in overlay form (a 0/0 char device). */
+  private special(e: TarEntry, real: string): void {
+    const whiteoutForm = e.type === 'char' && e.devmajor === 0 && e.devminor === 0;
+    if (e.type !== 'fifo' && !whiteoutForm && !this.options.canMknod) {
+      this.warn(`layer entry ${display(e.name)}: ${e.type} device skipped: device nodes cannot be created here`);
+      return;
+    }
+    const format = e.type === 'fifo' ? S_IFIFO : e.type === 'char' ? S_IFCHR : S_IFBLK;
+    const path = this.root.abs(real);
+    this.create(real, () => mknod(path, format | 0o600, makedev(e.devmajor, e.devminor)));
+    this.chown(e, () => lchownSync(path, e.uid, e.gid));
+    this.setXattrs(e, path);
+    chmodSync(path, e.mode); // just made by mknod, so not a symlink; chmod(2) does not open it
+    lutimesSync(path, atimeOf(e), time(e.mtime));
+  }
+
+  private whiteout(e: TarEntry, parts: string[], base: string): void {
+    // The directory may exist only in a lower layer; overlay needs it here to hold the whiteout.
+    const dir = this.root.resolveDir(e.name, parts.slice(0, -1), { escape: () => whiteoutEscape(e.name) });
+    if (base === '.wh..wh..opq') return this.setOpaque(e, dir);
+    if (base.startsWith('.wh..wh.')) {
+      this.warn(`layer entry ${display(e.name)}: aufs metadata skipped`);
+      return;
+    }
+    const name = base.slice(4);
+    if (name === '' || name === '.' || name === '..') throw whiteoutEscape(e.name);
+    const real = joinReal(dir, name);
+    const st = lstat(this.root.abs(real));
+    if (st === undefined) {
+      mknod(this.root.abs(real), S_IFCHR, makedev(0, 0));
+    } else if (st.isDirectory()) {
+      // This layer made the directory too; whiteouts apply only to lower layers, so the lower one
+      // disappears and this one stays: exactly an opaque directory.
+      this.setOpaque(e, real);
+    }
+    // Otherwise this layer's own file already hides the lower one; it must stay visible.
+  }
+
+  /** Runs a create; if the name is taken, removes what is there (later entries win) and runs it again. */
+  private create<T>(real: string, op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      const st = lstat(this.root.abs(real));
+      if (st !== undefined) this.remove(real, st);
+      return op();
+    }
+  }
+
+  private remove(real: string, st: Stats): void {
+    const path = this.root.abs(real);
+    if (st.isDirectory()) {
+      rmSync(path, { recursive: true }); // does not follow symlinks inside
+      for (const dir of this.dirTimes.keys()) {
+        if (dir === real || dir.startsWith(`${real}/`)) this.dirTimes.delete(dir);
+      }
+    } else {
+      unlinkSync(path);
+    }
+    if (st.isDirectory() || st.isSymbolicLink()) this.root.forget();
+  }
+
+  private chown(e: TarEntry, op: () => void): void {
+    try {
+      op();
+    } catch (err) {
+      if (errnoCode(err) !== 'EINVAL') throw err;
+      throw idMapped('uid', e.uid)
+        ? unmappedOwner(e.name, 'gid', e.gid, err)
+        : unmappedOwner(e.name, 'uid', e.uid, err);
+    }
+    if (e.uid > this.stats.maxUid) this.stats.maxUid = e.uid;
+    if (e.gid > this.stats.maxGid) this.stats.maxGid = e.gid;
+  }
+
+  private setXattrs(e: TarEntry, path: Buffer): void {
+    for (const [name, value] of e.xattrs) {
+      const stored = name.startsWith(OVERLAY_XATTR_PREFIX)
+        ? ESCAPED_OVERLAY_XATTR_PREFIX + name.slice(OVERLAY_XATTR_PREFIX.length)
+        : name;
+      try {
+        lsetxattr(path, stored, value);
+      } catch (err) {
+        const code = errnoCode(err);
+        // Namespaces the kernel keeps from us (trusted.* in a user namespace, user.* on a symlink)
+        // cost the image an attribute, not its files; anything else is a real failure.
+        if (code !== 'EPERM' && code !== 'EOPNOTSUPP' && code !== 'EACCES') throw xattrFailed(e.name, name, err);
+        this.warn(`layer entry ${display(e.name)}: extended attribute ${display(name)} not kept: ${code}`);
+      }
+    }
+  }
+
+  private setOpaque(e: TarEntry, real: string): void {
+    try {
+      lsetxattr(this.root.abs(real), OPAQUE_XATTR, Buffer.from('y'));
+    } catch (err) {
+      throw xattrFailed(e.name, OPAQUE_XATTR, err);
+    }
+  }
+
+  private warn(message: string): void {
+    this.options.onWarning?.(message);
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
+}
+
+function lstat(path: Buffer): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
+const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+
+/** Node.js turns a negative number into "now"; a Date keeps a pre-1970 time. */
+const time = (seconds: number): number | Date => (seconds >= 0 ? seconds : new Date(seconds * 1000));
+
+/** Without a PAX atime, the access time is the modification time: the same layer, the same tree. */
+const atimeOf = (e: TarEntry): number | Date => time(e.atime ?? e.mtime);
+
+/** Whether this process's user namespace maps a uid (kind 'uid') or gid: to name the unmapped one. */
+function idMapped(kind: 'uid' | 'gid', id: number): boolean {
+  try {
+    return readFileSync(`/proc/self/${kind}_map`, 'utf8')
+      .split('\n')
+      .some((line) => {
+        const [inside, , count] = line.trim().split(/\s+/).map(Number);
+        return inside !== undefined && count !== undefined && id >= inside && id < inside + count;
+      });
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Every way an unpack can fail, one stable code each (DEN03xx). A layer is hostile input: the
+ * messages name the entry as it appears in the archive so that the person can find it with `tar -t`.
+ */
+import { DenError, alreadyExists, failedPrecondition, internal, invalidArgument } from '../common/errors.js';
+
+/** Entry names are kept as latin1 strings (one char per byte); this shows them as UTF-8 again. */
+export function display(name: string): string {
+  return JSON.stringify(Buffer.from(name, 'latin1').toString('utf8')).slice(1, -1);
+}
+
+const entry = (name: string): string => `layer entry ${display(name)}`;
+
+export const escapesRoot = (name: string): DenError =>
+  invalidArgument('DEN0301', `${entry(name)}: escapes the layer root`);
+
+export const absoluteName = (name: string): DenError =>
+  invalidArgument('DEN0302', `${entry(name)}: absolute path names are not allowed in a layer`);
+
+export const invalidName = (name: string, why: string): DenError =>
+  invalidArgument('DEN0303', `${entry(name)}: invalid name: ${why}`);
+
+export const symlinkEscape = (name: string, link: string): DenError =>
+  invalidArgument(
+    'DEN0304',
+    `${entry(name)}: its path passes through symlink ${display(link)}, which leaves the layer root`,
+  );
+
+export const hardlinkEscape = (name: string, target: string): DenError =>
+  invalidArgument('DEN0305', `${entry(name)}: hardlink target ${display(target)} escapes the layer root`);
+
+export const hardlinkTargetMissing = (name: string, target: string, why: string): DenError =>
+  invalidArgument('DEN0306', `${entry(name)}: hardlink target ${display(target)} ${why}`);
+
+export const whiteoutEscape = (name: string): DenError =>
+  invalidArgument('DEN0307', `${entry(name)}: whiteout target escapes the layer root or is not a name`);
+
+export const tooManyEntries = (limit: number): DenError =>
+  invalidArgument('DEN0308', `layer archive has more than ${limit} entries`, {
+    hint: 'raise limits.maxEntries if this layer is genuine',
+  });
+
+export const tooManyBytes = (name: string, limit: number): DenError =>
+  invalidArgument('DEN0309', `${entry(name)}: layer content exceeds ${limit} bytes in total`, {
+    hint: 'raise limits.maxTotalBytes if this layer is genuine',
+  });
+
+export const fileTooLarge = (name: string, size: number, limit: number): DenError =>
+  invalidArgument('DEN0310', `${entry(name)}: file of ${size} bytes exceeds the limit of ${limit} bytes`, {
+    hint: 'raise limits.maxFileBytes if this layer is genuine',
+  });
+
+export const corrupt = (detail: string, cause?: unknown): DenError =>
+  invalidArgument('DEN0311', `layer archive is truncated or corrupt: ${detail}`, { cause });
+
+export const unmappedOwner = (name: string, kind: 'uid' | 'gid', id: number, cause: unknown): DenError =>
+  failedPrecondition('DEN0312', `${entry(name)}: owner ${kind} ${id} is not mapped in this user namespace`, {
+    cause,
+    hint:
+      `the image needs ${kind}s up to at least ${id}; give your user a larger range in ` +
+      `/etc/sub${kind} (for example "${process.env.USER ?? 'you'}:100000:65536") and restart the den session`,
+  });
+
+export const notADirectory = (name: string, component: string): DenError =>
+  invalidArgument('DEN0313', `${entry(name)}: ${display(component)} is not a directory`);
+
+export const symlinkLoop = (name: string): DenError =>
+  invalidArgument('DEN0314', `${entry(name)}: too many levels of symbolic links in its path`);
+
+export const unsupportedEntry = (name: string, what: string): DenError =>
+  invalidArgument('DEN0315', `${entry(name)}: unsupported entry: ${what}`);
+
+export const destinationExists = (dest: string, cause: unknown): DenError =>
+  alreadyExists('DEN0316', `unpack destination ${dest}: already exists`, { cause });
+
+export const writeFailed = (name: string, cause: unknown): DenError =>
+  internal('DEN0317', `${entry(name)}: cannot write: ${(cause as Error).message}`, { cause });
+
+export const invalidOwner = (name: string, kind: 'uid' | 'gid', id: number): DenError =>
+  invalidArgument('DEN0318', `${entry(name)}: owner ${kind} ${id} is out of range`);
+
+export const xattrFailed = (name: string, xattr: string, cause: unknown): DenError =>
+  internal('DEN0319', `${entry(name)}: cannot set extended attribute ${display(xattr)}: ${(cause as Error).message}`, {
+    cause,
+  });
+
+export const destinationFailed = (dest: string, cause: unknown): DenError =>
+  internal('DEN0320', `unpack destination ${dest}: cannot create: ${(cause as Error).message}`, { cause });
