@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument, notFound } from '../common/errors.js';
 import {
@@ -116,7 +116,11 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
 /** Writes the bundle: directories, /etc files and config.json. */
 export function writeBundle(ctx: EngineContext, c: ContainerRecord, consoleSize?: { height: number; width: number }): void {
   const b = ctx.layout.bundle(c.id);
-  for (const dir of [b.dir, b.upper, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The overlay's root directory takes its mode from the upper directory: give it the image's.
+  const top = c.config.layers[c.config.layers.length - 1];
+  mkdirSync(b.upper, { recursive: true });
+  chmodSync(b.upper, top ? statSync(ctx.layout.layerDir(top)).mode & 0o7777 : 0o755);
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
   writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));
   writeFileSync(b.resolvConf, resolvConf());

@@ -29,11 +29,26 @@ const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
  * so container output never passes through Node.js. Returns the container's exit status; the
  * runtime's own failures become DenErrors with docker's codes (125, 126, 127).
  */
-export async function runAttached(ctx: EngineContext, c: ContainerRecord, io: AttachIO): Promise<number> {
+export async function runAttached(ctx: EngineContext, container: ContainerRecord, io: AttachIO): Promise<number> {
+  let c = container;
   const b = ctx.layout.bundle(c.id);
   const runtime = findRuntime(ctx, c.config.runtime);
   const ns = ctx.ns;
-  if (c.config.tty && io.consoleSize) writeBundle(ctx, c, io.consoleSize);
+  if (c.config.tty && !io.stdinIsTTY) {
+    if (c.config.interactive) {
+      throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
+        hint: 'drop -t, or run den from a terminal',
+        exitCode: 1,
+      });
+    }
+    // The runtime can only give the container a pseudo-terminal when den has one to relay; without
+    // it the container runs with plain stdio, as it would without -t.
+    process.stderr.write('warning: -t without a terminal on stdin: running without a pseudo-terminal\n');
+    c = { ...c, config: { ...c.config, tty: false } };
+    writeBundle(ctx, c);
+  } else if (c.config.tty && io.consoleSize) {
+    writeBundle(ctx, c, io.consoleSize);
+  }
   mountRootfs(ctx, c);
   const logFile = join(b.dir, 'runtime.log');
   const pidFile = join(b.dir, 'pid');
@@ -42,8 +57,9 @@ export async function runAttached(ctx: EngineContext, c: ContainerRecord, io: At
   // A child reading a terminal must be in the terminal's foreground process group; it then gets
   // the terminal's signals itself. Otherwise it gets a group of its own and den forwards.
   const sharesTerminal = io.stdinIsTTY && (c.config.tty || c.config.interactive);
+  // With -t the runtime relays the terminal itself and needs it on its stdin, -i or not.
   const child = spawn(file!, args, {
-    stdio: [c.config.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    stdio: [c.config.interactive || c.config.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     detached: !sharesTerminal,
   });
   const handlers = new Map<NodeJS.Signals, () => void>();

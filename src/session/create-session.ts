@@ -15,7 +15,9 @@ set -eu
 dir=$1; umap=$2; gmap=$3
 if [ -r "$dir/session" ]; then
   read -r pid start < "$dir/session" || true
-  if [ -r "/proc/$pid/stat" ] && [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)" = "$start" ]; then
+  # Alive (not a zombie: state field Z or X) and the same process (start time).
+  if [ -r "/proc/$pid/stat" ] && sed 's/.*) //' "/proc/$pid/stat" | { read -r state _ && [ "$state" != Z ] && [ "$state" != X ]; } \
+    && [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)" = "$start" ]; then
     exit 0
   fi
 fi
@@ -23,9 +25,15 @@ fifo="$dir/session.fifo"
 rm -f "$fifo"
 mkfifo -m 600 "$fifo"
 setsid unshare --user --mount -- sh -c 'echo ready > "$1"; read -r _ < "$1"; exec sleep infinity' den-pause "$fifo" \\
-  < /dev/null > /dev/null 2>&1 &
+  < /dev/null > /dev/null 2> "$dir/session.err" &
 pid=$!
-read -r _ < "$fifo"
+# Wait for the child to be inside its namespaces; if unshare failed it never opens the fifo.
+if ! timeout 10 head -n 1 "$fifo" > /dev/null; then
+  cat "$dir/session.err" >&2
+  kill -9 "$pid" 2> /dev/null || true
+  rm -f "$fifo"
+  exit 1
+fi
 # shellcheck disable=SC2086 # the maps are lists of numbers, split on purpose
 if ! newuidmap "$pid" $umap || ! newgidmap "$pid" $gmap; then
   kill -9 "$pid" 2> /dev/null || true

@@ -111,7 +111,11 @@ export function readLiveSession(runtimeDir: string): number | undefined {
   return processStartTime(pid) === start ? pid : undefined;
 }
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, it names a process uniquely. */
+/**
+ * Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, it names a process uniquely.
+ * Undefined for a process that is gone or a zombie: killed but not yet reaped (on hosts whose init
+ * is slow to reap, or never does), it keeps its pid and start time but is no longer there to enter.
+ */
 export function processStartTime(pid: number): string | undefined {
   let stat: string;
   try {
@@ -121,5 +125,7 @@ export function processStartTime(pid: number): string | undefined {
   }
   // The command name (field 2) is in parentheses and may contain spaces: count from after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X' || state === 'x') return undefined;
   return fields[19];
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 host for den. Idempotent; run as root.
+#
+#   scripts/setup-host.sh [--test-user NAME]
+#
+# Installs the packages den uses, fixes the quirks of these machines (DESIGN.md), and with
+# --test-user creates an unprivileged user with subordinate id ranges for the test suite.
+set -euo pipefail
+
+test_user=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --test-user) test_user=${2:?--test-user needs a name}; shift 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "setup-host: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup-host: run me as root (sudo $0)" >&2
+  exit 1
+fi
+
+say() { printf 'setup-host: %s\n' "$*"; }
+
+# --- packages -----------------------------------------------------------------------------------
+# crun/runc: OCI runtimes. uidmap: newuidmap/newgidmap for the rootless session. util-linux:
+# unshare, nsenter, flock, mountpoint. passt/slirp4netns: user-mode networking. busybox-static:
+# the demo and test image. containers-common: the default seccomp profile. fuse-overlayfs: measured
+# as an id-shifting alternative.
+packages=(crun runc uidmap util-linux passt slirp4netns busybox-static golang-github-containers-common
+  fuse-overlayfs procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- host quirks ----------------------------------------------------------------------------------
+# /dev/net/tun and /dev/fuse are 0600 here; every distribution ships them 0666 so that
+# unprivileged users can use tun (pasta, slirp4netns) and FUSE (fuse-overlayfs).
+for dev in /dev/net/tun /dev/fuse; do
+  if [ -c "$dev" ] && [ "$(stat -c %a "$dev")" != 666 ]; then
+    chmod 0666 "$dev"
+    say "made $dev usable by unprivileged users (0666)"
+  fi
+done
+
+# A hybrid cgroup layout whose v2 hierarchy carries a controller (hugetlb here) makes crun refuse
+# every container ("cgroups in hybrid mode not supported"). Binding hugetlb to a v1 hierarchy of
+# its own moves it out of the unified one.
+unified=/sys/fs/cgroup/unified
+if [ -r "$unified/cgroup.controllers" ] && grep -qw hugetlb "$unified/cgroup.controllers"; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mountpoint -q /sys/fs/cgroup/hugetlb || mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+  say "bound the hugetlb controller to /sys/fs/cgroup/hugetlb (cgroup v1)"
+fi
+
+# Some kernels gate unprivileged user namespaces behind a sysctl.
+if [ -w /proc/sys/kernel/unprivileged_userns_clone ] && [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
+  echo 1 > /proc/sys/kernel/unprivileged_userns_clone
+  say "enabled unprivileged user namespaces"
+fi
+
+# There is no systemd login session, so no /run/user/UID: den falls back to /tmp/den-run-UID,
+# which it checks is private to the user. Nothing to do here.
+
+# --- test user ----------------------------------------------------------------------------------
+# Subordinate ranges: the first free block of 65536 ids from 200000 upward in both files.
+add_range() { # file user
+  local file=$1 user=$2
+  touch "$file"
+  grep -q "^$user:" "$file" && return 0
+  local start=200000
+  while awk -F: -v s="$start" '$0 !~ /^#/ && NF == 3 && s < $2 + $3 && $2 < s + 65536 { found = 1 } END { exit !found }' "$file"; do
+    start=$((start + 65536))
+  done
+  echo "$user:$start:65536" >> "$file"
+  say "gave $user the subordinate range $start-$((start + 65535)) in $file"
+}
+
+if [ -n "$test_user" ]; then
+  if ! id "$test_user" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/bash "$test_user"
+    say "created user $test_user"
+  fi
+  add_range /etc/subuid "$test_user"
+  add_range /etc/subgid "$test_user"
+fi
+say "done"

@@ -1,0 +1,230 @@
+/**
+ * End-to-end harness: runs the built den CLI as a real unprivileged user (or root) in a hermetic
+ * environment: a fresh HOME (so the store is HOME/.local/share/den), its own XDG_RUNTIME_DIR (so
+ * each suite has its own rootless session), a fixed PATH, no colour, no terminal.
+ *
+ * DEN_TEST_BIN runs the suite against another den build; DEN_TEST_USER picks the user (default
+ * dentest, created by scripts/setup-host.sh --test-user dentest). The suite runs as root: it needs
+ * to become that user and to inspect what den leaves behind (mounts in the session, processes).
+ */
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface UserInfo {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export function lookupUser(name: string): UserInfo {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`test user ${name} does not exist: run scripts/setup-host.sh --test-user ${name}`);
+  const f = line.split(':');
+  return { name, uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+/** The first subordinate uid of a user, from /etc/subuid. */
+export function subuidBase(user: UserInfo, file = '/etc/subuid'): number {
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user.name}:`) || l.startsWith(`${user.uid}:`));
+  if (!line) throw new Error(`${user.name} has no entry in ${file}`);
+  return Number(line.split(':')[1]);
+}
+
+let installedBin: string | undefined;
+
+/**
+ * The den entry point, readable by the test user: the checkout's bin/den when every directory up
+ * to it is world-traversable, else a copy of bin/, dist/ and the runtime dependencies in /tmp.
+ */
+export function denBin(): string {
+  if (process.env.DEN_TEST_BIN) return process.env.DEN_TEST_BIN;
+  if (installedBin) return installedBin;
+  if (!existsSync(join(REPO, 'dist', 'den.mjs'))) throw new Error('den is not built: run npm run build');
+  if (worldReadablePath(REPO)) {
+    installedBin = join(REPO, 'bin', 'den');
+  } else {
+    const dir = mkdtempSync('/tmp/den-e2e-build-');
+    chmodSync(dir, 0o755);
+    for (const part of ['bin', 'dist', 'package.json', 'node_modules/koffi']) {
+      cpSync(join(REPO, part), join(dir, part), { recursive: true });
+    }
+    installedBin = join(dir, 'bin', 'den');
+  }
+  return installedBin;
+}
+
+function worldReadablePath(path: string): boolean {
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', join(path, 'dist', 'den.mjs')]);
+  return r.status === 0;
+}
+
+export interface RunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/**
+ * One hermetic den environment for one user. `den(...)` runs the CLI; `cleanup()` kills the
+ * session's pause process and removes every file (as root, since the store holds subordinate ids).
+ */
+export class DenEnv {
+  readonly root: string;
+  readonly home: string;
+  readonly runtimeBase: string;
+  readonly user: UserInfo;
+
+  constructor(userName: string = TEST_USER) {
+    this.user = userName === 'root' ? { name: 'root', uid: 0, gid: 0 } : lookupUser(userName);
+    this.root = mkdtempSync('/tmp/den-e2e-');
+    chmodSync(this.root, 0o755);
+    this.home = join(this.root, 'home');
+    this.runtimeBase = join(this.root, 'run');
+    for (const dir of [this.home, this.runtimeBase]) {
+      mkdirSync(dir, { mode: 0o700 });
+      chownSync(dir, this.user.uid, this.user.gid);
+    }
+  }
+
+  get rootless(): boolean {
+    return this.user.uid !== 0;
+  }
+
+  /** den's data directory for this environment. */
+  get dataDir(): string {
+    return this.rootless ? join(this.home, '.local', 'share', 'den') : join(this.root, 'data');
+  }
+
+  get runtimeDir(): string {
+    return this.rootless ? join(this.runtimeBase, 'den') : join(this.root, 'rundir');
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    const env: Record<string, string> = { PATH, HOME: this.home, LANG: 'C.UTF-8', NO_COLOR: '1', ...extra };
+    if (this.rootless) env.XDG_RUNTIME_DIR = this.runtimeBase;
+    else {
+      // Root mode keeps its store in /var/lib/den unless told otherwise: point it into the sandbox.
+      env.DEN_DATA_DIR = this.dataDir;
+      env.DEN_RUNTIME_DIR = this.runtimeDir;
+    }
+    return env;
+  }
+
+  /** The argv that runs `argv` as this environment's user, with its environment. */
+  wrap(argv: string[], extraEnv: Record<string, string> = {}): string[] {
+    const env = Object.entries(this.env(extraEnv)).map(([k, v]) => `${k}=${v}`);
+    const become = this.rootless
+      ? ['setpriv', `--reuid=${this.user.uid}`, `--regid=${this.user.gid}`, '--init-groups', '--']
+      : [];
+    return [...become, 'env', '-i', ...env, ...argv];
+  }
+
+  den(args: string[], options: RunOptions = {}): Result {
+    return this.exec([process.execPath, denBin(), ...args], options);
+  }
+
+  exec(argv: string[], options: RunOptions = {}): Result {
+    const [file, ...rest] = this.wrap(argv, options.env);
+    const r = spawnSync(file!, rest, {
+      input: options.input ?? '',
+      encoding: 'utf8',
+      timeout: options.timeoutMs ?? 60_000,
+      cwd: options.cwd ?? this.root,
+    });
+    if (r.error) throw r.error;
+    return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Starts den in the background (for signals and concurrency tests). */
+  spawnDen(args: string[], options: SpawnOptions & { env?: Record<string, string> } = {}) {
+    const [file, ...rest] = this.wrap([process.execPath, denBin(), ...args], options.env);
+    return spawn(file!, rest, { cwd: this.root, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** The pause process of this environment's rootless session, if one is alive. */
+  sessionPid(): number | undefined {
+    try {
+      const [pid] = readFileSync(join(this.runtimeDir, 'session'), 'utf8').trim().split(' ');
+      const n = Number(pid);
+      return existsSync(`/proc/${n}`) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Mount points inside the session (rootless) or the host (root) under this environment. */
+  mountsUnderRoot(): string[] {
+    const pid = this.rootless ? this.sessionPid() : undefined;
+    if (this.rootless && pid === undefined) return [];
+    const text = readFileSync(`/proc/${pid ?? 'self'}/mountinfo`, 'utf8');
+    return text
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(this.root));
+  }
+
+  /** Pids of processes of this user other than the session's pause process. */
+  strayProcesses(): number[] {
+    if (!this.rootless) return [];
+    const pause = this.sessionPid();
+    const out = spawnSync('pgrep', ['-u', String(this.user.uid)], { encoding: 'utf8' }).stdout;
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter((p) => p !== pause);
+  }
+
+  containerDirs(): string[] {
+    const dir = join(this.dataDir, 'containers');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  }
+
+  cleanup(): void {
+    const pid = this.sessionPid();
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (!this.rootless) {
+      // Root mode mounts live in the host's namespace: unmount anything left under the sandbox.
+      for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m]);
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+let tarball: string | undefined;
+
+/** A busybox root file system tarball (scripts/make-busybox-rootfs.sh), built once per run. */
+export function busyboxTarball(): string {
+  if (tarball) return tarball;
+  const dir = mkdtempSync('/tmp/den-e2e-fixtures-');
+  chmodSync(dir, 0o755);
+  const out = join(dir, 'busybox.tar');
+  const r = spawnSync('sh', [join(REPO, 'scripts', 'make-busybox-rootfs.sh'), out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the busybox fixture failed: ${r.stderr}`);
+  chmodSync(out, 0o644);
+  tarball = out;
+  return out;
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { busyboxTarball, denBin, DenEnv, subuidBase } from './harness.js';
+
+describe('den run, rootless, as an unprivileged user', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    const r = env.den(['import', busyboxTarball(), 'busybox']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => env.cleanup());
+
+  test('inside, id says root and uid_map shows the caller and their subordinate range', () => {
+    const r = env.den(['run', '--rm', 'busybox', 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map']);
+    assert.equal(r.status, 0, r.stderr);
+    const [uid, gid, ...map] = r.stdout.trim().split('\n');
+    assert.equal(uid, '0');
+    assert.equal(gid, '0');
+    const lines = map.map((l) => l.trim().split(/\s+/).map(Number));
+    assert.deepEqual(lines[0], [0, env.user.uid, 1]);
+    assert.deepEqual(lines[1], [1, subuidBase(env.user), 65536]);
+  });
+
+  test('a file made by container uid 1000 is owned by subuid base + 999 on the host, in a bind mount and in the rootfs', () => {
+    const shared = join(env.root, 'shared');
+    mkdirSync(shared);
+    chownSync(shared, env.user.uid, env.user.gid);
+    chmodSync(shared, 0o777); // container uid 1000 is a stranger to the directory's owner
+    const r = env.den([
+      'run',
+      '--name',
+      'writer',
+      '-v',
+      `${shared}:/data`,
+      'busybox',
+      'sh',
+      '-c',
+      'touch /data/root-file && su user -s /bin/sh -c "touch /data/user-file /tmp/user-file"',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const base = subuidBase(env.user);
+    assert.equal(statSync(join(shared, 'root-file')).uid, env.user.uid, 'container root is the caller');
+    assert.equal(statSync(join(shared, 'user-file')).uid, base + 999);
+    const upper = join(env.dataDir, 'containers', inspectId(env, 'writer'), 'upper', 'tmp', 'user-file');
+    assert.equal(statSync(upper).uid, base + 999);
+    assert.equal(env.den(['rm', 'writer']).status, 0);
+  });
+
+  test('exit codes: the container status, 125 for den, 126 not executable, 127 not found', () => {
+    const cases: [string[], number][] = [
+      [['busybox', 'true'], 0],
+      [['busybox', 'false'], 1],
+      [['busybox', 'sh', '-c', 'exit 42'], 42],
+      [['no-such-image'], 125],
+      [['busybox', '/etc/passwd'], 126],
+      [['busybox', 'no-such-command'], 127],
+    ];
+    for (const [args, status] of cases) {
+      const r = env.den(['run', '--rm', ...args]);
+      assert.equal(r.status, status, `den run ${args.join(' ')}: ${r.stderr}`);
+    }
+    const missing = env.den(['run', '--rm', 'busybox', 'no-such-command']);
+    assert.match(missing.stderr, /no-such-command/);
+  });
+
+  test('stdin is piped through with -i, and not without', () => {
+    const r = env.den(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'hello\nworld\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'HELLO\nWORLD\ndone\n');
+    const closed = env.den(['run', '--rm', 'busybox', 'cat'], { input: 'ignored\n' });
+    assert.equal(closed.stdout, '');
+  });
+
+  test('-t gives a real pty with the caller terminal size', () => {
+    // script(1) puts den under a pseudo-terminal of its own, as a person at a terminal would be.
+    const inner = `stty cols 91 rows 27; ${process.execPath} ${denBin()} run --rm -t busybox sh -c 'tty; stty size'`;
+    const [file, ...args] = env.wrap(['script', '-qec', inner, '/dev/null']);
+    const r = spawnSync(file!, args, { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    assert.match(r.stdout, /27 91/);
+  });
+
+  test('SIGTERM to den reaches the container', async () => {
+    const child = env.spawnDen([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done',
+    ]);
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: string) => {
+        out += d;
+        if (out.includes('ready')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    assert.match(out, /got-term/);
+    assert.equal(status, 7);
+  });
+
+  test('--rm leaves nothing: no mount, process, state row, runtime file or directory', () => {
+    const r = env.den(['run', '--rm', '--name', 'gone', 'busybox', 'sh', '-c', 'echo hi > /tmp/x']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
+    assert.deepEqual(env.containerDirs(), []);
+    assert.deepEqual(env.mountsUnderRoot(), []);
+    assert.deepEqual(env.strayProcesses(), []);
+    const crunState = join(env.runtimeDir, 'crun');
+    assert.deepEqual(existsSync(crunState) ? readdirSync(crunState) : [], []);
+  });
+
+  test('ps, inspect and rm track a container that exited', () => {
+    const r = env.den(['run', '--name', 'kept', 'busybox', 'sh', '-c', 'exit 3']);
+    assert.equal(r.status, 3);
+    assert.equal(env.den(['ps', '-q']).stdout, '', 'not running');
+    const all = env.den(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout;
+    assert.match(all, /^kept Exited \(3\)/m);
+    const info = JSON.parse(env.den(['inspect', 'kept']).stdout) as { State: { ExitCode: number; Status: string } }[];
+    assert.equal(info[0]!.State.ExitCode, 3);
+    assert.equal(info[0]!.State.Status, 'exited');
+    assert.deepEqual(env.mountsUnderRoot(), [], 'an exited container holds no mount');
+    assert.equal(env.den(['rm', 'kept']).status, 0);
+    assert.equal(env.den(['inspect', 'kept']).status, 1);
+    assert.deepEqual(env.containerDirs(), []);
+  });
+
+  test('rm refuses a running container without -f, and -f kills it', async () => {
+    const child = env.spawnDen(['run', '--name', 'busy', 'busybox', 'sh', '-c', 'echo ready; sleep 60']);
+    child.stdout!.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d: string) => d.includes('ready') && resolve()));
+    const refused = env.den(['rm', 'busy']);
+    assert.equal(refused.status, 125);
+    assert.match(refused.stderr, /container is running/);
+    assert.match(env.den(['ps', '--format', '{{.Names}}']).stdout, /busy/);
+    const forced = env.den(['rm', '-f', 'busy']);
+    assert.equal(forced.status, 0, forced.stderr);
+    await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
+    assert.deepEqual(env.mountsUnderRoot(), []);
+    assert.deepEqual(env.strayProcesses(), []);
+  });
+
+  test('options reach the container: env, env-file, workdir, user, hostname, entrypoint, read-only', () => {
+    const envFile = join(env.root, 'env.list');
+    spawnSync('sh', ['-c', `printf '# comment\\nFROM_FILE=yes\\n\\n' > ${envFile}; chmod 644 ${envFile}`]);
+    const r = env.den([
+      'run',
+      '--rm',
+      '-e',
+      'A=1',
+      '--env-file',
+      envFile,
+      '-w',
+      '/tmp',
+      '-u',
+      'user',
+      '--hostname',
+      'box',
+      '--entrypoint',
+      '/bin/sh',
+      'busybox',
+      '-c',
+      'echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname) $HOME',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '1 yes /tmp 1000:1000 box /home/user');
+    const ro = env.den(['run', '--rm', '--read-only', 'busybox', 'touch', '/x']);
+    assert.notEqual(ro.status, 0);
+    assert.match(ro.stderr, /Read-only file system/);
+  });
+
+  test('security defaults: no-new-privileges, Docker capabilities, masked paths', () => {
+    const r = env.den([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'grep -E "^(NoNewPrivs|CapBnd)" /proc/self/status; cat /proc/kcore | wc -c; ls /sys/firmware | wc -l',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /NoNewPrivs:\s+1/);
+    // Docker's 14 default capabilities: 0x00000000a80425fb.
+    assert.match(r.stdout, /CapBnd:\s+00000000a80425fb/);
+    assert.match(r.stdout, /^0\n0$/m);
+  });
+});
+
+function inspectId(env: DenEnv, name: string): string {
+  const r = env.den(['inspect', '--format', '{{.Id}}', name]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
