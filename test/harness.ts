@@ -8,7 +8,18 @@
  * to become that user and to inspect what den leaves behind (mounts in the session, processes).
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -180,16 +191,22 @@ export class DenEnv {
       .filter((m) => m.startsWith(this.root));
   }
 
-  /** Pids of processes of this user other than the session's pause process. */
+  /**
+   * Live processes of this environment other than the session's pause process: those in the
+   * session's user namespace (containers, runtimes) or naming this environment's files (den itself,
+   * nsenter). Other sessions of the same user on the machine are not counted.
+   */
   strayProcesses(): number[] {
     if (!this.rootless) return [];
     const pause = this.sessionPid();
+    const sessionNs = pause === undefined ? undefined : nsOf(pause);
     const out = spawnSync('pgrep', ['-u', String(this.user.uid)], { encoding: 'utf8' }).stdout;
     return out
       .split('\n')
       .filter(Boolean)
       .map(Number)
-      .filter((p) => p !== pause);
+      .filter((p) => p !== pause && !isZombie(p))
+      .filter((p) => (sessionNs !== undefined && nsOf(p) === sessionNs) || cmdline(p).includes(this.root));
   }
 
   containerDirs(): string[] {
@@ -227,4 +244,29 @@ export function busyboxTarball(): string {
   chmodSync(out, 0o644);
   tarball = out;
   return out;
+}
+
+function nsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`);
+  } catch {
+    return undefined;
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
 }

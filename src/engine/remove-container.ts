@@ -46,7 +46,7 @@ export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerReco
 function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
   try {
     const runtime = findRuntime(ctx, c.config.runtime);
-    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL', true)));
+    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL')));
     runSync(ctx.ns.wrap(runtime.deleteArgv(c.id)));
   } catch {
     // the runtime is gone too: nothing of the container can still run under it
@@ -62,7 +62,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
       });
     }
     const runtime = findRuntime(ctx, c.config.runtime);
-    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL', true)));
+    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL')));
     // The attached den sees the exit and records it (and, with --rm, removes the container).
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {

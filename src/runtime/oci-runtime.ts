@@ -30,8 +30,13 @@ export class OciRuntime {
     return [...this.base(logFile), 'run', '--bundle', bundle, '--pid-file', pidFile, id];
   }
 
-  killArgv(id: string, signal: string, all = false): string[] {
-    return [...this.base(), 'kill', ...(all ? ['--all'] : []), id, signal];
+  /**
+   * Signals the container's init. Not `--all`: it walks the container's cgroup, and a rootless
+   * container without a delegated cgroup has none, so crun signals nothing and still exits 0.
+   * Every den container has a pid namespace of its own, so killing init ends all of it.
+   */
+  killArgv(id: string, signal: string): string[] {
+    return [...this.base(), 'kill', id, signal];
   }
 
   deleteArgv(id: string): string[] {

@@ -60,9 +60,7 @@ test('reads ustar entries across every chunk boundary', async () => {
 });
 
 test('GNU headers keep access times where ustar has its prefix', async () => {
-  const [r] = await readAll(
-    Buffer.concat([rawEntry({ name: 'f', format: 'gnu', prefix: 'not-a-prefix' }, 'x'), END]),
-  );
+  const [r] = await readAll(Buffer.concat([rawEntry({ name: 'f', format: 'gnu', prefix: 'not-a-prefix' }, 'x'), END]));
   assert.equal(r?.entry.name, 'f');
 });
 
@@ -160,7 +158,11 @@ const corrupt: Array<[string, Buffer, string]> = [
   ['malformed pax length', Buffer.concat([rawEntry({ name: 'p', typeflag: 'x' }, '99 path=x\n'), END]), 'DEN0311'],
   ['pax record without =', Buffer.concat([rawEntry({ name: 'p', typeflag: 'x' }, '9 pathx\n\n'), END]), 'DEN0311'],
   ['invalid pax uid', Buffer.concat([paxEntry([['uid', '-1']]), rawEntry({ name: 'f' }), END]), 'DEN0311'],
-  ['octal field with junk', Buffer.concat([rawEntry({ name: 'f', fields: { size: Buffer.from('0009') } }), END]), 'DEN0311'],
+  [
+    'octal field with junk',
+    Buffer.concat([rawEntry({ name: 'f', fields: { size: Buffer.from('0009') } }), END]),
+    'DEN0311',
+  ],
   ['negative size', Buffer.concat([rawEntry({ name: 'f', fields: { size: Buffer.alloc(12, 0xff) } }), END]), 'DEN0311'],
   ['huge pax header', Buffer.concat([rawHeader({ name: 'p', typeflag: 'x', size: 2 ** 21 }), END]), 'DEN0311'],
   ['GNU sparse file', Buffer.concat([rawEntry({ name: 's', typeflag: 'S' }), END]), 'DEN0315'],

@@ -65,19 +65,20 @@ export class TarReader {
     for (;;) {
       const at = this.offset();
       const block = await this.read(BLOCK);
-      if (block === null) {
-        if (pax || longName !== undefined || longLink !== undefined)
+      if (block === null || isZero(block)) {
+        if (pax || longName !== undefined || longLink !== undefined) {
           throw corrupt('archive ends after an extended header');
-        return null; // tolerated, like GNU tar: an archive that stops without its two zero blocks
+        }
+        // The end marker, or an archive that stops without one, which GNU tar accepts too.
+        return null;
       }
-      if (isZero(block)) return null;
       const h = parseHeader(block, at);
       switch (h.typeflag) {
         case 'x':
           pax = parsePax(await this.readMeta(h.size, at), pax ?? new Map());
           continue;
         case 'g':
-          this.globalPax = parsePax(await this.readMeta(h.size, at), this.globalPax);
+          this.globalPax = withoutEmpty(parsePax(await this.readMeta(h.size, at), this.globalPax));
           continue;
         case 'L':
           longName = cString(await this.readMeta(h.size, at));
@@ -334,7 +335,7 @@ function parseNumber(
   return digits === 0 ? 0 : v;
 }
 
-/** PAX records `"<len> <key>=<value>\n"`; an empty value deletes the key (POSIX). */
+/** PAX records `"<len> <key>=<value>\n"`. An empty value is kept: it unsets a global value (POSIX). */
 function parsePax(data: Buffer, into: Map<string, Buffer>): Map<string, Buffer> {
   const out = new Map(into);
   let pos = 0;
@@ -347,9 +348,7 @@ function parsePax(data: Buffer, into: Map<string, Buffer>): Map<string, Buffer> 
     const eq = data.indexOf(0x3d, space + 1);
     if (eq === -1 || eq >= end - 1) throw corrupt('malformed PAX record');
     const key = data.toString('latin1', space + 1, eq);
-    const value = data.subarray(eq + 1, end - 1);
-    if (value.length === 0) out.delete(key);
-    else out.set(key, value);
+    out.set(key, data.subarray(eq + 1, end - 1));
     pos = end;
   }
   return out;
@@ -357,7 +356,12 @@ function parsePax(data: Buffer, into: Map<string, Buffer>): Map<string, Buffer> 
 
 function mergePax(global: Map<string, Buffer>, local: Map<string, Buffer> | undefined): Map<string, Buffer> {
   if (!local) return global;
-  return global.size === 0 ? local : new Map([...global, ...local]);
+  return withoutEmpty(global.size === 0 ? local : new Map([...global, ...local]));
+}
+
+function withoutEmpty(pax: Map<string, Buffer>): Map<string, Buffer> {
+  for (const [key, value] of pax) if (value.length === 0) pax.delete(key);
+  return pax;
 }
 
 const paxString = (pax: Map<string, Buffer>, key: string): string | undefined => pax.get(key)?.toString('latin1');
