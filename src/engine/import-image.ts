@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { DenError, errnoCode, invalidArgument, notFound } from '../common/errors.js';
+import { DenError, invalidArgument, notFound } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import { digestFromHash, hexOf, newHash } from '../content/index.js';
 import {
@@ -77,12 +77,27 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
     if (compressed) stages.push(createGunzip());
     stages.push(tapDiff);
     const tar = new PassThrough();
+    // Both halves always run to the end before anything is cleaned up: the unpacker may still be
+    // writing into tmp when the input fails, and the input must stop when the unpacker gives up.
+    let feedError: unknown;
+    let unpackError: unknown;
     const feeding = pipeline(input, ...(stages as [Transform]), tar).catch((e: unknown) => {
-      tar.destroy(e as Error);
-      throw corruptInput(options.source, e);
+      feedError = e;
+      tar.destroy();
     });
-    const unpacking = ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackLayer(tar, tmp, { canMknod: true, onWarning: warn });
+    const unpacking = (
+      ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackLayer(tar, tmp, { canMknod: true, onWarning: warn })
+    ).catch((e: unknown) => {
+      unpackError = e;
+      input.destroy();
+      tar.destroy();
+      return undefined;
+    });
     const [, result] = await Promise.all([feeding, unpacking]);
+    // A broken compressed stream is the cause of whatever the unpacker then said about it.
+    if (feedError !== undefined && isDecompressionError(feedError)) throw corruptInput(options.source, feedError);
+    if (unpackError !== undefined) throw unpackError;
+    if (feedError !== undefined || result === undefined) throw corruptInput(options.source, feedError);
     stats = result;
   } catch (e) {
     ingest.abort();
@@ -149,7 +164,13 @@ function goArch(arch: string): string {
 
 function openSource(source: string): Readable {
   if (source === '-') return process.stdin;
-  if (!existsSync(source)) throw notFound('DEN0430', `import source ${source}: no such file`);
+  let isFile: boolean;
+  try {
+    isFile = !statSync(source).isDirectory();
+  } catch {
+    throw notFound('DEN0430', `import source ${source}: no such file`);
+  }
+  if (!isFile) throw invalidArgument('DEN0431', `import source ${source}: is a directory, not a tarball`);
   return createReadStream(source);
 }
 
@@ -182,10 +203,13 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
   });
 }
 
+function isDecompressionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
 function corruptInput(source: string, e: unknown): DenError {
   if (e instanceof DenError) return e;
-  const code = errnoCode(e);
-  if (code === 'EISDIR') return invalidArgument('DEN0431', `import source ${source}: is a directory, not a tarball`);
   return invalidArgument('DEN0432', `import source ${source}: cannot read the archive: ${(e as Error).message}`, {
     cause: e,
   });
@@ -209,6 +233,8 @@ async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string):
   // The child may fail early (hostile entry) and stop reading: swallow the resulting EPIPE, the
   // child's own answer says why.
   child.stdin.on('error', () => {});
+  // If the input breaks (truncated gzip), end the child's input too, or it waits for more forever.
+  tar.on('error', () => child.stdin.destroy());
   tar.pipe(child.stdin);
   const status = await exited;
   tar.unpipe(child.stdin);

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { DenError } from '../common/errors.js';
 import { lgetxattr } from './libc.js';
 import { END, chunked, paxEntry, rawEntry } from './tar-fixture.js';
@@ -24,7 +24,7 @@ import { unpackLayer, type UnpackOptions } from './index.js';
 const base = mkdtempSync(join(tmpdir(), 'den-unpack-test-'));
 after(() => rmSync(base, { recursive: true, force: true }));
 
-type Spec = Partial<Headers> & { name: string; content?: string };
+type Spec = Partial<Header> & { name: string; content?: string };
 
 /** A tar archive written by tar-stream, an implementation other than the one under test. */
 async function tarOf(entries: Spec[]): Promise<Buffer> {
@@ -292,6 +292,20 @@ test('later entries win, and replacing never writes through a symlink', async ()
   assertOutsideUntouched(ws);
 });
 
+test('a symlink replaced by a directory is not followed any more', async () => {
+  const ws = workspace();
+  const archive = await tarOf([
+    { name: 'sub/', type: 'directory' },
+    { name: 'lnk', type: 'symlink', linkname: 'sub' },
+    { name: 'lnk/a', content: 'a' },
+    { name: 'lnk/', type: 'directory' },
+    { name: 'lnk/b', content: 'b' },
+  ]);
+  await unpack(archive, ws.dest);
+  assert.deepEqual(readdirSync(join(ws.dest, 'sub')), ['a']);
+  assert.deepEqual(readdirSync(join(ws.dest, 'lnk')), ['b']);
+});
+
 test('a symlink with an absolute host path is resolved inside the layer', async () => {
   const ws = workspace();
   const archive = await tarOf([
@@ -366,6 +380,17 @@ const hostile: Hostile[] = [
       tarOf([
         { name: 'up', type: 'symlink', linkname: '/../outside' },
         { name: 'up/sentinel', content: 'pwned' },
+      ]),
+  ],
+  [
+    'a directory turned into an escaping symlink after use',
+    'DEN0304',
+    () =>
+      tarOf([
+        { name: 'd/', type: 'directory' },
+        { name: 'd/x', content: 'x' }, // the walk through d is remembered...
+        { name: 'd', type: 'symlink', linkname: '../outside' }, // ...and must be forgotten here
+        { name: 'd/sentinel', content: 'pwned' },
       ]),
   ],
   ['a hardlink to ..', 'DEN0305', () => tarOf([{ name: 'h', type: 'link', linkname: '../outside/sentinel' }])],

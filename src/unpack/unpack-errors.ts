@@ -56,9 +56,10 @@ export const corrupt = (detail: string, cause?: unknown): DenError =>
 export const unmappedOwner = (name: string, kind: 'uid' | 'gid', id: number, cause: unknown): DenError =>
   failedPrecondition('DEN0312', `${entry(name)}: owner ${kind} ${id} is not mapped in this user namespace`, {
     cause,
+    // In a rootless session, id N inside is the Nth id of the user's subordinate range.
     hint:
-      `the image needs ${kind}s up to at least ${id}; give your user a larger range in ` +
-      `/etc/sub${kind} (for example "${process.env.USER ?? 'you'}:100000:65536") and restart the den session`,
+      `the image needs ${kind} ${id}: give ${process.env.USER ?? 'your user'} a range of at least ${id} ids in ` +
+      `/etc/sub${kind} (a line "user:first-id:count"), then restart the den session`,
   });
 
 export const notADirectory = (name: string, component: string): DenError =>

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { busyboxTarball, DenEnv } from './harness.js';
+
+/** What a failed command must leave: its store exactly as before. */
+function storeSnapshot(env: DenEnv): string {
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort().join(',') : '');
+  return [
+    env.den(['images', '-q', '--no-trunc']).stdout,
+    env.den(['ps', '-a', '-q', '--no-trunc']).stdout,
+    list(join(env.dataDir, 'layers')),
+    list(join(env.dataDir, 'content', 'blobs', 'sha256')),
+    list(join(env.dataDir, 'content', 'ingest')),
+    list(join(env.dataDir, 'containers')),
+  ].join('|');
+}
+
+describe('bad input: a clear error, exit 125, nothing left behind', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    assert.equal(env.den(['import', busyboxTarball(), 'busybox']).status, 0);
+  });
+  after(() => env.cleanup());
+
+  test('an unknown image', () => {
+    const before = storeSnapshot(env);
+    const r = env.den(['run', '--rm', 'nosuch:image', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /unable to find image 'nosuch:image' locally/);
+    assert.equal(storeSnapshot(env), before);
+  });
+
+  test('malformed flags and arguments', () => {
+    const before = storeSnapshot(env);
+    const cases: [string[], RegExp][] = [
+      [['run', '--bogus', 'busybox'], /unknown flag: --bogus/],
+      [['run', '-e'], /flag needs an argument/],
+      [['run'], /requires at least 1 argument/],
+      [['run', '--rm', '-v', 'relative:/x', 'busybox', 'true'], /named volumes are not supported yet/],
+      [['run', '--rm', '-v', '/nonexistent-dir:/x', 'busybox', 'true'], /bind mount source path \/nonexistent-dir does not exist/],
+      [['run', '--rm', '-v', '/tmp', 'busybox', 'true'], /invalid volume specification/],
+      [['run', '--rm', '-w', 'relative', 'busybox', 'true'], /absolute path/],
+      [['run', '--rm', '--name', 'bad name', 'busybox', 'true'], /invalid container name/],
+      [['run', '--rm', '--network', 'nonet', 'busybox', 'true'], /network nonet not found/],
+      [['run', '--rm', '-u', 'nobody-here', 'busybox', 'true'], /unable to find user nobody-here/],
+      [['run', '--rm', 'BadName', 'true'], /unable to find image|invalid reference/],
+      [['images', 'a', 'b'], /accepts at most 1 argument/],
+      [['frobnicate'], /is not a den command/],
+    ];
+    for (const [args, message] of cases) {
+      const r = env.den(args);
+      const expected = args.includes('-u') ? 126 : 125;
+      assert.equal(r.status, expected, `den ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message, `den ${args.join(' ')}`);
+    }
+    assert.equal(storeSnapshot(env), before);
+  });
+
+  test('a name already in use', () => {
+    assert.equal(env.den(['create', '--name', 'twin', 'busybox', 'true']).status, 0);
+    const r = env.den(['run', '--rm', '--name', 'twin', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /container name "\/twin" is already in use/);
+    assert.equal(env.den(['rm', 'twin']).status, 0);
+  });
+
+  test('crun missing from PATH', () => {
+    // A PATH with every tool den needs but crun: links to /usr/bin's programs, crun left out.
+    const bin = join(env.root, 'nocrun-bin');
+    mkdirSync(bin);
+    chmodSync(bin, 0o755);
+    for (const name of readdirSync('/usr/bin')) if (name !== 'crun') symlinkSync(join('/usr/bin', name), join(bin, name));
+    const before = storeSnapshot(env);
+    const r = env.den(['run', '--rm', 'busybox', 'true'], { env: { PATH: `${bin}:/usr/sbin:/sbin` } });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /OCI runtime "crun" not found in PATH/);
+    assert.match(r.stderr, /apt-get install crun/);
+    assert.equal(storeSnapshot(env), before);
+  });
+
+  test('an unknown --runtime', () => {
+    const r = env.den(['run', '--rm', '--runtime', 'nosuchruntime', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /OCI runtime "nosuchruntime" not found/);
+  });
+
+  test('import of a missing file, a directory, and garbage', () => {
+    const before = storeSnapshot(env);
+    const garbage = join(env.root, 'garbage.tar');
+    writeFileSync(garbage, 'this is not a tar archive at all'.repeat(40));
+    chmodSync(garbage, 0o644);
+    const gz = join(env.root, 'truncated.tar.gz');
+    spawnSync('sh', ['-c', `gzip -c ${busyboxTarball()} | head -c 20000 > ${gz}; chmod 644 ${gz}`]);
+    const cases: [string, RegExp][] = [
+      ['/nonexistent.tar', /no such file/],
+      [env.root, /directory/],
+      [garbage, /corrupt|truncated|invalid/i],
+      [gz, /corrupt|truncated|unexpected end/i],
+    ];
+    for (const [file, message] of cases) {
+      const r = env.den(['import', file, 'broken']);
+      assert.equal(r.status, 125, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, message, file);
+    }
+    assert.equal(storeSnapshot(env), before);
+  });
+});
+
+describe('a user with no subordinate ids', () => {
+  const name = 'dennosubid';
+  let env: DenEnv;
+  before(() => {
+    if (spawnSync('id', [name]).status !== 0) spawnSync('useradd', ['--no-create-home', name]);
+    // useradd hands out subordinate ranges by itself (login.defs SUB_UID_*): take them back.
+    for (const file of ['/etc/subuid', '/etc/subgid']) spawnSync('sed', ['-i', `/^${name}:/d`, file]);
+    env = new DenEnv(name);
+  });
+  after(() => env.cleanup());
+
+  test('gets a clear error naming /etc/subuid and the fix', () => {
+    const r = env.den(['import', busyboxTarball(), 'busybox']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /has no subordinate uid range in \/etc\/subuid/);
+    assert.match(r.stderr, /usermod --add-subuids/);
+    assert.equal(env.sessionPid(), undefined, 'no session was left behind');
+  });
+});
