@@ -86,7 +86,7 @@ function worldReadablePath(path: string): boolean {
 }
 
 export interface RunOptions {
-  input?: string;
+  input?: string | Buffer;
   env?: Record<string, string>;
   timeoutMs?: number;
   cwd?: string;

@@ -99,6 +99,7 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
     if (unpackError !== undefined) throw unpackError;
     if (feedError !== undefined || result === undefined) throw corruptInput(options.source, feedError);
     stats = result;
+    if (ingest.size === 0) throw invalidArgument('DEN0435', `import source ${options.source}: the archive is empty`);
   } catch (e) {
     ingest.abort();
     removeTree(ctx, tmp);

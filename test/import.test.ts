@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pack } from 'tar-stream';
+import { busyboxTarball, DenEnv } from './harness.js';
+
+interface Entry {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  linkname?: string;
+  content?: string;
+  uid?: number;
+}
+
+async function tarball(dir: string, fileName: string, entries: Entry[]): Promise<string> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const header = { name: e.name, type, uid: e.uid ?? 0, gid: 0, mode: 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) };
+    if (type === 'file') p.entry(header, e.content ?? 'x');
+    else p.entry(header);
+  }
+  p.finalize();
+  await done;
+  const file = join(dir, fileName);
+  writeFileSync(file, Buffer.concat(chunks));
+  chmodSync(file, 0o644);
+  return file;
+}
+
+function layerDirs(env: DenEnv): string[] {
+  const dir = join(env.dataDir, 'layers');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+describe('den import', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+  });
+  after(() => env.cleanup());
+
+  test('a rootfs tarball becomes a one-layer image in an OCI layout, with owners kept', () => {
+    const r = env.den(['import', '--change', 'CMD ["/bin/sh", "-c", "echo from-cmd"]', busyboxTarball(), 'local/bb:1']);
+    assert.equal(r.status, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^sha256:[a-f0-9]{64}$/);
+    const images = env.den(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout;
+    assert.equal(images, `local/bb:1 ${id.slice(7, 19)}\n`);
+    // The store is an OCI image layout whose index names the image.
+    const index = JSON.parse(storeFile('content/index.json', env)) as { manifests: { annotations?: Record<string, string> }[] };
+    assert.equal(index.manifests[0]?.annotations?.['org.opencontainers.image.ref.name'], 'docker.io/local/bb:1');
+    const layer = layerDirs(env)[0]!;
+    const home = statSync(join(env.dataDir, 'layers', layer, 'home', 'user'));
+    assert.notEqual(home.uid, env.user.uid, 'uid 1000 in the tarball is a subordinate id on the host');
+    const run = env.den(['run', '--rm', 'local/bb:1']);
+    assert.equal(run.stdout, 'from-cmd\n', run.stderr);
+    const inspect = JSON.parse(env.den(['inspect', 'local/bb:1']).stdout) as { RepoTags: string[]; RootFS: { Layers: string[] } }[];
+    assert.deepEqual(inspect[0]!.RepoTags, ['local/bb:1']);
+    assert.equal(inspect[0]!.RootFS.Layers.length, 1);
+  });
+
+  test('importing the same content twice shares the layer; rmi removes names, then the image', () => {
+    const before = layerDirs(env);
+    assert.equal(env.den(['import', busyboxTarball(), 'other:latest']).status, 0);
+    assert.deepEqual(layerDirs(env), before, 'no second copy of the same layer');
+    const untag = env.den(['rmi', 'other']);
+    assert.equal(untag.status, 0, untag.stderr);
+    assert.match(untag.stdout, /Untagged: other:latest/);
+    assert.equal(env.den(['create', '--name', 'user-of-image', 'local/bb:1']).status, 0);
+    const busy = env.den(['rmi', 'local/bb:1']);
+    assert.equal(busy.status, 125);
+    assert.match(busy.stderr, /being used by 1 container/);
+    assert.equal(env.den(['rm', 'user-of-image']).status, 0);
+    const gone = env.den(['rmi', 'local/bb:1']);
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.match(gone.stdout, /Deleted: sha256:/);
+    assert.equal(env.den(['images', '-q']).stdout, '');
+    assert.deepEqual(layerDirs(env), []);
+    assert.deepEqual(readdirSync(join(env.dataDir, 'content', 'blobs', 'sha256')), []);
+  });
+
+  test('import from stdin, and an empty stdin refused', () => {
+    const r = env.den(['import', '-', 'piped'], { input: readFileSync(busyboxTarball()) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(env.den(['images', '--format', '{{.Repository}}']).stdout, /^piped$/m);
+    assert.equal(env.den(['rmi', 'piped']).status, 0);
+    const empty = env.den(['import', '-', 'empty'], { input: '' });
+    assert.equal(empty.status, 125);
+    assert.match(empty.stderr, /the archive is empty/);
+    assert.equal(env.den(['images', '-q']).stdout, '');
+    assert.deepEqual(layerDirs(env), []);
+  });
+
+  test('an absolute symlink is followed inside the layer, never on the host', async () => {
+    const sentinel = join(env.root, 'outside');
+    const file = await tarball(env.root, 'abs-symlink.tar', [
+      { name: 'evil', type: 'symlink', linkname: sentinel },
+      { name: 'evil/inside' },
+    ]);
+    const r = env.den(['import', file, 'abs-symlink']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(join(sentinel, 'inside')), false);
+    const layer = layerDirs(env)[0]!;
+    assert.equal(existsSync(join(env.dataDir, 'layers', layer, sentinel, 'inside')), true);
+    assert.equal(env.den(['rmi', 'abs-symlink']).status, 0);
+  });
+
+  test('hostile tarballs are refused and nothing is written outside the store', async () => {
+    const sentinel = join(env.root, 'outside');
+    const cases: [string, Entry[], RegExp][] = [
+      ['dotdot', [{ name: '../../outside/pwned' }], /escapes/],
+      ['absolute', [{ name: `${sentinel}/pwned` }], /absolute|escapes/],
+      [
+        'symlink-dotdot',
+        [
+          { name: 'up', type: 'symlink', linkname: '../../../../../../..' },
+          { name: `up${sentinel}/pwned` },
+        ],
+        /symlink|escapes/,
+      ],
+      ['hardlink', [{ name: 'passwd', type: 'link', linkname: '../../../../etc/passwd' }], /escapes|hardlink|link/],
+    ];
+    for (const [label, entries, message] of cases) {
+      const file = await tarball(env.root, `${label}.tar`, entries);
+      const r = env.den(['import', file, `hostile-${label}`]);
+      assert.equal(r.status, 125, `${label}: ${r.stderr}`);
+      assert.match(r.stderr, message, label);
+      assert.equal(existsSync(join(sentinel, 'pwned')), false, `${label} wrote outside`);
+      assert.deepEqual(layerDirs(env), [], `${label} left a layer`);
+      assert.equal(env.den(['images', '-q']).stdout, '', `${label} left an image`);
+      assert.deepEqual(readdirSync(join(env.dataDir, 'content', 'ingest')), [], `${label} left an ingest file`);
+    }
+  });
+});
+
+function storeFile(relative: string, env: DenEnv): string {
+  return readFileSync(join(env.dataDir, relative), 'utf8');
+}
