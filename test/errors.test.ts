@@ -41,7 +41,10 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
       [['run', '-e'], /flag needs an argument/],
       [['run'], /requires at least 1 argument/],
       [['run', '--rm', '-v', 'relative:/x', 'busybox', 'true'], /named volumes are not supported yet/],
-      [['run', '--rm', '-v', '/nonexistent-dir:/x', 'busybox', 'true'], /bind mount source path \/nonexistent-dir does not exist/],
+      [
+        ['run', '--rm', '-v', '/nonexistent-dir:/x', 'busybox', 'true'],
+        /bind mount source path \/nonexistent-dir does not exist/,
+      ],
       [['run', '--rm', '-v', '/tmp', 'busybox', 'true'], /invalid volume specification/],
       [['run', '--rm', '-w', 'relative', 'busybox', 'true'], /absolute path/],
       [['run', '--rm', '--name', 'bad name', 'busybox', 'true'], /invalid container name/],
@@ -73,7 +76,8 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
     const bin = join(env.root, 'nocrun-bin');
     mkdirSync(bin);
     chmodSync(bin, 0o755);
-    for (const name of readdirSync('/usr/bin')) if (name !== 'crun') symlinkSync(join('/usr/bin', name), join(bin, name));
+    for (const name of readdirSync('/usr/bin'))
+      if (name !== 'crun') symlinkSync(join('/usr/bin', name), join(bin, name));
     const before = storeSnapshot(env);
     const r = env.den(['run', '--rm', 'busybox', 'true'], { env: { PATH: `${bin}:/usr/sbin:/sbin` } });
     assert.equal(r.status, 125);

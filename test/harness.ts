@@ -81,7 +81,14 @@ export function denBin(): string {
 }
 
 function worldReadablePath(path: string): boolean {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', join(path, 'dist', 'den.mjs')]);
+  const r = spawnSync('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    'test',
+    '-r',
+    join(path, 'dist', 'den.mjs'),
+  ]);
   return r.status === 0;
 }
 

@@ -20,7 +20,14 @@ async function tarball(dir: string, fileName: string, entries: Entry[]): Promise
   const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
   for (const e of entries) {
     const type = e.type ?? 'file';
-    const header = { name: e.name, type, uid: e.uid ?? 0, gid: 0, mode: 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) };
+    const header = {
+      name: e.name,
+      type,
+      uid: e.uid ?? 0,
+      gid: 0,
+      mode: 0o644,
+      ...(e.linkname ? { linkname: e.linkname } : {}),
+    };
     if (type === 'file') p.entry(header, e.content ?? 'x');
     else p.entry(header);
   }
@@ -52,14 +59,19 @@ describe('den import', () => {
     const images = env.den(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout;
     assert.equal(images, `local/bb:1 ${id.slice(7, 19)}\n`);
     // The store is an OCI image layout whose index names the image.
-    const index = JSON.parse(storeFile('content/index.json', env)) as { manifests: { annotations?: Record<string, string> }[] };
+    const index = JSON.parse(storeFile('content/index.json', env)) as {
+      manifests: { annotations?: Record<string, string> }[];
+    };
     assert.equal(index.manifests[0]?.annotations?.['org.opencontainers.image.ref.name'], 'docker.io/local/bb:1');
     const layer = layerDirs(env)[0]!;
     const home = statSync(join(env.dataDir, 'layers', layer, 'home', 'user'));
     assert.notEqual(home.uid, env.user.uid, 'uid 1000 in the tarball is a subordinate id on the host');
     const run = env.den(['run', '--rm', 'local/bb:1']);
     assert.equal(run.stdout, 'from-cmd\n', run.stderr);
-    const inspect = JSON.parse(env.den(['inspect', 'local/bb:1']).stdout) as { RepoTags: string[]; RootFS: { Layers: string[] } }[];
+    const inspect = JSON.parse(env.den(['inspect', 'local/bb:1']).stdout) as {
+      RepoTags: string[];
+      RootFS: { Layers: string[] };
+    }[];
     assert.deepEqual(inspect[0]!.RepoTags, ['local/bb:1']);
     assert.equal(inspect[0]!.RootFS.Layers.length, 1);
   });
@@ -117,10 +129,7 @@ describe('den import', () => {
       ['absolute', [{ name: `${sentinel}/pwned` }], /absolute|escapes/],
       [
         'symlink-dotdot',
-        [
-          { name: 'up', type: 'symlink', linkname: '../../../../../../..' },
-          { name: `up${sentinel}/pwned` },
-        ],
+        [{ name: 'up', type: 'symlink', linkname: '../../../../../../..' }, { name: `up${sentinel}/pwned` }],
         /symlink|escapes/,
       ],
       ['hardlink', [{ name: 'passwd', type: 'link', linkname: '../../../../etc/passwd' }], /escapes|hardlink|link/],

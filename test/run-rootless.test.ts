@@ -68,7 +68,9 @@ describe('den run, rootless, as an unprivileged user', () => {
   });
 
   test('stdin is piped through with -i, and not without', () => {
-    const r = env.den(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'hello\nworld\n' });
+    const r = env.den(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z; echo done'], {
+      input: 'hello\nworld\n',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'HELLO\nWORLD\ndone\n');
     const closed = env.den(['run', '--rm', 'busybox', 'cat'], { input: 'ignored\n' });

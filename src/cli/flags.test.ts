@@ -19,7 +19,20 @@ const run: CommandSpec = {
 };
 
 test('docker-style flags parse, and the command after the image is left alone', () => {
-  const p = parseFlags(run, ['-it', '-e', 'A=1', '-eB=2', '--env=C=3', '--name', 'x', '-w/tmp', 'img', 'sh', '-c', 'echo -e']);
+  const p = parseFlags(run, [
+    '-it',
+    '-e',
+    'A=1',
+    '-eB=2',
+    '--env=C=3',
+    '--name',
+    'x',
+    '-w/tmp',
+    'img',
+    'sh',
+    '-c',
+    'echo -e',
+  ]);
   assert.equal(bool(p, 'interactive'), true);
   assert.equal(bool(p, 'tty'), true);
   assert.deepEqual(list(p, 'env'), ['A=1', 'B=2', 'C=3']);

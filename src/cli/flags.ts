@@ -68,7 +68,8 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
       if (!f) throw usageError(spec, `unknown flag: --${name}`);
       if (f.type === 'bool') {
         const v = eq < 0 ? 'true' : a.slice(eq + 1);
-        if (v !== 'true' && v !== 'false') throw usageError(spec, `invalid argument "${v}" for "--${name}": expected true or false`);
+        if (v !== 'true' && v !== 'false')
+          throw usageError(spec, `invalid argument "${v}" for "--${name}": expected true or false`);
         set(f, v === 'true');
       } else if (eq >= 0) {
         set(f, a.slice(eq + 1));
@@ -107,10 +108,16 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
   args.push(...argv.slice(i));
   if (!flags.get('help')) {
     if (spec.minArgs !== undefined && args.length < spec.minArgs) {
-      throw usageError(spec, `"den ${spec.path}" requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`);
+      throw usageError(
+        spec,
+        `"den ${spec.path}" requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`,
+      );
     }
     if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {
-      throw usageError(spec, `"den ${spec.path}" accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`);
+      throw usageError(
+        spec,
+        `"den ${spec.path}" accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`,
+      );
     }
   }
   return { flags, args };

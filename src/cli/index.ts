@@ -91,7 +91,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
-    const word = argv.slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1).join(' ');
+    const word = argv
+      .slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1)
+      .join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 125;
   }

@@ -39,11 +39,16 @@ export class ContainerStore {
 
   insert(c: ContainerRecord): void {
     writeTransaction(this.db, () => {
-      const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as { id: string } | undefined;
+      const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as
+        { id: string } | undefined;
       if (clash) {
-        throw conflict('DEN0602', `container name "/${c.name}" is already in use by container ${clash.id.slice(0, 12)}`, {
-          hint: 'remove that container (den rm) or choose another --name',
-        });
+        throw conflict(
+          'DEN0602',
+          `container name "/${c.name}" is already in use by container ${clash.id.slice(0, 12)}`,
+          {
+            hint: 'remove that container (den rm) or choose another --name',
+          },
+        );
       }
       this.db
         .prepare(
@@ -84,13 +89,17 @@ export class ContainerStore {
 
   markRunning(id: string, pid: number, pidStart: string): void {
     this.db
-      .prepare("UPDATE containers SET status = 'running', pid = ?, pid_start = ?, started_at = ?, exit_code = NULL WHERE id = ?")
+      .prepare(
+        "UPDATE containers SET status = 'running', pid = ?, pid_start = ?, started_at = ?, exit_code = NULL WHERE id = ?",
+      )
       .run(pid, pidStart, new Date().toISOString(), id);
   }
 
   markExited(id: string, exitCode: number | null): void {
     this.db
-      .prepare("UPDATE containers SET status = 'exited', pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE containers SET status = 'exited', pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ? WHERE id = ?",
+      )
       .run(exitCode, new Date().toISOString(), id);
   }
 

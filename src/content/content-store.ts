@@ -145,7 +145,10 @@ export class Ingest {
     const digest = digestFromHash(this.hash);
     try {
       if (expected?.size !== undefined && expected.size !== this.bytes) {
-        throw invalidArgument('DEN0404', `blob ${expected.digest ?? digest}: size ${this.bytes}, expected ${expected.size}`);
+        throw invalidArgument(
+          'DEN0404',
+          `blob ${expected.digest ?? digest}: size ${this.bytes}, expected ${expected.size}`,
+        );
       }
       if (expected?.digest !== undefined && expected.digest !== digest) {
         throw invalidArgument('DEN0405', `blob ${expected.digest}: content hashes to ${digest}`);

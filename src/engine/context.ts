@@ -67,9 +67,13 @@ export class EngineContext {
       ['gid', gidRanges],
     ] as const) {
       if (ranges.length === 0) {
-        throw failedPrecondition('DEN0503', `user ${user.name} (uid ${this.uid}) has no subordinate ${kind} range in /etc/sub${kind}`, {
-          hint: `ask an administrator to add one, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`,
-        });
+        throw failedPrecondition(
+          'DEN0503',
+          `user ${user.name} (uid ${this.uid}) has no subordinate ${kind} range in /etc/sub${kind}`,
+          {
+            hint: `ask an administrator to add one, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`,
+          },
+        );
       }
     }
     const uidMap = sessionMap(this.uid, uidRanges);

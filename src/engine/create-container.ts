@@ -48,7 +48,10 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   const network = parseNetwork(options.network);
   const binds = options.volumes.map(parseVolume);
   if (options.workdir !== undefined && !isAbsolute(options.workdir)) {
-    throw invalidArgument('DEN0620', `the working directory "${options.workdir}" is invalid: it needs to be an absolute path`);
+    throw invalidArgument(
+      'DEN0620',
+      `the working directory "${options.workdir}" is invalid: it needs to be an absolute path`,
+    );
   }
   if (options.hostname !== undefined && !isValidHostname(options.hostname)) {
     throw invalidArgument('DEN0621', `invalid hostname "${options.hostname}"`, {
@@ -114,7 +117,11 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
 }
 
 /** Writes the bundle: directories, /etc files and config.json. */
-export function writeBundle(ctx: EngineContext, c: ContainerRecord, consoleSize?: { height: number; width: number }): void {
+export function writeBundle(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  consoleSize?: { height: number; width: number },
+): void {
   const b = ctx.layout.bundle(c.id);
   for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The overlay's root directory takes its mode from the upper directory: give it the image's.
@@ -224,7 +231,9 @@ function parseNetwork(network: string | undefined): 'none' | 'host' {
 export function parseVolume(spec: string): BindSpec {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw invalidArgument('DEN0628', `invalid volume specification "${spec}"`, { hint: 'use -v /host/path:/container/path[:ro]' });
+    throw invalidArgument('DEN0628', `invalid volume specification "${spec}"`, {
+      hint: 'use -v /host/path:/container/path[:ro]',
+    });
   }
   const [source, destination, opts = ''] = parts as [string, string, string?];
   if (!isAbsolute(source)) {

@@ -36,13 +36,18 @@ export function applyChanges(image: ImageConfig, changes: readonly string[]): vo
         c.StopSignal = rest;
         break;
       case 'EXPOSE':
-        for (const port of rest.split(/\s+/)) c.ExposedPorts = { ...c.ExposedPorts, [port.includes('/') ? port : `${port}/tcp`]: {} };
+        for (const port of rest.split(/\s+/))
+          c.ExposedPorts = { ...c.ExposedPorts, [port.includes('/') ? port : `${port}/tcp`]: {} };
         break;
       case 'VOLUME':
-        for (const v of rest.startsWith('[') ? jsonArray(change, rest) : rest.split(/\s+/)) c.Volumes = { ...c.Volumes, [v]: {} };
+        for (const v of rest.startsWith('[') ? jsonArray(change, rest) : rest.split(/\s+/))
+          c.Volumes = { ...c.Volumes, [v]: {} };
         break;
       default:
-        throw badChange(change, `${instruction} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR`);
+        throw badChange(
+          change,
+          `${instruction} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR`,
+        );
     }
   }
 }
@@ -58,7 +63,8 @@ function jsonArray(change: string, rest: string): string[] {
   } catch {
     throw badChange(change, 'the JSON array is malformed');
   }
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw badChange(change, 'expected a JSON array of strings');
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw badChange(change, 'expected a JSON array of strings');
   return v as string[];
 }
 

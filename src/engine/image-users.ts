@@ -22,7 +22,8 @@ export function resolveUser(spec: string, layerDirsTopFirst: readonly string[]):
   let gid = 0;
   let home = '/';
   let userName: string | undefined;
-  const entry = passwd.find((p) => p[0] === userPart) ?? (isNumeric(userPart) ? passwd.find((p) => p[2] === userPart) : undefined);
+  const entry =
+    passwd.find((p) => p[0] === userPart) ?? (isNumeric(userPart) ? passwd.find((p) => p[2] === userPart) : undefined);
   if (entry) {
     userName = entry[0];
     uid = Number(entry[2]);
@@ -31,24 +32,38 @@ export function resolveUser(spec: string, layerDirsTopFirst: readonly string[]):
   } else if (isNumeric(userPart)) {
     uid = Number(userPart);
   } else {
-    throw new DenError('NotFound', 'DEN0610', `unable to find user ${userPart}: no matching entries in the image's passwd file`, {
-      exitCode: 126,
-    });
+    throw new DenError(
+      'NotFound',
+      'DEN0610',
+      `unable to find user ${userPart}: no matching entries in the image's passwd file`,
+      {
+        exitCode: 126,
+      },
+    );
   }
   if (groupPart !== undefined && groupPart !== '') {
-    const g = groups.find((e) => e[0] === groupPart) ?? (isNumeric(groupPart) ? groups.find((e) => e[2] === groupPart) : undefined);
+    const g =
+      groups.find((e) => e[0] === groupPart) ??
+      (isNumeric(groupPart) ? groups.find((e) => e[2] === groupPart) : undefined);
     if (g) gid = Number(g[2]);
     else if (isNumeric(groupPart)) gid = Number(groupPart);
     else {
-      throw new DenError('NotFound', 'DEN0611', `unable to find group ${groupPart}: no matching entries in the image's group file`, {
-        exitCode: 126,
-      });
+      throw new DenError(
+        'NotFound',
+        'DEN0611',
+        `unable to find group ${groupPart}: no matching entries in the image's group file`,
+        {
+          exitCode: 126,
+        },
+      );
     }
   }
   const additionalGids =
     userName === undefined || groupPart !== undefined
       ? []
-      : groups.filter((g) => (g[3] ?? '').split(',').includes(userName) && Number(g[2]) !== gid).map((g) => Number(g[2]));
+      : groups
+          .filter((g) => (g[3] ?? '').split(',').includes(userName) && Number(g[2]) !== gid)
+          .map((g) => Number(g[2]));
   if (uid > 0xfffffffe || gid > 0xfffffffe) {
     throw new DenError('InvalidArgument', 'DEN0612', `user ${spec}: id out of range`);
   }

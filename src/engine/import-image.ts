@@ -114,7 +114,15 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   } else {
     renameSync(tmp, layerDir);
   }
-  ctx.layers.add({ chainId, diffId, parent: null, size: stats.bytes, entries: stats.entries, maxUid: stats.maxUid, maxGid: stats.maxGid });
+  ctx.layers.add({
+    chainId,
+    diffId,
+    parent: null,
+    size: stats.bytes,
+    entries: stats.entries,
+    maxUid: stats.maxUid,
+    maxGid: stats.maxGid,
+  });
 
   config.rootfs.diff_ids = [diffId];
   const configDesc = content.put(JSON.stringify(config));
@@ -248,7 +256,8 @@ async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string):
   throw new DenError('Internal', 'DEN0433', `layer unpacker exited with status ${status}`);
 }
 
-type Answer = { stats: UnpackStats } | { error: { kind: DenError['kind']; code: string; message: string; hint?: string } };
+type Answer =
+  { stats: UnpackStats } | { error: { kind: DenError['kind']; code: string; message: string; hint?: string } };
 
 function parseAnswer(out: string): Answer | undefined {
   const line = out.trim().split('\n').pop();
@@ -269,4 +278,3 @@ export function removeTree(ctx: EngineContext, dir: string): void {
   if (!existsSync(dir)) return;
   runSync(ctx.ns.wrap(['rm', '-rf', '--one-file-system', dir]));
 }
-

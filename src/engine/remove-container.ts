@@ -38,7 +38,15 @@ export function isRunning(c: ContainerRecord): boolean {
 export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
   if (c.status !== 'running' || isRunning(c)) return c;
   stopInRuntime(ctx, c);
-  runSync(ctx.ns.wrap(['sh', '-c', 'if mountpoint -q "$1"; then umount "$1"; fi', 'den-umount', ctx.layout.bundle(c.id).rootfs]));
+  runSync(
+    ctx.ns.wrap([
+      'sh',
+      '-c',
+      'if mountpoint -q "$1"; then umount "$1"; fi',
+      'den-umount',
+      ctx.layout.bundle(c.id).rootfs,
+    ]),
+  );
   ctx.containers.markExited(c.id, null);
   return ctx.containers.get(c.id) ?? c;
 }

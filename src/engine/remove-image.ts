@@ -32,9 +32,13 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
     return result;
   }
   if (!byName && image.names.length > 1 && !force) {
-    throw conflict('DEN0440', `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced): image is referenced in multiple repositories`, {
-      hint: 'remove it by name, or with -f',
-    });
+    throw conflict(
+      'DEN0440',
+      `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced): image is referenced in multiple repositories`,
+      {
+        hint: 'remove it by name, or with -f',
+      },
+    );
   }
   const users = ctx.containers.countUsingImage(image.id);
   if (users > 0) {

@@ -104,9 +104,14 @@ function mountRootfs(ctx: EngineContext, c: ContainerRecord): void {
   });
   const r = runSync(ctx.ns.wrap(argv));
   if (r.status !== 0) {
-    throw new DenError('FailedPrecondition', 'DEN0651', `container ${c.name}: cannot mount its root file system: ${r.stderr.trim()}`, {
-      hint: 'run `den system check` to see whether overlay mounts work here',
-    });
+    throw new DenError(
+      'FailedPrecondition',
+      'DEN0651',
+      `container ${c.name}: cannot mount its root file system: ${r.stderr.trim()}`,
+      {
+        hint: 'run `den system check` to see whether overlay mounts work here',
+      },
+    );
   }
 }
 

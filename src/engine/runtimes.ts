@@ -11,7 +11,10 @@ export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME):
   const binary = findExecutable(name);
   if (!binary) {
     throw new DenError('FailedPrecondition', 'DEN0640', `OCI runtime "${name}" not found in PATH`, {
-      hint: name === 'crun' || name === 'runc' ? `install it (apt-get install ${name}) or run scripts/setup-host.sh` : 'give the name or path of crun or runc with --runtime',
+      hint:
+        name === 'crun' || name === 'runc'
+          ? `install it (apt-get install ${name}) or run scripts/setup-host.sh`
+          : 'give the name or path of crun or runc with --runtime',
     });
   }
   const base = name.includes('/') ? 'custom' : name;
@@ -19,7 +22,12 @@ export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME):
 }
 
 export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
-  const candidates = name.includes('/') ? [name] : path.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);

@@ -26,7 +26,14 @@ export class ImageStore {
           `INSERT INTO images (id, manifest_digest, config, layers, size, created_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO NOTHING`,
         )
-        .run(image.id, image.manifestDigest, JSON.stringify(image.config), JSON.stringify(image.layers), image.size, image.createdAt);
+        .run(
+          image.id,
+          image.manifestDigest,
+          JSON.stringify(image.config),
+          JSON.stringify(image.layers),
+          image.size,
+          image.createdAt,
+        );
       const tag = this.db.prepare(
         'INSERT INTO image_names (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id',
       );
@@ -57,13 +64,15 @@ export class ImageStore {
     }
     if (canonical) {
       const row = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(canonical) as
-        | { image_id: string }
-        | undefined;
+        { image_id: string } | undefined;
       if (row) return this.byId(row.image_id as Digest);
     }
     if (/^[a-f0-9]{1,63}$/.test(hex)) {
-      const rows = this.db.prepare("SELECT * FROM images WHERE id LIKE 'sha256:' || ? || '%' LIMIT 2").all(hex) as Row[];
-      if (rows.length > 1) throw conflict('DEN0421', `image id prefix ${hex} is ambiguous`, { hint: 'give more digits' });
+      const rows = this.db
+        .prepare("SELECT * FROM images WHERE id LIKE 'sha256:' || ? || '%' LIMIT 2")
+        .all(hex) as Row[];
+      if (rows.length > 1)
+        throw conflict('DEN0421', `image id prefix ${hex} is ambiguous`, { hint: 'give more digits' });
       if (rows[0]) return this.toRecord(rows[0]);
     }
     return undefined;
@@ -77,8 +86,7 @@ export class ImageStore {
   /** Removes a name; returns the image it pointed at. */
   untag(name: string): Digest | undefined {
     const row = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(name) as
-      | { image_id: Digest }
-      | undefined;
+      { image_id: Digest } | undefined;
     if (row) this.db.prepare('DELETE FROM image_names WHERE name = ?').run(name);
     return row?.image_id;
   }
@@ -100,9 +108,11 @@ export class ImageStore {
   }
 
   private toRecord(r: Row): ImageRecord {
-    const names = (this.db.prepare('SELECT name FROM image_names WHERE image_id = ? ORDER BY name').all(r.id) as {
-      name: string;
-    }[]).map((n) => n.name);
+    const names = (
+      this.db.prepare('SELECT name FROM image_names WHERE image_id = ? ORDER BY name').all(r.id) as {
+        name: string;
+      }[]
+    ).map((n) => n.name);
     return {
       id: r.id as Digest,
       manifestDigest: r.manifest_digest as Digest,

@@ -15,7 +15,8 @@ export const DEFAULT_DOMAIN = 'docker.io';
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const DOMAIN = /^(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]+|\[[a-fA-F0-9:]+\](?::[0-9]+)?)$/;
+const DOMAIN =
+  /^(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]+|\[[a-fA-F0-9:]+\](?::[0-9]+)?)$/;
 
 export function parseReference(input: string): Reference {
   const bad = (why: string) =>
@@ -42,7 +43,10 @@ export function parseReference(input: string): Reference {
   const parts = rest.split('/');
   let domain = DEFAULT_DOMAIN;
   const first = parts[0]!;
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
+  if (
+    parts.length > 1 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))
+  ) {
     if (!DOMAIN.test(first)) throw bad(`registry "${first}" is malformed`);
     domain = first;
     parts.shift();

@@ -33,7 +33,14 @@ export interface OciSeccomp {
 }
 
 /** Go's architecture names, which the profile uses, for Node's. */
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' };
+const GO_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  s390x: 's390x',
+  ppc64: 'ppc64le',
+};
 const SECCOMP_ARCH: Record<string, string> = {
   amd64: 'SCMP_ARCH_X86_64',
   arm64: 'SCMP_ARCH_AARCH64',

@@ -80,9 +80,13 @@ export class RootlessSession implements Namespaces {
       maps.gidArgs.join(' '),
     ]);
     if (r.status !== 0) {
-      throw failedPrecondition('DEN0501', `cannot create the rootless session: ${r.stderr.trim() || `status ${r.status}`}`, {
-        hint: 'run `den system check` to see what this host lacks (newuidmap, /etc/subuid, user namespaces)',
-      });
+      throw failedPrecondition(
+        'DEN0501',
+        `cannot create the rootless session: ${r.stderr.trim() || `status ${r.status}`}`,
+        {
+          hint: 'run `den system check` to see what this host lacks (newuidmap, /etc/subuid, user namespaces)',
+        },
+      );
     }
     const created = readLiveSession(this.runtimeDir);
     if (created === undefined) {

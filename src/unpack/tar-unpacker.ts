@@ -182,12 +182,12 @@ class Unpacker {
 
   private async file(e: TarEntry, real: string, reader: TarReader): Promise<void> {
     const path = this.root.abs(real);
-    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, 0o600));
+    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, e.mode & 0o777));
     try {
       await reader.readData((chunk) => writeAll(fd, chunk));
-      this.chown(e, () => fchownSync(fd, e.uid, e.gid));
+      if (e.uid !== 0 || e.gid !== 0) this.chown(e, () => fchownSync(fd, e.uid, e.gid));
       this.setXattrs(e, path); // after chown, which clears security.capability
-      fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
+      if (e.mode & 0o7022) fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
       futimesSync(fd, atimeOf(e), time(e.mtime));
     } finally {
       closeSync(fd);

@@ -42,7 +42,12 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     return 0;
   }
   process.stdout.write(
-    formatRows(str(p, 'format'), rows, ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ['Repository', 'Tag', 'ID', 'CreatedSince', 'Size']),
+    formatRows(
+      str(p, 'format'),
+      rows,
+      ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+      ['Repository', 'Tag', 'ID', 'CreatedSince', 'Size'],
+    ),
   );
   return 0;
 }

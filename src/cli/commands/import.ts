@@ -9,7 +9,13 @@ export const spec: CommandSpec = {
   minArgs: 1,
   maxArgs: 2,
   flags: [
-    { long: 'change', short: 'c', type: 'list', help: 'Apply Dockerfile instruction to the created image', value: 'list' },
+    {
+      long: 'change',
+      short: 'c',
+      type: 'list',
+      help: 'Apply Dockerfile instruction to the created image',
+      value: 'list',
+    },
     { long: 'message', short: 'm', type: 'string', help: 'Set commit message for imported image' },
   ],
 };

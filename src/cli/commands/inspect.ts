@@ -100,7 +100,10 @@ export function containerJson(ctx: EngineContext, c: ContainerRecord): Record<st
     GraphDriver: {
       Name: 'overlay',
       Data: {
-        LowerDir: c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse().join(':'),
+        LowerDir: c.config.layers
+          .map((l) => ctx.layout.layerDir(l))
+          .reverse()
+          .join(':'),
         UpperDir: b.upper,
         WorkDir: b.work,
         MergedDir: b.rootfs,

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { busyboxTarball, DenEnv } from './harness.js';
+
+describe('den run as root (root mode, no session)', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv('root');
+    const r = env.den(['import', busyboxTarball(), 'busybox']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => env.cleanup());
+
+  test('runs a container in a user namespace of its own, with the exit status', () => {
+    const r = env.den(['run', '--rm', 'busybox', 'sh', '-c', 'id -u; readlink /proc/self/ns/user; ls -ln /home; exit 5']);
+    assert.equal(r.status, 5, r.stderr);
+    const [uid, userns, ...ls] = r.stdout.trim().split('\n');
+    assert.equal(uid, '0');
+    assert.notEqual(userns, readlinkSync('/proc/self/ns/user'), 'the container is not in the host user namespace');
+    assert.match(ls.join('\n'), /1000\s+1000\s+.*user/, 'image owners are kept');
+  });
+
+  test('--rm as root leaves no mount, directory or record', () => {
+    const r = env.den(['run', '--rm', '--network', 'none', 'busybox', 'true']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(env.mountsUnderRoot(), []);
+    assert.deepEqual(env.containerDirs(), []);
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
+  });
+
+  test('runc works as the alternative runtime', () => {
+    const r = env.den(['run', '--rm', '--runtime', 'runc', 'busybox', 'sh', '-c', 'echo via-runc; exit 3']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.equal(r.stdout, 'via-runc\n');
+  });
+});
