@@ -13,7 +13,14 @@ describe('den run as root (root mode, no session)', () => {
   after(() => env.cleanup());
 
   test('runs a container in a user namespace of its own, with the exit status', () => {
-    const r = env.den(['run', '--rm', 'busybox', 'sh', '-c', 'id -u; readlink /proc/self/ns/user; ls -ln /home; exit 5']);
+    const r = env.den([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'id -u; readlink /proc/self/ns/user; ls -ln /home; exit 5',
+    ]);
     assert.equal(r.status, 5, r.stderr);
     const [uid, userns, ...ls] = r.stdout.trim().split('\n');
     assert.equal(uid, '0');

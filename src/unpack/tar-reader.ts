@@ -13,7 +13,7 @@
  */
 import type { DenError } from '../common/errors.js';
 import { isDenError } from '../common/errors.js';
-import { corrupt, unsupportedEntry } from './unpack-errors.js';
+import { corrupt, unpackBug, unsupportedEntry } from './unpack-errors.js';
 
 export type TarEntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
@@ -202,7 +202,7 @@ export class TarReader {
       throw isDenError(e) ? (e as DenError) : corrupt((e as Error).message, e);
     }
     if (r.done) return false;
-    if (typeof r.value === 'string') throw new TypeError('layer input stream must yield bytes, not text');
+    if (typeof r.value === 'string') throw unpackBug(new TypeError('the layer stream yields text, not bytes'));
     this.chunkOffset += this.chunk.length;
     this.chunk = Buffer.isBuffer(r.value)
       ? r.value

@@ -52,6 +52,7 @@ import {
   tooManyBytes,
   tooManyEntries,
   unmappedOwner,
+  unpackBug,
   whiteoutEscape,
   writeFailed,
   xattrFailed,
@@ -116,7 +117,7 @@ export async function unpackLayer(
     unpacker.finish();
   } catch (e) {
     await reader.close().catch(() => undefined);
-    throw e;
+    throw isDenError(e) ? e : unpackBug(e);
   }
   return unpacker.stats;
 }
@@ -150,7 +151,13 @@ class Unpacker {
   }
 
   finish(): void {
-    for (const [real, [atime, mtime]] of this.dirTimes) lutimesSync(this.root.abs(real), atime, mtime);
+    for (const [real, [atime, mtime]] of this.dirTimes) {
+      try {
+        lutimesSync(this.root.abs(real), atime, mtime);
+      } catch (err) {
+        throw writeFailed(real === '' ? '.' : real, err);
+      }
+    }
   }
 
   private async place(e: TarEntry, parts: string[], reader: TarReader): Promise<void> {
@@ -182,12 +189,12 @@ class Unpacker {
 
   private async file(e: TarEntry, real: string, reader: TarReader): Promise<void> {
     const path = this.root.abs(real);
-    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, e.mode & 0o777));
+    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, 0o600));
     try {
       await reader.readData((chunk) => writeAll(fd, chunk));
-      if (e.uid !== 0 || e.gid !== 0) this.chown(e, () => fchownSync(fd, e.uid, e.gid));
+      this.chown(e, () => fchownSync(fd, e.uid, e.gid));
       this.setXattrs(e, path); // after chown, which clears security.capability
-      if (e.mode & 0o7022) fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
+      fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
       futimesSync(fd, atimeOf(e), time(e.mtime));
     } finally {
       closeSync(fd);

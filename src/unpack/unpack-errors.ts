@@ -87,3 +87,6 @@ export const xattrFailed = (name: string, xattr: string, cause: unknown): DenErr
 
 export const destinationFailed = (dest: string, cause: unknown): DenError =>
   internal('DEN0320', `unpack destination ${dest}: cannot create: ${(cause as Error).message}`, { cause });
+
+export const unpackBug = (cause: unknown): DenError =>
+  internal('DEN0321', `unpack failed unexpectedly: ${(cause as Error).message}`, { cause });

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench` (as root): den against the reference on this machine, side by side in one run.
+ *
+ * run: `den run --rm --network none IMAGE true` rootless, `podman run --rm --network none` rootless
+ * on the same image, and bare `crun run` of a prepared rootless bundle (the floor), interleaved so
+ * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
+ *
+ * The bench's own set-up installs podman if missing and prepares everything as the unprivileged
+ * user (DEN_BENCH_USER, default dentest, created by scripts/setup-host.sh --test-user dentest).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxTarball, DenEnv, denBin } from '../test/harness.js';
+
+const ROUNDS = Number(process.env.DEN_BENCH_ROUNDS ?? 20);
+
+function sh(argv: string[], what: string): string {
+  const [file, ...args] = argv;
+  const r = spawnSync(file!, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+function timeOnce(argv: string[]): number {
+  const [file, ...args] = argv;
+  const start = process.hrtime.bigint();
+  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function ensurePodman(): void {
+  if (spawnSync('podman', ['--version']).status === 0) return;
+  console.log('bench set-up: installing podman (the reference) ...');
+  sh(['apt-get', 'install', '-y', '-qq', 'podman'], 'apt-get install podman');
+}
+
+function main(): void {
+  if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the test user and installs podman');
+  ensurePodman();
+  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  try {
+    const tarball = busyboxTarball();
+    sh(env.wrap([process.execPath, denBin(), 'import', tarball, 'bench/busybox']), 'den import');
+
+    // podman, rootless, with its own storage under the bench's HOME; no systemd here, so cgroupfs
+    // and file events.
+    const podmanRun = join(env.root, 'podman-run');
+    mkdirSync(podmanRun, { mode: 0o700 });
+    chownSync(podmanRun, env.user.uid, env.user.gid);
+    const podman = (args: string[]) =>
+      env.wrap(['podman', '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], {
+        XDG_RUNTIME_DIR: podmanRun,
+      });
+    sh(podman(['import', tarball, 'bench/busybox']), 'podman import');
+
+    // The floor: crun on a ready rootless bundle (its own user namespace with just the caller's id).
+    const bundle = mkdtempSync(join(env.root, 'bundle-'));
+    chmodSync(bundle, 0o755);
+    mkdirSync(join(bundle, 'rootfs'));
+    sh(['tar', '-C', join(bundle, 'rootfs'), '-xf', tarball], 'unpack bundle');
+    sh(['chown', '-R', `${env.user.uid}:${env.user.gid}`, bundle], 'chown bundle');
+    sh(env.wrap(['sh', '-c', `cd ${bundle} && crun spec --rootless`]), 'crun spec');
+    const spec = JSON.parse(sh(['cat', join(bundle, 'config.json')], 'read spec')) as {
+      process: { args: string[]; terminal: boolean };
+    };
+    spec.process.args = ['true'];
+    spec.process.terminal = false;
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    const crunRoot = join(env.root, 'crun-root');
+    mkdirSync(crunRoot, { mode: 0o700 });
+    chownSync(crunRoot, env.user.uid, env.user.gid);
+
+    const commands: Record<string, (i: number) => string[]> = {
+      node: () => env.wrap([process.execPath, '-e', '0']),
+      crun: (i) => env.wrap(['crun', '--root', crunRoot, 'run', '-b', bundle, `bench-${i}`]),
+      den: () => env.wrap([process.execPath, denBin(), 'run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
+      podman: () => podman(['run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
+    };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+    // One warm-up of each (the session, podman's pause process), then interleaved rounds.
+    for (const [name, argv] of Object.entries(commands)) timeOnce(argv(-1 - Object.keys(times).indexOf(name)));
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const [name, argv] of Object.entries(commands)) times[name]!.push(timeOnce(argv(i)));
+    }
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    console.log(`\nden run --rm --network none busybox true, rootless: ${ROUNDS} interleaved rounds, medians`);
+    for (const [name, ms] of Object.entries(m)) {
+      console.log(
+        `  ${name.padEnd(8)} ${ms.toFixed(1).padStart(7)} ms   (min ${Math.min(...times[name]!).toFixed(1)}, max ${Math.max(...times[name]!).toFixed(1)})`,
+      );
+    }
+    console.log(`  ratio den/podman ${(m.den! / m.podman!).toFixed(2)} (target <= 0.50)`);
+    console.log(`  ratio den/crun   ${(m.den! / m.crun!).toFixed(2)}`);
+    sh(podman(['rmi', '-a', '-f']), 'podman rmi');
+  } finally {
+    spawnSync('pkill', ['-u', String(env.user.uid), '-f', 'podman pause']);
+    env.cleanup();
+    rmSync(env.root, { recursive: true, force: true });
+  }
+}
+
+main();
