@@ -216,6 +216,16 @@ export class DenEnv {
       .filter((p) => (sessionNs !== undefined && nsOf(p) === sessionNs) || cmdline(p).includes(this.root));
   }
 
+  /** Live pause processes started for this environment (they inherit its XDG_RUNTIME_DIR). */
+  livePauseProcesses(): number[] {
+    const out = spawnSync('pgrep', ['-u', String(this.user.uid), '-x', 'sleep'], { encoding: 'utf8' }).stdout;
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter((p) => !isZombie(p) && environ(p).includes(`XDG_RUNTIME_DIR=${this.runtimeBase}`));
+  }
+
   containerDirs(): string[] {
     const dir = join(this.dataDir, 'containers');
     return existsSync(dir) ? readdirSync(dir) : [];
@@ -275,5 +285,13 @@ function isZombie(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return true;
+  }
+}
+
+function environ(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return [];
   }
 }

@@ -87,7 +87,7 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.match(r.stdout, /27 91/);
   });
 
-  test('SIGTERM to den reaches the container', async () => {
+  test('SIGTERM to den reaches the container', { timeout: 60_000 }, async () => {
     const child = env.spawnDen([
       'run',
       '--rm',
@@ -136,7 +136,7 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.deepEqual(env.containerDirs(), []);
   });
 
-  test('rm refuses a running container without -f, and -f kills it', async () => {
+  test('rm refuses a running container without -f, and -f kills it', { timeout: 60_000 }, async () => {
     const child = env.spawnDen(['run', '--name', 'busy', 'busybox', 'sh', '-c', 'echo ready; sleep 60']);
     child.stdout!.setEncoding('utf8');
     await new Promise<void>((resolve) => child.stdout!.on('data', (d: string) => d.includes('ready') && resolve()));
@@ -179,6 +179,30 @@ describe('den run, rootless, as an unprivileged user', () => {
     const ro = env.den(['run', '--rm', '--read-only', 'busybox', 'touch', '/x']);
     assert.notEqual(ro.status, 0);
     assert.match(ro.stderr, /Read-only file system/);
+  });
+
+  test('the session survives den exiting, and is recreated cleanly when its process died', () => {
+    assert.equal(env.den(['run', '--rm', 'busybox', 'true']).status, 0);
+    const first = env.sessionPid();
+    assert.ok(first !== undefined, 'a session outlives the command that made it');
+    assert.equal(env.den(['run', '--rm', 'busybox', 'true']).status, 0);
+    assert.equal(env.sessionPid(), first, 'later commands enter the same session');
+    process.kill(first, 'SIGKILL');
+    const r = env.den(['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map | wc -l']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '2');
+    const second = env.sessionPid();
+    assert.ok(second !== undefined && second !== first, 'a new session replaced the dead one');
+  });
+
+  test('concurrent first commands create one session between them', { timeout: 60_000 }, async () => {
+    const pid = env.sessionPid();
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    const runs = Array.from({ length: 4 }, () => env.spawnDen(['run', '--rm', 'busybox', 'true']));
+    const statuses = await Promise.all(runs.map((c) => new Promise<number | null>((resolve) => c.on('exit', resolve))));
+    assert.deepEqual(statuses, [0, 0, 0, 0]);
+    const sessions = env.livePauseProcesses();
+    assert.equal(sessions.length, 1, `one live pause process for this environment, found ${sessions.join(' ')}`);
   });
 
   test('security defaults: no-new-privileges, Docker capabilities, masked paths', () => {

@@ -70,6 +70,7 @@ export class RootlessSession implements Namespaces {
     // the others find it when they get the lock (the script checks again under the lock).
     const r = runSync([
       'flock',
+      '--close', // the pause process must not inherit the lock, or it holds it for ever
       join(this.runtimeDir, 'session.lock'),
       'sh',
       '-c',

@@ -12,7 +12,7 @@
  * The tree under the root is private to the unpacker while it runs, so what lstat saw stays true
  * until the unpacker itself changes it (and then calls `forget`).
  */
-import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import type { DenError } from '../common/errors.js';
 import { absoluteName, escapesRoot, invalidName, notADirectory, symlinkLoop } from './unpack-errors.js';
 
@@ -96,7 +96,9 @@ export class LayerRoot {
     const st = lstatSync(this.abs(path), { throwIfNoEntry: false });
     if (st === undefined) {
       if (errors.missing) throw errors.missing(path);
-      mkdirSync(this.abs(path), 0o755);
+      mkdirSync(this.abs(path));
+      // Not left to the umask: in an overlay the upper layer's directory mode is the one seen.
+      chmodSync(this.abs(path), 0o755);
       real = path;
     } else if (st.isDirectory()) {
       real = path;

@@ -91,6 +91,8 @@ export const OPAQUE_XATTR = 'user.overlay.opaque';
 /** Overlay's own xattrs from an image are data, not instructions to our mount: the kernel's escape. */
 const OVERLAY_XATTR_PREFIX = 'user.overlay.';
 const ESCAPED_OVERLAY_XATTR_PREFIX = 'user.overlay.overlay.';
+/** How the kernel says an xattr namespace is closed to us (ENOTSUP and EOPNOTSUPP are one number). */
+const XATTR_REFUSALS = new Set(['EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP']);
 /** chown(2) reads -1 as "leave unchanged", so the highest usable id is one below. */
 const MAX_ID = 0xfffffffe;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -338,7 +340,7 @@ class Unpacker {
         const code = errnoCode(err);
         // Namespaces the kernel keeps from us (trusted.* in a user namespace, user.* on a symlink)
         // cost the image an attribute, not its files; anything else is a real failure.
-        if (code !== 'EPERM' && code !== 'EOPNOTSUPP' && code !== 'EACCES') throw xattrFailed(e.name, name, err);
+        if (!XATTR_REFUSALS.has(code ?? '')) throw xattrFailed(e.name, name, err);
         this.warn(`layer entry ${display(e.name)}: extended attribute ${display(name)} not kept: ${code}`);
       }
     }
