@@ -22,7 +22,7 @@ export async function unpackMain(args: readonly string[]): Promise<number> {
   } catch (e) {
     const error = isDenError(e)
       ? { kind: e.kind, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
-      : { kind: 'Internal', code: 'DEN0309', message: `unpacking failed: ${(e as Error).message}` };
+      : { kind: 'Internal', code: 'DEN0321', message: `unpack failed unexpectedly: ${(e as Error).message}` };
     process.stdout.write(JSON.stringify({ error }) + '\n');
     return 1;
   }
