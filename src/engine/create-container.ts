@@ -10,12 +10,11 @@ import {
   type ContainerRecord,
 } from '../containers/index.js';
 import { hexOf } from '../content/index.js';
-import { familiarName, parseReference, type ImageRecord } from '../images/index.js';
+import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../images/index.js';
 import { hostnameFile, hostsFile, isValidHostname, resolvConf } from '../network/index.js';
 import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
-import { DEFAULT_PATH } from './import-image.js';
 import { findRuntime } from './runtimes.js';
 
 export interface CreateOptions {

@@ -8,6 +8,7 @@ import { DenError, invalidArgument, notFound } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import { digestFromHash, hexOf, newHash } from '../content/index.js';
 import {
+  DEFAULT_PATH,
   formatReference,
   MEDIA_TYPES,
   parseReference,
@@ -15,7 +16,7 @@ import {
   type ImageRecord,
   type LayerRef,
 } from '../images/index.js';
-import { unpackLayer, type UnpackStats } from '../unpack/index.js';
+import type { UnpackStats } from '../unpack/index.js';
 import type { EngineContext } from './context.js';
 import { applyChanges } from './image-changes.js';
 import { publishIndex } from './image-index.js';
@@ -30,8 +31,6 @@ export interface ImportOptions {
   message?: string;
   onProgress?: (message: string) => void;
 }
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * `den import`: a root file system tarball (plain or gzip) becomes a one-layer image.
@@ -85,14 +84,14 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
       feedError = e;
       tar.destroy();
     });
-    const unpacking = (
-      ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackLayer(tar, tmp, { canMknod: true, onWarning: warn })
-    ).catch((e: unknown) => {
-      unpackError = e;
-      input.destroy();
-      tar.destroy();
-      return undefined;
-    });
+    const unpacking = (ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackHere(tar, tmp)).catch(
+      (e: unknown) => {
+        unpackError = e;
+        input.destroy();
+        tar.destroy();
+        return undefined;
+      },
+    );
     const [, result] = await Promise.all([feeding, unpacking]);
     // A broken compressed stream is the cause of whatever the unpacker then said about it.
     if (feedError !== undefined && isDecompressionError(feedError)) throw corruptInput(options.source, feedError);
@@ -267,6 +266,12 @@ function parseAnswer(out: string): Answer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Root mode unpacks in this process. Loaded on demand: the unpacker is not on the run path. */
+async function unpackHere(tar: Readable, dest: string): Promise<UnpackStats> {
+  const { unpackLayer } = await import('../unpack/index.js');
+  return unpackLayer(tar, dest, { canMknod: true, onWarning: warn });
 }
 
 function warn(message: string): void {

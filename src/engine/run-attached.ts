@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { runSync, signalNumber } from '../common/exec.js';
+import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
@@ -50,6 +51,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
     writeBundle(ctx, c, io.consoleSize);
   }
   mountRootfs(ctx, c);
+  trace('rootfs mounted');
   const logFile = join(b.dir, 'runtime.log');
   const pidFile = join(b.dir, 'pid');
   rmSync(logFile, { force: true });
@@ -84,8 +86,10 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
     if (rawMode) io.setRawMode!(false);
     for (const [sig, handler] of handlers) process.off(sig, handler);
   }
+  trace('runtime exited');
   const failure = OciRuntime.readFailure(logFile);
   finishRun(ctx, c, failure ? null : status);
+  trace('cleaned up');
   if (failure) {
     throw new DenError('FailedPrecondition', 'DEN0650', `OCI runtime ${runtime.name} failed: ${failure.message}`, {
       exitCode: failure.exitCode,

@@ -1,4 +1,4 @@
-export { MEDIA_TYPES, type ImageConfig, type ImageRecord, type LayerRef } from './image.js';
+export { DEFAULT_PATH, MEDIA_TYPES, type ImageConfig, type ImageRecord, type LayerRef } from './image.js';
 export { ImageStore } from './image-store.js';
 export {
   DEFAULT_DOMAIN,

@@ -3,8 +3,17 @@
  * non-following xattr calls. Paths and names are byte buffers, so a name that is not UTF-8 reaches
  * the kernel unchanged. Failures throw errors shaped like Node's own (`code`, `errno`, `syscall`).
  */
-import koffi from 'koffi';
+import type KoffiModule from 'koffi';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+
+// Loaded on first use: a native module costs milliseconds to load, and most den commands
+// (run, ps, rm) never unpack anything.
+let koffiModule: typeof KoffiModule | undefined;
+function koffi(): typeof KoffiModule {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof KoffiModule;
+  return koffiModule;
+}
 
 interface Libc {
   mknod(path: Buffer, mode: number, dev: bigint): number;
@@ -16,7 +25,7 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
+  const lib = koffi().load('libc.so.6');
   libc = {
     mknod: lib.func('int mknod(const uint8_t *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func(
@@ -32,7 +41,7 @@ function load(): Libc {
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 function failure(syscall: string, path: Buffer): NodeJS.ErrnoException {
-  const errno = koffi.errno();
+  const errno = koffi().errno();
   const code = errnoNames.get(errno) ?? `E${errno}`;
   const e: NodeJS.ErrnoException = new Error(`${code}: ${syscall} '${path.toString('utf8')}'`);
   return Object.assign(e, { code, errno: -errno, syscall });

@@ -1,3 +1,4 @@
+import { trace } from '../../common/trace.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str } from '../flags.js';
 import { createContainer, runAttached, type CreateOptions, type EngineContext } from '../../engine/index.js';
@@ -55,7 +56,9 @@ export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
 }
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
+  trace('flags parsed');
   const container = createContainer(ctx, createOptions(p, bool(p, 'rm')));
+  trace('container created');
   const stdout = process.stdout;
   return runAttached(ctx, container, {
     stdinIsTTY: process.stdin.isTTY === true,
