@@ -1,6 +1,8 @@
 // Bundles den into dist/ with esbuild: one ESM entry plus lazily loaded chunks per command, so
 // start-up parses only what the command needs. The SQLite addon is copied next to the bundle and
-// found through DEN_SQLITE_ADDON, set by bin/den, so dist/ needs no node_modules at run time.
+// found through DEN_SQLITE_ADDON, set by bin/den. better-sqlite3's and tar-stream's JavaScript is
+// bundled, so they are build-time dependencies; koffi (loaded only to unpack layers) stays a
+// runtime dependency because it finds its own native file relative to its package.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
