@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv } from './harness.js';
@@ -111,6 +111,40 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
       assert.match(r.stderr, message, file);
     }
     assert.equal(storeSnapshot(env), before);
+  });
+});
+
+describe('a store whose layer went missing', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    assert.equal(env.den(['import', busyboxTarball(), 'busybox']).status, 0);
+  });
+  after(() => env.cleanup());
+
+  test('a missing layer is named, with what to do', () => {
+    const layers = join(env.dataDir, 'layers');
+    const [layer] = readdirSync(layers);
+    renameSync(join(layers, layer!), join(layers, 'aside'));
+    const r = env.den(['run', '--rm', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /layer [a-f0-9]{12} is missing from the store/);
+    assert.match(r.stderr, /den rmi -f busybox/);
+    assert.deepEqual(env.containerDirs(), []);
+    // A layer that is there but cannot be mounted (a file, not a directory): the mount's own words.
+    writeFileSync(join(layers, layer!), 'not a directory');
+  });
+
+  test('a mount failure: exit 125 with the mount error, and --rm leaves nothing', () => {
+    const r = env.den(['run', '--rm', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /cannot mount its root file system: mount: /);
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
+    assert.deepEqual(env.containerDirs(), []);
+    assert.deepEqual(env.mountsUnderRoot(), []);
+    const kept = env.den(['run', '--name', 'kept', 'busybox', 'true']);
+    assert.equal(kept.status, 125);
+    assert.match(env.den(['ps', '-a', '--format', '{{.Names}} {{.State}}']).stdout, /^kept exited$/m);
   });
 });
 

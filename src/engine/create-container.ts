@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
-import { DenError, invalidArgument, notFound } from '../common/errors.js';
+import { DenError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import {
   newContainerId,
   randomName,
@@ -66,6 +66,17 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   }
   const id = newContainerId();
   const layers = image.layers.map((l) => hexOf(l.chainId));
+  for (const layer of layers) {
+    if (!existsSync(ctx.layout.layerDir(layer))) {
+      throw failedPrecondition(
+        'DEN0634',
+        `image ${options.image}: layer ${layer.slice(0, 12)} is missing from the store`,
+        {
+          hint: `the store was damaged: remove the image (den rmi -f ${options.image}) and import it again`,
+        },
+      );
+    }
+  }
   const lowerTopFirst = layers.map((l) => ctx.layout.layerDir(l)).reverse();
   const imageConfig = image.config.config ?? {};
   const args = commandLine(image, options);
@@ -109,6 +120,7 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   try {
     writeBundle(ctx, record);
   } catch (e) {
+    rmSync(ctx.layout.containerDir(id), { recursive: true, force: true }); // only den's own files so far
     ctx.containers.delete(id);
     throw e;
   }

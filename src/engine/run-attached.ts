@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { runSync, signalNumber } from '../common/exec.js';
@@ -7,7 +7,7 @@ import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
-import { overlayMountArgv } from '../snapshots/index.js';
+import { overlayMountOptions } from '../snapshots/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
 import { cleanupContainerFiles } from './remove-container.js';
@@ -26,38 +26,111 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 
 const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
 /**
+ * One process enters the namespaces, mounts the container's overlay and becomes the OCI runtime
+ * (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told apart from
+ * the container's own exit status by what mount wrote to its log.
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG OVERLAY_OPTIONS TARGET RUNTIME_ARGV...
+ */
+const MOUNT_AND_RUN = `
+mount -t overlay -o "$2" overlay "$3" 2> "$1" || { [ -s "$1" ] || echo "mount failed" > "$1"; exit 125; }
+shift 3
+exec "$@"
+`;
+
+/**
  * Starts a created container and stays attached until it exits: the runtime's stdio is den's own,
  * so container output never passes through Node.js. Returns the container's exit status; the
- * runtime's own failures become DenErrors with docker's codes (125, 126, 127).
+ * runtime's own failures become DenErrors with docker's codes (125, 126, 127). Whatever happens,
+ * the overlay is unmounted afterwards, and a --rm container is removed.
  */
 export async function runAttached(ctx: EngineContext, container: ContainerRecord, io: AttachIO): Promise<number> {
   let c = container;
+  let status: number;
+  let failure: DenError | undefined;
+  try {
+    c = prepareTerminal(ctx, c, io);
+    status = await startAndWait(ctx, c, io);
+  } catch (e) {
+    finishRun(ctx, c, null);
+    throw e;
+  }
   const b = ctx.layout.bundle(c.id);
-  const runtime = findRuntime(ctx, c.config.runtime);
-  const ns = ctx.ns;
-  if (c.config.tty && !io.stdinIsTTY) {
+  const mountError = readOr(join(b.dir, 'mount.log')).trim();
+  if (mountError) {
+    failure = new DenError(
+      'FailedPrecondition',
+      'DEN0651',
+      `container ${c.name}: cannot mount its root file system: ${mountError}`,
+      {
+        hint: 'run `den system check` to see whether overlay mounts work here',
+      },
+    );
+  } else {
+    const runtimeFailure = OciRuntime.readFailure(join(b.dir, 'runtime.log'));
+    if (runtimeFailure) {
+      failure = new DenError(
+        'FailedPrecondition',
+        'DEN0650',
+        `OCI runtime ${c.config.runtime} failed: ${runtimeFailure.message}`,
+        {
+          exitCode: runtimeFailure.exitCode,
+        },
+      );
+    }
+  }
+  finishRun(ctx, c, failure ? null : status);
+  trace('cleaned up');
+  if (failure) throw failure;
+  return status;
+}
+
+/** -t needs a terminal on den's stdin for the runtime to relay; the container gets its size. */
+function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO): ContainerRecord {
+  if (!c.config.tty) return c;
+  if (!io.stdinIsTTY) {
     if (c.config.interactive) {
       throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
         hint: 'drop -t, or run den from a terminal',
         exitCode: 1,
       });
     }
-    // The runtime can only give the container a pseudo-terminal when den has one to relay; without
-    // it the container runs with plain stdio, as it would without -t.
+    // Without a terminal to relay, the container runs with plain stdio, as it would without -t.
     process.stderr.write('warning: -t without a terminal on stdin: running without a pseudo-terminal\n');
-    c = { ...c, config: { ...c.config, tty: false } };
-    writeBundle(ctx, c);
-  } else if (c.config.tty && io.consoleSize) {
-    writeBundle(ctx, c, io.consoleSize);
+    const plain = { ...c, config: { ...c.config, tty: false } };
+    writeBundle(ctx, plain);
+    return plain;
   }
-  mountRootfs(ctx, c);
-  trace('rootfs mounted');
+  if (io.consoleSize) writeBundle(ctx, c, io.consoleSize);
+  return c;
+}
+
+async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO): Promise<number> {
+  const b = ctx.layout.bundle(c.id);
+  const runtime = findRuntime(ctx, c.config.runtime);
   const logFile = join(b.dir, 'runtime.log');
-  const pidFile = join(b.dir, 'pid');
+  const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
-  const [file, ...args] = ns.wrap(runtime.runArgv(c.id, b.dir, logFile, pidFile));
+  rmSync(mountLog, { force: true });
+  const overlay = overlayMountOptions({
+    lowerDirs: c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse(),
+    upperDir: b.upper,
+    workDir: b.work,
+    target: b.rootfs,
+  });
+  const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
+  const [file, ...args] = ctx.ns.wrap([
+    'sh',
+    '-c',
+    MOUNT_AND_RUN,
+    'den-start',
+    mountLog,
+    overlay,
+    b.rootfs,
+    ...runtimeArgv,
+  ]);
+  trace('starting');
   // A child reading a terminal must be in the terminal's foreground process group; it then gets
-  // the terminal's signals itself. Otherwise it gets a group of its own and den forwards.
+  // the terminal's signals itself. Otherwise it gets a group of its own and den forwards them.
   const sharesTerminal = io.stdinIsTTY && (c.config.tty || c.config.interactive);
   // With -t the runtime relays the terminal itself and needs it on its stdin, -i or not.
   const child = spawn(file!, args, {
@@ -74,48 +147,17 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
     process.on(sig, handler);
   }
   const rawMode = c.config.tty && io.stdinIsTTY && io.setRawMode;
-  let status: number;
   try {
     if (rawMode) io.setRawMode!(true);
     ctx.containers.markRunning(c.id, process.pid, processStartTime(process.pid) ?? '');
-    status = await new Promise<number>((resolve, reject) => {
+    return await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
     });
   } finally {
     if (rawMode) io.setRawMode!(false);
     for (const [sig, handler] of handlers) process.off(sig, handler);
-  }
-  trace('runtime exited');
-  const failure = OciRuntime.readFailure(logFile);
-  finishRun(ctx, c, failure ? null : status);
-  trace('cleaned up');
-  if (failure) {
-    throw new DenError('FailedPrecondition', 'DEN0650', `OCI runtime ${runtime.name} failed: ${failure.message}`, {
-      exitCode: failure.exitCode,
-    });
-  }
-  return status;
-}
-
-function mountRootfs(ctx: EngineContext, c: ContainerRecord): void {
-  const b = ctx.layout.bundle(c.id);
-  const argv = overlayMountArgv({
-    lowerDirs: c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse(),
-    upperDir: b.upper,
-    workDir: b.work,
-    target: b.rootfs,
-  });
-  const r = runSync(ctx.ns.wrap(argv));
-  if (r.status !== 0) {
-    throw new DenError(
-      'FailedPrecondition',
-      'DEN0651',
-      `container ${c.name}: cannot mount its root file system: ${r.stderr.trim()}`,
-      {
-        hint: 'run `den system check` to see whether overlay mounts work here',
-      },
-    );
+    trace('runtime exited');
   }
 }
 
@@ -126,6 +168,15 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
     ctx.containers.delete(c.id);
     return;
   }
-  runSync(ctx.ns.wrap(['umount', ctx.layout.bundle(c.id).rootfs]));
+  const rootfs = ctx.layout.bundle(c.id).rootfs;
+  runSync(ctx.ns.wrap(['sh', '-c', 'if mountpoint -q "$1"; then umount "$1"; fi', 'den-umount', rootfs]));
   ctx.containers.markExited(c.id, exitCode);
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -15,12 +15,12 @@ export interface OverlayMount {
   target: string;
 }
 
-export function overlayMountArgv(m: OverlayMount): string[] {
+/** The option string of the overlay mount (lowerdir, upperdir, workdir, userxattr). */
+export function overlayMountOptions(m: OverlayMount): string {
   for (const dir of [...m.lowerDirs, m.upperDir, m.workDir]) {
     // overlayfs splits lowerdir on ':' and options on ','; den's own paths never contain them
     // unless the data directory does, which is refused here rather than mounted wrongly.
     if (/[:,\\]/.test(dir)) throw new Error(`overlay: path ${dir} contains ':' ',' or '\\'`);
   }
-  const options = `lowerdir=${m.lowerDirs.join(':')},upperdir=${m.upperDir},workdir=${m.workDir},userxattr`;
-  return ['mount', '-t', 'overlay', '-o', options, 'overlay', m.target];
+  return `lowerdir=${m.lowerDirs.join(':')},upperdir=${m.upperDir},workdir=${m.workDir},userxattr`;
 }
