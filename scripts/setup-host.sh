@@ -84,6 +84,11 @@ add_range() { # file user
 }
 
 if [ -n "$test_user" ]; then
+  # tmux drives interactive sessions in the end-to-end tests (a terminal that can be resized).
+  if ! command -v tmux > /dev/null; then
+    say "installing tmux for the test suite"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux > /dev/null
+  fi
   if ! id "$test_user" >/dev/null 2>&1; then
     useradd --create-home --shell /bin/bash "$test_user"
     say "created user $test_user"

@@ -87,6 +87,30 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.match(r.stdout, /27 91/);
   });
 
+  test('-it under a real terminal: an interactive shell that follows window resizes', { timeout: 60_000 }, async () => {
+    const socket = `den-test-${process.pid}`;
+    const tmux = (...args: string[]) => env.exec(['tmux', '-L', socket, ...args]);
+    const screen = () => tmux('capture-pane', '-p').stdout;
+    const waitFor = async (pattern: RegExp) => {
+      for (let i = 0; i < 100 && !pattern.test(screen()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(screen(), pattern);
+    };
+    tmux('new-session', '-d', '-x', '80', '-y', '24', `${process.execPath} ${denBin()} run --rm -it busybox sh`);
+    try {
+      await waitFor(/^\/ # ?$/m);
+      tmux('send-keys', 'stty size; tty', 'Enter');
+      await waitFor(/^24 80$/m);
+      assert.match(screen(), /^\/dev\/pts\/0$/m);
+      tmux('resize-window', '-x', '100', '-y', '30');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'stty size', 'Enter');
+      await waitFor(/^30 100$/m);
+      tmux('send-keys', 'exit', 'Enter');
+    } finally {
+      tmux('kill-server');
+    }
+  });
+
   test('SIGTERM to den reaches the container', { timeout: 60_000 }, async () => {
     const child = env.spawnDen([
       'run',

@@ -17,6 +17,8 @@ export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
   stdinIsTTY: boolean;
   consoleSize?: { height: number; width: number };
+  /** Calls back with the new size whenever den's terminal is resized; returns the unsubscribe. */
+  onResize?: (resized: (size: { height: number; width: number }) => void) => () => void;
   setRawMode?: (raw: boolean) => void;
 }
 
@@ -147,6 +149,7 @@ async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO
     process.on(sig, handler);
   }
   const rawMode = c.config.tty && io.stdinIsTTY && io.setRawMode;
+  const stopResizing = c.config.tty && io.onResize ? io.onResize((size) => resizeConsole(b.dir, size)) : undefined;
   try {
     if (rawMode) io.setRawMode!(true);
     ctx.containers.markRunning(c.id, process.pid, processStartTime(process.pid) ?? '');
@@ -156,9 +159,25 @@ async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO
     });
   } finally {
     if (rawMode) io.setRawMode!(false);
+    stopResizing?.();
     for (const [sig, handler] of handlers) process.off(sig, handler);
     trace('runtime exited');
   }
+}
+
+/**
+ * The runtime relays the container's console but does not pass on window size changes, so den sets
+ * the size on the console itself: the container's init has it as stdin, and /proc/PID/fd/0 opens it
+ * (den is the same user as the container's root, so it may). The kernel then sends SIGWINCH to the
+ * container's foreground process group, as on any terminal.
+ */
+function resizeConsole(bundleDir: string, size: { height: number; width: number }): void {
+  const pid = readOr(join(bundleDir, 'pid')).trim();
+  if (!/^[0-9]+$/.test(pid)) return;
+  const child = spawn('stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(size.height), 'cols', String(size.width)], {
+    stdio: 'ignore',
+  });
+  child.on('error', () => {}); // best effort: a resize lost is not worth failing the container for
 }
 
 /** After the container exited: unmount, and record the exit or (--rm) remove everything. */

@@ -63,6 +63,12 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   return runAttached(ctx, container, {
     stdinIsTTY: process.stdin.isTTY === true,
     ...(stdout.isTTY ? { consoleSize: { height: stdout.rows, width: stdout.columns } } : {}),
+    onResize: (resized) => {
+      if (!stdout.isTTY) return () => {};
+      const listener = () => resized({ height: stdout.rows, width: stdout.columns });
+      stdout.on('resize', listener);
+      return () => stdout.off('resize', listener);
+    },
     setRawMode: (raw) => {
       if (process.stdin.isTTY) process.stdin.setRawMode(raw);
     },

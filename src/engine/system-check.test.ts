@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { EngineContext } from './context.js';
+import { checkSystem, describeCgroups, parseMountinfo, type CheckResult } from './system-check.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const isRoot = process.getuid?.() === 0;
+
+const IDS = [
+  'newuidmap',
+  'newgidmap',
+  'subuid',
+  'subgid',
+  'session-maps',
+  'userns',
+  'overlay',
+  'idmapped-mounts',
+  'crun',
+  'runc',
+  'cgroups',
+  'pasta',
+  'slirp4netns',
+  'tun',
+  'fuse',
+  'runtime-dir',
+  'seccomp',
+  'fuse-overlayfs',
+];
+
+function byId(results: CheckResult[]): Map<string, CheckResult> {
+  return new Map(results.map((r) => [r.id, r]));
+}
+
+function get(results: Map<string, CheckResult>, id: string): CheckResult {
+  const r = results.get(id);
+  assert.ok(r, `no result ${id}`);
+  return r;
+}
+
+describe('parseMountinfo', () => {
+  test('reads mount point and type, and undoes the kernel escapes', () => {
+    const text = [
+      '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw',
+      '50 23 8:1 / /mnt/with\\040space rw - ext4 /dev/sda1 rw',
+      'garbage',
+    ].join('\n');
+    assert.deepEqual(
+      parseMountinfo(text).map((m) => [m.mountPoint, m.fsType]),
+      [
+        ['/sys/fs/cgroup', 'tmpfs'],
+        ['/sys/fs/cgroup/unified', 'cgroup2'],
+        ['/mnt/with space', 'ext4'],
+      ],
+    );
+  });
+});
+
+describe('describeCgroups', () => {
+  const v1 = (c: string) => `3${c.length} 31 0:29 / /sys/fs/cgroup/${c} rw - cgroup cgroup rw,${c}`;
+  const hybrid = [
+    '31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw',
+    v1('cpu'),
+    v1('memory'),
+    '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+  ].join('\n');
+  const cases: {
+    name: string;
+    mountinfo: string;
+    controllers: Record<string, string>;
+    rootless?: boolean;
+    status: CheckResult['status'];
+    detail: RegExp;
+    fix?: RegExp;
+  }[] = [
+    {
+      name: 'unified cgroup v2',
+      mountinfo: '30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
+      controllers: { '/sys/fs/cgroup': 'cpu io memory pids\n' },
+      status: 'ok',
+      detail: /^cgroup v2 \(unified\) .*controllers: cpu io memory pids$/,
+    },
+    {
+      name: 'hybrid with hugetlb in the v2 hierarchy: crun refuses',
+      mountinfo: hybrid,
+      controllers: { '/sys/fs/cgroup/unified': 'hugetlb\n' },
+      status: 'fail',
+      detail: /carries hugetlb.*cgroups in hybrid mode not supported/,
+      fix: /^mkdir -p \/sys\/fs\/cgroup\/hugetlb && mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb \(or run scripts\/setup-host.sh as root\)$/,
+    },
+    {
+      name: 'hybrid with an empty v2 hierarchy: accepted as v1',
+      mountinfo: hybrid,
+      controllers: { '/sys/fs/cgroup/unified': '' },
+      status: 'ok',
+      detail: /^hybrid: v1 hierarchies \(cpu, memory\) .*without controllers/,
+    },
+    {
+      name: 'hybrid, rootless: no limits',
+      mountinfo: hybrid,
+      controllers: { '/sys/fs/cgroup/unified': '' },
+      rootless: true,
+      status: 'ok',
+      detail: /no resource limits/,
+    },
+    {
+      name: 'legacy v1 only',
+      mountinfo: ['31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw', v1('pids')].join('\n'),
+      controllers: {},
+      status: 'ok',
+      detail: /^cgroup v1 \(legacy\): pids$/,
+    },
+    {
+      name: 'nothing mounted',
+      mountinfo: '1 0 8:1 / / rw - ext4 /dev/sda1 rw',
+      controllers: {},
+      status: 'warn',
+      detail: /nothing is mounted at \/sys\/fs\/cgroup/,
+      fix: /mount -t cgroup2/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = describeCgroups(parseMountinfo(c.mountinfo), (dir) => c.controllers[dir], c.rootless ?? false);
+      assert.equal(r.status, c.status, r.detail);
+      assert.match(r.detail, c.detail);
+      if (c.fix) assert.match(r.fix ?? '', c.fix);
+      else assert.equal(r.fix, undefined);
+    });
+  }
+});
+
+describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs root' }, () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'den-check-test-'));
+    mkdirSync(join(dir, 'data'));
+    env = { PATH, DEN_DATA_DIR: join(dir, 'data'), DEN_RUNTIME_DIR: join(dir, 'run') };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every check reports, in order, and this host passes them all', () => {
+    const results = checkSystem(new EngineContext(env), { env });
+    assert.deepEqual(
+      results.map((r) => r.id),
+      IDS,
+    );
+    const failed = results.filter((r) => r.status !== 'ok');
+    assert.deepEqual(failed, [], 'scripts/setup-host.sh has prepared this machine');
+    const r = byId(results);
+    assert.equal(get(r, 'newuidmap').detail, '/usr/bin/newuidmap is setuid root');
+    assert.match(get(r, 'subuid').detail, /^root mode: not needed/);
+    assert.match(get(r, 'overlay').detail, /on ext4 in .*\/data$/);
+    // The probe shows the data directory's owner (root) through a map of 0 to 100000.
+    assert.match(get(r, 'idmapped-mounts').detail, /bind mount of .*\/data \(ext4\) works: owner 0 shows as 100000/);
+    assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
+    assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
+    assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
+    assert.equal(get(r, 'runtime-dir').detail, `${join(dir, 'run')} (DEN_RUNTIME_DIR), created on first use`);
+  });
+
+  test('the probes leave nothing behind in the data directory and create no runtime directory', () => {
+    checkSystem(new EngineContext(env), { env });
+    assert.deepEqual(readdirSync(join(dir, 'data')), []);
+    assert.deepEqual(readdirSync(dir), ['data']);
+  });
+
+  test('tools missing from PATH fail or warn with a fix instead of breaking the check', () => {
+    const empty = join(dir, 'empty-bin');
+    mkdirSync(empty, { recursive: true });
+    const bare = { ...env, PATH: empty };
+    const r = byId(checkSystem(new EngineContext(bare), { env: bare }));
+    for (const id of ['crun', 'userns', 'overlay', 'idmapped-mounts']) {
+      assert.equal(get(r, id).status, 'fail', id);
+    }
+    // Root mode does not use the setuid helpers, and runc and pasta are optional.
+    for (const id of ['newuidmap', 'runc', 'pasta', 'slirp4netns', 'fuse-overlayfs']) {
+      assert.equal(get(r, id).status, 'warn', id);
+    }
+    // They are installed, just not in this PATH: the fix says so.
+    assert.equal(get(r, 'crun').detail, 'crun is not in PATH (it is at /usr/bin/crun)');
+    assert.equal(get(r, 'crun').fix, 'add /usr/bin to PATH');
+    assert.match(get(r, 'overlay').detail, /^not probed: unshare is not in PATH/);
+  });
+});
+
+/** Runs checkSystem as the unprivileged test user, in a hermetic HOME and runtime directory. */
+function checkAsUser(
+  home: string,
+  extraEnv: Record<string, string>,
+  options: { subuidFile?: string } = {},
+): Map<string, CheckResult> {
+  const script = join(home, '..', 'check.ts');
+  const r = spawnSync(
+    'setpriv',
+    [
+      `--reuid=${TEST_USER}`,
+      `--regid=${TEST_USER}`,
+      '--init-groups',
+      'env',
+      '-i',
+      `PATH=${PATH}`,
+      `HOME=${home}`,
+      ...Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      '--import',
+      'tsx',
+      script,
+      JSON.stringify(options),
+    ],
+    { cwd: REPO, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return byId(JSON.parse(r.stdout) as CheckResult[]);
+}
+
+function userCanRead(path: string): boolean {
+  return (
+    spawnSync('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'test', '-r', path])
+      .status === 0
+  );
+}
+
+function userExists(): boolean {
+  return spawnSync('id', ['-u', TEST_USER]).status === 0;
+}
+
+const rootlessSkip = !isRoot
+  ? 'needs root to become the test user'
+  : !userExists()
+    ? `no user ${TEST_USER}: run scripts/setup-host.sh --test-user ${TEST_USER}`
+    : !userCanRead(join(REPO, 'src', 'engine', 'system-check.ts'))
+      ? `${TEST_USER} cannot read the checkout`
+      : false;
+
+describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSkip }, () => {
+  let dir: string;
+  let home: string;
+  let runtime: string;
+  let uid: number;
+  let gid: number;
+  before(() => {
+    uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
+    gid = Number(spawnSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).stdout.trim());
+    dir = mkdtempSync(join(tmpdir(), 'den-check-test-'));
+    chmodSync(dir, 0o755);
+    home = join(dir, 'home');
+    runtime = join(dir, 'run');
+    for (const d of [home, runtime, join(home, '.local', 'share', 'den')]) {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+    }
+    spawnSync('chown', ['-R', `${uid}:${gid}`, home, runtime]);
+    const engine = join(REPO, 'src', 'engine');
+    writeFileSync(
+      join(dir, 'check.ts'),
+      [
+        `import { EngineContext } from '${join(engine, 'context.ts')}';`,
+        `import { checkSystem } from '${join(engine, 'system-check.ts')}';`,
+        `const options = JSON.parse(process.argv[2] ?? '{}');`,
+        `process.stdout.write(JSON.stringify(checkSystem(new EngineContext(), options)));`,
+      ].join('\n'),
+      { mode: 0o644 },
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('with its subordinate ids, the session, overlay and devices are all usable', () => {
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: runtime });
+    assert.deepEqual([...r.keys()], IDS);
+    const expected = readFileSync('/etc/subuid', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`${TEST_USER}:`) || l.startsWith(`${uid}:`))
+      .reduce((n, l) => n + Number(l.split(':')[2]), 0);
+    assert.match(get(r, 'subuid').detail, new RegExp(`^${expected} uids for ${TEST_USER} in /etc/subuid`));
+    assert.equal(get(r, 'subuid').status, 'ok');
+    assert.equal(get(r, 'session-maps').status, 'ok', get(r, 'session-maps').detail);
+    assert.equal(get(r, 'userns').status, 'ok', get(r, 'userns').detail);
+    assert.equal(get(r, 'overlay').status, 'ok', get(r, 'overlay').detail);
+    assert.match(get(r, 'overlay').detail, new RegExp(`in ${home}/.local/share/den$`));
+    // The kernel refuses idmapped mounts of ext4 to an unprivileged user; the check says it inferred that.
+    assert.equal(get(r, 'idmapped-mounts').status, 'warn');
+    assert.match(get(r, 'idmapped-mounts').detail, /^inferred, not probed: .*ext4/);
+    assert.equal(get(r, 'runtime-dir').status, 'ok');
+    assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
+    assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
+    assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
+    assert.ok([...r.values()].every((c) => c.status !== 'fail'));
+    // The overlay probe's directory (with overlayfs's mode-000 work/work inside) is gone again.
+    assert.deepEqual(readdirSync(join(home, '.local', 'share', 'den')), []);
+  });
+
+  test('a malformed subuid line fails with the file and line, and the session is not probed', () => {
+    const file = join(dir, 'subuid-bad');
+    writeFileSync(file, `# ranges\n${TEST_USER}:abc:65536\n`, { mode: 0o644 });
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: runtime }, { subuidFile: file });
+    assert.equal(get(r, 'subuid').status, 'fail');
+    assert.equal(get(r, 'subuid').detail, `${file}:2: start "abc" is not a number`);
+    assert.match(get(r, 'subuid').fix ?? '', /subuid\(5\)/);
+    assert.equal(get(r, 'subgid').status, 'ok');
+    assert.equal(get(r, 'session-maps').status, 'fail');
+    assert.match(get(r, 'session-maps').detail, /^not probed: needs subuid/);
+  });
+
+  test('no subuid line for the user fails with the usermod command', () => {
+    const file = join(dir, 'subuid-other');
+    writeFileSync(file, 'someoneelse:100000:65536\n', { mode: 0o644 });
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: runtime }, { subuidFile: file });
+    assert.equal(get(r, 'subuid').status, 'fail');
+    assert.equal(get(r, 'subuid').detail, `no subordinate uid range for ${TEST_USER} (uid ${uid}) in ${file}`);
+    assert.equal(get(r, 'subuid').fix, `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${TEST_USER}`);
+  });
+
+  test('an XDG_RUNTIME_DIR the user cannot write fails; without one the /tmp fallback is named', () => {
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: '/' });
+    assert.equal(get(r, 'runtime-dir').status, 'fail');
+    assert.equal(get(r, 'runtime-dir').detail, '/den (XDG_RUNTIME_DIR): does not exist and / is not writable');
+    const fallback = checkAsUser(home, {});
+    assert.match(get(fallback, 'runtime-dir').detail, new RegExp(`^/tmp/den-run-${uid} \\(XDG_RUNTIME_DIR is unset`));
+  });
+});
