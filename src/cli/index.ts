@@ -21,7 +21,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   images: () => import('./commands/images.js'),
   rmi: () => import('./commands/rmi.js'),
   import: () => import('./commands/import.js'),
-  // SYSTEM-CHECK-PENDING 'system check': () => import('./commands/system-check.js'),
+  'system check': () => import('./commands/system-check.js'),
   version: () => import('./commands/version.js'),
 };
 

@@ -1,0 +1,38 @@
+import type { CommandSpec, Parsed } from '../flags.js';
+import { str, usageError } from '../flags.js';
+import { checkSystem, type CheckResult, type EngineContext } from '../../engine/index.js';
+import { renderTemplate } from '../output.js';
+
+export const spec: CommandSpec = {
+  path: 'system check',
+  usage: 'system check [OPTIONS]',
+  summary: 'Tell what this host supports and how to fix what is missing',
+  maxArgs: 0,
+  flags: [{ long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.id}}' }],
+};
+
+const LABEL: Record<CheckResult['status'], string> = { ok: 'ok', warn: 'warn', fail: 'FAIL' };
+
+export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
+  const format = str(p, 'format');
+  if (format !== undefined && format.trim() === '')
+    throw usageError(spec, '--format needs a value: table, json or a template');
+  const results = checkSystem(ctx);
+  process.stdout.write(render(results, format));
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** One line per check, the fix indented under anything that is not ok; or JSON, or a template per check. */
+export function render(results: readonly CheckResult[], format?: string): string {
+  if (format === 'json') return JSON.stringify(results, null, 2) + '\n';
+  if (format !== undefined && format !== 'table') {
+    return results.map((r) => renderTemplate(format, { ...r }) + '\n').join('');
+  }
+  const width = Math.max(...results.map((r) => r.id.length)) + 2;
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${LABEL[r.status].padEnd(6)}${r.id.padEnd(width)}${r.detail}`);
+    if (r.status !== 'ok' && r.fix) lines.push(`${' '.repeat(6)}fix: ${r.fix}`);
+  }
+  return lines.join('\n') + '\n';
+}
