@@ -22,13 +22,7 @@ export const spec: CommandSpec = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const [source, name] = p.args as [string, string?];
-  const message = str(p, 'message');
-  const image = await importImage(ctx, {
-    source,
-    changes: list(p, 'change'),
-    ...(name ? { name } : {}),
-    ...(message ? { message } : {}),
-  });
+  const image = await importImage(ctx, { source, name, changes: list(p, 'change'), message: str(p, 'message') });
   process.stdout.write(`${image.id}\n`);
   return 0;
 }

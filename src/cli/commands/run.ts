@@ -31,28 +31,24 @@ export const spec: CommandSpec = {
 
 export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
   const [image, ...command] = p.args;
-  const o: CreateOptions = {
+  return {
     image: image!,
     command,
+    entrypoint: str(p, 'entrypoint'),
     env: list(p, 'env'),
     envFiles: list(p, 'env-file'),
-    readOnly: bool(p, 'read-only'),
-    volumes: list(p, 'volume'),
-    tty: bool(p, 'tty'),
-    interactive: bool(p, 'interactive'),
-    autoRemove,
-  };
-  const optional = {
-    entrypoint: str(p, 'entrypoint'),
     workdir: str(p, 'workdir'),
     user: str(p, 'user'),
     name: str(p, 'name'),
     hostname: str(p, 'hostname'),
+    readOnly: bool(p, 'read-only'),
+    volumes: list(p, 'volume'),
     network: str(p, 'network') ?? str(p, 'net'),
     runtime: str(p, 'runtime'),
+    tty: bool(p, 'tty'),
+    interactive: bool(p, 'interactive'),
+    autoRemove,
   };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
-  return o;
 }
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
