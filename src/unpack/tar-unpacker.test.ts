@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pack, type Header } from 'tar-stream';
 import { DenError } from '../common/errors.js';
-import { lgetxattr } from './libc.js';
+import { lgetxattr, lsetxattr } from './libc.js';
 import { END, chunked, paxEntry, rawEntry } from './tar-fixture.js';
 import { unpackLayer, type UnpackOptions } from './index.js';
 
@@ -512,17 +512,74 @@ test('dest must not exist', { skip }, async () => {
   assert.equal(e.kind, 'AlreadyExists');
 });
 
-test('dest and implicit parents are 0755 whatever the umask', { skip }, async () => {
+test('modes are exact whatever the umask: dest, implicit parents, files', { skip }, async () => {
   const ws = workspace();
   const old = process.umask(0o077);
   try {
-    await unpack(await tarOf([{ name: 'etc/apt/.wh.sources.list' }]), ws.dest);
+    await unpack(
+      await tarOf([
+        { name: 'etc/apt/.wh.sources.list' },
+        { name: 'etc/passwd', mode: 0o644, content: 'root' },
+        { name: 'etc/ro', mode: 0o444, content: 'written before the mode applies' },
+      ]),
+      ws.dest,
+    );
   } finally {
     process.umask(old);
   }
-  assert.equal(statSync(ws.dest).mode & 0o7777, 0o755);
-  assert.equal(statSync(join(ws.dest, 'etc')).mode & 0o7777, 0o755);
-  assert.equal(statSync(join(ws.dest, 'etc/apt')).mode & 0o7777, 0o755);
+  const mode = (rel: string): number => statSync(join(ws.dest, rel)).mode & 0o7777;
+  assert.deepEqual(['', 'etc', 'etc/apt', 'etc/passwd', 'etc/ro'].map(mode), [0o755, 0o755, 0o755, 0o644, 0o444]);
+  assert.equal(readFileSync(join(ws.dest, 'etc/ro'), 'utf8'), 'written before the mode applies');
+});
+
+test('a file in a setgid directory still gets the group the archive says', { skip }, async () => {
+  const ws = workspace();
+  const archive = await tarOf([
+    { name: 'sg/', type: 'directory', mode: 0o2775, gid: 50 },
+    { name: 'sg/mine', content: 'x' },
+    { name: 'sg/sub/', type: 'directory', mode: 0o755 },
+  ]);
+  await unpack(archive, ws.dest);
+  assert.equal(statSync(join(ws.dest, 'sg')).gid, 50);
+  assert.equal(statSync(join(ws.dest, 'sg/mine')).gid, 0, 'not inherited from the setgid directory');
+  assert.equal(statSync(join(ws.dest, 'sg/sub')).gid, 0);
+});
+
+/** POSIX ACL xattr v2: user::rwx group::--- other::---, under which new files get 0600 or less. */
+function privateAcl(): Buffer {
+  const acl = Buffer.alloc(4 + 3 * 8);
+  acl.writeUInt32LE(2, 0);
+  [
+    [0x01, 7],
+    [0x04, 0],
+    [0x20, 0],
+  ].forEach(([tag, perm], i) => {
+    acl.writeUInt16LE(tag as number, 4 + i * 8);
+    acl.writeUInt16LE(perm as number, 6 + i * 8);
+    acl.writeUInt32LE(0xffffffff, 8 + i * 8);
+  });
+  return acl;
+}
+
+test('a default ACL where dest is made does not change the modes of files', { skip }, async () => {
+  const ws = workspace();
+  lsetxattr(Buffer.from(ws.dir), 'system.posix_acl_default', privateAcl());
+  await unpack(await tarOf([{ name: 'f', mode: 0o644, content: 'x' }]), ws.dest);
+  assert.equal(statSync(join(ws.dest, 'f')).mode & 0o7777, 0o644);
+});
+
+test('a default ACL from the layer does not change the modes of later files', { skip }, async () => {
+  const ws = workspace();
+  const acl = privateAcl();
+  const archive = Buffer.concat([
+    paxEntry([['SCHILY.xattr.system.posix_acl_default', acl]]),
+    rawEntry({ name: 'acl/', typeflag: '5', mode: 0o755 }),
+    rawEntry({ name: 'acl/f', mode: 0o644 }, 'x'),
+    END,
+  ]);
+  await unpack(archive, ws.dest);
+  assert.ok(lgetxattr(Buffer.from(join(ws.dest, 'acl')), 'system.posix_acl_default'), 'the ACL is there');
+  assert.equal(statSync(join(ws.dest, 'acl/f')).mode & 0o7777, 0o644);
 });
 
 /**

@@ -35,7 +35,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { errnoCode, isDenError, type DenError } from '../common/errors.js';
-import { S_IFBLK, S_IFCHR, S_IFIFO, lsetxattr, makedev, mknod } from './libc.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, lsetxattr, makedev, mknod } from './libc.js';
 import { LayerRoot, joinReal, nameComponents, type ResolveErrors } from './layer-root.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
 import {
@@ -91,6 +91,7 @@ export const OPAQUE_XATTR = 'user.overlay.opaque';
 /** Overlay's own xattrs from an image are data, not instructions to our mount: the kernel's escape. */
 const OVERLAY_XATTR_PREFIX = 'user.overlay.';
 const ESCAPED_OVERLAY_XATTR_PREFIX = 'user.overlay.overlay.';
+const DEFAULT_ACL_XATTR = 'system.posix_acl_default';
 /** How the kernel says an xattr namespace is closed to us (ENOTSUP and EOPNOTSUPP are one number). */
 const XATTR_REFUSALS = new Set(['EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP']);
 /** chown(2) reads -1 as "leave unchanged", so the highest usable id is one below. */
@@ -129,12 +130,19 @@ class Unpacker {
   private readonly limits: Required<UnpackLimits>;
   /** Directory times wait for the end: creating a child would change them again. */
   private readonly dirTimes = new Map<string, [atime: number | Date, mtime: number | Date]>();
+  /** What a new file gets unasked, so that fchown and fchmod can be skipped when they would change nothing. */
+  private readonly creator = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1, umask: readUmask() };
+  /** Directories with the setgid bit: their new files take the directory's group, not ours. */
+  private readonly setgidDirs = new Set<string>();
+  /** A default ACL, not the umask, decides the mode of files created under it. */
+  private defaultAcl: boolean;
 
   constructor(
     private readonly root: LayerRoot,
     private readonly options: UnpackOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.defaultAcl = hasDefaultAcl(root.abs(''));
   }
 
   async apply(e: TarEntry, reader: TarReader): Promise<void> {
@@ -172,10 +180,11 @@ class Unpacker {
     const errors: ResolveErrors = {
       escape: (link) => (link === undefined ? escapesRoot(e.name) : symlinkEscape(e.name, link)),
     };
-    const real = joinReal(this.root.resolveDir(e.name, parts.slice(0, -1), errors), base);
+    const parent = this.root.resolveDir(e.name, parts.slice(0, -1), errors);
+    const real = joinReal(parent, base);
     switch (e.type) {
       case 'file':
-        return this.file(e, real, reader);
+        return this.file(e, real, reader, parent);
       case 'dir':
         return this.directory(e, real);
       case 'symlink':
@@ -189,14 +198,17 @@ class Unpacker {
     }
   }
 
-  private async file(e: TarEntry, real: string, reader: TarReader): Promise<void> {
+  private async file(e: TarEntry, real: string, reader: TarReader, parent: string): Promise<void> {
     const path = this.root.abs(real);
-    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, 0o600));
+    // Most files are root's and 0644 or 0755: created so, they need neither fchown nor fchmod,
+    // two of the seven calls a file costs. The fd is writable whatever the mode says.
+    const fd = this.create(real, () => openSync(path, CREATE_FLAGS, e.mode & 0o777));
     try {
       await reader.readData((chunk) => writeAll(fd, chunk));
-      this.chown(e, () => fchownSync(fd, e.uid, e.gid));
+      const createdOwned = e.uid === this.creator.uid && e.gid === this.creator.gid && !this.setgidDirs.has(parent);
+      this.chown(e, createdOwned ? undefined : () => fchownSync(fd, e.uid, e.gid));
       this.setXattrs(e, path); // after chown, which clears security.capability
-      fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
+      if (!this.createdWithMode(e.mode)) fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
       futimesSync(fd, atimeOf(e), time(e.mtime));
     } finally {
       closeSync(fd);
@@ -217,6 +229,8 @@ class Unpacker {
     this.setXattrs(e, path);
     chmodSync(path, e.mode); // a directory: chmod cannot be led through a symlink here
     this.dirTimes.set(real, [atimeOf(e), time(e.mtime)]);
+    if (e.mode & 0o2000) this.setgidDirs.add(real);
+    else this.setgidDirs.delete(real);
   }
 
   private symlink(e: TarEntry, real: string): void {
@@ -310,15 +324,19 @@ class Unpacker {
       for (const dir of this.dirTimes.keys()) {
         if (dir === real || dir.startsWith(`${real}/`)) this.dirTimes.delete(dir);
       }
+      for (const dir of this.setgidDirs) {
+        if (dir === real || dir.startsWith(`${real}/`)) this.setgidDirs.delete(dir);
+      }
     } else {
       unlinkSync(path);
     }
     if (st.isDirectory() || st.isSymbolicLink()) this.root.forget();
   }
 
-  private chown(e: TarEntry, op: () => void): void {
+  /** Sets the owner with `op`, or records it as already right when `op` is undefined. */
+  private chown(e: TarEntry, op: (() => void) | undefined): void {
     try {
-      op();
+      op?.();
     } catch (err) {
       if (errnoCode(err) !== 'EINVAL') throw err;
       throw idMapped('uid', e.uid)
@@ -335,6 +353,7 @@ class Unpacker {
         ? ESCAPED_OVERLAY_XATTR_PREFIX + name.slice(OVERLAY_XATTR_PREFIX.length)
         : name;
       try {
+        if (name === DEFAULT_ACL_XATTR) this.defaultAcl = true;
         lsetxattr(path, stored, value);
       } catch (err) {
         const code = errnoCode(err);
@@ -352,6 +371,12 @@ class Unpacker {
     } catch (err) {
       throw xattrFailed(e.name, OPAQUE_XATTR, err);
     }
+  }
+
+  /** Whether open(2) with `mode & 0o777` already gave a file exactly `mode`. */
+  private createdWithMode(mode: number): boolean {
+    const { umask } = this.creator;
+    return (mode & 0o7000) === 0 && umask >= 0 && (mode & umask) === 0 && !this.defaultAcl;
   }
 
   private warn(message: string): void {
@@ -374,6 +399,25 @@ const time = (seconds: number): number | Date => (seconds >= 0 ? seconds : new D
 
 /** Without a PAX atime, the access time is the modification time: the same layer, the same tree. */
 const atimeOf = (e: TarEntry): number | Date => time(e.atime ?? e.mtime);
+
+/** Whether a directory has a default ACL (inherited by dest from the store, say); no ACLs, no default. */
+function hasDefaultAcl(dir: Buffer): boolean {
+  try {
+    return lgetxattr(dir, DEFAULT_ACL_XATTR) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** The process umask, read without changing it (process.umask() would, for a moment); -1 if unknown. */
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m?.[1] === undefined ? -1 : parseInt(m[1], 8);
+  } catch {
+    return -1;
+  }
+}
 
 /** Whether this process's user namespace maps a uid (kind 'uid') or gid: to name the unmapped one. */
 function idMapped(kind: 'uid' | 'gid', id: number): boolean {
