@@ -106,6 +106,10 @@ describe('den run, rootless, as an unprivileged user', () => {
       tmux('send-keys', 'stty size', 'Enter');
       await waitFor(/^30 100$/m);
       tmux('send-keys', 'exit', 'Enter');
+      // The session ends when den does: after it cleaned up.
+      for (let i = 0; i < 100 && tmux('has-session').status === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.notEqual(tmux('has-session').status, 0, 'den exited with the shell');
+      assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
     } finally {
       tmux('kill-server');
     }

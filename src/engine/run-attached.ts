@@ -49,11 +49,15 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   let c = container;
   let status: number;
   let failure: DenError | undefined;
+  // Signals keep being handled until den has cleaned up: a hangup or a second ^C after the
+  // container exited must not kill den half-way through unmounting and removing it.
+  let releaseSignals = () => {};
   try {
     c = prepareTerminal(ctx, c, io);
-    status = await startAndWait(ctx, c, io);
+    status = await startAndWait(ctx, c, io, (release) => (releaseSignals = release));
   } catch (e) {
     finishRun(ctx, c, null);
+    releaseSignals();
     throw e;
   }
   const b = ctx.layout.bundle(c.id);
@@ -81,6 +85,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
     }
   }
   finishRun(ctx, c, failure ? null : status);
+  releaseSignals();
   trace('cleaned up');
   if (failure) throw failure;
   return status;
@@ -106,7 +111,12 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO): 
   return c;
 }
 
-async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO): Promise<number> {
+async function startAndWait(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  io: AttachIO,
+  onFinished: (release: () => void) => void,
+): Promise<number> {
   const b = ctx.layout.bundle(c.id);
   const runtime = findRuntime(ctx, c.config.runtime);
   const logFile = join(b.dir, 'runtime.log');
@@ -139,15 +149,11 @@ async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO
     stdio: [c.config.interactive || c.config.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     detached: !sharesTerminal,
   });
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const sig of FORWARDED) {
-    const handler = () => {
-      if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
-      child.kill(sig);
-    };
-    handlers.set(sig, handler);
-    process.on(sig, handler);
-  }
+  const forwarding = forwardSignals((sig) => {
+    if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  });
+  onFinished(forwarding);
   const rawMode = c.config.tty && io.stdinIsTTY && io.setRawMode;
   const stopResizing = c.config.tty && io.onResize ? io.onResize((size) => resizeConsole(b.dir, size)) : undefined;
   try {
@@ -160,7 +166,6 @@ async function startAndWait(ctx: EngineContext, c: ContainerRecord, io: AttachIO
   } finally {
     if (rawMode) io.setRawMode!(false);
     stopResizing?.();
-    for (const [sig, handler] of handlers) process.off(sig, handler);
     trace('runtime exited');
   }
 }
@@ -178,6 +183,15 @@ function resizeConsole(bundleDir: string, size: { height: number; width: number 
     stdio: 'ignore',
   });
   child.on('error', () => {}); // best effort: a resize lost is not worth failing the container for
+}
+
+/** Routes FORWARDED signals to `forward` until the returned function is called. */
+function forwardSignals(forward: (sig: NodeJS.Signals) => void): () => void {
+  const handlers = FORWARDED.map((sig) => [sig, () => forward(sig)] as const);
+  for (const [sig, handler] of handlers) process.on(sig, handler);
+  return () => {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  };
 }
 
 /** After the container exited: unmount, and record the exit or (--rm) remove everything. */
