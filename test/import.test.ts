@@ -96,6 +96,15 @@ describe('den import', () => {
     assert.deepEqual(readdirSync(join(env.dataDir, 'content', 'blobs', 'sha256')), []);
   });
 
+  test('concurrent imports of the same tarball all succeed and share one layer', { timeout: 60_000 }, async () => {
+    const runs = ['c1', 'c2', 'c3'].map((name) => env.spawnDen(['import', busyboxTarball(), name]));
+    const statuses = await Promise.all(runs.map((c) => new Promise<number | null>((resolve) => c.on('exit', resolve))));
+    assert.deepEqual(statuses, [0, 0, 0]);
+    assert.equal(layerDirs(env).length, 1);
+    for (const name of ['c1', 'c2', 'c3']) assert.equal(env.den(['rmi', name]).status, 0);
+    assert.deepEqual(layerDirs(env), []);
+  });
+
   test('import from stdin, and an empty stdin refused', () => {
     const r = env.den(['import', '-', 'piped'], { input: readFileSync(busyboxTarball()) });
     assert.equal(r.status, 0, r.stderr);

@@ -4,7 +4,7 @@ import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from 'n
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { DenError, invalidArgument, notFound } from '../common/errors.js';
+import { DenError, errnoCode, invalidArgument, notFound } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import { digestFromHash, hexOf, newHash } from '../content/index.js';
 import {
@@ -108,10 +108,13 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   const diffId = digestFromHash(diffHash);
   const chainId = diffId; // a one-layer image: its chain id is its diff id
   const layerDir = ctx.layout.layerDir(hexOf(chainId));
-  if (existsSync(layerDir)) {
-    removeTree(ctx, tmp); // the same content was imported before: keep the committed copy
-  } else {
+  try {
     renameSync(tmp, layerDir);
+  } catch (e) {
+    // The same content was imported before, or by a concurrent den: keep the committed copy.
+    const code = errnoCode(e);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    removeTree(ctx, tmp);
   }
   ctx.layers.add({
     chainId,
