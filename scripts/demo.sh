@@ -18,5 +18,9 @@ as() {
   fi
 }
 den="$here/bin/den"
+if [ -n "${1:-}" ] && [ "$(id -u)" = 0 ] && ! runuser -u "$1" -- test -r "$here/dist/den.mjs"; then
+  echo "demo: $1 cannot read $here (or it is not built: npm run build); clone it where $1 can read it, e.g. /tmp" >&2
+  exit 1
+fi
 as "${1:-}" "$den" import "$tarball" demo/busybox:latest
 as "${1:-}" "$den" run --rm --network none demo/busybox sh -c 'echo "hello from a den container: $(id)"; cat /proc/self/uid_map'

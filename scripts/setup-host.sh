@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$(id -u)" != 0 ]; then
-  echo "setup-host: run me as root (sudo $0)" >&2
+  echo "setup-host: run me as root" >&2
   exit 1
 fi
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
-  echo "scripts/test.sh: run me as root: the suite creates a test user and becomes it (sudo $0)" >&2
+  echo "scripts/test.sh: run me as root: the suite creates a test user and becomes it" >&2
   exit 1
 fi
 bash scripts/setup-host.sh --test-user dentest
