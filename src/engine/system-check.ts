@@ -1,3 +1,4 @@
+import { cloneMount, idmapMount } from '../common/libc.js';
 import { spawn } from 'node:child_process';
 import {
   accessSync,
@@ -15,8 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
-import { constants as osConstants, release, tmpdir, userInfo } from 'node:os';
+import { release, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
@@ -389,11 +389,6 @@ function probeDir(h: Host): { dir: string; where: string } {
 
 // --- 5. idmapped mounts ---------------------------------------------------------------------------
 
-const OPEN_TREE_CLONE = 1;
-const O_CLOEXEC = 0o2000000;
-const AT_FDCWD = -100;
-const AT_EMPTY_PATH = 0x1000;
-const MOUNT_ATTR_IDMAP = 0x00100000;
 /** The probe namespace maps id 0 to this host id, and every id above it likewise shifted. */
 const PROBE_SHIFT = 100000;
 
@@ -417,12 +412,6 @@ function checkIdmappedMounts(h: Host): Finding {
         `fuse-overlayfs uidmapping=; the session's shared mapping needs neither`,
     );
   }
-  const api = loadMountApi();
-  if (typeof api === 'string') {
-    return warn(
-      `inferred, not probed (${api}): kernel ${kernel} supports idmapped mounts of ext4, xfs, btrfs and tmpfs; the store is on ${fs}`,
-    );
-  }
   const unshare = h.find('unshare');
   if (!unshare) return missingUnshare(h, 'not probed: ');
   const owner = statSync(store).uid;
@@ -431,34 +420,28 @@ function checkIdmappedMounts(h: Host): Finding {
     writeFileSync(`/proc/${pid}/uid_map`, map);
     writeFileSync(`/proc/${pid}/gid_map`, map);
     const nsFd = openSync(`/proc/${pid}/ns/user`, 'r');
+    let treeFd: number | undefined;
     try {
-      // A detached clone of the mount (open_tree), idmapped, then only looked at: it is never
-      // attached anywhere, and it disappears when the descriptor is closed.
-      const treeFd = api.openTree(AT_FDCWD, store, OPEN_TREE_CLONE | O_CLOEXEC);
-      if (treeFd < 0) return fail(`open_tree of ${store} failed: ${errnoName(api.errno())}`);
-      try {
-        const attr = Buffer.alloc(32); // struct mount_attr: attr_set, attr_clr, propagation, userns_fd
-        attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
-        attr.writeBigUInt64LE(BigInt(nsFd), 24);
-        if (api.mountSetattr(treeFd, '', AT_EMPTY_PATH, attr, attr.length) !== 0) {
-          const code = errnoName(api.errno());
-          return warn(
-            `the kernel refuses an idmapped bind mount of ${store} (${fs}): ${code}; per-container ranges need shifted copies`,
-            'keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs',
-          );
-        }
-        const seen = fstatSync(treeFd).uid;
-        const expected = owner + PROBE_SHIFT;
-        if (seen !== expected) {
-          return warn(`an idmapped bind mount of ${store} (${fs}) showed owner ${owner} as ${seen}, not ${expected}`);
-        }
-        return ok(
-          `an idmapped bind mount of ${store} (${fs}) works: owner ${owner} shows as ${seen} (probed with open_tree and mount_setattr)`,
-        );
-      } finally {
-        closeSync(treeFd);
+      // A detached clone of the mount, idmapped, then only looked at: it is never attached
+      // anywhere, and it disappears when the descriptor is closed.
+      treeFd = cloneMount(store);
+      idmapMount(treeFd, nsFd);
+      const seen = fstatSync(treeFd).uid;
+      const expected = owner + PROBE_SHIFT;
+      if (seen !== expected) {
+        return warn(`an idmapped bind mount of ${store} (${fs}) showed owner ${owner} as ${seen}, not ${expected}`);
       }
+      return ok(
+        `an idmapped bind mount of ${store} (${fs}) works: owner ${owner} shows as ${seen} (probed with open_tree and mount_setattr)`,
+      );
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      return warn(
+        `the kernel refuses an idmapped bind mount of ${store} (${fs}): ${code}; per-container ranges need shifted copies`,
+        'keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs',
+      );
     } finally {
+      if (treeFd !== undefined) closeSync(treeFd);
       closeSync(nsFd);
     }
   });
@@ -472,36 +455,6 @@ function nearestExisting(path: string): string {
       if (dirname(p) === p) return p;
     }
   }
-}
-
-interface MountApi {
-  openTree(dfd: number, path: string, flags: number): number;
-  mountSetattr(dfd: number, path: string, flags: number, attr: Buffer, size: number): number;
-  errno(): number;
-}
-
-/**
- * glibc's open_tree and mount_setattr (glibc 2.36+) through koffi, loaded only here: the check is
- * the only caller so far, and other commands should not pay for the library.
- */
-function loadMountApi(): MountApi | string {
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
-    return {
-      openTree: lib.func('int open_tree(int dfd, const char *path, unsigned int flags)'),
-      mountSetattr: lib.func(
-        'int mount_setattr(int dfd, const char *path, unsigned int flags, void *attr, size_t size)',
-      ),
-      errno: () => koffi.errno(),
-    };
-  } catch (e) {
-    return `no mount_setattr: ${(e as Error).message}`;
-  }
-}
-
-function errnoName(errno: number): string {
-  return Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
 }
 
 /**

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pack, type Header } from 'tar-stream';
 import { DenError } from '../common/errors.js';
-import { lgetxattr, lsetxattr } from './libc.js';
+import { lgetxattr, lsetxattr } from '../common/libc.js';
 import { END, chunked, paxEntry, rawEntry } from './tar-fixture.js';
 import { unpackLayer, type UnpackOptions } from './index.js';
 

@@ -35,7 +35,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { errnoCode, isDenError, type DenError } from '../common/errors.js';
-import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, lsetxattr, makedev, mknod } from './libc.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, lsetxattr, makedev, mknod } from '../common/libc.js';
 import { LayerRoot, joinReal, nameComponents, type ResolveErrors } from './layer-root.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
 import {

@@ -1,6 +1,7 @@
 /**
- * The few libc calls Node.js lacks: mknod (fifos, device nodes, overlay whiteouts) and the
- * non-following xattr calls. Paths and names are byte buffers, so a name that is not UTF-8 reaches
+ * The few libc calls Node.js lacks: mknod (fifos, device nodes, overlay whiteouts), the
+ * non-following xattr calls, and the mount API that makes idmapped mounts (open_tree,
+ * mount_setattr, move_mount; glibc 2.36+). None of them needs a single-threaded process. Paths and names are byte buffers, so a name that is not UTF-8 reaches
  * the kernel unchanged. Failures throw errors shaped like Node's own (`code`, `errno`, `syscall`).
  */
 import type KoffiModule from 'koffi';
@@ -17,6 +18,9 @@ function koffi(): typeof KoffiModule {
 
 interface Libc {
   mknod(path: Buffer, mode: number, dev: bigint): number;
+  openTree(dfd: number, path: Buffer, flags: number): number;
+  mountSetattr(dfd: number, path: Buffer, flags: number, attr: Buffer, size: number): number;
+  moveMount(fromDfd: number, fromPath: Buffer, toDfd: number, toPath: Buffer, flags: number): number;
   lsetxattr(path: Buffer, name: Buffer, value: Buffer, size: number, flags: number): number;
   lgetxattr(path: Buffer, name: Buffer, value: Buffer, size: number): number | bigint;
 }
@@ -28,6 +32,13 @@ function load(): Libc {
   const lib = koffi().load('libc.so.6');
   libc = {
     mknod: lib.func('int mknod(const uint8_t *path, uint32_t mode, uint64_t dev)'),
+    openTree: lib.func('int open_tree(int dfd, const uint8_t *path, unsigned int flags)'),
+    mountSetattr: lib.func(
+      'int mount_setattr(int dfd, const uint8_t *path, unsigned int flags, void *attr, size_t size)',
+    ),
+    moveMount: lib.func(
+      'int move_mount(int from_dfd, const uint8_t *from_path, int to_dfd, const uint8_t *to_path, unsigned int flags)',
+    ),
     lsetxattr: lib.func(
       'int lsetxattr(const uint8_t *path, const uint8_t *name, const uint8_t *value, size_t size, int flags)',
     ),
@@ -79,4 +90,42 @@ export function lgetxattr(path: Buffer, name: string): Buffer | undefined {
   const e = failure('lgetxattr', path);
   if (e.code === 'ENODATA') return undefined;
   throw e;
+}
+
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+const AT_RECURSIVE = 0x8000;
+const OPEN_TREE_CLONE = 1;
+const OPEN_TREE_CLOEXEC = 0o2000000;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+const MOUNT_ATTR_IDMAP = 0x100000;
+
+/**
+ * A detached copy of the mount at `path` (open_tree with OPEN_TREE_CLONE): a file descriptor that
+ * `idmapMount` can change and `attachMount` can put somewhere. Closing it unmounts it unless it
+ * was attached.
+ */
+export function cloneMount(path: string): number {
+  const p = Buffer.from(path);
+  const fd = load().openTree(AT_FDCWD, cstr(p), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (fd < 0) throw failure('open_tree', p);
+  return fd;
+}
+
+/** Makes a detached mount show file owners through the maps of the user namespace `usernsFd`. */
+export function idmapMount(mountFd: number, usernsFd: number): void {
+  const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
+  attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
+  attr.writeBigUInt64LE(BigInt(usernsFd), 24);
+  if (load().mountSetattr(mountFd, cstr(Buffer.alloc(0)), AT_EMPTY_PATH | AT_RECURSIVE, attr, attr.length) !== 0) {
+    throw failure('mount_setattr', Buffer.from(`fd ${mountFd}`));
+  }
+}
+
+/** Attaches a detached mount at `target` (move_mount). */
+export function attachMount(mountFd: number, target: string): void {
+  const t = Buffer.from(target);
+  if (load().moveMount(mountFd, cstr(Buffer.alloc(0)), AT_FDCWD, cstr(t), MOVE_MOUNT_F_EMPTY_PATH) !== 0) {
+    throw failure('move_mount', t);
+  }
 }
