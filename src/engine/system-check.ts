@@ -1,5 +1,3 @@
-import { cloneMount, idmapMount } from '../common/libc.js';
-import { spawn } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
@@ -10,7 +8,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   rmSync,
   statSync,
@@ -19,6 +16,8 @@ import {
 import { release, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
+import { cloneMount, idmapMount } from '../common/libc.js';
+import { withUnmappedUserns } from '../session/index.js';
 import { runSync } from '../common/exec.js';
 import { fallbackRuntimeDir } from '../common/paths.js';
 import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../idmap/index.js';
@@ -454,43 +453,6 @@ function nearestExisting(path: string): string {
     } catch {
       if (dirname(p) === p) return p;
     }
-  }
-}
-
-/**
- * Runs `fn` with the pid of a process that sits in a new user namespace without maps, so that the
- * caller can write maps (as root, or through newuidmap) or open the namespace. The process is
- * `unshare --user cat` reading a pipe from us: it is killed afterwards, and it ends by itself
- * should we die first.
- */
-function withUnmappedUserns<T>(unshare: string, fn: (pid: number) => T): T {
-  const child = spawn(unshare, ['--user', 'cat'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.on('error', () => {}); // reported below as a pid that never appears
-  try {
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`cannot start ${unshare}`);
-    const own = readlinkSync('/proc/self/ns/user');
-    const wait = new Int32Array(new SharedArrayBuffer(4));
-    for (let waited = 0; ; waited += 5) {
-      let ns: string | undefined;
-      try {
-        ns = readlinkSync(`/proc/${pid}/ns/user`);
-      } catch {
-        ns = undefined; // gone: it failed
-      }
-      if (ns !== undefined && ns !== own) break;
-      if (ns === undefined || waited >= 5000) {
-        throw new Error(`unshare --user did not enter a new user namespace${stderr ? `: ${stderr.trim()}` : ''}`);
-      }
-      // A synchronous check waits by blocking; Atomics.wait is the sleep that does not spin.
-      Atomics.wait(wait, 0, 0, 5);
-    }
-    return fn(pid);
-  } finally {
-    child.kill('SIGKILL');
-    child.stdin?.destroy();
   }
 }
 

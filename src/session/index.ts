@@ -6,3 +6,4 @@ export {
   type Namespaces,
   type SessionMaps,
 } from './session.js';
+export { withUnmappedUserns } from './userns-process.js';
