@@ -71,17 +71,25 @@ fi
 
 # --- test user ----------------------------------------------------------------------------------
 # Subordinate ranges: the first free block of 65536 ids from 200000 upward in both files.
-add_range() { # file user
-  local file=$1 user=$2
+add_range() { # file user [start size]: the first free block of size ids from start upward
+  local file=$1 user=$2 start=${3:-200000} size=${4:-65536}
   touch "$file"
   grep -q "^$user:" "$file" && return 0
-  local start=200000
-  while awk -F: -v s="$start" '$0 !~ /^#/ && NF == 3 && s < $2 + $3 && $2 < s + 65536 { found = 1 } END { exit !found }' "$file"; do
-    start=$((start + 65536))
+  while awk -F: -v s="$start" -v n="$size" '$0 !~ /^#/ && NF == 3 && s < $2 + $3 && $2 < s + n { found = 1 } END { exit !found }' "$file"; do
+    start=$((start + size))
   done
-  echo "$user:$start:65536" >> "$file"
-  say "gave $user the subordinate range $start-$((start + 65535)) in $file"
+  echo "$user:$start:$size" >> "$file"
+  say "gave $user the subordinate range $start-$((start + size - 1)) in $file"
 }
+
+# Root mode's pool: every container run by root gets a range of its own from the subordinate ids
+# of the system user den (--userns=auto), a billion ids above the ones users get.
+if ! id den > /dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin den
+  say "created the system user den, owner of root mode's id pool"
+fi
+add_range /etc/subuid den 1000000000 1000000000
+add_range /etc/subgid den 1000000000 1000000000
 
 if [ -n "$test_user" ]; then
   # tmux drives interactive sessions in the end-to-end tests (a terminal that can be resized).

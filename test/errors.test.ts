@@ -50,6 +50,7 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
       [['run', '--rm', '--name', 'bad name', 'busybox', 'true'], /invalid container name/],
       [['run', '--rm', '--network', 'nonet', 'busybox', 'true'], /network nonet not found/],
       [['run', '--rm', '-u', 'nobody-here', 'busybox', 'true'], /unable to find user nobody-here/],
+      [['run', '--rm', '--userns=auto', 'busybox', 'true'], /--userns auto is not supported rootless yet/],
       [['run', '--rm', 'BadName', 'true'], /unable to find image|invalid reference/],
       [['images', 'a', 'b'], /accepts at most 1 argument/],
       [['frobnicate'], /is not a den command/],

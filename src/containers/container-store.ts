@@ -37,8 +37,12 @@ const toRecord = (r: Row): ContainerRecord => ({
 export class ContainerStore {
   constructor(private readonly db: Db) {}
 
-  insert(c: ContainerRecord): void {
-    writeTransaction(this.db, () => {
+  /**
+   * Records a new container. `within` runs in the same transaction after the insert (allocating
+   * its id range), and may return a config to store instead: all of it commits or none does.
+   */
+  insert(c: ContainerRecord, within?: () => ContainerConfig | undefined): ContainerRecord {
+    return writeTransaction(this.db, () => {
       const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as
         { id: string } | undefined;
       if (clash) {
@@ -56,6 +60,10 @@ export class ContainerStore {
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(c.id, c.name, c.imageId, c.imageName, JSON.stringify(c.config), c.status, c.createdAt);
+      const config = within?.();
+      if (!config) return c;
+      this.db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(config), c.id);
+      return { ...c, config };
     });
   }
 

@@ -16,6 +16,12 @@ export interface BindSpec {
   readOnly: boolean;
 }
 
+/** The id maps of a container with a user namespace of its own (OCI linux.uidMappings form). */
+export interface ContainerIdMap {
+  uid: { containerID: number; hostID: number; size: number }[];
+  gid: { containerID: number; hostID: number; size: number }[];
+}
+
 /** Everything den needs to (re)start a container, resolved at create time and stored with it. */
 export interface ContainerConfig {
   args: string[];
@@ -36,6 +42,10 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** Chain ids (hex) of the image's layers, bottom first: the overlay's lower directories. */
   layers: string[];
+  /** --userns as resolved: host (the session's or one-to-one maps), auto, or explicit. */
+  usernsMode: 'host' | 'auto' | 'explicit';
+  /** The container's own maps; absent when it shares the rootless session's user namespace. */
+  idMap?: ContainerIdMap;
 }
 
 export interface ContainerRecord {

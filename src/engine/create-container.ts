@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import {
@@ -16,6 +16,7 @@ import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from './runtimes.js';
+import { allocateUserns, parseUserns, planUserns, shiftsIds } from './userns.js';
 
 export interface CreateOptions {
   image: string;
@@ -33,6 +34,10 @@ export interface CreateOptions {
   volumes: string[];
   network?: string;
   runtime?: string;
+  /** --userns: auto[:size=N] or host; --uidmap and --gidmap give explicit maps. */
+  userns?: string;
+  uidmaps?: string[];
+  gidmaps?: string[];
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
@@ -44,6 +49,7 @@ export interface CreateOptions {
  */
 export function createContainer(ctx: EngineContext, options: CreateOptions): ContainerRecord {
   const runtime = findRuntime(ctx, options.runtime);
+  const usernsRequest = parseUserns(options.userns, options.uidmaps ?? [], options.gidmaps ?? []);
   const network = parseNetwork(options.network);
   const binds = options.volumes.map(parseVolume);
   if (options.workdir !== undefined && !isAbsolute(options.workdir)) {
@@ -64,6 +70,7 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
       hint: 'see `den images`; import one with `den import FILE NAME`',
     });
   }
+  const userns = planUserns(ctx, usernsRequest, image);
   const id = newContainerId();
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {
@@ -101,8 +108,9 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
     runtime: runtime.name,
     autoRemove: options.autoRemove,
     layers,
+    usernsMode: userns.mode,
   };
-  const record: ContainerRecord = {
+  let record: ContainerRecord = {
     id,
     name,
     imageId: image.id,
@@ -116,7 +124,10 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
     startedAt: null,
     finishedAt: null,
   };
-  ctx.containers.insert(record);
+  record = ctx.containers.insert(record, () => {
+    const idMap = allocateUserns(ctx, userns, id);
+    return idMap ? { ...record.config, idMap } : undefined;
+  });
   try {
     writeBundle(ctx, record);
   } catch (e) {
@@ -135,10 +146,19 @@ export function writeBundle(
 ): void {
   const b = ctx.layout.bundle(c.id);
   for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // The overlay's root directory takes its mode from the upper directory: give it the image's.
+  // The overlay's root directory takes its mode and owner from the upper directory: give it the
+  // image's, seen through the container's maps.
   const top = c.config.layers[c.config.layers.length - 1];
   mkdirSync(b.upper, { recursive: true });
-  chmodSync(b.upper, top ? statSync(ctx.layout.layerDir(top)).mode & 0o7777 : 0o755);
+  const root = top ? statSync(ctx.layout.layerDir(top)) : undefined;
+  chmodSync(b.upper, root ? root.mode & 0o7777 : 0o755);
+  if (c.config.idMap && shiftsIds(c.config.idMap)) {
+    // The runtime reaches the root file system and the /etc files as the container's root, a
+    // stranger to the store's owner: the directories on the way must let it pass (not list).
+    for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
+    chownSync(b.upper, mapId(c.config.idMap.uid, root?.uid ?? 0), mapId(c.config.idMap.gid, root?.gid ?? 0));
+    chownSync(b.work, mapId(c.config.idMap.uid, 0), mapId(c.config.idMap.gid, 0));
+  }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
   writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));
   writeFileSync(b.resolvConf, resolvConf());
@@ -160,16 +180,11 @@ export function writeBundle(
     rootless: ctx.paths.rootless,
     // Root mode: a user namespace of the container's own. Until per-container ranges are allocated
     // it maps ids one to one, which confines the container's capabilities to namespaces it owns.
-    ...(ctx.paths.rootless ? {} : { userns: identityUserns() }),
+    ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
     seccompProfile: DEFAULT_SECCOMP_PROFILE,
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
   });
   writeFileSync(b.config, JSON.stringify(spec));
-}
-
-function identityUserns() {
-  const mapping = [{ containerID: 0, hostID: 0, size: 65536 }];
-  return { uidMappings: mapping, gidMappings: mapping };
 }
 
 function commandLine(image: ImageRecord, options: CreateOptions): string[] {
@@ -278,4 +293,10 @@ function imageDisplayName(asked: string, image: ImageRecord): string {
   } catch {
     return image.id.slice(7, 19);
   }
+}
+
+/** The host id a container id maps to; the overflow id 65534 when it is not mapped. */
+function mapId(map: { containerID: number; hostID: number; size: number }[], id: number): number {
+  const e = map.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return e ? e.hostID + (id - e.containerID) : 65534;
 }

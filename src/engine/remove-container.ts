@@ -5,6 +5,7 @@ import { runSync } from '../common/exec.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
+import { lowerMountsDir, UNMOUNT_CONTAINER, unmountContainer } from './idmapped-layers.js';
 import { findRuntime } from './runtimes.js';
 
 /**
@@ -18,9 +19,10 @@ export function cleanupContainerFiles(ctx: EngineContext, c: ContainerRecord): v
     ctx.ns.wrap([
       'sh',
       '-c',
-      'if mountpoint -q "$1"; then umount "$1" || umount -l "$1"; fi; rm -rf --one-file-system "$2"',
+      `${UNMOUNT_CONTAINER}; rm -rf --one-file-system "$3"`,
       'den-rm',
       b.rootfs,
+      lowerMountsDir(ctx, c.id),
       b.dir,
     ]),
   );
@@ -38,15 +40,7 @@ export function isRunning(c: ContainerRecord): boolean {
 export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
   if (c.status !== 'running' || isRunning(c)) return c;
   stopInRuntime(ctx, c);
-  runSync(
-    ctx.ns.wrap([
-      'sh',
-      '-c',
-      'if mountpoint -q "$1"; then umount "$1"; fi',
-      'den-umount',
-      ctx.layout.bundle(c.id).rootfs,
-    ]),
-  );
+  unmountContainer(ctx, c.id);
   ctx.containers.markExited(c.id, null);
   return ctx.containers.get(c.id) ?? c;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
-import { runSync, signalNumber } from '../common/exec.js';
+import { signalNumber } from '../common/exec.js';
 import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
@@ -11,7 +11,9 @@ import { overlayMountOptions } from '../snapshots/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
 import { cleanupContainerFiles } from './remove-container.js';
+import { mountIdmappedLayers, unmountContainer } from './idmapped-layers.js';
 import { findRuntime } from './runtimes.js';
+import { shiftsIds } from './userns.js';
 
 export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
@@ -123,8 +125,12 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
+  const shifted = !ctx.paths.rootless && c.config.idMap && shiftsIds(c.config.idMap);
+  const lowerDirs = shifted
+    ? mountIdmappedLayers(ctx, c, c.config.idMap!)
+    : c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
   const overlay = overlayMountOptions({
-    lowerDirs: c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse(),
+    lowerDirs,
     upperDir: b.upper,
     workDir: b.work,
     target: b.rootfs,
@@ -201,8 +207,7 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
     ctx.containers.delete(c.id);
     return;
   }
-  const rootfs = ctx.layout.bundle(c.id).rootfs;
-  runSync(ctx.ns.wrap(['sh', '-c', 'if mountpoint -q "$1"; then umount "$1"; fi', 'den-umount', rootfs]));
+  unmountContainer(ctx, c.id);
   ctx.containers.markExited(c.id, exitCode);
 }
 

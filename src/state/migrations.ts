@@ -42,4 +42,14 @@ export const MIGRATIONS: readonly string[] = [
     finished_at TEXT
   );
   `,
+  `
+  -- Per-container id ranges (--userns=auto): allocated inside the transaction that records the
+  -- container, so concurrent den processes never hand out overlapping ranges; freed with it.
+  CREATE TABLE id_ranges (
+    container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+    uid_start    INTEGER NOT NULL,
+    gid_start    INTEGER NOT NULL,
+    size         INTEGER NOT NULL
+  );
+  `,
 ];

@@ -87,7 +87,13 @@ export function containerJson(ctx: EngineContext, c: ContainerRecord): Record<st
       AutoRemove: c.config.autoRemove,
       ReadonlyRootfs: c.config.readOnly,
       Runtime: c.config.runtime,
-      UsernsMode: ctx.paths.rootless ? 'host' : 'private',
+      UsernsMode: c.config.usernsMode,
+      IDMappings: c.config.idMap
+        ? {
+            UidMap: c.config.idMap.uid.map((e) => `${e.containerID}:${e.hostID}:${e.size}`),
+            GidMap: c.config.idMap.gid.map((e) => `${e.containerID}:${e.hostID}:${e.size}`),
+          }
+        : null,
     },
     Mounts: c.config.binds.map((m) => ({
       Type: 'bind',

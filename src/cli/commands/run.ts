@@ -18,6 +18,13 @@ export const createFlags: CommandSpec['flags'] = [
   { long: 'network', type: 'string', help: 'Connect a container to a network: host (default) or none' },
   { long: 'net', type: 'string', help: 'Alias of --network' },
   { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default) or runc' },
+  {
+    long: 'userns',
+    type: 'string',
+    help: 'User namespace: auto[:size=N] (default as root: a range of its own), host (rootless default)',
+  },
+  { long: 'uidmap', type: 'list', help: 'UID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
+  { long: 'gidmap', type: 'list', help: 'GID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
 ];
 
 export const spec: CommandSpec = {
@@ -45,6 +52,9 @@ export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
     volumes: list(p, 'volume'),
     network: str(p, 'network') ?? str(p, 'net'),
     runtime: str(p, 'runtime'),
+    userns: str(p, 'userns'),
+    uidmaps: list(p, 'uidmap'),
+    gidmaps: list(p, 'gidmap'),
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
     autoRemove,

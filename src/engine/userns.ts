@@ -1,0 +1,173 @@
+import { DenError, failedPrecondition, invalidArgument } from '../common/errors.js';
+import type { ContainerIdMap } from '../containers/index.js';
+import { IdRangeStore } from '../containers/index.js';
+import { parseIdMapSpec, readSubordinateRanges, validateIdMap, type IdMap } from '../idmap/index.js';
+import { hexOf } from '../content/index.js';
+import type { ImageRecord } from '../images/index.js';
+import type { EngineContext } from './context.js';
+import { readImageFile } from './image-users.js';
+
+/**
+ * --userns modes, as podman names them:
+ *   auto[:size=N]  a range of its own, allocated from a pool without overlap (the default as root)
+ *   host           rootless: the session's own mapping; as root: ids map one to one
+ *   --uidmap/--gidmap  an explicit mapping (root mode)
+ * keep-id (rootless) needs an id-shifted image and comes with the rootless shifting work.
+ */
+export type UsernsRequest =
+  | { mode: 'default' }
+  | { mode: 'host' }
+  | { mode: 'auto'; size?: number }
+  | { mode: 'explicit'; uidMap: IdMap; gidMap: IdMap };
+
+/** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
+export const ROOT_POOL_USER = 'den';
+/** Bounds of an auto range; DEN_USERNS_AUTO_MIN and DEN_USERNS_AUTO_MAX override them. */
+const AUTO_MIN = 1024;
+const AUTO_MAX = 1 << 24;
+
+export function parseUserns(userns: string | undefined, uidmaps: string[], gidmaps: string[]): UsernsRequest {
+  if (uidmaps.length > 0 || gidmaps.length > 0) {
+    if (userns !== undefined) throw invalidArgument('DEN0670', '--userns cannot be combined with --uidmap or --gidmap');
+    const uidMap = uidmaps.flatMap((m) => parseIdMapSpec(m, '--uidmap'));
+    const gidMap = gidmaps.length > 0 ? gidmaps.flatMap((m) => parseIdMapSpec(m, '--gidmap')) : uidMap;
+    if (uidMap.length === 0) throw invalidArgument('DEN0671', '--gidmap needs --uidmap as well');
+    validateIdMap(uidMap, 'uid');
+    validateIdMap(gidMap, 'gid');
+    return { mode: 'explicit', uidMap, gidMap };
+  }
+  if (userns === undefined || userns === '') return { mode: 'default' };
+  if (userns === 'host') return { mode: 'host' };
+  const auto = /^auto(?::(.*))?$/.exec(userns);
+  if (auto) {
+    if (auto[1] === undefined) return { mode: 'auto' };
+    const size = /^size=([0-9]+)$/.exec(auto[1]);
+    if (!size || Number(size[1]) < 1)
+      throw invalidArgument('DEN0672', `--userns=${userns}: expected auto or auto:size=N`);
+    return { mode: 'auto', size: Number(size[1]) };
+  }
+  if (userns.startsWith('keep-id') || userns === 'nomap') {
+    throw new DenError('FailedPrecondition', 'DEN0673', `--userns=${userns} is not supported yet`, {
+      hint: 'use --userns=host (rootless) or --userns=auto (root)',
+    });
+  }
+  throw invalidArgument('DEN0674', `invalid --userns "${userns}"`, {
+    hint: 'use auto[:size=N], host, or --uidmap/--gidmap',
+  });
+}
+
+/**
+ * Resolves the request into the container's maps. Rootless containers share the session's
+ * mapping (no maps of their own). As root, `auto` takes a range from the pool inside the
+ * transaction that records the container (`allocate` is called by the caller in it).
+ */
+export function planUserns(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
+  if (ctx.paths.rootless) {
+    if (request.mode === 'default' || request.mode === 'host') return { mode: 'host' };
+    throw new DenError('FailedPrecondition', 'DEN0675', `--userns ${request.mode} is not supported rootless yet`, {
+      hint: 'rootless containers share your session mapping (--userns=host) until per-container shifting lands',
+    });
+  }
+  if (request.mode === 'host') return { mode: 'host', idMap: identity() };
+  if (request.mode === 'explicit') {
+    return { mode: 'explicit', idMap: { uid: toOci(request.uidMap), gid: toOci(request.gidMap) } };
+  }
+  const pools = rootPools();
+  if (!pools) {
+    if (request.mode === 'auto') {
+      throw failedPrecondition(
+        'DEN0676',
+        `--userns=auto: no id pool: /etc/subuid and /etc/subgid have no range for ${ROOT_POOL_USER}`,
+        {
+          hint: `run scripts/setup-host.sh, or add e.g. "${ROOT_POOL_USER}:1000000000:1000000000" to both files`,
+        },
+      );
+    }
+    return { mode: 'host', idMap: identity() }; // no pool configured: the one-to-one mapping
+  }
+  const needed = autoSize(ctx, image);
+  if (request.mode === 'auto' && request.size !== undefined && request.size < needed) {
+    throw invalidArgument(
+      'DEN0678',
+      `--userns=auto:size=${request.size} is too small for this image: it uses ids up to ${needed - 1}`,
+      {
+        hint: `give at least size=${needed}, or leave the size out`,
+      },
+    );
+  }
+  return { mode: 'auto', pools, size: request.mode === 'auto' && request.size !== undefined ? request.size : needed };
+}
+
+export type UsernsPlan =
+  | { mode: 'host' | 'explicit'; idMap?: ContainerIdMap }
+  | {
+      mode: 'auto';
+      pools: { uid: ReturnType<typeof readSubordinateRanges>; gid: ReturnType<typeof readSubordinateRanges> };
+      size: number;
+    };
+
+/** Takes the plan's range (auto) inside the container's insert transaction; returns the maps. */
+export function allocateUserns(ctx: EngineContext, plan: UsernsPlan, containerId: string): ContainerIdMap | undefined {
+  if (plan.mode !== 'auto') return plan.idMap;
+  const range = new IdRangeStore(ctx.db).allocate(containerId, plan.pools, plan.size);
+  if (!range) {
+    throw failedPrecondition(
+      'DEN0677',
+      `--userns=auto: no free range of ${plan.size} ids left in the ${ROOT_POOL_USER} pool`,
+      {
+        hint: 'remove containers you no longer need, or give the pool more ids in /etc/subuid and /etc/subgid',
+      },
+    );
+  }
+  return {
+    uid: [{ containerID: 0, hostID: range.uidStart, size: range.size }],
+    gid: [{ containerID: 0, hostID: range.gidStart, size: range.size }],
+  };
+}
+
+/**
+ * Enough ids for every owner in the image: the highest uid or gid on a file in its layers or in its
+ * /etc/passwd and /etc/group, plus one, within the configured bounds.
+ */
+export function autoSize(ctx: EngineContext, image: ImageRecord): number {
+  let highest = 0;
+  for (const layer of image.layers) {
+    const row = ctx.db.prepare('SELECT max_uid, max_gid FROM layers WHERE chain_id = ?').get(layer.chainId) as
+      { max_uid: number; max_gid: number } | undefined;
+    if (row) highest = Math.max(highest, row.max_uid, row.max_gid);
+  }
+  const dirs = image.layers.map((l) => ctx.layout.layerDir(hexOf(l.chainId))).reverse();
+  for (const file of ['etc/passwd', 'etc/group']) {
+    for (const line of readImageFile(dirs, file).split('\n')) {
+      const fields = line.split(':');
+      for (const f of [fields[2], fields[3]]) {
+        if (f !== undefined && /^[0-9]+$/.test(f) && Number(f) < 0xfffffffe) highest = Math.max(highest, Number(f));
+      }
+    }
+  }
+  const min = Number(process.env.DEN_USERNS_AUTO_MIN ?? AUTO_MIN);
+  const max = Number(process.env.DEN_USERNS_AUTO_MAX ?? AUTO_MAX);
+  return Math.min(max, Math.max(min, highest + 1));
+}
+
+function rootPools() {
+  const user = { name: ROOT_POOL_USER, uid: -1 };
+  const uid = readSubordinateRanges('uid', user);
+  const gid = readSubordinateRanges('gid', user);
+  return uid.length > 0 && gid.length > 0 ? { uid, gid } : undefined;
+}
+
+function identity(): ContainerIdMap {
+  const m = [{ containerID: 0, hostID: 0, size: 65536 }];
+  return { uid: m, gid: m };
+}
+
+function toOci(map: IdMap) {
+  return map.map((e) => ({ containerID: e.container as number, hostID: e.host as number, size: e.size }));
+}
+
+/** True when the maps shift ids (anything but 0 -> 0): the lower layers then need idmapped mounts. */
+export function shiftsIds(idMap: ContainerIdMap | undefined): boolean {
+  if (!idMap) return false;
+  return [...idMap.uid, ...idMap.gid].some((e) => e.containerID !== e.hostID);
+}
