@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
 import { withUnmappedUserns } from '../session/index.js';
+import { ROOT_POOL_USER } from './userns.js';
 import { runSync } from '../common/exec.js';
 import { fallbackRuntimeDir } from '../common/paths.js';
 import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../idmap/index.js';
@@ -206,17 +207,26 @@ function checkSetuidHelper(h: Host, name: string): Finding {
 
 function checkSubordinateIds(h: Host, kind: 'uid' | 'gid'): Finding {
   const file = kind === 'uid' ? h.subuidFile : h.subgidFile;
-  if (!h.rootless) {
-    return ok(
-      `root mode: not needed (containers map ids one to one until per-container ranges from a pool are implemented)`,
-    );
-  }
+  // Root mode hands each container a range from the subordinate ids of the system user den.
+  const owner = h.rootless ? { name: h.userName, uid: h.uid } : { name: ROOT_POOL_USER, uid: -1 };
   let ranges: IdRange[];
   try {
-    ranges = readSubordinateRanges(kind, { name: h.userName, uid: h.uid }, file);
+    ranges = readSubordinateRanges(kind, owner, file);
   } catch (e) {
     if (isDenError(e)) return fail(e.message, e.hint);
     throw e;
+  }
+  if (ranges.length === 0 && !h.rootless) {
+    return warn(
+      `no ${ROOT_POOL_USER} range in ${file}: as root, containers map ids one to one instead of getting a range of their own (--userns=auto)`,
+      `run scripts/setup-host.sh, or add "${ROOT_POOL_USER}:1000000000:1000000000" to /etc/subuid and /etc/subgid`,
+    );
+  }
+  if (!h.rootless) {
+    const spans = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
+    return ok(
+      `root mode's pool: ${rangesSize(ranges)} ${kind}s of ${ROOT_POOL_USER} in ${file} (${spans}) for --userns=auto`,
+    );
   }
   if (ranges.length === 0) {
     return fail(
