@@ -1,15 +1,28 @@
 /**
  * `npm run bench` (as root): den against the reference on this machine, side by side in one run.
  *
- * run: `den run --rm --network none IMAGE true` rootless, `podman run --rm --network none` rootless
+ * 1. `den run --rm --network none IMAGE true` rootless, `podman run --rm --network none` rootless
  * on the same image, and bare `crun run` of a prepared rootless bundle (the floor), interleaved so
  * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
+ * 2. As root, `run --rm --userns=auto` on busybox and on a debootstrap Debian image, den and podman:
+ * a fresh id range per container must cost the same for a small and a large image.
  *
  * The bench's own set-up installs podman if missing and prepares everything as the unprivileged
  * user (DEN_BENCH_USER, default dentest, created by scripts/setup-host.sh --test-user dentest).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { busyboxTarball, DenEnv, denBin } from '../test/harness.js';
 
@@ -37,6 +50,107 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A Debian minbase root file system tarball, made once with debootstrap and kept between runs. */
+function debianTarball(): string {
+  const cached = '/var/tmp/den-bench/debian-bookworm-minbase.tar';
+  if (existsSync(cached)) return cached;
+  console.log('bench set-up: building a Debian minbase image with debootstrap (once) ...');
+  mkdirSync('/var/tmp/den-bench', { recursive: true });
+  if (spawnSync('debootstrap', ['--version']).status !== 0)
+    sh(['apt-get', 'install', '-y', '-qq', 'debootstrap'], 'apt-get install debootstrap');
+  const root = mkdtempSync('/var/tmp/den-bench/root-');
+  try {
+    sh(['debootstrap', '--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], 'debootstrap');
+    sh(['tar', '-C', root, '--numeric-owner', '-cf', `${cached}.tmp`, '.'], 'tar the Debian root');
+    renameSync(`${cached}.tmp`, cached);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return cached;
+}
+
+/**
+ * Root mode, `run --rm --userns=auto true` on a small (busybox) and a large (Debian) image: a new
+ * range per container, and with idmapped layers the cost must not grow with the image. podman
+ * alongside, with its own pool (the subordinate ids of "containers", added here if missing).
+ */
+function benchRootAuto(): void {
+  const env = new DenEnv('root');
+  try {
+    const images = { small: busyboxTarball(), large: debianTarball() };
+    for (const [name, tar] of Object.entries(images)) {
+      sh(
+        env.wrap([process.execPath, denBin(), 'import', '--change', 'CMD ["true"]', tar, `bench/${name}`]),
+        'den import',
+      );
+    }
+    for (const file of ['/etc/subuid', '/etc/subgid']) {
+      if (
+        !readFileSync(file, 'utf8')
+          .split('\n')
+          .some((l) => l.startsWith('containers:'))
+      ) {
+        appendFileSync(file, 'containers:3000000000:1000000000\n');
+      }
+    }
+    const podmanRoot = join(env.root, 'podman');
+    const podman = (args: string[]) => [
+      'podman',
+      '--root',
+      join(podmanRoot, 'storage'),
+      '--runroot',
+      join(podmanRoot, 'run'),
+      '--cgroup-manager=cgroupfs',
+      '--events-backend=file',
+      ...args,
+    ];
+    for (const [name, tar] of Object.entries(images)) sh(podman(['import', tar, `bench/${name}`]), 'podman import');
+    const commands: Record<string, () => string[]> = {
+      'den small': () =>
+        env.wrap([
+          process.execPath,
+          denBin(),
+          'run',
+          '--rm',
+          '--userns=auto',
+          '--network',
+          'none',
+          'bench/small',
+          'true',
+        ]),
+      'den large': () =>
+        env.wrap([
+          process.execPath,
+          denBin(),
+          'run',
+          '--rm',
+          '--userns=auto',
+          '--network',
+          'none',
+          'bench/large',
+          'true',
+        ]),
+      'podman small': () => podman(['run', '--rm', '--userns=auto', '--network', 'none', 'bench/small', 'true']),
+      'podman large': () => podman(['run', '--rm', '--userns=auto', '--network', 'none', 'bench/large', 'true']),
+    };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+    for (const argv of Object.values(commands)) timeOnce(argv());
+    for (let i = 0; i < ROUNDS; i++)
+      for (const [name, argv] of Object.entries(commands)) times[name]!.push(timeOnce(argv()));
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    console.log(`\nroot, run --rm --userns=auto --network none IMAGE true: ${ROUNDS} interleaved rounds, medians`);
+    for (const [name, ms] of Object.entries(m)) console.log(`  ${name.padEnd(13)} ${ms.toFixed(1).padStart(7)} ms`);
+    console.log(`  den large/small    ${(m['den large']! / m['den small']!).toFixed(2)} (target <= 1.20)`);
+    console.log(`  podman large/small ${(m['podman large']! / m['podman small']!).toFixed(2)}`);
+    console.log(
+      `  den/podman small ${(m['den small']! / m['podman small']!).toFixed(2)}, large ${(m['den large']! / m['podman large']!).toFixed(2)}`,
+    );
+    sh(podman(['rmi', '-a', '-f']), 'podman rmi');
+  } finally {
+    env.cleanup();
+  }
+}
+
 function ensurePodman(): void {
   if (spawnSync('podman', ['--version']).status === 0) return;
   console.log('bench set-up: installing podman (the reference) ...');
@@ -46,6 +160,12 @@ function ensurePodman(): void {
 function main(): void {
   if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the test user and installs podman');
   ensurePodman();
+  benchRootlessRun();
+  benchRootAuto();
+}
+
+/** Rootless `run --rm true`: den, podman and bare crun, interleaved. */
+function benchRootlessRun(): void {
   const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
   try {
     const tarball = busyboxTarball();
