@@ -1,8 +1,9 @@
-// Bundles den into dist/ with esbuild: one ESM entry plus lazily loaded chunks per command, so
-// start-up parses only what the command needs. The SQLite addon is copied next to the bundle and
-// found through DEN_SQLITE_ADDON, set by bin/den. better-sqlite3's and tar-stream's JavaScript is
-// bundled, so they are build-time dependencies; koffi (loaded only to unpack layers) stays a
-// runtime dependency because it finds its own native file relative to its package.
+// Bundles den into dist/den.cjs with esbuild. One CommonJS file: Node 20 loads it measurably faster
+// than ESM chunks (about 10 ms of every command's start-up), and V8 parses the functions of
+// commands that do not run only lazily. The SQLite addon is copied next to the bundle and found
+// through DEN_SQLITE_ADDON, set by bin/den. better-sqlite3's and tar-stream's JavaScript is
+// bundled, so they are build-time dependencies; koffi (loaded only to unpack layers and to idmap)
+// stays a runtime dependency because it finds its own native file relative to its package.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,22 +17,17 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 await build({
-  entryPoints: { den: join(root, 'src/main.ts') },
-  outdir: dist,
+  entryPoints: [join(root, 'src/main.ts')],
+  outfile: join(dist, 'den.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  // better-sqlite3's loader (bindings) and koffi look for their native files relative to their
-  // own package; bundle their JS but keep the require() of the .node files working.
   external: ['*.node', 'koffi'],
-  banner: {
-    js: "import { createRequire as __denCreateRequire } from 'node:module'; const require = __denCreateRequire(import.meta.url);",
-  },
-  define: { __DEN_VERSION__: JSON.stringify(pkg.version) },
+  // The sources are ESM and use import.meta.url to find files beside them; in the bundle that is
+  // the bundle's own URL.
+  define: { __DEN_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__denBundleUrl' },
+  banner: { js: "const __denBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 

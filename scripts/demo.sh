@@ -18,7 +18,7 @@ as() {
   fi
 }
 den="$here/bin/den"
-if [ -n "${1:-}" ] && [ "$(id -u)" = 0 ] && ! runuser -u "$1" -- test -r "$here/dist/den.mjs"; then
+if [ -n "${1:-}" ] && [ "$(id -u)" = 0 ] && ! runuser -u "$1" -- test -r "$here/dist/den.cjs"; then
   echo "demo: $1 cannot read $here (or it is not built: npm run build); clone it where $1 can read it, e.g. /tmp" >&2
   exit 1
 fi

@@ -66,7 +66,7 @@ let installedBin: string | undefined;
 export function denBin(): string {
   if (process.env.DEN_TEST_BIN) return process.env.DEN_TEST_BIN;
   if (installedBin) return installedBin;
-  if (!existsSync(join(REPO, 'dist', 'den.mjs'))) throw new Error('den is not built: run npm run build');
+  if (!existsSync(join(REPO, 'dist', 'den.cjs'))) throw new Error('den is not built: run npm run build');
   if (worldReadablePath(REPO)) {
     installedBin = join(REPO, 'bin', 'den');
   } else {
@@ -87,7 +87,7 @@ function worldReadablePath(path: string): boolean {
     '--clear-groups',
     'test',
     '-r',
-    join(path, 'dist', 'den.mjs'),
+    join(path, 'dist', 'den.cjs'),
   ]);
   return r.status === 0;
 }
