@@ -233,6 +233,16 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.equal(sessions.length, 1, `one live pause process for this environment, found ${sessions.join(' ')}`);
   });
 
+  test('den unshare runs a command as root in the session, where subordinate ids can be fixed', () => {
+    const dir = join(env.root, 'owned');
+    mkdirSync(dir);
+    chownSync(dir, env.user.uid, env.user.gid);
+    const r = env.den(['unshare', 'sh', '-c', `id -u; touch ${dir}/f; chown 1000:1000 ${dir}/f; exit 7`]);
+    assert.equal(r.status, 7, r.stderr);
+    assert.equal(r.stdout.trim(), '0');
+    assert.equal(statSync(join(dir, 'f')).uid, subuidBase(env.user) + 999);
+  });
+
   test('security defaults: no-new-privileges, Docker capabilities, masked paths', () => {
     const r = env.den([
       'run',

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   rmi: () => import('./commands/rmi.js'),
   import: () => import('./commands/import.js'),
   'system check': () => import('./commands/system-check.js'),
+  unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
 };
 
@@ -50,6 +51,7 @@ const SUMMARIES: [string, string][] = [
   ['rmi', 'Remove one or more images'],
   ['import', 'Import the contents from a tarball to create a filesystem image'],
   ['system check', 'Tell what this host supports and how to fix what is missing'],
+  ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version'],
 ];
 

@@ -8,5 +8,6 @@ export { importImage, type ImportOptions } from './import-image.js';
 export { isRunning, reconcile, removeContainer } from './remove-container.js';
 export { removeImage, type RemovedImage } from './remove-image.js';
 export { runAttached, type AttachIO } from './run-attached.js';
+export { runInSession } from './run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system-check.js';

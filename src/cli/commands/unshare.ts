@@ -1,0 +1,14 @@
+import type { CommandSpec, Parsed } from '../flags.js';
+import { runInSession, type EngineContext } from '../../engine/index.js';
+
+export const spec: CommandSpec = {
+  path: 'unshare',
+  usage: 'unshare [COMMAND [ARG...]]',
+  summary: "Run a command in den's rootless session (as root there), e.g. to fix ownership in a volume",
+  stopAtPositional: true,
+  flags: [],
+};
+
+export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
+  return runInSession(ctx, p.args);
+}
