@@ -243,6 +243,43 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.equal(statSync(join(dir, 'f')).uid, subuidBase(env.user) + 999);
   });
 
+  test('keep-id: the caller is the same inside, files in a volume stay theirs, image root stays root', () => {
+    const vol = join(env.root, 'keep');
+    mkdirSync(vol);
+    chownSync(vol, env.user.uid, env.user.gid);
+    const r = env.den([
+      'run',
+      '--rm',
+      '--userns=keep-id',
+      '-v',
+      `${vol}:/data`,
+      'busybox',
+      'sh',
+      '-c',
+      'id -u; id -g; touch /data/mine; stat -c "%u:%g" /bin/busybox /home/user',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [String(env.user.uid), String(env.user.gid), '0:0', '1000:1000']);
+    assert.equal(statSync(join(vol, 'mine')).uid, env.user.uid);
+    // keep-id:uid=1000 makes the image's user 1000 the caller: its home and what it writes are theirs.
+    const as1000 = env.den([
+      'run',
+      '--rm',
+      '--userns=keep-id:uid=1000,gid=1000',
+      '-v',
+      `${vol}:/data`,
+      'busybox',
+      'sh',
+      '-c',
+      'id -u; touch /home/user/x /data/from-1000',
+    ]);
+    assert.equal(as1000.status, 0, as1000.stderr);
+    assert.equal(as1000.stdout.trim(), '1000');
+    assert.equal(statSync(join(vol, 'from-1000')).uid, env.user.uid);
+    assert.deepEqual(env.mountsUnderRoot(), [], 'the fuse-overlayfs mount is gone');
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
+  });
+
   test('security defaults: no-new-privileges, Docker capabilities, masked paths', () => {
     const r = env.den([
       'run',

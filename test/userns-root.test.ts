@@ -111,7 +111,7 @@ describe('--userns=auto as root: an isolated range per container, zero copy', ()
     for (const [args, message] of [
       [['--userns=auto:size=x'], /expected auto or auto:size=N/],
       [['--userns=bogus'], /invalid --userns/],
-      [['--userns=keep-id'], /keep-id is not supported yet/],
+      [['--userns=keep-id'], /keep-id is for rootless den/],
       [['--uidmap', '0:100000'], /--uidmap/],
       [['--userns=auto', '--uidmap', '0:100000:10'], /cannot be combined/],
     ] as [string[], RegExp][]) {

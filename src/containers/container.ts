@@ -43,7 +43,7 @@ export interface ContainerConfig {
   /** Chain ids (hex) of the image's layers, bottom first: the overlay's lower directories. */
   layers: string[];
   /** --userns as resolved: host (the session's or one-to-one maps), auto, or explicit. */
-  usernsMode: 'host' | 'auto' | 'explicit';
+  usernsMode: 'host' | 'auto' | 'explicit' | 'keep-id';
   /** The container's own maps; absent when it shares the rootless session's user namespace. */
   idMap?: ContainerIdMap;
 }

@@ -87,7 +87,10 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   const lowerTopFirst = layers.map((l) => ctx.layout.layerDir(l)).reverse();
   const imageConfig = image.config.config ?? {};
   const args = commandLine(image, options);
-  const userSpec = options.user ?? (imageConfig.User || '0');
+  // keep-id runs as the caller's own ids unless -u says otherwise (as podman does).
+  const keepId = userns.mode === 'keep-id' ? userns.idMap?.uid[1]?.containerID : undefined;
+  const keepGid = userns.mode === 'keep-id' ? userns.idMap?.gid[1]?.containerID : undefined;
+  const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '0');
   const user = resolveUser(userSpec, lowerTopFirst);
   const hostname = options.hostname ?? id.slice(0, 12);
   const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
@@ -152,7 +155,7 @@ export function writeBundle(
   mkdirSync(b.upper, { recursive: true });
   const root = top ? statSync(ctx.layout.layerDir(top)) : undefined;
   chmodSync(b.upper, root ? root.mode & 0o7777 : 0o755);
-  if (c.config.idMap && shiftsIds(c.config.idMap)) {
+  if (!ctx.paths.rootless && c.config.idMap && shiftsIds(c.config.idMap)) {
     // The runtime reaches the root file system and the /etc files as the container's root, a
     // stranger to the store's owner: the directories on the way must let it pass (not list).
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);

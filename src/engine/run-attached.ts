@@ -7,7 +7,7 @@ import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
-import { overlayMountOptions } from '../snapshots/index.js';
+import { fuseOverlayOptions, overlayMountOptions } from '../snapshots/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
 import { cleanupContainerFiles } from './remove-container.js';
@@ -32,12 +32,14 @@ const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 /**
  * One process enters the namespaces, mounts the container's overlay and becomes the OCI runtime
  * (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told apart from
- * the container's own exit status by what mount wrote to its log.
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG OVERLAY_OPTIONS TARGET RUNTIME_ARGV...
+ * the container's own exit status by the log it leaves (removed when the mount worked).
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG overlay|fuse OPTIONS TARGET RUNTIME_ARGV...
  */
 const MOUNT_AND_RUN = `
-mount -t overlay -o "$2" overlay "$3" 2> "$1" || { [ -s "$1" ] || echo "mount failed" > "$1"; exit 125; }
-shift 3
+if [ "$2" = fuse ]; then fuse-overlayfs -o "$3" "$4"; else mount -t overlay -o "$3" overlay "$4"; fi > /dev/null 2> "$1" \\
+  || { [ -s "$1" ] || echo "mount failed" > "$1"; exit 125; }
+rm -f "$1"
+shift 4
 exec "$@"
 `;
 
@@ -125,16 +127,14 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  const shifted = !ctx.paths.rootless && c.config.idMap && shiftsIds(c.config.idMap);
-  const lowerDirs = shifted
-    ? mountIdmappedLayers(ctx, c, c.config.idMap!)
-    : c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
-  const overlay = overlayMountOptions({
-    lowerDirs,
-    upperDir: b.upper,
-    workDir: b.work,
-    target: b.rootfs,
-  });
+  // Shifting ids without copying: as root, idmapped bind mounts of the layers under a kernel
+  // overlay; rootless (the kernel refuses idmapped ext4 to a user), fuse-overlayfs's uidmapping.
+  const idMap = c.config.idMap && shiftsIds(c.config.idMap) ? c.config.idMap : undefined;
+  const fuse = idMap !== undefined && ctx.paths.rootless;
+  const lowerDirs =
+    idMap && !fuse ? mountIdmappedLayers(ctx, c, idMap) : c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
+  const mount = { lowerDirs, upperDir: b.upper, workDir: b.work, target: b.rootfs };
+  const options = fuse ? fuseOverlayOptions(mount, idMap!) : overlayMountOptions(mount);
   const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
   const [file, ...args] = ctx.ns.wrap([
     'sh',
@@ -142,7 +142,8 @@ async function startAndWait(
     MOUNT_AND_RUN,
     'den-start',
     mountLog,
-    overlay,
+    fuse ? 'fuse' : 'overlay',
+    options,
     b.rootfs,
     ...runtimeArgv,
   ]);

@@ -12,12 +12,15 @@ import { readImageFile } from './image-users.js';
  *   auto[:size=N]  a range of its own, allocated from a pool without overlap (the default as root)
  *   host           rootless: the session's own mapping; as root: ids map one to one
  *   --uidmap/--gidmap  an explicit mapping (root mode)
- * keep-id (rootless) needs an id-shifted image and comes with the rootless shifting work.
+ *   keep-id[:uid=U,gid=G]  rootless: the caller's uid and gid are the same inside (a nested user
+ *                  namespace of the session); the image's files are shown shifted by fuse-overlayfs
+ *                  (uidmapping=), so image root stays root inside and nothing is copied
  */
 export type UsernsRequest =
   | { mode: 'default' }
   | { mode: 'host' }
   | { mode: 'auto'; size?: number }
+  | { mode: 'keep-id'; uid?: number; gid?: number }
   | { mode: 'explicit'; uidMap: IdMap; gidMap: IdMap };
 
 /** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
@@ -46,7 +49,17 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
       throw invalidArgument('DEN0672', `--userns=${userns}: expected auto or auto:size=N`);
     return { mode: 'auto', size: Number(size[1]) };
   }
-  if (userns.startsWith('keep-id') || userns === 'nomap') {
+  const keep = /^keep-id(?::(.*))?$/.exec(userns);
+  if (keep) {
+    const request: UsernsRequest & { mode: 'keep-id' } = { mode: 'keep-id' };
+    for (const option of keep[1] ? keep[1].split(',') : []) {
+      const m = /^(uid|gid)=([0-9]+)$/.exec(option);
+      if (!m) throw invalidArgument('DEN0679', `--userns=${userns}: expected keep-id[:uid=U,gid=G]`);
+      request[m[1] as 'uid' | 'gid'] = Number(m[2]);
+    }
+    return request;
+  }
+  if (userns === 'nomap') {
     throw new DenError('FailedPrecondition', 'DEN0673', `--userns=${userns} is not supported yet`, {
       hint: 'use --userns=host (rootless) or --userns=auto (root)',
     });
@@ -64,9 +77,13 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
 export function planUserns(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
   if (ctx.paths.rootless) {
     if (request.mode === 'default' || request.mode === 'host') return { mode: 'host' };
+    if (request.mode === 'keep-id') return { mode: 'keep-id', idMap: keepIdMap(ctx, request) };
     throw new DenError('FailedPrecondition', 'DEN0675', `--userns ${request.mode} is not supported rootless yet`, {
       hint: 'rootless containers share your session mapping (--userns=host) until per-container shifting lands',
     });
+  }
+  if (request.mode === 'keep-id') {
+    throw invalidArgument('DEN0682', '--userns=keep-id is for rootless den: as root, use --userns=auto or --uidmap');
   }
   if (request.mode === 'host') return { mode: 'host', idMap: identity() };
   if (request.mode === 'explicit') {
@@ -99,7 +116,7 @@ export function planUserns(ctx: EngineContext, request: UsernsRequest, image: Im
 }
 
 export type UsernsPlan =
-  | { mode: 'host' | 'explicit'; idMap?: ContainerIdMap }
+  | { mode: 'host' | 'explicit' | 'keep-id'; idMap?: ContainerIdMap }
   | {
       mode: 'auto';
       pools: { uid: ReturnType<typeof readSubordinateRanges>; gid: ReturnType<typeof readSubordinateRanges> };
@@ -148,6 +165,33 @@ export function autoSize(ctx: EngineContext, image: ImageRecord): number {
   const min = Number(process.env.DEN_USERNS_AUTO_MIN ?? AUTO_MIN);
   const max = Number(process.env.DEN_USERNS_AUTO_MAX ?? AUTO_MAX);
   return Math.min(max, Math.max(min, highest + 1));
+}
+
+/**
+ * keep-id's maps, relative to the session (where the caller is 0 and subordinate ids follow from 1):
+ * container ids below U take session ids 1..U, container U is session 0 (the caller), and the rest
+ * map to themselves. Written with the same triplets, they are also fuse-overlayfs's uidmapping:
+ * the image's on-disk id d is shown as the session id that container id d maps to.
+ */
+function keepIdMap(ctx: EngineContext, request: { uid?: number; gid?: number }): ContainerIdMap {
+  const maps = ctx.sessionMaps();
+  const size = (args: string[]) => args.reduce((n, v, i) => (i % 3 === 2 ? n + Number(v) : n), 0);
+  const build = (id: number, total: number, kind: string) => {
+    if (id < 1 || id >= total - 1) {
+      throw invalidArgument('DEN0683', `--userns=keep-id: ${kind} ${id} must be between 1 and ${total - 2}`, {
+        hint: 'your session maps only as many ids as your subordinate ranges give',
+      });
+    }
+    return [
+      { containerID: 0, hostID: 1, size: id },
+      { containerID: id, hostID: 0, size: 1 },
+      { containerID: id + 1, hostID: id + 1, size: total - id - 1 },
+    ];
+  };
+  return {
+    uid: build(request.uid ?? ctx.uid, size(maps.uidArgs), 'uid'),
+    gid: build(request.gid ?? ctx.gid, size(maps.gidArgs), 'gid'),
+  };
 }
 
 function rootPools() {
