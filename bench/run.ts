@@ -6,6 +6,8 @@
  * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
  * 2. As root, `run --rm --userns=auto` on busybox and on a debootstrap Debian image, den and podman:
  * a fresh id range per container must cost the same for a small and a large image.
+ * 3. Rootless, a new mapping (keep-id) on the Debian image: first and second run and extra disk,
+ * den vs podman; and file I/O inside under den's shift against den's session mapping and podman.
  *
  * The bench's own set-up installs podman if missing and prepares everything as the unprivileged
  * user (DEN_BENCH_USER, default dentest, created by scripts/setup-host.sh --test-user dentest).
@@ -163,6 +165,82 @@ function benchRootAuto(): void {
   }
 }
 
+/** Bytes under a directory (du), as root. */
+function diskUsage(path: string): number {
+  const out = spawnSync('du', ['-sb', path], { encoding: 'utf8' }).stdout;
+  return Number(out.split('\t')[0] ?? 0);
+}
+
+/**
+ * Rootless, a new mapping on the Debian image: `--userns=keep-id`, first and second run, den vs
+ * podman, with the extra disk the first run cost; then file I/O inside (unpack a tarball, read
+ * many small files) under den's shift, den's own session mapping (the baseline) and podman's.
+ */
+function benchRootlessShift(): void {
+  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  try {
+    const tar = debianTarball();
+    const den = (args: string[]) => env.wrap([process.execPath, denBin(), ...args]);
+    sh(den(['import', tar, 'bench/debian']), 'den import');
+    const podmanRun = join(env.root, 'podman-run');
+    mkdirSync(podmanRun, { mode: 0o700 });
+    chownSync(podmanRun, env.user.uid, env.user.gid);
+    const podman = (args: string[]) =>
+      env.wrap(['podman', '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], {
+        XDG_RUNTIME_DIR: podmanRun,
+      });
+    sh(podman(['import', tar, 'bench/debian']), 'podman import');
+    const podmanStore = join(env.home, '.local', 'share', 'containers');
+    const keepId = ['run', '--rm', '--userns=keep-id', '--network', 'none', 'bench/debian', 'true'];
+
+    console.log('\nrootless, a new mapping (--userns=keep-id) on the Debian image: first and second run');
+    const results: Record<string, { first: number; second: number; disk: number }> = {};
+    for (const [name, run, store] of [
+      ['den', () => den(keepId), env.dataDir],
+      ['podman', () => podman(keepId), podmanStore],
+    ] as const) {
+      const before = diskUsage(store);
+      const first = timeOnce(run());
+      const disk = diskUsage(store) - before;
+      const second = median([0, 1, 2].map(() => timeOnce(run())));
+      results[name] = { first, second, disk };
+      console.log(
+        `  ${name.padEnd(7)} first ${first.toFixed(0).padStart(6)} ms   second ${second.toFixed(0).padStart(5)} ms   extra disk ${(disk / 1e6).toFixed(2)} MB`,
+      );
+    }
+    console.log(`  first run den/podman ${(results.den!.first / results.podman!.first).toFixed(2)} (target <= 0.20)`);
+
+    // I/O inside: pack and unpack /usr/share, then read every file under /usr.
+    const work =
+      'cd /tmp && tar -cf s.tar -C /usr share && mkdir x && tar -xf s.tar -C x && find /usr -type f -exec cat {} + > /dev/null';
+    const io = (argv: string[]) => median([0, 1, 2].map(() => timeOnce(argv)));
+    const ioRun = (userns: string) => [
+      'run',
+      '--rm',
+      `--userns=${userns}`,
+      '--network',
+      'none',
+      'bench/debian',
+      'sh',
+      '-c',
+      work,
+    ];
+    const m = {
+      'den host (kernel overlay)': io(den(ioRun('host'))),
+      'den keep-id (fuse-overlayfs)': io(den(ioRun('keep-id'))),
+      'podman keep-id': io(podman(ioRun('keep-id'))),
+    };
+    console.log('\nfile I/O inside (tar -c and -x of /usr/share, read every file under /usr), medians of 3');
+    for (const [name, ms] of Object.entries(m)) console.log(`  ${name.padEnd(30)} ${ms.toFixed(0).padStart(6)} ms`);
+    const ratio = m['den host (kernel overlay)'] / m['den keep-id (fuse-overlayfs)'];
+    console.log(`  den keep-id speed relative to the session mapping ${ratio.toFixed(2)} (target >= 0.80)`);
+    spawnSync(podman(['rmi', '-a', '-f'])[0]!, podman(['rmi', '-a', '-f']).slice(1));
+  } finally {
+    spawnSync('pkill', ['-u', String(env.user.uid), '-f', 'catatonit']);
+    env.cleanup();
+  }
+}
+
 function ensurePodman(): void {
   if (spawnSync('podman', ['--version']).status === 0) return;
   console.log('bench set-up: installing podman (the reference) ...');
@@ -174,6 +252,7 @@ function main(): void {
   ensurePodman();
   benchRootlessRun();
   benchRootAuto();
+  benchRootlessShift();
 }
 
 /** Rootless `run --rm true`: den, podman and bare crun, interleaved. */
