@@ -46,6 +46,22 @@ function timeOnce(argv: string[]): number {
   return ms;
 }
 
+/**
+ * Runs each command once to warm up, then ROUNDS rounds of all of them in turn, so that every
+ * command sees the same machine state (page cache, the ext4 churn DESIGN.md describes). A command
+ * gets the round number, for those that need a fresh name each time.
+ */
+function interleave(commands: Record<string, (round: number) => string[]>): {
+  times: Record<string, number[]>;
+  medians: Record<string, number>;
+} {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (const argv of Object.values(commands)) timeOnce(argv(-1));
+  for (let i = 0; i < ROUNDS; i++)
+    for (const [name, argv] of Object.entries(commands)) times[name]!.push(timeOnce(argv(i)));
+  return { times, medians: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -108,31 +124,11 @@ function benchRootAuto(): void {
       ...args,
     ];
     for (const [name, tar] of Object.entries(images)) sh(podman(['import', tar, `bench/${name}`]), 'podman import');
+    const denRun = (image: string) =>
+      env.wrap([process.execPath, denBin(), 'run', '--rm', '--userns=auto', '--network', 'none', image, 'true']);
     const commands: Record<string, () => string[]> = {
-      'den small': () =>
-        env.wrap([
-          process.execPath,
-          denBin(),
-          'run',
-          '--rm',
-          '--userns=auto',
-          '--network',
-          'none',
-          'bench/small',
-          'true',
-        ]),
-      'den large': () =>
-        env.wrap([
-          process.execPath,
-          denBin(),
-          'run',
-          '--rm',
-          '--userns=auto',
-          '--network',
-          'none',
-          'bench/large',
-          'true',
-        ]),
+      'den small': () => denRun('bench/small'),
+      'den large': () => denRun('bench/large'),
     };
     // podman 4.3 as root always asks crun for rlimits, and crun's setrlimit(RLIMIT_NPROC) fails on
     // these machines even with --ulimit lowering it: measured when it works, reported when not.
@@ -145,11 +141,7 @@ function benchRootAuto(): void {
     } else {
       console.log(`\npodman as root cannot run a container here: ${probe.stderr.trim()}`);
     }
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
-    for (const argv of Object.values(commands)) timeOnce(argv());
-    for (let i = 0; i < ROUNDS; i++)
-      for (const [name, argv] of Object.entries(commands)) times[name]!.push(timeOnce(argv()));
-    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    const { medians: m } = interleave(commands);
     console.log(`\nroot, run --rm --userns=auto --network none IMAGE true: ${ROUNDS} interleaved rounds, medians`);
     for (const [name, ms] of Object.entries(m)) console.log(`  ${name.padEnd(13)} ${ms.toFixed(1).padStart(7)} ms`);
     console.log(`  den large/small    ${(m['den large']! / m['den small']!).toFixed(2)} (target <= 1.20)`);
@@ -296,13 +288,7 @@ function benchRootlessRun(): void {
       den: () => env.wrap([process.execPath, denBin(), 'run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
       podman: () => podman(['run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
     };
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
-    // One warm-up of each (the session, podman's pause process), then interleaved rounds.
-    for (const [name, argv] of Object.entries(commands)) timeOnce(argv(-1 - Object.keys(times).indexOf(name)));
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const [name, argv] of Object.entries(commands)) times[name]!.push(timeOnce(argv(i)));
-    }
-    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    const { times, medians: m } = interleave(commands);
     console.log(`\nden run --rm --network none busybox true, rootless: ${ROUNDS} interleaved rounds, medians`);
     for (const [name, ms] of Object.entries(m)) {
       console.log(
