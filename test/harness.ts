@@ -232,6 +232,14 @@ export class DenEnv {
   }
 
   cleanup(): void {
+    // Whatever a failed test left running (a runtime, a container, a FUSE server) goes first.
+    for (const stray of this.strayProcesses()) {
+      try {
+        process.kill(stray, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     const pid = this.sessionPid();
     if (pid !== undefined) {
       try {

@@ -63,9 +63,13 @@ export function lowerMountsDir(ctx: EngineContext, id: string): string {
   return join(ctx.layout.containerDir(id), 'lower');
 }
 
-/** Unmounts the container's overlay and then its idmapped layers, whichever are mounted. */
+/**
+ * Unmounts the container's overlay ($1) and then its idmapped layers (under $2), whichever are
+ * mounted. umount is simply tried (lazily when busy): asking mountpoint first would cost an exec
+ * per mount on the --rm path, where the overlay is always mounted.
+ */
 export const UNMOUNT_CONTAINER =
-  'for m in "$1" "$2"/*; do if mountpoint -q "$m"; then umount "$m" || umount -l "$m"; fi; done';
+  'for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true';
 
 export function unmountContainer(ctx: EngineContext, id: string): void {
   runSync(
