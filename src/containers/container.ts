@@ -64,9 +64,6 @@ export interface ContainerRecord {
   finishedAt: string | null;
 }
 
-export const canStart = (s: ContainerStatus): boolean => s === 'created' || s === 'exited';
-export const canRemoveWithoutForce = (s: ContainerStatus): boolean => s !== 'running';
-
 /** Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
 export function describeStatus(c: ContainerRecord, now = Date.now()): string {
   switch (c.status) {

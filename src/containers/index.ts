@@ -1,6 +1,4 @@
 export {
-  canRemoveWithoutForce,
-  canStart,
   describeStatus,
   humanDuration,
   type BindSpec,

@@ -33,11 +33,6 @@ export function hexOf(digest: Digest): string {
   return digest.slice('sha256:'.length);
 }
 
-/** The 12-digit short form docker prints. */
-export function shortId(digestOrId: string): string {
-  return digestOrId.replace(/^sha256:/, '').slice(0, 12);
-}
-
 /** Chain id of a layer stack (OCI image spec): ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
 export function chainIds(diffIds: readonly Digest[]): Digest[] {
   const out: Digest[] = [];

@@ -1,12 +1,2 @@
 export { ContentStore, Ingest, type Descriptor } from './content-store.js';
-export {
-  chainIds,
-  digestFromHash,
-  digestOf,
-  hexOf,
-  isDigest,
-  newHash,
-  parseDigest,
-  shortId,
-  type Digest,
-} from './digest.js';
+export { chainIds, digestFromHash, digestOf, hexOf, isDigest, newHash, parseDigest, type Digest } from './digest.js';

@@ -103,10 +103,6 @@ export class ImageStore {
     });
   }
 
-  allManifests(): { digest: Digest; names: string[] }[] {
-    return this.list().map((i) => ({ digest: i.manifestDigest, names: i.names }));
-  }
-
   private toRecord(r: Row): ImageRecord {
     const names = (
       this.db.prepare('SELECT name FROM image_names WHERE image_id = ? ORDER BY name').all(r.id) as {

@@ -43,10 +43,6 @@ export class OciRuntime {
     return [...this.base(), 'delete', '--force', id];
   }
 
-  stateArgv(id: string): string[] {
-    return [...this.base(), 'state', id];
-  }
-
   /**
    * Reads the runtime's JSON log after `run` ended: error entries mean the runtime itself failed
    * (the container never ran its command); no error means the status is the container's own.
