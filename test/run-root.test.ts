@@ -40,5 +40,7 @@ describe('den run as root (root mode, no session)', () => {
     const r = env.den(['run', '--rm', '--runtime', 'runc', 'busybox', 'sh', '-c', 'echo via-runc; exit 3']);
     assert.equal(r.status, 3, r.stderr);
     assert.equal(r.stdout, 'via-runc\n');
+    const byPath = env.den(['run', '--rm', '--runtime', '/usr/sbin/runc', 'busybox', 'echo', 'by-path']);
+    assert.equal(byPath.stdout, 'by-path\n', byPath.stderr);
   });
 });

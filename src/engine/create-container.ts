@@ -108,7 +108,7 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
     readOnly: options.readOnly,
     binds,
     network,
-    runtime: runtime.name,
+    runtime: options.runtime ?? runtime.name, // as asked: a name or a path, found again at start
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,
