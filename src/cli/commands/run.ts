@@ -21,7 +21,7 @@ export const createFlags: CommandSpec['flags'] = [
   {
     long: 'userns',
     type: 'string',
-    help: 'User namespace: auto[:size=N] (default as root: a range of its own), host (rootless default)',
+    help: 'User namespace: auto[:size=N] (root default), host (rootless default), keep-id[:uid=U,gid=G] (rootless)',
   },
   { long: 'uidmap', type: 'list', help: 'UID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
   { long: 'gidmap', type: 'list', help: 'GID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
