@@ -236,6 +236,7 @@ function benchRootlessShift(): void {
 function ensurePodman(): void {
   if (spawnSync('podman', ['--version']).status === 0) return;
   console.log('bench set-up: installing podman (the reference) ...');
+  sh(['apt-get', 'update', '-qq'], 'apt-get update');
   sh(['apt-get', 'install', '-y', '-qq', 'podman'], 'apt-get install podman');
 }
 
