@@ -74,8 +74,10 @@ function debianTarball(): string {
   if (existsSync(cached)) return cached;
   console.log('bench set-up: building a Debian minbase image with debootstrap (once) ...');
   mkdirSync('/var/tmp/den-bench', { recursive: true });
-  if (spawnSync('debootstrap', ['--version']).status !== 0)
+  if (spawnSync('debootstrap', ['--version']).status !== 0) {
+    sh(['apt-get', 'update', '-qq'], 'apt-get update');
     sh(['apt-get', 'install', '-y', '-qq', 'debootstrap'], 'apt-get install debootstrap');
+  }
   const root = mkdtempSync('/var/tmp/den-bench/root-');
   try {
     sh(['debootstrap', '--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], 'debootstrap');
