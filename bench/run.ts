@@ -176,13 +176,7 @@ function benchRootlessShift(): void {
     const tar = debianTarball();
     const den = (args: string[]) => env.wrap([process.execPath, denBin(), ...args]);
     sh(den(['import', tar, 'bench/debian']), 'den import');
-    const podmanRun = join(env.root, 'podman-run');
-    mkdirSync(podmanRun, { mode: 0o700 });
-    chownSync(podmanRun, env.user.uid, env.user.gid);
-    const podman = (args: string[]) =>
-      env.wrap(['podman', '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], {
-        XDG_RUNTIME_DIR: podmanRun,
-      });
+    const podman = rootlessPodman(env);
     sh(podman(['import', tar, 'bench/debian']), 'podman import');
     const podmanStore = join(env.home, '.local', 'share', 'containers');
     const keepId = ['run', '--rm', '--userns=keep-id', '--network', 'none', 'bench/debian', 'true'];
@@ -235,6 +229,20 @@ function benchRootlessShift(): void {
   }
 }
 
+/**
+ * podman, rootless as the bench user, with its own storage under the bench's HOME and its own
+ * runtime directory; there is no systemd here, so cgroupfs and file events.
+ */
+function rootlessPodman(env: DenEnv): (args: string[]) => string[] {
+  const runtimeDir = join(env.root, 'podman-run');
+  mkdirSync(runtimeDir, { mode: 0o700 });
+  chownSync(runtimeDir, env.user.uid, env.user.gid);
+  return (args) =>
+    env.wrap(['podman', '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], {
+      XDG_RUNTIME_DIR: runtimeDir,
+    });
+}
+
 function ensurePodman(): void {
   if (spawnSync('podman', ['--version']).status === 0) return;
   console.log('bench set-up: installing podman (the reference) ...');
@@ -257,15 +265,7 @@ function benchRootlessRun(): void {
     const tarball = busyboxTarball();
     sh(env.wrap([process.execPath, denBin(), 'import', tarball, 'bench/busybox']), 'den import');
 
-    // podman, rootless, with its own storage under the bench's HOME; no systemd here, so cgroupfs
-    // and file events.
-    const podmanRun = join(env.root, 'podman-run');
-    mkdirSync(podmanRun, { mode: 0o700 });
-    chownSync(podmanRun, env.user.uid, env.user.gid);
-    const podman = (args: string[]) =>
-      env.wrap(['podman', '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], {
-        XDG_RUNTIME_DIR: podmanRun,
-      });
+    const podman = rootlessPodman(env);
     sh(podman(['import', tarball, 'bench/busybox']), 'podman import');
 
     // The floor: crun on a ready rootless bundle (its own user namespace with just the caller's id).
