@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { signalNumber } from '../common/exec.js';
+import { readTextOrEmpty } from '../common/fs.js';
 import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
@@ -65,7 +66,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
     throw e;
   }
   const b = ctx.layout.bundle(c.id);
-  const mountError = readOr(join(b.dir, 'mount.log')).trim();
+  const mountError = readTextOrEmpty(join(b.dir, 'mount.log')).trim();
   if (mountError) {
     failure = new DenError(
       'FailedPrecondition',
@@ -184,7 +185,7 @@ async function startAndWait(
  * container's foreground process group, as on any terminal.
  */
 function resizeConsole(bundleDir: string, size: { height: number; width: number }): void {
-  const pid = readOr(join(bundleDir, 'pid')).trim();
+  const pid = readTextOrEmpty(join(bundleDir, 'pid')).trim();
   if (!/^[0-9]+$/.test(pid)) return;
   const child = spawn('stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(size.height), 'cols', String(size.width)], {
     stdio: 'ignore',
@@ -210,12 +211,4 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
   }
   unmountContainer(ctx, c.id);
   ctx.containers.markExited(c.id, exitCode);
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextOrEmpty } from '../common/fs.js';
 
 /**
  * The /etc/hosts, /etc/hostname and /etc/resolv.conf den writes for a container and bind-mounts in,
@@ -8,7 +8,7 @@ export function hostsFile(hostname: string, network: 'none' | 'host'): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   if (network === 'host') {
     // With the host's network the host's own names resolve as on the host.
-    const host = readOr('/etc/hosts', '');
+    const host = readTextOrEmpty('/etc/hosts');
     return `${host.trimEnd()}\n127.0.1.1\t${hostname}\n`;
   }
   lines.push(`127.0.1.1\t${hostname}`);
@@ -16,7 +16,7 @@ export function hostsFile(hostname: string, network: 'none' | 'host'): string {
 }
 
 export function resolvConf(): string {
-  return readOr('/etc/resolv.conf', '');
+  return readTextOrEmpty('/etc/resolv.conf');
 }
 
 export function hostnameFile(hostname: string): string {
@@ -27,12 +27,4 @@ const HOSTNAME = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0
 
 export function isValidHostname(name: string): boolean {
   return HOSTNAME.test(name);
-}
-
-function readOr(path: string, fallback: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
-  }
 }
