@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextOrEmpty } from '../common/fs.js';
 import { join } from 'node:path';
 
 /**
@@ -48,14 +48,8 @@ export class OciRuntime {
    * (the container never ran its command); no error means the status is the container's own.
    */
   static readFailure(logFile: string): RuntimeFailure | undefined {
-    let text: string;
-    try {
-      text = readFileSync(logFile, 'utf8');
-    } catch {
-      return undefined;
-    }
     const errors: string[] = [];
-    for (const line of text.split('\n')) {
+    for (const line of readTextOrEmpty(logFile).split('\n')) {
       if (!line.trim()) continue;
       try {
         const entry = JSON.parse(line) as { level?: string; msg?: string };
