@@ -253,9 +253,16 @@ function ensurePodman(): void {
 function main(): void {
   if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the test user and installs podman');
   ensurePodman();
-  benchRootlessRun();
-  benchRootAuto();
-  benchRootlessShift();
+  // `npm run bench -- NAME...` runs only the sections named.
+  const sections: Record<string, () => void> = {
+    run: benchRootlessRun,
+    'root-auto': benchRootAuto,
+    shift: benchRootlessShift,
+  };
+  const wanted = process.argv.slice(2);
+  for (const name of wanted)
+    if (!sections[name]) throw new Error(`no bench section ${name}: ${Object.keys(sections).join(', ')}`);
+  for (const [name, run] of Object.entries(sections)) if (wanted.length === 0 || wanted.includes(name)) run();
 }
 
 /** Rootless `run --rm true`: den, podman and bare crun, interleaved. */

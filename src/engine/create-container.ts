@@ -16,7 +16,7 @@ import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from './runtimes.js';
-import { allocateUserns, parseUserns, planUserns, shiftsIds } from './userns.js';
+import { allocateUserns, mapContainerId, mapsId, parseUserns, planUserns, shiftsIds } from './userns.js';
 
 export interface CreateOptions {
   image: string;
@@ -141,6 +141,13 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   return record;
 }
 
+/** Mode and owner of the image's root directory (the top layer's), which the overlay's root takes from its upper directory. */
+export function rootOwner(ctx: EngineContext, layers: string[]): { mode: number; uid: number; gid: number } {
+  const top = layers[layers.length - 1];
+  const st = top ? statSync(ctx.layout.layerDir(top)) : undefined;
+  return st ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : { mode: 0o755, uid: 0, gid: 0 };
+}
+
 /** Writes the bundle: directories, /etc files and config.json. */
 export function writeBundle(
   ctx: EngineContext,
@@ -151,16 +158,19 @@ export function writeBundle(
   for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The overlay's root directory takes its mode and owner from the upper directory: give it the
   // image's, seen through the container's maps.
-  const top = c.config.layers[c.config.layers.length - 1];
   mkdirSync(b.upper, { recursive: true });
-  const root = top ? statSync(ctx.layout.layerDir(top)) : undefined;
-  chmodSync(b.upper, root ? root.mode & 0o7777 : 0o755);
-  if (!ctx.paths.rootless && c.config.idMap && shiftsIds(c.config.idMap)) {
-    // The runtime reaches the root file system and the /etc files as the container's root, a
-    // stranger to the store's owner: the directories on the way must let it pass (not list).
+  const root = rootOwner(ctx, c.config.layers);
+  chmodSync(b.upper, root.mode);
+  const idMap = c.config.idMap;
+  if (idMap && !mapsId(idMap.uid, 0)) {
+    // The runtime reaches the root file system and the /etc files as the container's root. Where
+    // that is a stranger to the store's owner (id 0 where the runtime runs: root, or the caller in
+    // the rootless session), the directories on the way must let it pass (not list).
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
-    chownSync(b.upper, mapId(c.config.idMap.uid, root?.uid ?? 0), mapId(c.config.idMap.gid, root?.gid ?? 0));
-    chownSync(b.work, mapId(c.config.idMap.uid, 0), mapId(c.config.idMap.gid, 0));
+  }
+  if (!ctx.paths.rootless && idMap && shiftsIds(idMap)) {
+    chownSync(b.upper, mapContainerId(idMap.uid, root.uid), mapContainerId(idMap.gid, root.gid));
+    chownSync(b.work, mapContainerId(idMap.uid, 0), mapContainerId(idMap.gid, 0));
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
   writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));
@@ -296,10 +306,4 @@ function imageDisplayName(asked: string, image: ImageRecord): string {
   } catch {
     return image.id.slice(7, 19);
   }
-}
-
-/** The host id a container id maps to; the overflow id 65534 when it is not mapped. */
-function mapId(map: { containerID: number; hostID: number; size: number }[], id: number): number {
-  const e = map.find((m) => id >= m.containerID && id < m.containerID + m.size);
-  return e ? e.hostID + (id - e.containerID) : 65534;
 }

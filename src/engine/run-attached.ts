@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { signalNumber } from '../common/exec.js';
@@ -8,13 +8,13 @@ import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
-import { fuseOverlayOptions, overlayMountOptions } from '../snapshots/index.js';
+import { overlayMountOptions, shiftedLowerOptions } from '../snapshots/index.js';
 import type { EngineContext } from './context.js';
-import { writeBundle } from './create-container.js';
+import { rootOwner, writeBundle } from './create-container.js';
 import { cleanupContainerFiles } from './remove-container.js';
-import { mountIdmappedLayers, unmountContainer } from './idmapped-layers.js';
+import { lowerMountsDir, mountIdmappedLayers, unmountContainer } from './idmapped-layers.js';
 import { findRuntime } from './runtimes.js';
-import { shiftsIds } from './userns.js';
+import { mapContainerId, shiftsIds } from './userns.js';
 
 export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
@@ -31,16 +31,19 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 
 const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
 /**
- * One process enters the namespaces, mounts the container's overlay and becomes the OCI runtime
- * (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told apart from
- * the container's own exit status by the log it leaves (removed when the mount worked).
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG overlay|fuse OPTIONS TARGET RUNTIME_ARGV...
+ * One process enters the namespaces, mounts the container's root file system and becomes the OCI
+ * runtime (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told
+ * apart from the container's own exit status by the log it leaves (removed when the mounts worked).
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG SHIFT_OPTIONS SHIFT_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET RUNTIME_ARGV...
+ * With SHIFT_OPTIONS, the layers are first mounted shifted by fuse-overlayfs at SHIFT_TARGET (the
+ * overlay's lower directory then) and the upper directory is given to the container's root, which
+ * den, outside the session, cannot do itself.
  */
 const MOUNT_AND_RUN = `
-if [ "$2" = fuse ]; then fuse-overlayfs -o "$3" "$4"; else mount -t overlay -o "$3" overlay "$4"; fi > /dev/null 2> "$1" \\
+{ if [ -n "$2" ]; then fuse-overlayfs -o "$2" "$3" && chown "$4" "$5"; fi && mount -t overlay -o "$6" overlay "$7"; } > /dev/null 2> "$1" \\
   || { [ -s "$1" ] || echo "mount failed" > "$1"; exit 125; }
 rm -f "$1"
-shift 4
+shift 7
 exec "$@"
 `;
 
@@ -128,14 +131,33 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  // Shifting ids without copying: as root, idmapped bind mounts of the layers under a kernel
-  // overlay; rootless (the kernel refuses idmapped ext4 to a user), fuse-overlayfs's uidmapping.
+  // Shifting ids without copying: as root, idmapped bind mounts of the layers under the overlay;
+  // rootless (the kernel refuses idmapped ext4 to a user), a read-only fuse-overlayfs view of the
+  // layers with uidmapping= under the kernel overlay.
   const idMap = c.config.idMap && shiftsIds(c.config.idMap) ? c.config.idMap : undefined;
-  const fuse = idMap !== undefined && ctx.paths.rootless;
-  const lowerDirs =
-    idMap && !fuse ? mountIdmappedLayers(ctx, c, idMap) : c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
-  const mount = { lowerDirs, upperDir: b.upper, workDir: b.work, target: b.rootfs };
-  const options = fuse ? fuseOverlayOptions(mount, idMap!) : overlayMountOptions(mount);
+  const layers = c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
+  let shift = { options: '', target: '', upperOwner: '' };
+  let lowerDirs = layers;
+  if (idMap && ctx.paths.rootless) {
+    const target = join(lowerMountsDir(ctx, c.id), '0');
+    mkdirSync(target, { recursive: true, mode: 0o700 });
+    const root = rootOwner(ctx, c.config.layers);
+    shift = {
+      options: shiftedLowerOptions(layers, idMap),
+      target,
+      upperOwner: `${mapContainerId(idMap.uid, root.uid)}:${mapContainerId(idMap.gid, root.gid)}`,
+    };
+    lowerDirs = [target];
+  } else if (idMap) {
+    lowerDirs = mountIdmappedLayers(ctx, c, idMap);
+  }
+  const options = overlayMountOptions({
+    lowerDirs,
+    upperDir: b.upper,
+    workDir: b.work,
+    target: b.rootfs,
+    volatile: c.config.autoRemove,
+  });
   const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
   const [file, ...args] = ctx.ns.wrap([
     'sh',
@@ -143,7 +165,10 @@ async function startAndWait(
     MOUNT_AND_RUN,
     'den-start',
     mountLog,
-    fuse ? 'fuse' : 'overlay',
+    shift.options,
+    shift.target,
+    shift.upperOwner,
+    b.upper,
     options,
     b.rootfs,
     ...runtimeArgv,

@@ -215,3 +215,14 @@ export function shiftsIds(idMap: ContainerIdMap | undefined): boolean {
   if (!idMap) return false;
   return [...idMap.uid, ...idMap.gid].some((e) => e.containerID !== e.hostID);
 }
+
+/** The host id a container id maps to; the overflow id 65534 when it is not mapped. */
+export function mapContainerId(map: ContainerIdMap['uid'], id: number): number {
+  const e = map.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return e ? e.hostID + (id - e.containerID) : 65534;
+}
+
+/** True when some container id maps to host id `hostId`. */
+export function mapsId(map: ContainerIdMap['uid'], hostId: number): boolean {
+  return map.some((m) => hostId >= m.hostID && hostId < m.hostID + m.size);
+}

@@ -1,3 +1,3 @@
 export { LayerStore, type LayerRecord } from './layer-store.js';
-export { fuseOverlayOptions, overlayMountOptions, type IdShift, type OverlayMount } from './overlay.js';
+export { overlayMountOptions, shiftedLowerOptions, type IdShift, type OverlayMount } from './overlay.js';
 export { StoreLayout } from './layout.js';
