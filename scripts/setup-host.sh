@@ -72,13 +72,17 @@ fi
 # which it checks is private to the user. Nothing to do here.
 
 # --- test user ----------------------------------------------------------------------------------
-# Subordinate ranges: the first free block of 65536 ids from 200000 upward in both files.
-add_range() { # file user [start size]: the first free block of size ids from start upward
+# Subordinate ranges: a user gets blocks of free ids from 200000 upward until they hold `size` in
+# all (an existing entry counts, so a user who has 65536 and needs more gets a second block).
+add_range() { # file user [start size]
   local file=$1 user=$2 start=${3:-200000} size=${4:-65536}
   touch "$file"
-  grep -q "^$user:" "$file" && return 0
+  local have
+  have=$(awk -F: -v u="$user" '$1 == u && NF == 3 { n += $3 } END { print n + 0 }' "$file")
+  [ "$have" -ge "$size" ] && return 0
+  size=$((size - have))
   while awk -F: -v s="$start" -v n="$size" '$0 !~ /^#/ && NF == 3 && s < $2 + $3 && $2 < s + n { found = 1 } END { exit !found }' "$file"; do
-    start=$((start + size))
+    start=$((start + 65536))
   done
   echo "$user:$start:$size" >> "$file"
   say "gave $user the subordinate range $start-$((start + size - 1)) in $file"
@@ -103,7 +107,9 @@ if [ -n "$test_user" ]; then
     useradd --create-home --shell /bin/bash "$test_user"
     say "created user $test_user"
   fi
-  add_range /etc/subuid "$test_user"
-  add_range /etc/subgid "$test_user"
+  # Four ranges of 65536: enough for the tests' --userns=auto containers side by side, and below
+  # what makes auto the rootless default, so both defaults stay covered.
+  add_range /etc/subuid "$test_user" 200000 262144
+  add_range /etc/subgid "$test_user" 200000 262144
 fi
 say "done"

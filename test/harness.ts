@@ -115,8 +115,13 @@ export class DenEnv {
     chmodSync(this.root, 0o755);
     this.home = join(this.root, 'home');
     this.runtimeBase = join(this.root, 'run');
-    for (const dir of [this.home, this.runtimeBase]) {
-      mkdirSync(dir, { mode: 0o700 });
+    // A home as useradd makes it on Debian (0755); the runtime directory private, as systemd makes it.
+    for (const [dir, mode] of [
+      [this.home, 0o755],
+      [this.runtimeBase, 0o700],
+    ] as const) {
+      mkdirSync(dir, { mode });
+      chmodSync(dir, mode);
       chownSync(dir, this.user.uid, this.user.gid);
     }
   }

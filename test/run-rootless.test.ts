@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, denBin, DenEnv, subuidBase } from './harness.js';
@@ -218,7 +218,10 @@ describe('den run, rootless, as an unprivileged user', () => {
     process.kill(first, 'SIGKILL');
     const r = env.den(['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map | wc -l']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), '2');
+    const ranges = readFileSync('/etc/subuid', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`${env.user.name}:`)).length;
+    assert.equal(r.stdout.trim(), String(1 + ranges), 'the caller, then each subordinate range');
     const second = env.sessionPid();
     assert.ok(second !== undefined && second !== first, 'a new session replaced the dead one');
   });

@@ -35,10 +35,20 @@ export function formatRows(
 export function renderTemplate(template: string, o: Record<string, unknown>): string {
   return template
     .replace(/\{\{\s*json\s+\.\s*\}\}/g, () => JSON.stringify(o))
-    .replace(/\{\{\s*json\s+\.(\w+)\s*\}\}/g, (_m, f: string) => JSON.stringify(o[f]))
-    .replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, f: string) => String(o[f] ?? ''))
+    .replace(/\{\{\s*json\s+\.([\w.]+)\s*\}\}/g, (_m, path: string) => JSON.stringify(lookup(o, path)) ?? 'null')
+    .replace(/\{\{\s*\.([\w.]+)\s*\}\}/g, (_m, path: string) => String(lookup(o, path) ?? ''))
     .replace(/\\t/g, '\t')
     .replace(/\\n/g, '\n');
+}
+
+/** A dotted path (HostConfig.UsernsMode) into an object; undefined where it leads nowhere. */
+function lookup(o: unknown, path: string): unknown {
+  let v = o;
+  for (const key of path.split('.')) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
 }
 
 export function ago(iso: string, now = Date.now()): string {

@@ -28,21 +28,24 @@ export class IdRangeStore {
     return row ? { uidStart: row.uid_start, gidStart: row.gid_start, size: row.size } : undefined;
   }
 
-  /** The lowest free block of `size` ids in each pool; undefined when a pool has no room. */
+  /**
+   * The lowest free block of `size` ids in each pool; undefined when a pool has no room. A block
+   * lies within one range of its pool, even where two ranges touch: rootless, each range is one
+   * extent of the session's map, and the kernel wants every extent of a nested map inside a single
+   * extent of its parent's.
+   */
   allocate(containerId: string, pools: { uid: IdRange[]; gid: IdRange[] }, size: number): AllocatedRange | undefined {
     const rows = this.db.prepare('SELECT * FROM id_ranges').all() as Row[];
-    const used = (start: (r: Row) => number): IdRange[] =>
-      rows.map((r) => ({ start: hostId(start(r)) as HostId, count: r.size }));
-    const uid = allocateRange(
-      pools.uid,
-      used((r) => r.uid_start),
-      size,
-    );
-    const gid = allocateRange(
-      pools.gid,
-      used((r) => r.gid_start),
-      size,
-    );
+    const firstFit = (pool: IdRange[], start: (r: Row) => number) => {
+      const used = rows.map((r) => ({ start: hostId(start(r)) as HostId, count: r.size }));
+      for (const range of pool) {
+        const found = allocateRange([range], used, size);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    const uid = firstFit(pools.uid, (r) => r.uid_start);
+    const gid = firstFit(pools.gid, (r) => r.gid_start);
     if (!uid || !gid) return undefined;
     this.db
       .prepare('INSERT INTO id_ranges (container_id, uid_start, gid_start, size) VALUES (?, ?, ?, ?)')

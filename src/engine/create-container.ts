@@ -1,5 +1,5 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, normalize } from 'node:path';
+import { dirname, isAbsolute, normalize } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import {
   newContainerId,
@@ -88,8 +88,9 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   const imageConfig = image.config.config ?? {};
   const args = commandLine(image, options);
   // keep-id runs as the caller's own ids unless -u says otherwise (as podman does).
-  const keepId = userns.mode === 'keep-id' ? userns.idMap?.uid[1]?.containerID : undefined;
-  const keepGid = userns.mode === 'keep-id' ? userns.idMap?.gid[1]?.containerID : undefined;
+  const keepIdMap = userns.mode === 'keep-id' ? userns.idMap : undefined;
+  const keepId = keepIdMap?.uid.find((e) => e.hostID === 0)?.containerID;
+  const keepGid = keepIdMap?.gid.find((e) => e.hostID === 0)?.containerID;
   const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '0');
   const user = resolveUser(userSpec, lowerTopFirst);
   const hostname = options.hostname ?? id.slice(0, 12);
@@ -141,6 +142,23 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   return record;
 }
 
+/** Refuses when some directory from / down to `dir` does not let others pass (o+x). */
+function checkTraversable(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      throw failedPrecondition(
+        'DEN0685',
+        `a container with ids of its own cannot reach den's data directory: ${d} is closed to others (mode ${(mode & 0o777).toString(8)})`,
+        {
+          hint: `allow passing through it (chmod o+x ${d}: others still cannot list it), set DEN_DATA_DIR to a directory below one that allows it, or use --userns=host`,
+        },
+      );
+    }
+    if (d === dirname(d)) return;
+  }
+}
+
 /** Mode and owner of the image's root directory (the top layer's), which the overlay's root takes from its upper directory. */
 export function rootOwner(ctx: EngineContext, layers: string[]): { mode: number; uid: number; gid: number } {
   const top = layers[layers.length - 1];
@@ -165,7 +183,9 @@ export function writeBundle(
   if (idMap && !mapsId(idMap.uid, 0)) {
     // The runtime reaches the root file system and the /etc files as the container's root. Where
     // that is a stranger to the store's owner (id 0 where the runtime runs: root, or the caller in
-    // the rootless session), the directories on the way must let it pass (not list).
+    // the rootless session), the directories on the way must let it pass (not list): den opens its
+    // own, and refuses rather than changes the modes of directories above its data directory.
+    checkTraversable(dirname(ctx.paths.dataDir));
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
   }
   if (!ctx.paths.rootless && idMap && shiftsIds(idMap)) {

@@ -32,6 +32,7 @@ const IDS = [
   'runtime-dir',
   'seccomp',
   'fuse-overlayfs',
+  'userns-default',
 ];
 
 function byId(results: CheckResult[]): Map<string, CheckResult> {
@@ -164,6 +165,7 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
     assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
+    assert.match(get(r, 'userns-default').detail, /^default --userns: auto \(root: idmapped mounts/);
     assert.equal(get(r, 'runtime-dir').detail, `${join(dir, 'run')} (DEN_RUNTIME_DIR), created on first use`);
   });
 
@@ -292,6 +294,12 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
     assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
     assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
+    // The test user's subordinate ids (262144 from the set-up) are fewer than auto wants to be the
+    // rootless default, so the default is the session's mapping.
+    assert.match(
+      get(r, 'userns-default').detail,
+      new RegExp(`^default --userns: host \\(your subordinate ranges hold ${expected} ids, fewer than`),
+    );
     assert.ok([...r.values()].every((c) => c.status !== 'fail'));
     // The overlay probe's directory (with overlayfs's mode-000 work/work inside) is gone again.
     assert.deepEqual(readdirSync(join(home, '.local', 'share', 'den')), []);

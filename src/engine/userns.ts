@@ -1,20 +1,36 @@
+import { accessSync, constants } from 'node:fs';
 import { DenError, failedPrecondition, invalidArgument } from '../common/errors.js';
 import type { ContainerIdMap } from '../containers/index.js';
 import { IdRangeStore } from '../containers/index.js';
-import { parseIdMapSpec, readSubordinateRanges, validateIdMap, type IdMap } from '../idmap/index.js';
+import {
+  containerId,
+  hostId,
+  parseIdMapSpec,
+  splitAlongExtents,
+  type ContainerId,
+  readSubordinateRanges,
+  validateIdMap,
+  type IdMap,
+  type IdRange,
+} from '../idmap/index.js';
 import { hexOf } from '../content/index.js';
 import type { ImageRecord } from '../images/index.js';
+import type { SessionMaps } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { readImageFile } from './image-users.js';
+import { findExecutable } from './runtimes.js';
 
 /**
  * --userns modes, as podman names them:
- *   auto[:size=N]  a range of its own, allocated from a pool without overlap (the default as root)
+ *   auto[:size=N]  a range of its own, allocated without overlap: as root from the pool of the
+ *                  system user den, rootless from the caller's subordinate ids (defaultUserns says
+ *                  when it is the default)
  *   host           rootless: the session's own mapping; as root: ids map one to one
- *   --uidmap/--gidmap  an explicit mapping (root mode)
- *   keep-id[:uid=U,gid=G]  rootless: the caller's uid and gid are the same inside (a nested user
- *                  namespace of the session); the image's files are shown shifted by fuse-overlayfs
- *                  (uidmapping=), so image root stays root inside and nothing is copied
+ *   --uidmap/--gidmap  an explicit mapping; rootless, its host ids are the session's
+ *   keep-id[:uid=U,gid=G]  rootless: the caller's uid and gid are the same inside
+ * Every mapping but the session's own needs the image shown with shifted owners: as root through
+ * idmapped mounts of the layers, rootless through a read-only fuse-overlayfs view of them (see
+ * run-attached.ts). Rootless maps nest in the session's user namespace.
  */
 export type UsernsRequest =
   | { mode: 'default' }
@@ -70,18 +86,51 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
 }
 
 /**
- * Resolves the request into the container's maps. Rootless containers share the session's
- * mapping (no maps of their own). As root, `auto` takes a range from the pool inside the
- * transaction that records the container (`allocate` is called by the caller in it).
+ * Resolves the request into the container's maps. `auto` takes a range inside the transaction
+ * that records the container (`allocateUserns`): as root from the pool of the system user den,
+ * rootless from the session's own ids (the caller's subordinate ranges, numbered from 1 in the
+ * session), so ranges stay valid as long as /etc/subuid does.
  */
 export function planUserns(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
-  if (ctx.paths.rootless) {
-    if (request.mode === 'default' || request.mode === 'host') return { mode: 'host' };
-    if (request.mode === 'keep-id') return { mode: 'keep-id', idMap: keepIdMap(ctx, request) };
-    throw new DenError('FailedPrecondition', 'DEN0675', `--userns ${request.mode} is not supported rootless yet`, {
-      hint: 'rootless containers share your session mapping (--userns=host) until per-container shifting lands',
+  if (request.mode === 'default') request = parseUserns(process.env.DEN_USERNS || defaultUserns(ctx).mode, [], []);
+  return ctx.paths.rootless ? planRootless(ctx, request, image) : planRoot(ctx, request, image);
+}
+
+function planRootless(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
+  if (request.mode === 'default' || request.mode === 'host') return { mode: 'host' };
+  const shift = rootlessShift();
+  if (!shift.ok) {
+    throw failedPrecondition('DEN0675', `--userns=${request.mode} needs ids shifted, and ${shift.why}`, {
+      hint: `${shift.fix}, or use --userns=host (the session's own mapping)`,
     });
   }
+  const maps = ctx.sessionMaps();
+  if (request.mode === 'keep-id') return { mode: 'keep-id', idMap: fitToSession(keepIdMap(ctx, request), maps) };
+  const uidTotal = argsSize(maps.uidArgs);
+  const gidTotal = argsSize(maps.gidArgs);
+  if (request.mode === 'explicit') {
+    // Relative to the session, as podman's rootless --uidmap: host ids are the session's ids.
+    for (const [kind, map, total] of [
+      ['uid', request.uidMap, uidTotal],
+      ['gid', request.gidMap, gidTotal],
+    ] as const) {
+      const top = Math.max(...map.map((e) => (e.host as number) + e.size));
+      if (top > total) {
+        throw invalidArgument(
+          'DEN0684',
+          `--${kind}map: rootless, host ids are your session's, 0 to ${total - 1}, and this map reaches ${top - 1}`,
+          { hint: `your session maps your own ${kind} to 0 and your subordinate ranges above it` },
+        );
+      }
+    }
+    return { mode: 'explicit', idMap: fitToSession({ uid: toOci(request.uidMap), gid: toOci(request.gidMap) }, maps) };
+  }
+  const size = checkAutoSize(ctx, request, image);
+  const pools = { uid: sessionPool(maps.uidArgs), gid: sessionPool(maps.gidArgs) };
+  return { mode: 'auto', pools, size, poolName: 'your subordinate ranges (/etc/subuid, /etc/subgid)' };
+}
+
+function planRoot(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
   if (request.mode === 'keep-id') {
     throw invalidArgument('DEN0682', '--userns=keep-id is for rootless den: as root, use --userns=auto or --uidmap');
   }
@@ -102,25 +151,80 @@ export function planUserns(ctx: EngineContext, request: UsernsRequest, image: Im
     }
     return { mode: 'host', idMap: identity() }; // no pool configured: the one-to-one mapping
   }
+  return { mode: 'auto', pools, size: checkAutoSize(ctx, request, image), poolName: `the ${ROOT_POOL_USER} pool` };
+}
+
+function checkAutoSize(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): number {
   const needed = autoSize(ctx, image);
-  if (request.mode === 'auto' && request.size !== undefined && request.size < needed) {
+  if (request.mode !== 'auto' || request.size === undefined) return needed;
+  if (request.size < needed) {
     throw invalidArgument(
       'DEN0678',
       `--userns=auto:size=${request.size} is too small for this image: it uses ids up to ${needed - 1}`,
-      {
-        hint: `give at least size=${needed}, or leave the size out`,
-      },
+      { hint: `give at least size=${needed}, or leave the size out` },
     );
   }
-  return { mode: 'auto', pools, size: request.mode === 'auto' && request.size !== undefined ? request.size : needed };
+  return request.size;
+}
+
+/**
+ * How a rootless container can see the image with ids other than the session's: fuse-overlayfs
+ * shows the layers shifted (uidmapping=) with nothing copied. The kernel refuses an unprivileged
+ * user idmapped mounts of the store's file system, and a chowned copy per mapping costs seconds
+ * and the image's size again (podman's way), so without FUSE rootless containers keep the
+ * session's mapping.
+ */
+export function rootlessShift(): { ok: true } | { ok: false; why: string; fix: string } {
+  if (!findExecutable('fuse-overlayfs')) {
+    return { ok: false, why: 'fuse-overlayfs is not installed', fix: 'apt-get install fuse-overlayfs' };
+  }
+  try {
+    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
+  } catch {
+    return {
+      ok: false,
+      why: '/dev/fuse is missing or not open to you',
+      fix: 'run scripts/setup-host.sh as root (chmod 0666 /dev/fuse)',
+    };
+  }
+  return { ok: true };
+}
+
+/** Ids a user needs for `auto` to be the rootless default: ten ranges of 65536. */
+export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
+
+/**
+ * The mode a container gets without --userns (DEN_USERNS overrides it, as PODMAN_USERNS does).
+ * As root, `auto`: idmapped mounts make it free. Rootless, `auto` only where ids shift without
+ * copying and the caller's subordinate ranges hold room for several containers (an image with
+ * `nobody` needs 65535 ids, so the usual 65536 fit one, and a second container would fail);
+ * otherwise `host`, the session's own mapping. `den system check` reports the choice and why.
+ */
+export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why: string } {
+  if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: idmapped mounts shift ids without copying' };
+  const shift = rootlessShift();
+  if (!shift.ok) return { mode: 'host', why: `ids cannot be shifted without copying: ${shift.why} (${shift.fix})` };
+  const maps = ctx.sessionMaps();
+  const ids = Math.min(argsSize(maps.uidArgs), argsSize(maps.gidArgs)) - 1;
+  if (ids < AUTO_DEFAULT_MIN_IDS) {
+    return {
+      mode: 'host',
+      why:
+        `your subordinate ranges hold ${ids} ids, fewer than the ${AUTO_DEFAULT_MIN_IDS} that give ten containers ` +
+        `a range of 65536 each; --userns=auto still works while there is room`,
+    };
+  }
+  return { mode: 'auto', why: `fuse-overlayfs shifts ids without copying, and ${ids} subordinate ids give room` };
 }
 
 export type UsernsPlan =
   | { mode: 'host' | 'explicit' | 'keep-id'; idMap?: ContainerIdMap }
   | {
       mode: 'auto';
-      pools: { uid: ReturnType<typeof readSubordinateRanges>; gid: ReturnType<typeof readSubordinateRanges> };
+      pools: { uid: IdRange[]; gid: IdRange[] };
       size: number;
+      /** Where the ids come from, for the error when there is no room. */
+      poolName: string;
     };
 
 /** Takes the plan's range (auto) inside the container's insert transaction; returns the maps. */
@@ -128,13 +232,9 @@ export function allocateUserns(ctx: EngineContext, plan: UsernsPlan, containerId
   if (plan.mode !== 'auto') return plan.idMap;
   const range = new IdRangeStore(ctx.db).allocate(containerId, plan.pools, plan.size);
   if (!range) {
-    throw failedPrecondition(
-      'DEN0677',
-      `--userns=auto: no free range of ${plan.size} ids left in the ${ROOT_POOL_USER} pool`,
-      {
-        hint: 'remove containers you no longer need, or give the pool more ids in /etc/subuid and /etc/subgid',
-      },
-    );
+    throw failedPrecondition('DEN0677', `--userns=auto: no free range of ${plan.size} ids left in ${plan.poolName}`, {
+      hint: 'remove containers you no longer need, pass a smaller auto:size=N, or add ids to /etc/subuid and /etc/subgid',
+    });
   }
   return {
     uid: [{ containerID: 0, hostID: range.uidStart, size: range.size }],
@@ -175,7 +275,7 @@ export function autoSize(ctx: EngineContext, image: ImageRecord): number {
  */
 function keepIdMap(ctx: EngineContext, request: { uid?: number; gid?: number }): ContainerIdMap {
   const maps = ctx.sessionMaps();
-  const size = (args: string[]) => args.reduce((n, v, i) => (i % 3 === 2 ? n + Number(v) : n), 0);
+  const size = argsSize;
   const build = (id: number, total: number, kind: string) => {
     if (id < 1 || id >= total - 1) {
       throw invalidArgument('DEN0683', `--userns=keep-id: ${kind} ${id} must be between 1 and ${total - 2}`, {
@@ -192,6 +292,41 @@ function keepIdMap(ctx: EngineContext, request: { uid?: number; gid?: number }):
     uid: build(request.uid ?? ctx.uid, size(maps.uidArgs), 'uid'),
     gid: build(request.gid ?? ctx.gid, size(maps.gidArgs), 'gid'),
   };
+}
+
+/** A map relative to the session, its extents cut where they cross from one session extent to the next. */
+function fitToSession(idMap: ContainerIdMap, maps: SessionMaps): ContainerIdMap {
+  const fit = (map: ContainerIdMap['uid'], args: string[]) => {
+    const parent: IdRange<ContainerId>[] = [];
+    for (let i = 0; i + 2 < args.length; i += 3)
+      parent.push({ start: containerId(Number(args[i])), count: Number(args[i + 2]) });
+    const extents = map.map((e) => ({ container: containerId(e.containerID), host: hostId(e.hostID), size: e.size }));
+    return toOci(splitAlongExtents(extents, parent));
+  };
+  return { uid: fit(idMap.uid, maps.uidArgs), gid: fit(idMap.gid, maps.gidArgs) };
+}
+
+/**
+ * The session's ids that auto ranges come from: every extent of its map but the caller's own id 0,
+ * one range per extent (a nested map's extent must lie within one of the session's).
+ */
+function sessionPool(args: string[]): IdRange[] {
+  const pool: IdRange[] = [];
+  for (let i = 0; i + 2 < args.length; i += 3) {
+    let start = Number(args[i]);
+    let count = Number(args[i + 2]);
+    if (start === 0) {
+      start += 1;
+      count -= 1;
+    }
+    if (count > 0) pool.push({ start: hostId(start), count });
+  }
+  return pool;
+}
+
+/** How many ids flat newuidmap arguments (container host size, repeated) map. */
+function argsSize(args: string[]): number {
+  return args.reduce((n, v, i) => (i % 3 === 2 ? n + Number(v) : n), 0);
 }
 
 function rootPools() {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import {
   parseSubordinateIds,
   rangesFor,
   sessionMap,
+  splitAlongExtents,
   toContainer,
   toHost,
   validateIdMap,
@@ -260,4 +261,29 @@ test('overflowId: reads the kernel setting, falls back to 65534', (t) => {
   assert.equal(overflowId('uid', file), 65534);
   assert.equal(overflowId('gid', join(dir, 'missing')), 65534);
   assert.equal(typeof overflowId('uid'), 'number');
+});
+
+describe('splitAlongExtents', () => {
+  const parent = [
+    { start: containerId(0), count: 1 },
+    { start: containerId(1), count: 65536 },
+    { start: containerId(65537), count: 196608 },
+  ];
+  const ext = (c: number, h: number, n: number) => ({ container: containerId(c), host: hostId(h), size: n });
+
+  test('cuts an extent where it crosses into the next parent extent, keeping container ids contiguous', () => {
+    assert.deepEqual(splitAlongExtents([ext(0, 1, 70000)], parent), [ext(0, 1, 65536), ext(65536, 65537, 4464)]);
+  });
+
+  test('keep-id: caller in the middle, the rest across two extents', () => {
+    const map = [ext(0, 1, 1000), ext(1000, 0, 1), ext(1001, 1001, 262144 - 1001)];
+    const split = splitAlongExtents(map, parent);
+    assert.deepEqual(split, [ext(0, 1, 1000), ext(1000, 0, 1), ext(1001, 1001, 64536), ext(65537, 65537, 196607)]);
+    assert.equal(mapSize(split), mapSize(map));
+  });
+
+  test('leaves extents inside one parent extent, and ids outside all of them, alone', () => {
+    assert.deepEqual(splitAlongExtents([ext(0, 10, 5)], parent), [ext(0, 10, 5)]);
+    assert.deepEqual(splitAlongExtents([ext(0, 300000, 5)], parent), [ext(0, 300000, 5)]);
+  });
 });

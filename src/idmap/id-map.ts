@@ -47,6 +47,33 @@ export function sessionMap(ownId: number, ranges: readonly IdRange[]): IdMap {
   return map;
 }
 
+/**
+ * A nested namespace's map, cut wherever an extent crosses from one extent of the parent's map into
+ * the next. The kernel wants every extent of a child map inside a single extent of its parent's,
+ * even where the parent's extents follow each other without a gap (the rootless session's do: its
+ * ids are contiguous, the host ids behind them are not). `parent` is the parent namespace's own side
+ * of its map. Ids outside the parent's extents are left as they are, for the kernel to refuse.
+ *
+ *   splitAlongExtents([0 1 70000], [0+1, 1+65536, 65537+196608]) -> 0 1 65536 / 65536 65537 4464
+ */
+export function splitAlongExtents(map: IdMap, parent: readonly IdRange<ContainerId>[]): IdExtent[] {
+  const out: IdExtent[] = [];
+  for (const e of map) {
+    let container = e.container as number;
+    let host = e.host as number;
+    let left = e.size;
+    while (left > 0) {
+      const p = parent.find((r) => host >= r.start && host < r.start + r.count);
+      const size = p ? Math.min(left, p.start + p.count - host) : left;
+      out.push({ container: container as ContainerId, host: host as HostId, size });
+      container += size;
+      host += size;
+      left -= size;
+    }
+  }
+  return out;
+}
+
 function describe(kind: string, map: IdMap, index: number): string {
   const e = map[index]!;
   return `${kind} map entry ${index + 1} (${e.container} ${e.host} ${e.size})`;

@@ -25,6 +25,7 @@ export {
   overflowId,
   parseIdMapSpec,
   sessionMap,
+  splitAlongExtents,
   toContainer,
   toHost,
   validateIdMap,

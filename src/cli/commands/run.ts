@@ -21,10 +21,17 @@ export const createFlags: CommandSpec['flags'] = [
   {
     long: 'userns',
     type: 'string',
-    help: 'User namespace: auto[:size=N] (root default), host (rootless default), keep-id[:uid=U,gid=G] (rootless)',
+    help:
+      'User namespace: auto[:size=N] (a range of its own), host, keep-id[:uid=U,gid=G] (rootless); ' +
+      'default auto as root, and rootless where `den system check` says so; DEN_USERNS sets it',
   },
-  { long: 'uidmap', type: 'list', help: 'UID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
-  { long: 'gidmap', type: 'list', help: 'GID map CONTAINER:HOST:SIZE (root mode)', value: 'list' },
+  {
+    long: 'uidmap',
+    type: 'list',
+    help: 'UID map CONTAINER:HOST:SIZE (rootless, HOST is an id of your session)',
+    value: 'list',
+  },
+  { long: 'gidmap', type: 'list', help: 'GID map CONTAINER:HOST:SIZE (as --uidmap)', value: 'list' },
 ];
 
 export const spec: CommandSpec = {
