@@ -6,6 +6,7 @@ import tseslint from 'typescript-eslint';
 const CONCERNS = [
   'containers',
   'images',
+  'registry',
   'content',
   'snapshots',
   'unpack',

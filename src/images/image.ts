@@ -48,9 +48,25 @@ export interface ImageRecord {
 /** The PATH a container gets when its image sets none (docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/**
+ * The media types den reads and writes: OCI's, and Docker's schema 2 equivalents that registries
+ * still serve for most images. Docker schema 1 is not supported.
+ */
 export const MEDIA_TYPES = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
+  index: 'application/vnd.oci.image.index.v1+json',
   config: 'application/vnd.oci.image.config.v1+json',
   layer: 'application/vnd.oci.image.layer.v1.tar',
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  layerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+  /** Non-distributable layers (deprecated by OCI): fetched from their `urls`, never pushed. */
+  layerForeign: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  layerForeignGzip: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  layerForeignZstd: 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  dockerLayerForeignGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;

@@ -1,0 +1,116 @@
+/**
+ * Every way talking to a registry can fail, one stable code each (DEN09xx, docs/errors.md).
+ * Messages name the registry and the object the way docker does, and never carry a secret: any text
+ * that came from a server or a URL goes through `redact` first.
+ */
+import {
+  DenError,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  unavailable,
+} from '../common/errors.js';
+import { redact } from './redact.js';
+
+export const unreachable = (registry: string, why: string, cause?: unknown): DenError =>
+  unavailable('DEN0901', `registry ${registry}: cannot connect: ${redact(why)}`, {
+    hint: 'check the name, your network and proxy, and that the registry is up',
+    cause,
+  });
+
+export const tlsFailure = (registry: string, why: string, cause?: unknown): DenError =>
+  unavailable('DEN0902', `registry ${registry}: TLS failure: ${redact(why)}`, {
+    hint: `trust its CA (a ca.crt in /etc/containers/certs.d/${registry}/ or --cert-dir), or, on a network you trust, use --tls-verify=false`,
+    cause,
+  });
+
+export const plainHttpRefused = (registry: string): DenError =>
+  failedPrecondition('DEN0903', `registry ${registry}: it answers in plain HTTP, and it is not marked insecure`, {
+    hint: `add {"prefix": "${registry}", "insecure": true} to the registries of ~/.config/den/registries.json if you trust the network`,
+  });
+
+/** 401. On a manifest pull, docker's words: registries say 401 for a repository that does not exist, too. */
+export const unauthorized = (registry: string, detail: string, pullRepository?: string): DenError =>
+  permissionDenied(
+    'DEN0904',
+    pullRepository !== undefined
+      ? `pull access denied for ${pullRepository}, repository does not exist or may require 'den login': ${redact(detail)}`
+      : `registry ${registry}: ${redact(detail)}`,
+    { hint: `den login ${registry}` },
+  );
+
+export const denied = (registry: string, detail: string): DenError =>
+  permissionDenied('DEN0905', `registry ${registry}: ${redact(detail)}`, {
+    hint: `check that your account may do this, or den login ${registry} with another one`,
+  });
+
+export const manifestUnknown = (reference: string): DenError =>
+  notFound('DEN0906', `manifest for ${reference} not found: manifest unknown`);
+
+export const repositoryUnknown = (repository: string): DenError =>
+  notFound(
+    'DEN0907',
+    `pull access denied for ${repository}, repository does not exist or may require 'den login': name unknown`,
+  );
+
+export const blobUnknown = (repository: string, digest: string): DenError =>
+  notFound('DEN0908', `blob ${digest}: not found in ${repository}: blob unknown`);
+
+export const digestMismatch = (what: string, expected: string, actual: string): DenError =>
+  invalidArgument('DEN0909', `${what}: content hashes to ${actual}, expected ${expected}`, {
+    hint: 'the registry or something between it and you served corrupt content: try again, or tell its operator',
+  });
+
+export const sizeMismatch = (what: string, expected: number, actual: string): DenError =>
+  invalidArgument('DEN0910', `${what}: size ${actual}, expected ${expected}`);
+
+export const tooLarge = (what: string, limit: number): DenError =>
+  invalidArgument('DEN0911', `${what}: response exceeds the limit of ${limit} bytes`);
+
+export const unsupportedManifestType = (reference: string, mediaType: string): DenError =>
+  invalidArgument('DEN0912', `${reference}: unsupported manifest media type "${redact(mediaType.slice(0, 200))}"`, {
+    hint: 'den reads OCI and Docker schema 2 images; schema 1 images must be converted by their publisher',
+  });
+
+export const ambiguousShortName = (name: string, candidates: readonly string[]): DenError =>
+  new DenError('Conflict', 'DEN0916', `short name "${name}" is ambiguous: it resolves to ${candidates.join(', ')}`, {
+    hint: `use a fully qualified name, e.g. ${candidates[0]}`,
+  });
+
+export const malformedChallenge = (registry: string, header: string, why: string): DenError =>
+  invalidArgument(
+    'DEN0917',
+    `registry ${registry}: malformed WWW-Authenticate header "${redact(header.slice(0, 300))}": ${why}`,
+  );
+
+export const tokenFailure = (registry: string, why: string, cause?: unknown): DenError =>
+  unavailable('DEN0918', `registry ${registry}: cannot get a token: ${redact(why)}`, { cause });
+
+export const badCredentialsFile = (path: string, why: string): DenError =>
+  invalidArgument('DEN0919', `credentials file ${path}: ${redact(why)}`, {
+    hint: 'fix or remove the file, then den login again',
+  });
+
+export const credentialsNotWritten = (path: string, why: string, cause?: unknown): DenError =>
+  failedPrecondition('DEN0920', `credentials file ${path}: cannot write: ${why}`, { cause });
+
+export const badCreds = (why: string): DenError =>
+  invalidArgument('DEN0921', `invalid credentials: ${why}`, { hint: 'use --creds USERNAME[:PASSWORD]' });
+
+export const badRegistriesConfig = (path: string, why: string): DenError =>
+  invalidArgument('DEN0922', `registries configuration ${path}: ${why}`);
+
+export const serverError = (registry: string, status: number, detail: string): DenError =>
+  unavailable(
+    'DEN0923',
+    `registry ${registry}: ${status === 429 ? 'too many requests' : 'server error'} (HTTP ${status})${detail ? `: ${redact(detail)}` : ''}`,
+    {
+      hint: 'try again later',
+    },
+  );
+
+export const protocolError = (registry: string, why: string): DenError =>
+  unavailable('DEN0924', `registry ${registry}: unexpected response: ${redact(why)}`);
+
+export const badResume = (why: string): DenError => invalidArgument('DEN0925', `cannot resume the download: ${why}`);
