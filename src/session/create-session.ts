@@ -15,8 +15,10 @@ set -eu
 dir=$1; umap=$2; gmap=$3
 if [ -r "$dir/session" ]; then
   read -r pid start < "$dir/session" || true
-  # Alive (not a zombie: state field Z or X) and the same process (start time).
-  if [ -r "/proc/$pid/stat" ] && sed 's/.*) //' "/proc/$pid/stat" | { read -r state _ && [ "$state" != Z ] && [ "$state" != X ]; } \
+  # Alive (not a zombie: state Z or X; not exiting: PF_EXITING, 4, in the flags) and the same
+  # process (start time): the checks of processStartTime in session.ts.
+  if [ -r "/proc/$pid/stat" ] && sed 's/.*) //' "/proc/$pid/stat" \
+    | { read -r state _ _ _ _ _ flags _ && [ "$state" != Z ] && [ "$state" != X ] && [ $((flags & 4)) -eq 0 ]; } \
     && [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)" = "$start" ]; then
     exit 0
   fi

@@ -116,9 +116,12 @@ export function readLiveSession(runtimeDir: string): number | undefined {
   return processStartTime(pid) === start ? pid : undefined;
 }
 
+/** include/linux/sched.h: the task is getting shut down. */
+const PF_EXITING = 0x4;
+
 /**
  * Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, it names a process uniquely.
- * Undefined for a process that is gone or a zombie: killed but not yet reaped (on hosts whose init
+ * Undefined for a process that is gone, exiting, or a zombie: killed but not yet reaped (on hosts whose init
  * is slow to reap, or never does), it keeps its pid and start time but is no longer there to enter.
  */
 export function processStartTime(pid: number): string | undefined {
@@ -132,5 +135,8 @@ export function processStartTime(pid: number): string | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
   if (state === 'Z' || state === 'X' || state === 'x') return undefined;
+  // Killed and still tearing down (PF_EXITING in field 9): its namespaces can no longer be entered,
+  // though it is not a zombie yet; a session with many mounts takes a while to go.
+  if ((Number(fields[6]) & PF_EXITING) !== 0) return undefined;
   return fields[19];
 }
