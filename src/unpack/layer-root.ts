@@ -66,6 +66,11 @@ export class LayerRoot {
     return Buffer.from(real === '' ? this.rootBytes : `${this.rootBytes}/${real}`, 'latin1');
   }
 
+  /** The host path of a real path, NUL-terminated, for a libc call. */
+  absZ(real: string): Buffer {
+    return Buffer.from(real === '' ? `${this.rootBytes}\0` : `${this.rootBytes}/${real}\0`, 'latin1');
+  }
+
   /**
    * Resolves components that must name a directory to its real path, creating missing
    * directories (0755, owned by the unpacker) unless `errors.missing` is given.
@@ -75,6 +80,11 @@ export class LayerRoot {
     let real = '';
     for (const c of components) real = this.step(entry, real, c, errors, budget);
     return real;
+  }
+
+  /** Records a real directory the unpacker has just made, which spares the lstat of the next walk. */
+  learnDirectory(real: string): void {
+    this.steps.set(real, real);
   }
 
   /** Drops what we learnt about the tree: the unpacker removed or replaced a directory or symlink. */

@@ -22,6 +22,8 @@ export interface RawHeader {
   fields?: { uid?: Buffer; size?: Buffer; mtime?: Buffer };
   /** Added to the correct checksum, to make a corrupt header. */
   checksumDelta?: number;
+  /** An old GNU sparse header ('S'): up to four regions, the real size, and whether extension blocks follow. */
+  sparse?: { regions: Array<[offset: number, length: number]>; realSize: number; extended?: boolean };
 }
 
 export function rawHeader(h: RawHeader): Buffer {
@@ -46,6 +48,14 @@ export function rawHeader(h: RawHeader): Buffer {
   put(oct(h.devmajor ?? 0, 8), 329, 8);
   put(oct(h.devminor ?? 0, 8), 337, 8);
   if (h.prefix) put(h.prefix, 345, 155);
+  if (h.sparse) {
+    h.sparse.regions.forEach(([offset, length], i) => {
+      put(oct(offset, 12), 386 + i * 24, 12);
+      put(oct(length, 12), 398 + i * 24, 12);
+    });
+    b[482] = h.sparse.extended ? 1 : 0;
+    put(oct(h.sparse.realSize, 12), 483, 12);
+  }
   b.fill(0x20, 148, 156);
   let sum = 0;
   for (const byte of b) sum += byte;
@@ -70,6 +80,18 @@ export function paxEntry(records: Array<[string, string | Buffer]>, typeflag = '
     return Buffer.concat([Buffer.from(String(len)), body]);
   });
   return rawEntry({ name: 'PaxHeader', typeflag }, Buffer.concat(parts));
+}
+
+/** An old GNU sparse extension block: up to 21 more regions, and whether another block follows. */
+export function sparseExtension(regions: Array<[offset: number, length: number]>, extended = false): Buffer {
+  const b = Buffer.alloc(512);
+  const oct = (n: number): string => n.toString(8).padStart(11, '0');
+  regions.forEach(([offset, length], i) => {
+    b.write(oct(offset), i * 24, 'latin1');
+    b.write(oct(length), i * 24 + 12, 'latin1');
+  });
+  b[504] = extended ? 1 : 0;
+  return b;
 }
 
 /** The end-of-archive marker: two zero blocks. */

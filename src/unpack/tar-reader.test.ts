@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { DenError } from '../common/errors.js';
-import { END, chunked, paxEntry, rawEntry, rawHeader } from './tar-fixture.js';
+import { END, chunked, paxEntry, rawEntry, rawHeader, sparseExtension } from './tar-fixture.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
 
 interface Read {
@@ -54,7 +54,7 @@ test('reads ustar entries across every chunk boundary', async () => {
     assert.equal(got[0]?.data, 'hello');
     assert.equal(got[0]?.entry.uid, 1234);
     assert.equal(got[0]?.entry.gid, 4321);
-    assert.equal(got[0]?.entry.mtime, 1_700_000_000);
+    assert.deepEqual(got[0]?.entry.mtime, { sec: 1_700_000_000, nsec: 0 });
     assert.equal(got[3]?.entry.linkname, 'a.txt');
   }
 });
@@ -103,12 +103,30 @@ test('PAX records override the header, values stay bytes, globals apply to later
   assert.equal(first?.entry.name, name.toString('latin1'));
   assert.equal(first?.entry.uid, 3_000_000);
   assert.equal(first?.entry.gid, 70_000);
-  assert.equal(first?.entry.mtime, 1_700_000_000.25);
-  assert.equal(first?.entry.atime, 1_600_000_000);
+  assert.deepEqual(first?.entry.mtime, { sec: 1_700_000_000, nsec: 250_000_000 });
+  assert.deepEqual(first?.entry.atime, { sec: 1_600_000_000, nsec: 0 });
   assert.deepEqual(first?.entry.xattrs.get('security.capability'), capability);
   assert.equal(first?.entry.xattrs.has('user.global'), false, 'an empty local value deletes the global one');
   assert.equal(first?.data, 'data');
   assert.deepEqual(second?.entry.xattrs.get('user.global'), Buffer.from('g'));
+});
+
+test('PAX times are exact to the nanosecond, before 1970 too', async () => {
+  const times: Array<[string, { sec: number; nsec: number }]> = [
+    ['1700000000.123456789', { sec: 1_700_000_000, nsec: 123_456_789 }],
+    ['1700000000.1234567891234', { sec: 1_700_000_000, nsec: 123_456_789 }],
+    ['1700000000.5', { sec: 1_700_000_000, nsec: 500_000_000 }],
+    ['-1.25', { sec: -2, nsec: 750_000_000 }],
+    ['-3', { sec: -3, nsec: 0 }],
+  ];
+  for (const [text, expected] of times) {
+    const [r] = await readAll(Buffer.concat([paxEntry([['mtime', text]]), rawEntry({ name: 'f' }), END]));
+    assert.deepEqual(r?.entry.mtime, expected, text);
+  }
+  for (const bad of ['1.2.3', '1e9', '99999999999999999', '.5']) {
+    const e = await readError(Buffer.concat([paxEntry([['mtime', bad]]), rawEntry({ name: 'f' }), END]));
+    assert.equal(e.code, 'DEN0311', bad);
+  }
 });
 
 test('base-256 numbers and a negative mtime', async () => {
@@ -116,7 +134,7 @@ test('base-256 numbers and a negative mtime', async () => {
   const mtime = Buffer.alloc(12, 0xff); // -1
   const [r] = await readAll(Buffer.concat([rawEntry({ name: 'f', fields: { uid, mtime } }), END]));
   assert.equal(r?.entry.uid, 256);
-  assert.equal(r?.entry.mtime, -1);
+  assert.deepEqual(r?.entry.mtime, { sec: -1, nsec: 0 });
 });
 
 test('header-only types carry no data whatever their size field says', async () => {
@@ -165,8 +183,24 @@ const corrupt: Array<[string, Buffer, string]> = [
   ],
   ['negative size', Buffer.concat([rawEntry({ name: 'f', fields: { size: Buffer.alloc(12, 0xff) } }), END]), 'DEN0311'],
   ['huge pax header', Buffer.concat([rawHeader({ name: 'p', typeflag: 'x', size: 2 ** 21 }), END]), 'DEN0311'],
-  ['GNU sparse file', Buffer.concat([rawEntry({ name: 's', typeflag: 'S' }), END]), 'DEN0315'],
-  ['PAX sparse file', Buffer.concat([paxEntry([['GNU.sparse.major', '1']]), rawEntry({ name: 's' }), END]), 'DEN0315'],
+  ['old GNU sparse type in a ustar header', Buffer.concat([rawEntry({ name: 's', typeflag: 'S' }), END]), 'DEN0311'],
+  [
+    'PAX sparse format 2.0',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.major', '2'],
+        ['GNU.sparse.minor', '0'],
+      ]),
+      rawEntry({ name: 's' }),
+      END,
+    ]),
+    'DEN0315',
+  ],
+  [
+    'PAX sparse size without a map',
+    Buffer.concat([paxEntry([['GNU.sparse.size', '100']]), rawEntry({ name: 's' }), END]),
+    'DEN0311',
+  ],
   ['unknown type', Buffer.concat([rawEntry({ name: 'q', typeflag: 'Q' }), END]), 'DEN0315'],
 ];
 
@@ -190,4 +224,312 @@ test('an input stream error becomes DEN0311 with its cause; a DenError passes th
   const mine = new DenError('InvalidArgument', 'DEN9999', 'digest mismatch');
   const den = new TarReader(failing(mine)[Symbol.asyncIterator]());
   await assert.rejects(den.next(), (e) => e === mine);
+});
+
+/** Reads one sparse entry: its regions, and its content as the file would hold it (holes as zeros). */
+async function readSparse(archive: Buffer): Promise<{ entry: TarEntry; content: Buffer }> {
+  const reader = new TarReader(chunked(archive, [700, 512, 3])[Symbol.asyncIterator]());
+  const entry = await reader.next();
+  assert.ok(entry);
+  const content = Buffer.alloc(entry.size);
+  await reader.readData((chunk, position) => void chunk.copy(content, position));
+  assert.equal(await reader.next(), null);
+  return { entry, content };
+}
+
+/** The content of a sparse file with data `fill` in each region, zeros elsewhere. */
+function sparseContent(size: number, regions: Array<[number, number]>, fill: (i: number) => string): Buffer {
+  const b = Buffer.alloc(size);
+  regions.forEach(([offset, length], i) => b.fill(fill(i), offset, offset + length));
+  return b;
+}
+
+const SPARSE_REGIONS: Array<[number, number]> = [
+  [0, 10],
+  [4096, 600],
+  [100_000, 1],
+  [200_000, 0], // GNU tar ends a map that finishes in a hole with an empty region at the end
+];
+const SPARSE_SIZE = 200_000;
+const sparseData = (regions: Array<[number, number]>): Buffer =>
+  Buffer.concat(regions.map(([, length], i) => Buffer.alloc(length, String.fromCharCode(97 + i))));
+
+test('old GNU sparse files: regions in the header and in extension blocks', async () => {
+  const few = await readSparse(
+    Buffer.concat([
+      rawEntry(
+        { name: 'sparse', typeflag: 'S', format: 'gnu', sparse: { regions: SPARSE_REGIONS, realSize: SPARSE_SIZE } },
+        sparseData(SPARSE_REGIONS),
+      ),
+      END,
+    ]),
+  );
+  assert.equal(few.entry.type, 'file');
+  assert.equal(few.entry.size, SPARSE_SIZE);
+  assert.deepEqual(
+    few.entry.sparse,
+    SPARSE_REGIONS.map(([offset, length]) => ({ offset, length })),
+  );
+  assert.deepEqual(
+    few.content,
+    sparseContent(SPARSE_SIZE, SPARSE_REGIONS, (i) => String.fromCharCode(97 + i)),
+  );
+
+  // 4 + 21 + 5 regions: two extension blocks.
+  const many: Array<[number, number]> = Array.from({ length: 30 }, (_, i) => [i * 1000, 7]);
+  const got = await readSparse(
+    Buffer.concat([
+      rawEntry(
+        {
+          name: 'many',
+          typeflag: 'S',
+          format: 'gnu',
+          size: 30 * 7,
+          sparse: { regions: many.slice(0, 4), realSize: 40_000, extended: true },
+        },
+        Buffer.alloc(0),
+      ).subarray(0, 512),
+      sparseExtension(many.slice(4, 25), true),
+      sparseExtension(many.slice(25)),
+      sparseData(many),
+      Buffer.alloc(512 - ((30 * 7) % 512)),
+      END,
+    ]),
+  );
+  assert.equal(got.entry.sparse?.length, 30);
+  assert.deepEqual(
+    got.content,
+    sparseContent(40_000, many, (i) => String.fromCharCode(97 + i)),
+  );
+});
+
+test('PAX sparse files: formats 0.0, 0.1 and 1.0', async () => {
+  const data = sparseData(SPARSE_REGIONS);
+  const expected = sparseContent(SPARSE_SIZE, SPARSE_REGIONS, (i) => String.fromCharCode(97 + i));
+  const v00 = Buffer.concat([
+    paxEntry([
+      ['GNU.sparse.size', String(SPARSE_SIZE)],
+      ['GNU.sparse.numblocks', String(SPARSE_REGIONS.length)],
+      ...SPARSE_REGIONS.flatMap(([o, l]): Array<[string, string]> => [
+        ['GNU.sparse.offset', String(o)],
+        ['GNU.sparse.numbytes', String(l)],
+      ]),
+    ]),
+    rawEntry({ name: 'v00' }, data),
+    END,
+  ]);
+  const v01 = Buffer.concat([
+    paxEntry([
+      ['GNU.sparse.major', '0'],
+      ['GNU.sparse.minor', '1'],
+      ['GNU.sparse.name', 'v01'],
+      ['GNU.sparse.size', String(SPARSE_SIZE)],
+      ['GNU.sparse.numblocks', String(SPARSE_REGIONS.length)],
+      ['GNU.sparse.map', SPARSE_REGIONS.flat().join(',')],
+    ]),
+    rawEntry({ name: 'GNUSparseFile.0/v01' }, data),
+    END,
+  ]);
+  const map = `${SPARSE_REGIONS.length}\n${SPARSE_REGIONS.flat().join('\n')}\n`;
+  const map10 = Buffer.concat([Buffer.from(map), Buffer.alloc(512 - map.length)]);
+  const v10 = Buffer.concat([
+    paxEntry([
+      ['GNU.sparse.major', '1'],
+      ['GNU.sparse.minor', '0'],
+      ['GNU.sparse.name', 'v10'],
+      ['GNU.sparse.realsize', String(SPARSE_SIZE)],
+    ]),
+    rawEntry({ name: 'GNUSparseFile.0/v10' }, Buffer.concat([map10, data])),
+    END,
+  ]);
+  for (const [name, archive] of [
+    ['v00', v00],
+    ['v01', v01],
+    ['v10', v10],
+  ] as const) {
+    const { entry, content } = await readSparse(archive);
+    assert.equal(entry.name, name);
+    assert.equal(entry.size, SPARSE_SIZE, name);
+    assert.equal(entry.sparse?.length, SPARSE_REGIONS.length, name);
+    assert.deepEqual(content, expected, name);
+  }
+});
+
+const badSparse: Array<[string, Buffer, string]> = [
+  [
+    'a region beyond the real size',
+    Buffer.concat([
+      rawEntry(
+        { name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[95, 10]], realSize: 100 } },
+        'x'.repeat(10),
+      ),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'regions out of order',
+    Buffer.concat([
+      rawEntry(
+        {
+          name: 's',
+          typeflag: 'S',
+          format: 'gnu',
+          sparse: {
+            regions: [
+              [50, 10],
+              [0, 10],
+            ],
+            realSize: 100,
+          },
+        },
+        'x'.repeat(20),
+      ),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'overlapping regions',
+    Buffer.concat([
+      rawEntry(
+        {
+          name: 's',
+          typeflag: 'S',
+          format: 'gnu',
+          sparse: {
+            regions: [
+              [0, 10],
+              [5, 10],
+            ],
+            realSize: 100,
+          },
+        },
+        'x'.repeat(20),
+      ),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a map that promises more data than the archive holds',
+    Buffer.concat([
+      rawEntry({ name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[0, 5000]], realSize: 9000 } }, 'x'),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'data the map does not account for',
+    Buffer.concat([
+      rawEntry({ name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[0, 1]], realSize: 9000 } }, 'xyz'),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a 0.1 map with an odd count of numbers',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.size', '100'],
+        ['GNU.sparse.numblocks', '1'],
+        ['GNU.sparse.map', '0,5,9'],
+      ]),
+      rawEntry({ name: 's' }, 'xxxxx'),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a 0.0 map whose records come out of turn',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.size', '100'],
+        ['GNU.sparse.numblocks', '1'],
+        ['GNU.sparse.numbytes', '5'],
+        ['GNU.sparse.offset', '0'],
+      ]),
+      rawEntry({ name: 's' }, 'xxxxx'),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a 1.0 map that is not numbers',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.major', '1'],
+        ['GNU.sparse.minor', '0'],
+        ['GNU.sparse.realsize', '100'],
+      ]),
+      rawEntry({ name: 's' }, Buffer.concat([Buffer.from('1\n0\n-5\n'), Buffer.alloc(505)])),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a 1.0 map longer than the data',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.major', '1'],
+        ['GNU.sparse.minor', '0'],
+        ['GNU.sparse.realsize', '100'],
+      ]),
+      rawEntry({ name: 's' }, Buffer.concat([Buffer.from('999999\n'), Buffer.alloc(505, 0x31)])),
+      END,
+    ]),
+    'DEN0311',
+  ],
+  [
+    'a 1.0 map of a million regions',
+    Buffer.concat([
+      paxEntry([
+        ['GNU.sparse.major', '1'],
+        ['GNU.sparse.minor', '0'],
+        ['GNU.sparse.realsize', '100'],
+        ['size', String(4 << 20)],
+      ]),
+      rawHeader({ name: 's', size: 0 }),
+      Buffer.from('1000000\n'),
+      Buffer.alloc(4 << 20, '0\n'),
+      END,
+    ]),
+    'DEN0311',
+  ],
+];
+
+for (const [what, archive, code] of badSparse) {
+  test(`refuses a sparse file with ${what}`, async () => {
+    const e = await readError(archive);
+    assert.equal(e.code, code, e.message);
+  });
+}
+
+test('metadata floods are refused: endless PAX headers, huge global records, huge volume labels', async () => {
+  const many = Buffer.concat([
+    ...Array.from({ length: 100 }, () => paxEntry([['comment', 'x']])),
+    rawEntry({ name: 'f' }),
+    END,
+  ]);
+  assert.equal((await readError(many)).code, 'DEN0311');
+  const big = 'v'.repeat(900_000);
+  const globals = Buffer.concat([
+    paxEntry([['a', big]], 'g'),
+    paxEntry([['b', big]], 'g'),
+    rawEntry({ name: 'f' }),
+    END,
+  ]);
+  assert.equal((await readError(globals)).code, 'DEN0311');
+  const volume = Buffer.concat([rawHeader({ name: 'vol', typeflag: 'V', size: 2 ** 30 }), END]);
+  assert.equal((await readError(volume)).code, 'DEN0311');
+});
+
+test('trailing data after the end marker is read up to a limit', async () => {
+  const archive = Buffer.concat([rawEntry({ name: 'f' }, 'x'), END, Buffer.alloc(5000, 1)]);
+  const ok = new TarReader(chunked(archive, [1000])[Symbol.asyncIterator]());
+  while (await ok.next());
+  await ok.drain(512 + 5000); // the second zero block of the end marker, then the rest
+  const over = new TarReader(chunked(archive, [1000])[Symbol.asyncIterator]());
+  while (await over.next());
+  await assert.rejects(over.drain(5000), (e: DenError) => e.code === 'DEN0311');
 });

@@ -2,15 +2,27 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  createReadStream,
+  ftruncateSync,
+  lchownSync,
+  linkSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +31,7 @@ import { pack, type Header } from 'tar-stream';
 import { DenError } from '../common/errors.js';
 import { lgetxattr, lsetxattr } from '../common/libc.js';
 import { END, chunked, paxEntry, rawEntry } from './tar-fixture.js';
-import { unpackLayer, type UnpackOptions } from './index.js';
+import { decompressor, unpackLayer, type UnpackOptions } from './index.js';
 
 /** Layers carry arbitrary owners: unpacking them needs root with every id mapped (not `unshare -r`). */
 const allIds =
@@ -83,6 +95,12 @@ async function unpack(archive: Buffer, dest: string, options: Partial<UnpackOpti
     onWarning: (m) => warnings.push(m),
     ...options,
   });
+  return { stats, warnings };
+}
+
+async function unpackStream(input: NodeJS.ReadableStream, dest: string, options: Partial<UnpackOptions> = {}) {
+  const warnings: string[] = [];
+  const stats = await unpackLayer(input, dest, { canMknod: true, onWarning: (m) => warnings.push(m), ...options });
   return { stats, warnings };
 }
 
@@ -204,6 +222,30 @@ test('binary xattrs arrive byte for byte: security.capability with CAP_SETUID an
   assert.equal(readFileSync(join(ws.dest, `gnu/${'n'.repeat(200)}`), 'utf8'), 'gnu');
 });
 
+test('times land to the nanosecond: files, directories, symlinks, before 1970 too', { skip }, async () => {
+  const ws = workspace();
+  const archive = Buffer.concat([
+    paxEntry([['mtime', '1700000000.123456789']]),
+    rawEntry({ name: 'd/', typeflag: '5', mode: 0o755 }),
+    paxEntry([
+      ['mtime', '1700000001.000000001'],
+      ['atime', '1600000000.5'],
+    ]),
+    rawEntry({ name: 'd/f' }, 'x'),
+    paxEntry([['mtime', '-1.25']]),
+    rawEntry({ name: 'd/l', typeflag: '2', linkname: 'f' }),
+    END,
+  ]);
+  await unpack(archive, ws.dest);
+  const ns = (rel: string): [bigint, bigint] => {
+    const st = lstatSync(join(ws.dest, rel), { bigint: true });
+    return [st.mtimeNs, st.atimeNs];
+  };
+  assert.deepEqual(ns('d'), [1_700_000_000_123_456_789n, 1_700_000_000_123_456_789n]);
+  assert.deepEqual(ns('d/f'), [1_700_000_001_000_000_001n, 1_600_000_000_500_000_000n]);
+  assert.deepEqual(ns('d/l')[0], -1_250_000_000n);
+});
+
 test('a name that is not UTF-8 is created with exactly its bytes', { skip }, async () => {
   const ws = workspace();
   const latin1Name = Buffer.from([0x66, 0xe9, 0x65]); // "fée" in ISO-8859-1
@@ -294,6 +336,21 @@ test('later entries win, and replacing never writes through a symlink', { skip }
   assert.equal(readlinkSync(p('y')), 'f');
   assert.equal(lstatSync(p('h')).ino, lstatSync(p('f')).ino);
   assert.equal(readFileSync(p('again'), 'utf8'), 'two');
+  assertOutsideUntouched(ws);
+});
+
+test('a hardlink to a symlink that points outside links the symlink, never its target', { skip }, async () => {
+  const ws = workspace();
+  await unpack(
+    await tarOf([
+      { name: 'evil', type: 'symlink', linkname: ws.sentinel },
+      { name: 'h', type: 'link', linkname: 'evil' },
+    ]),
+    ws.dest,
+  );
+  assert.ok(lstatSync(join(ws.dest, 'h')).isSymbolicLink());
+  assert.equal(lstatSync(join(ws.dest, 'h')).ino, lstatSync(join(ws.dest, 'evil')).ino);
+  assert.equal(statSync(ws.sentinel).nlink, 1);
   assertOutsideUntouched(ws);
 });
 
@@ -420,6 +477,9 @@ const hostile: Hostile[] = [
       ]),
   ],
   ['a whiteout of ..', 'DEN0307', () => tarOf([{ name: 'a/.wh...' }])],
+  ['a whiteout of nothing', 'DEN0307', () => tarOf([{ name: 'a/.wh.' }])],
+  ['a whiteout climbing out with ..', 'DEN0301', () => tarOf([{ name: '../outside/.wh.sentinel' }])],
+  ['a whiteout with an absolute name', 'DEN0302', (ws) => tarOf([{ name: join(ws.outside, '.wh.sentinel') }])],
   [
     'a whiteout through an escaping symlink',
     'DEN0307',
@@ -471,7 +531,38 @@ const hostile: Hostile[] = [
         { name: 'a/x', content: 'x' },
       ]),
   ],
-  ['a sparse file', 'DEN0315', async () => Buffer.concat([rawEntry({ name: 's', typeflag: 'S' }), END])],
+  [
+    'a sparse file whose map leaves its size',
+    'DEN0311',
+    async () =>
+      Buffer.concat([
+        rawEntry(
+          { name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[4096, 10]], realSize: 100 } },
+          'x'.repeat(10),
+        ),
+        END,
+      ]),
+  ],
+  [
+    'a sparse file of 8 GiB (apparent size) under a 1 GiB limit',
+    'DEN0310',
+    async () =>
+      Buffer.concat([
+        rawEntry(
+          { name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[8 ** 11 - 2, 1]], realSize: 8 ** 11 - 1 } },
+          'x',
+        ),
+        END,
+      ]),
+    { limits: { maxFileBytes: 2 ** 30 } },
+  ],
+  ['an unknown entry type', 'DEN0315', async () => Buffer.concat([rawEntry({ name: 'q', typeflag: 'Q' }), END])],
+  [
+    'trailing data far beyond the byte budget',
+    'DEN0311',
+    async () => Buffer.concat([rawEntry({ name: 'a' }, 'x'), END, Buffer.alloc(3 << 20, 1)]),
+    { limits: { maxTotalBytes: 1000 } },
+  ],
   [
     'uid -1, which chown reads as "unchanged"',
     'DEN0318',
@@ -700,3 +791,113 @@ test('overlayfs with userxattr reads the unpacked layers as intended', { skip },
     spawnSync('umount', [merged]);
   }
 });
+
+const gnuTar = spawnSync('tar', ['--version'], { encoding: 'utf8' });
+const noGnuTar = /GNU tar/.test(gnuTar.stdout ?? '') ? false : 'GNU tar is not installed';
+
+/**
+ * A tree with every kind of thing a root file system holds, made with the real system calls, for
+ * GNU tar to pack: what den unpacks must be what tar itself would have made.
+ */
+function makeTree(dir: string): void {
+  const run = (argv: string[]): void => {
+    const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}`);
+  };
+  mkdirSync(join(dir, 'usr/bin'), { recursive: true });
+  mkdirSync(join(dir, 'tmp'), { mode: 0o1777 });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  writeFileSync(join(dir, 'usr/bin/su'), '#!/bin/sh\n');
+  chownSync(join(dir, 'usr/bin/su'), 0, 0);
+  chmodSync(join(dir, 'usr/bin/su'), 0o4755);
+  writeFileSync(join(dir, 'usr/bin/wall'), 'w');
+  chownSync(join(dir, 'usr/bin/wall'), 0, 5);
+  chmodSync(join(dir, 'usr/bin/wall'), 0o2755);
+  writeFileSync(join(dir, 'secret'), 's', { mode: 0o600 });
+  chownSync(join(dir, 'secret'), 1234, 4321);
+  writeFileSync(join(dir, 'readonly'), 'r');
+  chmodSync(join(dir, 'readonly'), 0o444);
+  writeFileSync(join(dir, 'empty'), '');
+  writeFileSync(join(dir, 'big'), Buffer.alloc(3 << 20, 'b')); // spans many input chunks
+  linkSync(join(dir, 'big'), join(dir, 'usr/big-link'));
+  symlinkSync('bin/su', join(dir, 'usr/su-link'));
+  symlinkSync('/nonexistent/target', join(dir, 'dangling'));
+  lchownSync(join(dir, 'dangling'), 1234, 4321);
+  run(['mkfifo', '-m', '0640', join(dir, 'fifo')]);
+  run(['mknod', '-m', '0666', join(dir, 'null'), 'c', '1', '3']);
+  const long = join(dir, 'd'.repeat(120), 'e'.repeat(120));
+  mkdirSync(long, { recursive: true });
+  writeFileSync(join(long, 'f'.repeat(200)), 'long');
+  writeFileSync(join(dir, Buffer.from('caf\xe9', 'latin1').toString('latin1')), 'latin1'); // not UTF-8
+  writeFileSync(join(dir, 'xattr'), 'x');
+  lsetxattr(Buffer.from(join(dir, 'xattr')), 'user.den', Buffer.from('value'));
+  // A sparse file: data, holes between, and a hole at the end.
+  const fd = openSync(join(dir, 'sparse'), 'w');
+  writeSync(fd, Buffer.alloc(5000, 's'), 0, 5000, 1 << 20);
+  writeSync(fd, Buffer.alloc(100, 't'), 0, 100, 5 << 20);
+  ftruncateSync(fd, 9 << 20);
+  closeSync(fd);
+  // Times last: directories after their contents.
+  for (const rel of ['usr/bin/su', 'secret', 'sparse', 'big', 'usr/bin', 'usr', 'tmp', '']) {
+    utimesSync(join(dir, rel), T + 7, T + 7);
+  }
+  lutimesSync(join(dir, 'dangling'), T + 9, T + 9);
+}
+
+for (const [format, compression] of [
+  ['gnu', 'none'],
+  ['posix', 'none'],
+  ['posix', 'gzip'],
+  ['gnu', 'zstd'],
+] as const) {
+  test(
+    `GNU tar --format=${format} (${compression}): den's tree is what tar --compare expects`,
+    { skip: skip || noGnuTar },
+    async () => {
+      const ws = workspace();
+      const packing = mkdtempSync(join(base, 'packing-'));
+      const src = join(packing, 'src');
+      mkdirSync(src);
+      makeTree(src);
+      const archive = join(packing, 'layer.tar');
+      const flags = compression === 'gzip' ? ['-z'] : compression === 'zstd' ? ['--zstd'] : [];
+      const pack = spawnSync(
+        'tar',
+        [
+          `--format=${format}`,
+          '--sparse',
+          '--xattrs',
+          '--xattrs-include=user.*',
+          ...flags,
+          '-cf',
+          archive,
+          '-C',
+          src,
+          '.',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(pack.status, 0, pack.stderr);
+      const input = createReadStream(archive).pipe(decompressor({ layer: 'layer.tar' }));
+      const { warnings } = await unpackStream(input, ws.dest);
+      assert.deepEqual(warnings, []);
+      const diff = spawnSync('tar', ['--compare', '--xattrs', ...flags, '-f', archive, '-C', ws.dest], {
+        encoding: 'utf8',
+      });
+      assert.equal(diff.status, 0, `tar --compare: ${diff.stdout}${diff.stderr}`);
+      // What --compare does not look at.
+      const sparse = statSync(join(ws.dest, 'sparse'));
+      assert.equal(sparse.size, 9 << 20);
+      assert.ok(sparse.blocks * 512 < 64 * 1024, `the holes are holes on disk (${sparse.blocks} blocks)`);
+      assert.equal(xattr(join(ws.dest, 'xattr'), 'user.den'), 'value');
+      assert.equal(lstatSync(join(ws.dest, 'usr/big-link')).ino, lstatSync(join(ws.dest, 'big')).ino);
+      assert.equal(lstatSync(join(ws.dest, 'dangling')).mtimeMs, (T + 9) * 1000);
+      assert.deepEqual(
+        [lstatSync(join(ws.dest, 'dangling')).uid, lstatSync(join(ws.dest, 'dangling')).gid],
+        [1234, 4321],
+      );
+      assert.equal(lstatSync(join(ws.dest, 'fifo')).mode & 0o7777, 0o640);
+      assertOutsideUntouched(ws);
+    },
+  );
+}

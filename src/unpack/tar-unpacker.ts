@@ -11,8 +11,14 @@
  * existing non-directory is removed before its replacement is created. Nothing outside `dest` is
  * written. On error the caller removes `dest`; this module never leaves it for reuse.
  *
- * File system calls are synchronous: each is a few microseconds of kernel work, cheaper than a
- * round trip through libuv's thread pool, and the event loop still turns at every input chunk.
+ * File system calls are synchronous and made from this thread: each is a few microseconds of
+ * kernel work, cheaper than a round trip through libuv's thread pool, and the reader lets the event
+ * loop turn every half millisecond so that input and decompression keep flowing meanwhile. Handing
+ * file data to the thread pool, or to a writer thread of its own through shared memory, was
+ * measured and lost: file creation on ext4 hardly scales across cores (two `tar -x` side by side
+ * take 1.8 times as long as one), so the second core is left to decompression. A file costs four
+ * calls (open with its final mode, write, futimens, close) when its owner is the unpacker's and its
+ * mode needs no setuid, setgid or sticky bit; tar makes six.
  */
 import {
   chmodSync,
@@ -20,11 +26,10 @@ import {
   constants,
   fchmodSync,
   fchownSync,
-  futimesSync,
+  ftruncateSync,
   lchownSync,
   linkSync,
   lstatSync,
-  lutimesSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -37,7 +42,9 @@ import {
 import { errnoCode, isDenError, type DenError } from '../common/errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, lsetxattr, makedev, mknod } from '../common/libc.js';
 import { LayerRoot, joinReal, nameComponents, type ResolveErrors } from './layer-root.js';
+import { streamChunks } from './stream-chunks.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
+import { setFileTimes, setPathTimes, type Timespec } from './timestamps.js';
 import {
   destinationExists,
   destinationFailed,
@@ -94,6 +101,8 @@ const ESCAPED_OVERLAY_XATTR_PREFIX = 'user.overlay.overlay.';
 const DEFAULT_ACL_XATTR = 'system.posix_acl_default';
 /** How the kernel says an xattr namespace is closed to us (ENOTSUP and EOPNOTSUPP are one number). */
 const XATTR_REFUSALS = new Set(['EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP']);
+/** Zero blocks and record padding after the end marker: GNU tar pads to 10 KiB, `-b` to more. */
+const TRAILER_SLACK = 1 << 20;
 /** chown(2) reads -1 as "leave unchanged", so the highest usable id is one below. */
 const MAX_ID = 0xfffffffe;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -110,13 +119,15 @@ export async function unpackLayer(
   } catch (e) {
     throw errnoCode(e) === 'EEXIST' ? destinationExists(dest, e) : destinationFailed(dest, e);
   }
-  const reader = new TarReader(input[Symbol.asyncIterator]());
+  const reader = new TarReader(streamChunks(input));
   const unpacker = new Unpacker(new LayerRoot(dest), options);
   try {
     for (let entry = await reader.next(); entry !== null; entry = await reader.next()) {
       await unpacker.apply(entry, reader);
     }
-    await reader.drain();
+    // What follows the end marker is read too (for the digest upstream), within the byte budget
+    // and a little more for the zero blocks that pad archives to whole records.
+    await reader.drain(Math.max(0, unpacker.limits.maxTotalBytes - unpacker.stats.bytes) + TRAILER_SLACK);
     unpacker.finish();
   } catch (e) {
     await reader.close().catch(() => undefined);
@@ -127,9 +138,9 @@ export async function unpackLayer(
 
 class Unpacker {
   readonly stats: UnpackStats = { entries: 0, bytes: 0, maxUid: 0, maxGid: 0 };
-  private readonly limits: Required<UnpackLimits>;
+  readonly limits: Required<UnpackLimits>;
   /** Directory times wait for the end: creating a child would change them again. */
-  private readonly dirTimes = new Map<string, [atime: number | Date, mtime: number | Date]>();
+  private readonly dirTimes = new Map<string, [atime: Timespec, mtime: Timespec]>();
   /** What a new file gets unasked, so that fchown and fchmod can be skipped when they would change nothing. */
   private readonly creator = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1, umask: readUmask() };
   /** Directories with the setgid bit: their new files take the directory's group, not ours. */
@@ -148,7 +159,7 @@ class Unpacker {
   async apply(e: TarEntry, reader: TarReader): Promise<void> {
     if (++this.stats.entries > this.limits.maxEntries) throw tooManyEntries(this.limits.maxEntries);
     if (e.size > this.limits.maxFileBytes) throw fileTooLarge(e.name, e.size, this.limits.maxFileBytes);
-    this.stats.bytes += e.size;
+    this.stats.bytes += dataBytes(e);
     if (this.stats.bytes > this.limits.maxTotalBytes) throw tooManyBytes(e.name, this.limits.maxTotalBytes);
     if (e.uid > MAX_ID) throw invalidOwner(e.name, 'uid', e.uid);
     if (e.gid > MAX_ID) throw invalidOwner(e.name, 'gid', e.gid);
@@ -163,7 +174,7 @@ class Unpacker {
   finish(): void {
     for (const [real, [atime, mtime]] of this.dirTimes) {
       try {
-        lutimesSync(this.root.abs(real), atime, mtime);
+        setPathTimes(this.root.absZ(real), atime, mtime);
       } catch (err) {
         throw writeFailed(real === '' ? '.' : real, err);
       }
@@ -174,7 +185,7 @@ class Unpacker {
     const base = parts[parts.length - 1];
     if (base === undefined) {
       if (e.type !== 'dir') throw invalidName(e.name, `a ${e.type} cannot replace the layer root`);
-      return this.directory(e, '');
+      return this.directory(e, '', undefined);
     }
     if (base.startsWith('.wh.')) return this.whiteout(e, parts, base);
     const errors: ResolveErrors = {
@@ -186,9 +197,9 @@ class Unpacker {
       case 'file':
         return this.file(e, real, reader, parent);
       case 'dir':
-        return this.directory(e, real);
+        return this.directory(e, real, parent);
       case 'symlink':
-        return this.symlink(e, real);
+        return this.symlink(e, real, parent);
       case 'link':
         return this.hardlink(e, real);
       case 'char':
@@ -201,47 +212,62 @@ class Unpacker {
   private async file(e: TarEntry, real: string, reader: TarReader, parent: string): Promise<void> {
     const path = this.root.abs(real);
     // Most files are root's and 0644 or 0755: created so, they need neither fchown nor fchmod,
-    // two of the seven calls a file costs. The fd is writable whatever the mode says.
+    // two of the six calls a file could cost. The fd is writable whatever the mode says.
     const fd = this.create(real, () => openSync(path, CREATE_FLAGS, e.mode & 0o777));
     try {
-      await reader.readData((chunk) => writeAll(fd, chunk));
-      const createdOwned = e.uid === this.creator.uid && e.gid === this.creator.gid && !this.setgidDirs.has(parent);
-      this.chown(e, createdOwned ? undefined : () => fchownSync(fd, e.uid, e.gid));
-      this.setXattrs(e, path); // after chown, which clears security.capability
+      await reader.readData((chunk, position) => writeAll(fd, chunk, position));
+      // Holes at the end of a sparse file are not written: the size says where it ends.
+      if (e.sparse) ftruncateSync(fd, e.size);
+      this.chown(e, this.createdOwned(e, parent) ? undefined : () => fchownSync(fd, e.uid, e.gid));
+      this.setXattrs(e, path); // after the data and chown, which both clear security.capability
       if (!this.createdWithMode(e.mode)) fchmodSync(fd, e.mode); // after chown, which clears setuid and setgid
-      futimesSync(fd, atimeOf(e), time(e.mtime));
+      setFileTimes(fd, atimeOf(e), e.mtime);
     } finally {
       closeSync(fd);
     }
   }
 
-  private directory(e: TarEntry, real: string): void {
+  private directory(e: TarEntry, real: string, parent: string | undefined): void {
     const path = this.root.abs(real);
-    const st = lstat(path);
-    if (st === undefined || !st.isDirectory()) {
-      // A directory where this layer put a whiteout: the lower one is gone, so this one is opaque.
-      const replacesWhiteout = st !== undefined && isWhiteout(st);
-      if (st !== undefined) this.remove(real, st);
-      mkdirSync(path, 0o700);
-      if (replacesWhiteout) this.setOpaque(e, real);
+    // Made with its mode and owned as the archive says, a new directory needs no lchown or chmod.
+    let fresh = false;
+    if (parent !== undefined) {
+      try {
+        mkdirSync(path, e.mode & 0o777);
+        fresh = true;
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+        const st = lstat(path);
+        if (st !== undefined && !st.isDirectory()) {
+          // A directory where this layer put a whiteout: the lower one is gone, so this one is opaque.
+          const replacesWhiteout = isWhiteout(st);
+          this.remove(real, st);
+          mkdirSync(path, e.mode & 0o777);
+          fresh = true;
+          if (replacesWhiteout) this.setOpaque(e, real);
+        }
+      }
+      this.root.learnDirectory(real);
     }
-    this.chown(e, () => lchownSync(path, e.uid, e.gid));
+    const owned = fresh && this.createdOwned(e, parent as string);
+    this.chown(e, owned ? undefined : () => lchownSync(path, e.uid, e.gid));
     this.setXattrs(e, path);
-    chmodSync(path, e.mode); // a directory: chmod cannot be led through a symlink here
-    this.dirTimes.set(real, [atimeOf(e), time(e.mtime)]);
+    // A directory: chmod cannot be led through a symlink here. A setgid parent passes its bit on.
+    if (!owned || !this.createdWithMode(e.mode)) chmodSync(path, e.mode);
+    this.dirTimes.set(real, [atimeOf(e), e.mtime]);
     if (e.mode & 0o2000) this.setgidDirs.add(real);
     else this.setgidDirs.delete(real);
   }
 
-  private symlink(e: TarEntry, real: string): void {
+  private symlink(e: TarEntry, real: string, parent: string): void {
     if (e.linkname === '') throw invalidName(e.name, 'symlink with an empty target');
     if (e.linkname.includes('\0')) throw invalidName(e.name, 'symlink target contains a NUL byte');
     const path = this.root.abs(real);
     // The target is stored, never followed by us: it may point anywhere, as in any root file system.
     this.create(real, () => symlinkSync(Buffer.from(e.linkname, 'latin1'), path));
-    this.chown(e, () => lchownSync(path, e.uid, e.gid));
+    this.chown(e, this.createdOwned(e, parent) ? undefined : () => lchownSync(path, e.uid, e.gid));
     this.setXattrs(e, path);
-    lutimesSync(path, atimeOf(e), time(e.mtime));
+    setPathTimes(this.root.absZ(real), atimeOf(e), e.mtime);
   }
 
   private hardlink(e: TarEntry, real: string): void {
@@ -280,7 +306,7 @@ class Unpacker {
     this.chown(e, () => lchownSync(path, e.uid, e.gid));
     this.setXattrs(e, path);
     chmodSync(path, e.mode); // just made by mknod, so not a symlink; chmod(2) does not open it
-    lutimesSync(path, atimeOf(e), time(e.mtime));
+    setPathTimes(this.root.absZ(real), atimeOf(e), e.mtime);
   }
 
   private whiteout(e: TarEntry, parts: string[], base: string): void {
@@ -373,6 +399,11 @@ class Unpacker {
     }
   }
 
+  /** Whether what was just made in `parent` already has the owner the archive gives it. */
+  private createdOwned(e: TarEntry, parent: string): boolean {
+    return e.uid === this.creator.uid && e.gid === this.creator.gid && !this.setgidDirs.has(parent);
+  }
+
   /** Whether open(2) with `mode & 0o777` already gave a file exactly `mode`. */
   private createdWithMode(mode: number): boolean {
     const { umask } = this.creator;
@@ -384,8 +415,16 @@ class Unpacker {
   }
 }
 
-function writeAll(fd: number, chunk: Buffer): void {
-  for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
+function writeAll(fd: number, chunk: Buffer, position: number): void {
+  for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off, position + off);
+}
+
+/** The bytes an entry brings: a sparse file's holes cost nothing. */
+function dataBytes(e: TarEntry): number {
+  if (!e.sparse) return e.size;
+  let n = 0;
+  for (const r of e.sparse) n += r.length;
+  return n;
 }
 
 function lstat(path: Buffer): Stats | undefined {
@@ -394,11 +433,8 @@ function lstat(path: Buffer): Stats | undefined {
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
-/** Node.js turns a negative number into "now"; a Date keeps a pre-1970 time. */
-const time = (seconds: number): number | Date => (seconds >= 0 ? seconds : new Date(seconds * 1000));
-
 /** Without a PAX atime, the access time is the modification time: the same layer, the same tree. */
-const atimeOf = (e: TarEntry): number | Date => time(e.atime ?? e.mtime);
+const atimeOf = (e: TarEntry): Timespec => e.atime ?? e.mtime;
 
 /** Whether a directory has a default ACL (inherited by dest from the store, say); no ACLs, no default. */
 function hasDefaultAcl(dir: Buffer): boolean {

@@ -90,3 +90,25 @@ export const destinationFailed = (dest: string, cause: unknown): DenError =>
 
 export const unpackBug = (cause: unknown): DenError =>
   internal('DEN0321', `unpack failed unexpectedly: ${(cause as Error).message}`, { cause });
+
+const layer = (name: string): string => `layer ${name}`;
+
+export const corruptGzip = (name: string, cause: Error): DenError =>
+  invalidArgument('DEN0322', `${layer(name)}: gzip stream is truncated or corrupt: ${cause.message}`, { cause });
+
+export const corruptZstd = (name: string, detail: string): DenError =>
+  invalidArgument('DEN0323', `${layer(name)}: zstd stream is truncated or corrupt: ${detail}`);
+
+export const zstdMissing = (name: string, program: string, cause: unknown): DenError =>
+  failedPrecondition('DEN0324', `${layer(name)}: is zstd-compressed and ${program} cannot be found`, {
+    cause,
+    hint: 'install zstd (the zstd package of your distribution) to unpack zstd layers',
+  });
+
+export const unsupportedCompression = (name: string, what: string): DenError =>
+  invalidArgument('DEN0325', `${layer(name)}: unsupported compression: ${what}`, {
+    hint: 'OCI layers are tar, tar+gzip or tar+zstd',
+  });
+
+export const zstdFailed = (name: string, program: string, cause: unknown): DenError =>
+  internal('DEN0326', `${layer(name)}: cannot run ${program}: ${(cause as Error).message}`, { cause });

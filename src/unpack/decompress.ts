@@ -1,0 +1,269 @@
+/**
+ * Layer decompression: a compressed layer blob becomes the tar stream the unpacker reads, on
+ * another core than the one that parses the tar and creates the files.
+ *
+ *   pipeline(blobStream, decompressor({ layer: digest, mediaType }), tarStream)
+ *
+ * The compression is read from the first bytes (gzip 1f 8b, zstd 28 b5 2f fd, anything else is
+ * tar), as containerd does: registries serve layers whose media type says gzip and whose bytes are
+ * not, and the digest, not the media type, is what vouches for a blob. A media type naming a
+ * compression den cannot read fails at once, before a byte is read.
+ *
+ * gzip is inflated by Node's zlib, which runs on the libuv thread pool: its SIMD inflate is faster
+ * than `gzip -d` or `pigz -d` (measured on a 200 MB Debian layer: 0.37 s against 0.92 s and
+ * 0.53 s), provided it inflates into large chunks (at the default 16 KiB, 0.73 s). zstd is not in
+ * Node 20's zlib, so `zstd -d` runs as a child process; its exit status is the verdict on the
+ * stream, and the child is killed whenever the stream is destroyed first, so none outlives it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, createReadStream, createWriteStream } from 'node:fs';
+import { Duplex, type Readable, type Writable } from 'node:stream';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
+import { largePipe } from './large-pipe.js';
+import { corruptGzip, corruptZstd, unsupportedCompression, zstdFailed, zstdMissing } from './unpack-errors.js';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export interface DecompressOptions {
+  /** Names the layer in error messages: its digest, or the file it came from. */
+  layer: string;
+  /** The descriptor's media type, when there is one: refused early if den cannot read it. */
+  mediaType?: string;
+  /** Destroys the stream (and kills a zstd child) when aborted. */
+  signal?: AbortSignal;
+  /** The zstd program; `zstd` from PATH unless given. */
+  zstd?: string;
+}
+
+/** zlib writes its output in pieces of this size: fewer, larger chunks halve the inflate time. */
+const GZIP_CHUNK = 1 << 20;
+/** Decompressed bytes buffered ahead of the tar reader while it creates files. */
+const READ_AHEAD = 4 << 20;
+/** The bytes that tell the formats apart: the longest magic below is xz's six. */
+const SNIFF_BYTES = 6;
+/** zstd's stdin and stdout: see large-pipe.ts. */
+const PIPE_BYTES = 1 << 20;
+/** Enough of zstd's stderr to say what went wrong, not enough to hold a flood in memory. */
+const MAX_STDERR = 4096;
+
+/**
+ * The compression a layer media type names: `+gzip`/`.gzip`, `+zstd`, or none for a plain
+ * `.tar`. Throws DEN0325 for anything else (`+bzip2`, `+xz`, an unknown suffix).
+ */
+export function compressionOf(mediaType: string, layer = mediaType): Compression {
+  if (/[+.]gzip$/.test(mediaType)) return 'gzip';
+  if (/\+zstd$/.test(mediaType)) return 'zstd';
+  if (/[./]tar$/.test(mediaType)) return 'none';
+  throw unsupportedCompression(layer, `media type ${mediaType}`);
+}
+
+/** What the first bytes of a layer say it is. */
+export function sniffCompression(head: Uint8Array): Compression | 'xz' | 'bzip2' {
+  const starts = (...magic: number[]): boolean => magic.every((b, i) => head[i] === b);
+  if (starts(0x1f, 0x8b)) return 'gzip';
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
+  if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
+  return 'none';
+}
+
+/**
+ * A stream that takes a layer blob (tar, tar+gzip or tar+zstd, told apart by its first bytes) and
+ * gives the tar. A broken compressed stream ends it with an InvalidArgument DenError naming the
+ * layer (DEN0322 gzip, DEN0323 zstd); destroying it stops the work and kills the zstd child.
+ */
+export function decompressor(options: DecompressOptions): Duplex {
+  if (options.mediaType !== undefined) compressionOf(options.mediaType, options.layer);
+  return new Decompressor(options);
+}
+
+class Decompressor extends Duplex {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private mode: Compression | undefined;
+  /** zlib's Gunzip, or the zstd child's stdin (writable side) and stdout (readable side). */
+  private sink: Writable | undefined;
+  private source: Readable | undefined;
+  private child: ChildProcess | undefined;
+  /** The write waiting until the reader wants more (plain tar) or the sink drains. */
+  private blocked: (() => void) | undefined;
+  /** zstd stopped reading (it exits, and its status says why): further input is dropped. */
+  private sinkBroken = false;
+
+  constructor(private readonly options: DecompressOptions) {
+    super({
+      readableHighWaterMark: READ_AHEAD,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.mode === undefined) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (this.headBytes < SNIFF_BYTES) return callback();
+      chunk = this.head.length === 1 ? chunk : Buffer.concat(this.head);
+      this.head = [];
+      try {
+        this.start(chunk);
+      } catch (e) {
+        return callback(e as Error);
+      }
+    }
+    this.forward(chunk, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.mode === undefined) {
+      // Fewer bytes than a magic number: not compressed, and the tar reader will say what it is.
+      const rest = Buffer.concat(this.head);
+      this.head = [];
+      try {
+        this.start(rest);
+      } catch (e) {
+        return callback(e as Error);
+      }
+      if (rest.length > 0) this.forward(rest, () => undefined);
+    }
+    if (this.sink) this.sink.end();
+    else this.push(null);
+    callback();
+  }
+
+  override _read(): void {
+    if (!this.sink) this.unblock();
+    this.source?.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.sink?.destroy();
+    this.source?.destroy();
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    callback(error);
+  }
+
+  private start(head: Buffer): void {
+    const kind = sniffCompression(head);
+    if (kind === 'xz' || kind === 'bzip2') throw unsupportedCompression(this.options.layer, kind);
+    this.mode = kind;
+    if (kind === 'gzip') this.startGzip();
+    if (kind === 'zstd') this.startZstd();
+  }
+
+  private forward(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    if (!this.sink) {
+      if (this.push(chunk)) callback();
+      else this.blocked = () => callback();
+      return;
+    }
+    if (this.sinkBroken || this.sink.write(chunk)) return callback();
+    this.blocked = () => callback();
+    this.sink.once('drain', () => this.unblock());
+  }
+
+  private unblock(): void {
+    const resume = this.blocked;
+    this.blocked = undefined;
+    resume?.();
+  }
+
+  private pipeFrom(source: Readable): void {
+    this.source = source;
+    source.on('data', (data: Buffer) => {
+      if (!this.push(data)) source.pause();
+    });
+  }
+
+  private startGzip(): void {
+    // Z_SYNC_FLUSH at the end would accept a stream cut off after any complete deflate block; the
+    // default (Z_NO_FLUSH, then Z_FINISH) makes a missing trailer an error.
+    const gunzip = createGunzip({ chunkSize: GZIP_CHUNK, finishFlush: zlibConstants.Z_FINISH });
+    gunzip.on('error', (e) => this.destroy(corruptGzip(this.options.layer, e)));
+    gunzip.on('end', () => this.push(null));
+    this.sink = gunzip;
+    this.pipeFrom(gunzip);
+  }
+
+  private startZstd(): void {
+    const program = this.options.zstd ?? 'zstd';
+    const pipes = zstdPipes();
+    let child: ChildProcess;
+    try {
+      // -q: no progress on stderr, so that whatever stderr holds is the reason for a failure.
+      child = spawn(program, ['-d', '-c', '-q'], {
+        stdio: pipes ? [pipes.stdin.read, pipes.stdout.write, 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      if (pipes) for (const fd of [pipes.stdin.write, pipes.stdout.read]) closeSync(fd);
+      throw zstdFailed(this.options.layer, program, e);
+    } finally {
+      // The child has its own copies now; ours would keep the pipes open past its exit.
+      if (pipes) for (const fd of [pipes.stdin.read, pipes.stdout.write]) closeSync(fd);
+    }
+    this.child = child;
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < MAX_STDERR) stderr += d.slice(0, MAX_STDERR - stderr.length);
+    });
+    const sink = pipes
+      ? createWriteStream('', { fd: pipes.stdin.write, highWaterMark: PIPE_BYTES })
+      : (child.stdin as Writable);
+    const source = pipes
+      ? createReadStream('', { fd: pipes.stdout.read, highWaterMark: PIPE_BYTES })
+      : (child.stdout as Readable);
+    // When zstd gives up on a corrupt stream it stops reading: the EPIPE that follows says less
+    // than its exit status will, and the input still to come has nowhere to go.
+    sink.on('error', () => {
+      this.sinkBroken = true;
+      this.unblock();
+    });
+    source.on('error', (e: Error) => this.destroy(zstdFailed(this.options.layer, program, e)));
+    child.on('error', (e) => {
+      this.destroy(
+        (e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? zstdMissing(this.options.layer, program, e)
+          : zstdFailed(this.options.layer, program, e),
+      );
+    });
+    // The stream is complete when zstd's output has ended and zstd has exited 0, in either order.
+    let ended = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const settle = (): void => {
+      if (this.destroyed || exit === undefined) return;
+      if (exit.code !== 0) this.destroy(corruptZstd(this.options.layer, detail(stderr, exit.code, exit.signal)));
+      else if (ended) this.push(null);
+    };
+    source.on('end', () => {
+      ended = true;
+      settle();
+    });
+    child.on('close', (code, signal) => {
+      exit = { code, signal };
+      settle();
+    });
+    this.sink = sink;
+    this.pipeFrom(source);
+  }
+}
+
+/** Both of zstd's pipes, large, or undefined to use Node's own stdio. */
+function zstdPipes(): { stdin: { read: number; write: number }; stdout: { read: number; write: number } } | undefined {
+  const stdin = largePipe(PIPE_BYTES);
+  if (!stdin) return undefined;
+  const stdout = largePipe(PIPE_BYTES);
+  if (stdout) return { stdin, stdout };
+  closeSync(stdin.read);
+  closeSync(stdin.write);
+  return undefined;
+}
+
+/** zstd's own words, without its "zstd: /*stdin*\\ :" prefix; or how it ended. */
+function detail(stderr: string, code: number | null, signal: NodeJS.Signals | null): string {
+  const line = stderr
+    .split('\n')
+    .map((l) => l.replace(/^(zstd: )?\/\*stdin\*\\ ?:\s*/, '').trim())
+    .filter((l) => l !== '')
+    .pop();
+  if (line !== undefined) return line;
+  return signal ? `zstd was killed by ${signal}` : `zstd exited with status ${code}`;
+}
