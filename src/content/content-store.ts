@@ -6,12 +6,14 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import type { Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { errnoCode, invalidArgument, notFound } from '../common/errors.js';
@@ -85,8 +87,20 @@ export class ContentStore {
     return data;
   }
 
-  ingest(): Ingest {
-    return new Ingest(this, join(this.root, 'ingest', randomBytes(8).toString('hex')));
+  /** A new blob; `owner` prefixes the temporary file's name, so leftovers of dead writers can be found. */
+  ingest(owner?: string): Ingest {
+    const name = randomBytes(8).toString('hex');
+    return new Ingest(this, join(this.root, 'ingest', owner ? `${owner}-${name}` : name));
+  }
+
+  /**
+   * The download of a known blob that survives an interruption: `ingest/<hex>.partial`, reopened
+   * with the bytes a killed or failed download left, which are hashed again (they are not trusted
+   * to be a prefix of the blob until the whole blob matches its digest). The caller holds the
+   * blob's lock, so it is the only writer.
+   */
+  resumable(digest: Digest): Ingest {
+    return new Ingest(this, join(this.root, 'ingest', `${hexOf(digest)}.partial`), true);
   }
 
   remove(digest: Digest): void {
@@ -112,8 +126,35 @@ export class Ingest {
   constructor(
     private readonly store: ContentStore,
     readonly tmpPath: string,
+    resume = false,
   ) {
-    this.fd = openSync(tmpPath, 'wx', 0o644);
+    this.fd = openSync(tmpPath, resume ? 'a+' : 'wx', 0o644);
+    if (resume) {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let n; (n = readSync(this.fd, buf, 0, buf.length, this.bytes)) > 0; this.bytes += n) {
+        this.hash.update(buf.subarray(0, n));
+      }
+    }
+  }
+
+  /** A copy of the hash of the bytes written so far (a resumed download continues from it). */
+  hashSoFar(): Hash {
+    return this.hash.copy();
+  }
+
+  /**
+   * Stops writing but keeps the bytes for a later `resumable` (a download that broke off). Only
+   * for resumable ingests; a plain one is aborted.
+   */
+  suspend(): void {
+    if (!this.done) {
+      this.done = true;
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+    }
   }
 
   writeSync(chunk: Buffer): void {

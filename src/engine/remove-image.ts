@@ -3,7 +3,7 @@ import { hexOf } from '../content/index.js';
 import { familiarName, formatReference, parseReference } from '../images/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
-import { removeTree } from './import-image.js';
+import { removeTree } from './store-lock.js';
 
 export interface RemovedImage {
   untagged: string[];

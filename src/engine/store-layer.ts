@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
+import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../content/index.js';
+import type { UnpackStats } from '../unpack/index.js';
+import type { EngineContext } from './context.js';
+import { ownerTag, removeTree } from './store-lock.js';
+
+export interface LayerSource {
+  /** The blob's bytes as stored: tar, tar+gzip or tar+zstd (told apart by their first bytes). */
+  blob: Readable;
+  /** What names the layer in messages: `layer sha256:1234abcd`, `import source FILE`. */
+  describe: string;
+  /** The media type the manifest gives, if any: a compression den cannot read fails at once. */
+  mediaType?: string;
+  /** The chain id of the layer below, or null for the first. */
+  parent: Digest | null;
+  /** What the blob must be (a pull knows, an import does not): checked before anything is committed. */
+  expected?: { digest: Digest; size: number };
+  /** The diff id the image config names for this layer: the uncompressed tar must hash to it. */
+  diffId?: Digest;
+  /**
+   * Where the blob's bytes go: a fresh ingest of the content store unless given. A resumed download
+   * gives one that holds the bytes it has, and a blob stream that starts with those same bytes
+   * (read back from it) before the rest: they are unpacked again but not written twice.
+   */
+  ingest?: Ingest;
+  /**
+   * Whether a failure leaves the ingest's bytes for a later resume (a connection that broke off)
+   * instead of deleting them (anything that shows the bytes are wrong). Default: delete.
+   */
+  keepPartial?: (e: unknown) => boolean;
+  /** Refuses an empty blob with this error (an import of an empty file). */
+  emptyError?: DenError;
+}
+
+export interface StoredLayer {
+  blob: { digest: Digest; size: number };
+  diffId: Digest;
+  chainId: Digest;
+  stats: UnpackStats;
+  /** What the blob turned out to be, from its first bytes. */
+  compression: 'gzip' | 'zstd' | 'none';
+}
+
+/**
+ * One layer into the store, reading its bytes once: they go into the content store (hashed as they
+ * stream), and through decompression into the unpacker, which runs in a den child process inside the
+ * rootless session (the only place files can get subordinate ids) or in this process as root.
+ * Decompression runs here, the tar parsing and file creation in the child: two cores.
+ *
+ * The layer is unpacked into a temporary directory and renamed to its chain id only when the blob
+ * and the tar both check out; a layer committed meanwhile by another den is kept. On any failure
+ * nothing remains: no blob, no ingest file, no directory, no record.
+ */
+export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<StoredLayer> {
+  const { decompressor, sniffCompression } = await import('../unpack/index.js');
+  ctx.content.init();
+  mkdirSync(ctx.layout.layersDir, { recursive: true });
+  const owner = ownerTag();
+  const tmp = ctx.layout.tmpLayerDir(`${owner}-${randomBytes(8).toString('hex')}`);
+  const ingest = src.ingest ?? ctx.content.ingest(owner);
+  const diffHash = newHash();
+  let stats: UnpackStats;
+  let have = ingest.size;
+  let head: Buffer | undefined;
+  try {
+    const tapBlob = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        try {
+          head ??= chunk.subarray(0, 8);
+          const skip = Math.min(have, chunk.length);
+          have -= skip;
+          if (skip < chunk.length) ingest.writeSync(skip === 0 ? chunk : chunk.subarray(skip));
+          cb(null, chunk);
+        } catch (e) {
+          cb(e as Error);
+        }
+      },
+    });
+    const tapDiff = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        diffHash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const tar = new PassThrough();
+    const decompress = decompressor({ layer: src.describe, ...(src.mediaType ? { mediaType: src.mediaType } : {}) });
+    // Both halves always run to the end before anything is cleaned up: the unpacker may still be
+    // writing into tmp when the input fails, and the input must stop when the unpacker gives up.
+    let feedError: unknown;
+    let unpackError: unknown;
+    // Whichever half fails first is the cause; the other half's failure is only its consequence
+    // (the input destroyed under it, or the tar cut short).
+    let unpackFailedFirst = false;
+    const feeding = pipeline(src.blob, tapBlob, decompress, tapDiff, tar).catch((e: unknown) => {
+      feedError = e;
+      tar.destroy();
+    });
+    const unpacking = (ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackHere(tar, tmp)).catch(
+      (e: unknown) => {
+        unpackError = e;
+        unpackFailedFirst = feedError === undefined;
+        src.blob.destroy();
+        tar.destroy();
+        return undefined;
+      },
+    );
+    const [, result] = await Promise.all([feeding, unpacking]);
+    // A broken blob (corrupt compression, a download cut short) is the cause of whatever the
+    // unpacker then said about the tar it got.
+    if (unpackError !== undefined && unpackFailedFirst) throw unpackError;
+    if (feedError !== undefined) throw unreadable(src.describe, feedError);
+    if (unpackError !== undefined) throw unpackError;
+    if (result === undefined) throw unreadable(src.describe, undefined);
+    stats = result;
+    if (ingest.size === 0 && src.emptyError) throw src.emptyError;
+  } catch (e) {
+    if (src.keepPartial?.(e)) ingest.suspend();
+    else ingest.abort();
+    removeTree(ctx, tmp);
+    throw e;
+  }
+  const diffId = digestFromHash(diffHash);
+  if (src.diffId !== undefined && src.diffId !== diffId) {
+    ingest.abort();
+    removeTree(ctx, tmp);
+    throw invalidArgument(
+      'DEN0436',
+      `${src.describe}: its uncompressed content hashes to ${diffId}, but the image config says ${src.diffId}`,
+      { hint: 'the image is inconsistent: ask its publisher, or pull it by another tag or digest' },
+    );
+  }
+  let blob: { digest: Digest; size: number };
+  try {
+    blob = ingest.commit(src.expected);
+  } catch (e) {
+    removeTree(ctx, tmp);
+    throw e;
+  }
+  const chainId = src.parent === null ? diffId : chainIds([src.parent, diffId])[1]!;
+  const layerDir = ctx.layout.layerDir(hexOf(chainId));
+  try {
+    renameSync(tmp, layerDir);
+  } catch (e) {
+    // The same layer was committed before, or by a concurrent den: keep the committed copy.
+    const code = errnoCode(e);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    removeTree(ctx, tmp);
+  }
+  ctx.layers.add({
+    chainId,
+    diffId,
+    parent: src.parent,
+    size: stats.bytes,
+    entries: stats.entries,
+    maxUid: stats.maxUid,
+    maxGid: stats.maxGid,
+  });
+  const sniffed = sniffCompression(head ?? Buffer.alloc(0));
+  const compression = sniffed === 'gzip' || sniffed === 'zstd' ? sniffed : 'none';
+  return { blob, diffId, chainId, stats, compression };
+}
+
+function unreadable(describe: string, e: unknown): DenError {
+  if (e instanceof DenError) return e;
+  const why = e instanceof Error ? e.message : 'the unpacker gave no answer';
+  return invalidArgument('DEN0432', `${describe}: cannot read the archive: ${why}`, { cause: e });
+}
+
+/**
+ * Unpacks inside the rootless session: a den child process (`den __unpack DEST`) reads the tar on
+ * its stdin and answers one JSON line: the stats, or the error it failed with.
+ */
+async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
+  const self = process.argv[1];
+  if (!self) throw new Error('cannot find den entry script');
+  const [file, ...args] = ctx.ns.wrap([process.execPath, self, '__unpack', dest]);
+  const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+  // The child may fail early (hostile entry) and stop reading: swallow the resulting EPIPE, the
+  // child's own answer says why.
+  child.stdin.on('error', () => {});
+  // If the input breaks (truncated gzip), end the child's input too, or it waits for more forever.
+  tar.on('error', () => child.stdin.destroy());
+  tar.pipe(child.stdin);
+  const status = await exited;
+  tar.unpipe(child.stdin);
+  const answer = parseAnswer(out);
+  if (status === 0 && answer && 'stats' in answer) return answer.stats;
+  if (answer && 'error' in answer) {
+    const e = answer.error;
+    throw new DenError(e.kind, e.code, e.message, e.hint ? { hint: e.hint } : {});
+  }
+  throw new DenError('Internal', 'DEN0433', `layer unpacker exited with status ${status}`);
+}
+
+type Answer =
+  { stats: UnpackStats } | { error: { kind: DenError['kind']; code: string; message: string; hint?: string } };
+
+function parseAnswer(out: string): Answer | undefined {
+  const line = out.trim().split('\n').pop();
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as Answer;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Root mode unpacks in this process. Loaded on demand: the unpacker is not on the run path. */
+async function unpackHere(tar: Readable, dest: string): Promise<UnpackStats> {
+  const { unpackLayer } = await import('../unpack/index.js');
+  return unpackLayer(tar, dest, { canMknod: true, onWarning: warn });
+}
+
+function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
