@@ -26,11 +26,15 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
   });
   after(() => env.cleanup());
 
-  test('an unknown image', () => {
+  test('an unknown image: not here, and (this machine has no internet) not pullable either', () => {
     const before = storeSnapshot(env);
+    const never = env.den(['run', '--rm', '--pull=never', 'nosuch:image', 'true']);
+    assert.equal(never.status, 125);
+    assert.match(never.stderr, /unable to find image 'nosuch:image' locally/);
     const r = env.den(['run', '--rm', 'nosuch:image', 'true']);
     assert.equal(r.status, 125);
-    assert.match(r.stderr, /unable to find image 'nosuch:image' locally/);
+    assert.match(r.stderr, /^Unable to find image 'nosuch:image' locally\n/);
+    assert.match(r.stderr, /Error: registry docker\.io: /);
     assert.equal(storeSnapshot(env), before);
   });
 

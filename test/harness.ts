@@ -181,6 +181,17 @@ export class DenEnv {
     return spawn(file!, rest, { cwd: this.root, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
+  /** `den(...)` without blocking the event loop (a token server or proxy in this process must answer it). */
+  denAsync(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
+    const child = this.spawnDen(args, options.env ? { env: options.env } : {});
+    child.stdin.end(options.input ?? '');
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? 128, stdout, stderr })));
+  }
+
   /** The pause process of this environment's rootless session, if one is alive. */
   sessionPid(): number | undefined {
     try {

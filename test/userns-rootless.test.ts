@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { busyboxTarball, DenEnv, type Result } from './harness.js';
+import { busyboxTarball, DenEnv } from './harness.js';
 
 /**
  * Rootless --userns=auto: each container gets a range of the caller's own subordinate ids (session
@@ -74,7 +74,7 @@ describe('--userns=auto rootless: a range of the caller subordinate ids per cont
   test('concurrent auto containers get disjoint ranges until the ids run out; rm gives them back', async () => {
     const results = await Promise.all(
       ['c1', 'c2', 'c3', 'c4', 'c5'].map((name) =>
-        denAsync(env, ['create', '--name', name, '--userns=auto', 'busybox', 'true']),
+        env.denAsync(['create', '--name', name, '--userns=auto', 'busybox', 'true']),
       ),
     );
     const made = results.filter((r) => r.status === 0);
@@ -155,13 +155,3 @@ describe('--userns=auto rootless: a range of the caller subordinate ids per cont
     }
   });
 });
-
-function denAsync(env: DenEnv, args: string[]): Promise<Result> {
-  const child = env.spawnDen(args);
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? 128, stdout, stderr })));
-}

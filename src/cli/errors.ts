@@ -11,7 +11,11 @@ export function printError(e: unknown): void {
   if (isDenError(e)) {
     process.stderr.write(`Error: ${e.message}\n`);
     if (e.hint) process.stderr.write(`Hint: ${e.hint}\n`);
-    if (process.env.DEN_DEBUG) process.stderr.write(`${e.code} ${e.kind}\n${e.stack ?? ''}\n`);
+    if (process.env.DEN_DEBUG) {
+      process.stderr.write(`${e.code} ${e.kind}\n${e.stack ?? ''}\n`);
+      for (let c = e.cause; c instanceof Error; c = c.cause)
+        process.stderr.write(`caused by: ${c.stack ?? c.message}\n`);
+    }
     return;
   }
   const err = e as Error;

@@ -1,6 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { createContainer, type EngineContext } from '../../engine/index.js';
-import { createFlags, createOptions } from './run.js';
+import { createFlags, createOptions, ensureImage } from './run.js';
 
 export const spec: CommandSpec = {
   path: 'create',
@@ -12,7 +12,7 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const c = createContainer(ctx, createOptions(p, false));
+  const c = createContainer(ctx, createOptions(p, false, await ensureImage(p, ctx)));
   process.stdout.write(`${c.id}\n`);
   return 0;
 }

@@ -1,7 +1,9 @@
+import { invalidArgument } from '../../common/errors.js';
 import { trace } from '../../common/trace.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str } from '../flags.js';
 import { createContainer, runAttached, type CreateOptions, type EngineContext } from '../../engine/index.js';
+import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
   { long: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open and pass it to the container' },
@@ -32,7 +34,33 @@ export const createFlags: CommandSpec['flags'] = [
     value: 'list',
   },
   { long: 'gidmap', type: 'list', help: 'GID map CONTAINER:HOST:SIZE (as --uidmap)', value: 'list' },
+  {
+    long: 'pull',
+    type: 'string',
+    help: 'Pull image before running: always, missing (default) or never',
+    value: 'string',
+  },
+  { long: 'platform', type: 'string', help: 'Platform os/arch[/variant] of the image to pull', value: 'string' },
+  { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
+  ...registryFlags,
 ];
+
+/**
+ * `--pull`: makes sure the image is there, pulling it (output on stderr, as docker) when asked to
+ * or when it is missing. Returns the name to create the container from: the pulled reference, as
+ * a short name may have resolved to a registry other than docker.io.
+ */
+export async function ensureImage(p: Parsed, ctx: EngineContext): Promise<string> {
+  const image = p.args[0]!;
+  const policy = str(p, 'pull') ?? 'missing';
+  if (policy !== 'always' && policy !== 'missing' && policy !== 'never') {
+    throw invalidArgument('DEN0703', `invalid --pull "${policy}"`, { hint: 'use always, missing or never' });
+  }
+  if (policy === 'never' || (policy === 'missing' && ctx.images.find(image))) return image;
+  const quiet = bool(p, 'quiet');
+  if (policy === 'missing' && !quiet) process.stderr.write(`Unable to find image '${image}' locally\n`);
+  return pullReporting(ctx, pullOptions(p, image), process.stderr, quiet);
+}
 
 export const spec: CommandSpec = {
   path: 'run',
@@ -43,10 +71,10 @@ export const spec: CommandSpec = {
   flags: [{ long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' }, ...createFlags],
 };
 
-export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
-  const [image, ...command] = p.args;
+export function createOptions(p: Parsed, autoRemove: boolean, image = p.args[0]!): CreateOptions {
+  const [, ...command] = p.args;
   return {
-    image: image!,
+    image,
     command,
     entrypoint: str(p, 'entrypoint'),
     env: list(p, 'env'),
@@ -70,7 +98,8 @@ export function createOptions(p: Parsed, autoRemove: boolean): CreateOptions {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
-  const container = createContainer(ctx, createOptions(p, bool(p, 'rm')));
+  const image = await ensureImage(p, ctx);
+  const container = createContainer(ctx, createOptions(p, bool(p, 'rm'), image));
   trace('container created');
   const stdout = process.stdout;
   return runAttached(ctx, container, {

@@ -1,0 +1,230 @@
+import { createReadStream } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { DenError, invalidArgument } from '../common/errors.js';
+import { chainIds, hexOf, type Descriptor, type Digest } from '../content/index.js';
+import { formatReference, parsePlatform, type ImageConfig, type ImageRecord, type LayerRef } from '../images/index.js';
+import { parseCreds, Registries, type Repository } from '../registry/index.js';
+import type { EngineContext } from './context.js';
+import { publishIndex } from './image-index.js';
+import { storeLayer } from './store-layer.js';
+import { sweepAbandoned, withLayerLock } from './store-lock.js';
+
+export interface PullOptions {
+  /** What to pull: a name as typed (short names go through the search registries) or a full reference. */
+  reference: string;
+  /** `--platform os/arch[/variant]`; default this host's. */
+  platform?: string;
+  /** `--tls-verify`: undefined follows the registries configuration (loopback registries may use http). */
+  tlsVerify?: boolean;
+  /** `--creds USER[:PASSWORD]`. */
+  creds?: string;
+  /** `--authfile`. */
+  authFile?: string;
+  /** `--cert-dir`. */
+  certDir?: string;
+  onProgress?: (event: PullEvent) => void;
+}
+
+/** What a pull reports as it goes, per layer (as docker pull's lines) and for the image. */
+export type PullEvent =
+  | { kind: 'resolved'; reference: string; digest: Digest; layers: number }
+  | { kind: 'layer'; id: string; status: 'exists' | 'waiting' | 'pulling' | 'done'; total: number }
+  | { kind: 'bytes'; id: string; current: number; total: number };
+
+/** Layers fetched at once, as docker's default max-concurrent-downloads. */
+const CONCURRENT_LAYERS = 3;
+/** An image config is JSON of a few kilobytes; more than this is refused before it is read. */
+const MAX_CONFIG_BYTES = 8 << 20;
+
+/**
+ * `den pull`: the manifest for this platform, the config, and every layer the store lacks, fetched
+ * CONCURRENT_LAYERS at a time, each streamed once from the network through decompression into the
+ * unpacker (storeLayer), verified against the manifest's digest and size and the config's diff id
+ * before anything is committed. Two den processes pulling the same layer fetch it once (a lock per
+ * layer); a download that broke off resumes where it stopped next time; the image record is written
+ * last, so an interrupted pull leaves no image, only committed layers and resumable bytes.
+ */
+export async function pullImage(ctx: EngineContext, options: PullOptions): Promise<ImageRecord> {
+  const registries = new Registries({
+    ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}),
+    ...(options.creds !== undefined ? { credentials: parseCreds(options.creds) } : {}),
+    ...(options.authFile !== undefined ? { authFile: options.authFile } : {}),
+    ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
+  });
+  const progress = options.onProgress ?? (() => {});
+  try {
+    const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
+    const source = await registries.resolveImage(options.reference, platform);
+    const { repository, image } = source;
+    const name = formatReference(source.reference);
+    progress({ kind: 'resolved', reference: name, digest: source.manifest.digest, layers: image.layers.length });
+
+    const configBytes = await readBlob(repository, image.config, MAX_CONFIG_BYTES);
+    const config = parseConfig(configBytes, image.config.digest);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== image.layers.length) {
+      throw invalidArgument(
+        'DEN0450',
+        `image ${name}: the manifest lists ${image.layers.length} layers, its config ${diffIds.length}`,
+        { hint: 'the image is malformed: ask its publisher' },
+      );
+    }
+    const chains = chainIds(diffIds);
+
+    ctx.content.init();
+    sweepAbandoned(ctx);
+    const layers: LayerRef[] = image.layers.map((l, i) => ({
+      digest: l.digest,
+      mediaType: l.mediaType,
+      size: l.size,
+      diffId: diffIds[i]!,
+      chainId: chains[i]!,
+    }));
+    const present = (l: LayerRef) => ctx.layers.has(l.chainId) && ctx.content.has(l.digest);
+    let next = 0;
+    const worker = async () => {
+      while (next < layers.length) {
+        const i = next++;
+        const layer = layers[i]!;
+        const id = hexOf(layer.digest).slice(0, 12);
+        if (present(layer)) {
+          progress({ kind: 'layer', id, status: 'exists', total: layer.size });
+          continue;
+        }
+        await withLayerLock(
+          ctx,
+          hexOf(layer.chainId),
+          () => present(layer),
+          async () => {
+            progress({ kind: 'layer', id, status: 'pulling', total: layer.size });
+            await fetchLayer(ctx, repository, layer, i === 0 ? null : chains[i - 1]!, (current) =>
+              progress({ kind: 'bytes', id, current, total: layer.size }),
+            );
+          },
+          () => progress({ kind: 'layer', id, status: 'waiting', total: layer.size }),
+        );
+        progress({ kind: 'layer', id, status: 'done', total: layer.size });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_LAYERS, layers.length) }, worker));
+
+    ctx.content.put(configBytes);
+    ctx.content.put(source.manifest.bytes);
+    const size = layers.reduce((n, l) => n + layerSize(ctx, l.chainId), 0);
+    const record = {
+      id: image.config.digest,
+      manifestDigest: source.manifest.digest,
+      config,
+      layers,
+      size,
+      createdAt: config.created ?? new Date().toISOString(),
+    };
+    // By digest, docker names the image by nothing but that digest: no tag moves.
+    const names = source.reference.digest === undefined ? [name] : [];
+    ctx.images.add(record, names);
+    publishIndex(ctx);
+    return { ...record, names: ctx.images.byId(record.id)?.names ?? names };
+  } finally {
+    registries.close();
+  }
+}
+
+/**
+ * One layer: from the bytes a broken-off download left (if any) and then the network from there on,
+ * into storeLayer. A failure of the connection keeps the bytes for the next pull; anything that
+ * shows the bytes are wrong deletes them.
+ */
+async function fetchLayer(
+  ctx: EngineContext,
+  repository: Repository,
+  layer: LayerRef,
+  parent: Digest | null,
+  onBytes: (current: number) => void,
+): Promise<void> {
+  const ingest = ctx.content.resumable(layer.digest);
+  const have = ingest.size <= layer.size ? ingest.size : 0;
+  let network: Readable;
+  try {
+    const descriptor: Descriptor = { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };
+    network = await repository.fetchBlob(descriptor, have > 0 ? { offset: have, prefixHash: ingest.hashSoFar() } : {});
+  } catch (e) {
+    ingest.suspend();
+    throw e;
+  }
+  const source = have > 0 ? concat(createReadStream(ingest.tmpPath, { start: 0, end: have - 1 }), network) : network;
+  // Counted on the way through: a 'data' listener would start the stream flowing before storeLayer
+  // reads it, and bytes would be lost.
+  let current = 0;
+  let lastReport = 0;
+  const blob = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      current += chunk.length;
+      if (current - lastReport >= 1 << 20 || current === layer.size) {
+        lastReport = current;
+        onBytes(current);
+      }
+      cb(null, chunk);
+    },
+  });
+  source.on('error', (e) => blob.destroy(e));
+  blob.on('close', () => source.destroy());
+  source.pipe(blob);
+  await storeLayer(ctx, {
+    blob,
+    describe: `layer ${layer.digest}`,
+    mediaType: layer.mediaType,
+    parent,
+    expected: { digest: layer.digest, size: layer.size },
+    diffId: layer.diffId,
+    ingest,
+    keepPartial: (e) => e instanceof DenError && e.kind === 'Unavailable',
+  });
+}
+
+/** Two streams one after the other. */
+function concat(first: Readable, second: Readable): Readable {
+  const out = new PassThrough();
+  first.on('error', (e) => out.destroy(e));
+  second.on('error', (e) => out.destroy(e));
+  out.on('close', () => {
+    first.destroy();
+    second.destroy();
+  });
+  first.pipe(out, { end: false });
+  first.on('end', () => second.pipe(out));
+  return out;
+}
+
+async function readBlob(repository: Repository, descriptor: Descriptor, limit: number): Promise<Buffer> {
+  if (descriptor.size > limit) {
+    throw invalidArgument('DEN0451', `blob ${descriptor.digest}: ${descriptor.size} bytes, more than ${limit} allowed`);
+  }
+  const stream = await repository.fetchBlob(descriptor);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function parseConfig(bytes: Buffer, digest: Digest): ImageConfig {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  } catch (e) {
+    throw invalidArgument('DEN0452', `image config ${digest}: not JSON: ${(e as Error).message}`);
+  }
+  const diffIds = config?.rootfs?.diff_ids;
+  if (
+    typeof config !== 'object' ||
+    config === null ||
+    !Array.isArray(diffIds) ||
+    !diffIds.every((d) => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))
+  ) {
+    throw invalidArgument('DEN0452', `image config ${digest}: rootfs.diff_ids is missing or malformed`);
+  }
+  return config;
+}
+
+function layerSize(ctx: EngineContext, chainId: Digest): number {
+  const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(chainId) as { size: number } | undefined;
+  return row?.size ?? 0;
+}

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { DenEnv } from './harness.js';
+import {
+  buildLayout,
+  RegistryHarness,
+  TEST_USER,
+  tinyTar,
+  type LayoutImage,
+  type TestRegistry,
+} from './registry-server.js';
+
+/**
+ * `den pull`, `den push`, `den run --pull` as the unprivileged test user against real registries
+ * (Debian's docker-registry) on 127.0.0.1: plain http, https with basic auth, and a throttling
+ * proxy in front that counts blob requests (one download per layer across den processes, resumed
+ * downloads after SIGKILL).
+ */
+describe('pull and push against a local registry, rootless', () => {
+  let env: DenEnv;
+  let harness: RegistryHarness;
+  let plain: TestRegistry;
+  let image: LayoutImage;
+  before(async () => {
+    env = new DenEnv();
+    harness = new RegistryHarness();
+    // The test user reads the CA certificate from the harness's directory.
+    chmodSync(harness.dir, 0o755);
+    plain = await harness.start();
+    image = buildLayout(join(harness.dir, 'layout'), { extraLayers: [tinyTar('etc/pulled', 'yes\n')] });
+    await harness.skopeoCopy(`oci:${image.dir}:${image.tag}`, `docker://${plain.name}/busybox:latest`, plain);
+  });
+  after(async () => {
+    env.cleanup();
+    await harness.cleanup();
+  });
+
+  test('pull: layers unpacked, the image runs, its id is the config digest; a second pull fetches nothing', async () => {
+    const r = await env.denAsync(['pull', `${plain.name}/busybox`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Pull complete/);
+    assert.match(r.stdout, new RegExp(`Digest: ${image.digest}`));
+    assert.match(r.stdout, new RegExp(`${plain.name}/busybox:latest\\n$`));
+    const id = env.den(['inspect', '--format', '{{.Id}}', `${plain.name}/busybox`]);
+    assert.equal(id.stdout.trim(), image.manifests[0]!.config);
+    const run = await env.denAsync(['run', '--rm', `${plain.name}/busybox`, 'cat', '/etc/pulled']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'yes\n');
+    const again = await env.denAsync(['pull', `${plain.name}/busybox`]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /Already exists/);
+    assert.match(again.stdout, /Status: Image is up to date/);
+    assert.doesNotMatch(again.stdout, /Pull complete/);
+  });
+
+  test('run pulls what is missing (--pull=missing), never with --pull=never', async () => {
+    await harness.skopeoCopy(`oci:${image.dir}:${image.tag}`, `docker://${plain.name}/other:1`, plain);
+    const never = await env.denAsync(['run', '--rm', '--pull=never', `${plain.name}/other:1`, 'true']);
+    assert.equal(never.status, 125);
+    assert.match(never.stderr, /unable to find image/);
+    const r = await env.denAsync(['run', '--rm', `${plain.name}/other:1`, 'cat', '/etc/pulled']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Unable to find image '${plain.name}/other:1' locally`));
+    assert.equal(r.stdout, 'yes\n', 'only the container writes to stdout');
+    const bad = await env.denAsync(['run', '--rm', '--pull=sometimes', `${plain.name}/other:1`, 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid --pull "sometimes"/);
+  });
+
+  test('push: skopeo reads what den pushed, with the same digest; den pulls it back by digest', async () => {
+    const pushed = await env.denAsync(['push', `${plain.name}/busybox`, `${plain.name}/copy:v2`]);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.match(pushed.stdout, new RegExp(`digest: ${image.digest}`));
+    const inspect = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${plain.name}/copy:v2`], {
+      encoding: 'utf8',
+    });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal((JSON.parse(inspect.stdout) as { Digest: string }).Digest, image.digest);
+    const byDigest = await env.denAsync(['pull', `${plain.name}/copy@${image.digest}`]);
+    assert.equal(byDigest.status, 0, byDigest.stderr);
+  });
+
+  test('errors: unknown repository, unknown tag, unreachable registry, malformed reference', async () => {
+    const cases: [string, RegExp][] = [
+      [`${plain.name}/nothing-here`, /repository does not exist|manifest unknown|not found/i],
+      [`${plain.name}/busybox:nope`, /manifest unknown|not found/i],
+      ['127.0.0.1:1/busybox', /cannot connect/],
+      ['UPPER/case', /invalid reference/],
+    ];
+    for (const [ref, message] of cases) {
+      const r = await env.denAsync(['pull', ref]);
+      assert.equal(r.status, 125, `${ref}: ${r.stderr}`);
+      assert.match(r.stderr, message, ref);
+    }
+    assert.deepEqual(leftovers(env), []);
+  });
+
+  test('https with basic auth: the CA and credentials are needed, and the password never shows', async () => {
+    const secure = await harness.start({ tls: true, auth: 'htpasswd', storage: plain.storage });
+    const ref = `${secure.name}/busybox`;
+    const caDir = harness.certificates().caDir;
+    const creds = `${TEST_USER.username}:${TEST_USER.password}`;
+    // Loopback registries are trusted without verification by default, as docker does: ask for it.
+    const noCa = await env.denAsync(['pull', '--tls-verify', '--creds', creds, ref]);
+    assert.equal(noCa.status, 125);
+    assert.match(noCa.stderr, /TLS/);
+    const wrong = await env.denAsync([
+      'pull',
+      '--tls-verify',
+      '--cert-dir',
+      caDir,
+      '--creds',
+      `${TEST_USER.username}:wrong-pass`,
+      ref,
+    ]);
+    assert.equal(wrong.status, 125);
+    assert.match(wrong.stderr, /unauthorized|authentication required|401/i);
+    assert.doesNotMatch(wrong.stderr + wrong.stdout, /wrong-pass/);
+    const login = await env.denAsync(
+      ['login', '--tls-verify', '--cert-dir', caDir, '--username', TEST_USER.username, '--password-stdin', secure.name],
+      { input: `${TEST_USER.password}\n` },
+    );
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    assert.doesNotMatch(login.stdout + login.stderr, new RegExp(TEST_USER.password.replace(/[/]/g, '\\/')));
+    const pulled = await env.denAsync(['pull', '--tls-verify', '--cert-dir', caDir, ref]);
+    assert.equal(pulled.status, 0, pulled.stderr);
+    const logout = await env.denAsync(['logout', secure.name]);
+    assert.match(logout.stdout, new RegExp(`Removing login credentials for ${secure.name}`));
+    const after = await env.denAsync(['pull', '--tls-verify', '--cert-dir', caDir, ref]);
+    assert.equal(after.status, 125, 'logged out, the pull is refused');
+  });
+
+  test('two den processes pulling one image fetch each layer once; SIGKILL mid-pull, then the pull resumes', async () => {
+    // An image of its own, with a big incompressible layer the store does not have yet.
+    const big = buildLayout(join(harness.dir, 'big'), {
+      tag: 'big',
+      extraLayers: [tinyTar('big', randomBytes(1_500_000).toString('base64')), tinyTar('etc/pulled', 'yes\n')],
+    });
+    await harness.skopeoCopy(`oci:${big.dir}:big`, `docker://${plain.name}/big:latest`, plain);
+    const proxy = await throttlingProxy(harness, plain);
+    const ref = `127.0.0.1:${proxy.port}/big`;
+    // Kill the first pull while the big layer is streaming; what it fetched stays for the next.
+    const killed = env.spawnDen(['pull', '-q', ref]);
+    killed.stdin.end();
+    const deadline = Date.now() + 20_000;
+    while (proxy.bytesSent() < 256 * 1024 && Date.now() < deadline) await sleep(20);
+    assert.ok(proxy.bytesSent() >= 256 * 1024, 'the pull to kill got under way');
+    const exited = new Promise((resolve) => killed.on('exit', resolve));
+    killed.kill('SIGKILL');
+    await exited;
+    proxy.requests.length = 0;
+    const [a, b] = await Promise.all([env.denAsync(['pull', ref]), env.denAsync(['pull', ref])]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(b.status, 0, b.stderr);
+    const blobGets = proxy.requests.filter((r) => r.url.includes('/blobs/') && r.method === 'GET');
+    const perDigest = new Map<string, number>();
+    for (const r of blobGets) perDigest.set(r.url, (perDigest.get(r.url) ?? 0) + 1);
+    const layers = big.manifests[0]!.layers.map((l) => l.digest);
+    for (const digest of layers) {
+      const url = [...perDigest.keys()].find((u) => u.endsWith(digest));
+      if (url) assert.equal(perDigest.get(url), 1, `layer ${digest} fetched more than once`);
+    }
+    assert.ok(
+      blobGets.some((r) => r.range?.startsWith('bytes=') && !r.range.startsWith('bytes=0-')),
+      `the interrupted download resumed with a Range request: ${JSON.stringify(blobGets)}`,
+    );
+    assert.deepEqual(leftovers(env), []);
+    const run = await env.denAsync(['run', '--rm', ref, 'cat', '/etc/pulled']);
+    assert.equal(run.stdout, 'yes\n', run.stderr);
+  });
+});
+
+/** What a failed or killed pull must not leave: temporary layers, ingest files, locks of the dead. */
+function leftovers(env: DenEnv): string[] {
+  const data = env.dataDir;
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  return [
+    ...list(join(data, 'layers')).filter((n) => n.startsWith('.tmp-')),
+    ...list(join(data, 'layers', '.locks')),
+    ...list(join(data, 'content', 'ingest')),
+  ];
+}
+
+interface ProxiedRequest {
+  method: string;
+  url: string;
+  range?: string;
+}
+
+/**
+ * A proxy in front of a registry that records every request and sends blob bodies slowly (16 KiB
+ * every 10 ms), so a pull can be caught mid-layer.
+ */
+async function throttlingProxy(harness: RegistryHarness, registry: TestRegistry) {
+  const requests: ProxiedRequest[] = [];
+  let sent = 0;
+  const { port } = await harness.httpServer((req, res) => {
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+    });
+    const upstream = http.request(
+      {
+        host: '127.0.0.1',
+        port: registry.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: registry.name },
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        if (!(req.url ?? '').includes('/blobs/')) {
+          up.pipe(res);
+          return;
+        }
+        const throttle = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            let off = 0;
+            const step = () => {
+              if (off >= chunk.length) return cb();
+              const piece = chunk.subarray(off, off + 16384);
+              off += piece.length;
+              sent += piece.length;
+              this.push(piece);
+              setTimeout(step, 10);
+            };
+            step();
+          },
+        });
+        res.on('close', () => throttle.destroy());
+        up.pipe(throttle).pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  return { port, requests, bytesSent: () => sent };
+}
