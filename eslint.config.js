@@ -46,7 +46,7 @@ const upward = (module) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.bench/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

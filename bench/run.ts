@@ -6,6 +6,7 @@
  * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
  * 2. As root, `run --rm --userns=auto` on busybox and on a debootstrap Debian image, den and podman:
  * a fresh id range per container must cost the same for a small and a large image.
+ * 4. `den pull` of the Debian image from a local registry vs podman pull, skopeo copy and tar -x.
  * 3. Rootless, a new mapping (keep-id and auto) on the Debian image: first and second run and
  * extra disk, den vs podman; and file I/O inside, per phase, under den's shift against den's
  * session mapping and podman's copy.
@@ -24,10 +25,12 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxTarball, DenEnv, denBin } from '../test/harness.js';
+import { RegistryHarness } from '../test/registry-server.js';
 
 const ROUNDS = Number(process.env.DEN_BENCH_ROUNDS ?? 20);
 
@@ -291,19 +294,89 @@ function ensurePodman(): void {
   sh(['apt-get', 'install', '-y', '-qq', 'podman'], 'apt-get install podman');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the test user and installs podman');
   ensurePodman();
   // `npm run bench -- NAME...` runs only the sections named.
-  const sections: Record<string, () => void> = {
+  const sections: Record<string, () => void | Promise<void>> = {
     run: benchRootlessRun,
     'root-auto': benchRootAuto,
     shift: benchRootlessShift,
+    pull: benchPull,
   };
   const wanted = process.argv.slice(2);
   for (const name of wanted)
     if (!sections[name]) throw new Error(`no bench section ${name}: ${Object.keys(sections).join(', ')}`);
-  for (const [name, run] of Object.entries(sections)) if (wanted.length === 0 || wanted.includes(name)) run();
+  for (const [name, run] of Object.entries(sections)) if (wanted.length === 0 || wanted.includes(name)) await run();
+}
+
+/**
+ * `den pull` of the Debian image from a registry on 127.0.0.1, rootless, against `podman pull`
+ * (rootless, same user) and `skopeo copy` to an OCI directory, and `tar -x` of the same root file
+ * system as the floor: alternating, each run settled alike (sync, then a pause: this machine's ext4
+ * creates files slowly right after mass deletion), medians, ratios, and den's unpack throughput.
+ */
+async function benchPull(): Promise<void> {
+  const rounds = Number(process.env.DEN_BENCH_PULL_ROUNDS ?? 3);
+  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  const harness = new RegistryHarness();
+  mkdirSync('/var/tmp/den-bench', { recursive: true });
+  const scratch = mkdtempSync('/var/tmp/den-bench/pull-');
+  try {
+    const tar = debianTarball();
+    const registry = await harness.start();
+    // The image: den imports the tarball as root into a scratch store, skopeo pushes it gzipped.
+    const store = join(scratch, 'store');
+    const denRoot = ['env', `DEN_DATA_DIR=${store}`, `DEN_RUNTIME_DIR=${join(scratch, 'run')}`];
+    sh([...denRoot, process.execPath, denBin(), 'import', tar, 'bench/debian'], 'den import');
+    const ref = `${registry.name}/bench/debian:latest`;
+    const layout = `oci:${join(store, 'content')}:docker.io/bench/debian:latest`;
+    await harness.skopeoCopy(layout, `docker://${ref}`, registry, ['--dest-compress-format', 'gzip']);
+    const podman = rootlessPodman(env);
+    const den = (args: string[]) => env.wrap([process.execPath, denBin(), ...args]);
+    const quietly = (argv: string[]) => void spawnSync(argv[0]!, argv.slice(1));
+    const rootfs = join(scratch, 'rootfs');
+    const ociDir = join(scratch, 'oci');
+    const runs: Record<string, { run: string[]; after: () => void }> = {
+      den: { run: den(['pull', '-q', ref]), after: () => quietly(den(['rmi', ref])) },
+      podman: {
+        run: podman(['pull', '-q', '--tls-verify=false', ref]),
+        after: () => quietly(podman(['rmi', '-a', '-f'])),
+      },
+      'skopeo copy': {
+        run: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${ociDir}:latest`],
+        after: () => rmSync(ociDir, { recursive: true, force: true }),
+      },
+      'tar -x': {
+        run: ['sh', '-c', `mkdir -p ${rootfs} && tar -xf ${tar} -C ${rootfs}`],
+        after: () => rmSync(rootfs, { recursive: true, force: true }),
+      },
+    };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, { run, after }] of Object.entries(runs)) {
+        settle();
+        times[name]!.push(timeOnce(run));
+        after();
+      }
+    }
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+    const bytes = statSync(tar).size;
+    const entries = Number(sh(['sh', '-c', `tar -tf ${tar} | wc -l`], 'count entries').trim());
+    console.log(
+      `\npull of the Debian image (${(bytes / 1e6).toFixed(0)} MB, ${entries} entries) from 127.0.0.1, rootless, ${rounds} alternating rounds, medians`,
+    );
+    for (const [name, ms] of Object.entries(m)) console.log(`  ${name.padEnd(12)} ${ms.toFixed(0).padStart(6)} ms`);
+    console.log(`  ratio den/podman ${(m.den! / m.podman!).toFixed(2)} (target <= 0.70)`);
+    console.log(`  ratio den/tar -x ${(m.den! / m['tar -x']!).toFixed(2)} (target <= 1.20)`);
+    const seconds = m.den! / 1000;
+    console.log(`  den: ${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ${(entries / seconds).toFixed(0)} entries/s`);
+  } finally {
+    spawnSync('pkill', ['-u', String(env.user.uid), '-f', 'catatonit']);
+    env.cleanup();
+    await harness.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Rootless `run --rm true`: den, podman and bare crun, interleaved. */
@@ -356,4 +429,4 @@ function benchRootlessRun(): void {
   }
 }
 
-main();
+await main();
