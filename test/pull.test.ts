@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { DenEnv } from './harness.js';
+import { busyboxTarball, DenEnv } from './harness.js';
 import {
   buildLayout,
   RegistryHarness,
@@ -173,8 +173,57 @@ describe('pull and push against a local registry, rootless', () => {
       `the interrupted download resumed with a Range request: ${JSON.stringify(blobGets)}`,
     );
     assert.deepEqual(leftovers(env), []);
+    const check = await env.denAsync(['system', 'check', '--store']);
+    assert.equal(check.status, 0, check.stdout);
+    assert.doesNotMatch(check.stdout, /FAIL/);
     const run = await env.denAsync(['run', '--rm', ref, 'cat', '/etc/pulled']);
     assert.equal(run.stdout, 'yes\n', run.stderr);
+  });
+});
+
+describe('store maintenance: prune, df, check --store', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    assert.equal(env.den(['import', busyboxTarball(), 'kept']).status, 0);
+  });
+  after(() => env.cleanup());
+
+  test('prune removes what nothing uses, keeps what images use; check --store finds a corrupt blob', () => {
+    const blobs = join(env.dataDir, 'content', 'blobs', 'sha256');
+    const junk = Buffer.from('nothing refers to this');
+    const hex = createHash('sha256').update(junk).digest('hex');
+    writeFileSync(join(blobs, hex), junk);
+    const grace = { DEN_GC_GRACE_SECONDS: '0' };
+    const noTty = env.den(['image', 'prune']);
+    assert.equal(noTty.status, 125);
+    assert.match(noTty.stderr, /add -f/);
+    const young = env.den(['image', 'prune', '-f']);
+    assert.equal(young.status, 0, young.stderr);
+    assert.ok(existsSync(join(blobs, hex)), 'a blob written moments ago is left alone (an import may be under way)');
+    const pruned = env.den(['image', 'prune', '-f'], { env: grace });
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.match(pruned.stdout, /Total reclaimed space: 22B \(0 layers, 1 blobs\)/);
+    assert.ok(!existsSync(join(blobs, hex)));
+    assert.equal(env.den(['run', '--rm', 'kept', 'true']).status, 0, 'the image still runs');
+    const df = env.den(['system', 'df']);
+    assert.match(df.stdout, /^Images\s+1\s+0\s+\S+/m);
+    const ok = env.den(['system', 'check', '--store']);
+    assert.equal(ok.status, 0, ok.stdout);
+    const [victim] = readdirSync(blobs).filter((n) => statSync(join(blobs, n)).size > 100000);
+    const original = readFileSync(join(blobs, victim!));
+    writeFileSync(join(blobs, victim!), Buffer.concat([original, Buffer.from('x')]));
+    try {
+      const bad = env.den(['system', 'check', '--store']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stdout, new RegExp(`FAIL  blobs .*blob ${victim!.slice(0, 12)} hashes to`));
+    } finally {
+      writeFileSync(join(blobs, victim!), original);
+    }
+    const all = env.den(['image', 'prune', '-a', '-f'], { env: grace });
+    assert.match(all.stdout, /deleted: sha256:/);
+    assert.equal(env.den(['images', '-q']).stdout, '');
+    assert.deepEqual(readdirSync(blobs), [], 'every blob went with the last image');
   });
 });
 

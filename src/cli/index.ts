@@ -30,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
   'system check': () => import('./commands/system-check.js'),
+  'system df': () => import('./commands/system-df.js'),
+  'image prune': () => import('./commands/image-prune.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
 };
@@ -72,7 +74,9 @@ const SUMMARIES: [string, string][] = [
   ['push', 'Upload an image to a registry'],
   ['login', 'Log in to a registry'],
   ['logout', 'Log out from a registry'],
-  ['system check', 'Tell what this host supports and how to fix what is missing'],
+  ['system check', 'Tell what this host supports and how to fix what is missing (--store: the store)'],
+  ['system df', "Show den's disk usage"],
+  ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version'],
 ];

@@ -13,6 +13,14 @@ export { runAttached, type AttachIO } from './run-attached.js';
 export { runInSession } from './run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system-check.js';
+export {
+  checkStore,
+  collectGarbage,
+  diskUsage,
+  pruneImages,
+  type Collected,
+  type DiskUsage,
+} from './store-maintenance.js';
 export { loadArchive, type LoadedImage, type LoadOptions } from './load-archive.js';
 export { ARCHIVE_FORMATS, saveArchive, type ArchiveFormat, type SaveOptions } from './save-archive.js';
 export { imageHistory, tagImage, type HistoryEntry } from './tag-image.js';

@@ -7,7 +7,7 @@ import { parseCreds, Registries, type Repository } from '../registry/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer } from './store-layer.js';
-import { sweepAbandoned, withLayerLock } from './store-lock.js';
+import { sweepAbandoned, takeLease, withLayerLock } from './store-lock.js';
 
 export interface PullOptions {
   /** What to pull: a name as typed (short names go through the search registries) or a full reference. */
@@ -52,6 +52,7 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
   });
   const progress = options.onProgress ?? (() => {});
+  let releaseLease = () => {};
   try {
     const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
     const source = await registries.resolveImage(options.reference, platform);
@@ -73,6 +74,13 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
 
     ctx.content.init();
     sweepAbandoned(ctx);
+    // What this pull will record stays out of garbage collection and rmi until it has.
+    releaseLease = takeLease(ctx, [
+      source.manifest.digest,
+      image.config.digest,
+      ...image.layers.map((l) => l.digest),
+      ...chains,
+    ]);
     const layers: LayerRef[] = image.layers.map((l, i) => ({
       digest: l.digest,
       mediaType: l.mediaType,
@@ -125,6 +133,7 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     publishIndex(ctx);
     return { ...record, names: ctx.images.byId(record.id)?.names ?? names };
   } finally {
+    releaseLease();
     registries.close();
   }
 }

@@ -3,7 +3,7 @@ import { hexOf } from '../content/index.js';
 import { familiarName, formatReference, parseReference } from '../images/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
-import { removeTree } from './store-lock.js';
+import { leased, removeTree } from './store-lock.js';
 
 export interface RemovedImage {
   untagged: string[];
@@ -48,7 +48,10 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
   }
   const unused = ctx.images.delete(image.id);
   result.untagged.push(...image.names.map((n) => familiarName(parseReference(n))));
-  for (const layer of unused) {
+  // A running pull may be about to record an image with some of these: leave them to the garbage
+  // collection (den image prune) once it is done.
+  const kept = leased(ctx);
+  for (const layer of unused.filter((l) => !kept.has(l.chainId) && !kept.has(l.digest))) {
     removeTree(ctx, ctx.layout.layerDir(hexOf(layer.chainId)));
     ctx.layers.remove(layer.chainId);
     ctx.content.remove(layer.digest);

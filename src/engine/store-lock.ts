@@ -12,7 +12,7 @@ export function ownerTag(): string {
 }
 
 /** True when the process a tag names is still the one that wrote it. */
-function ownerAlive(tag: string): boolean {
+export function ownerAlive(tag: string): boolean {
   const [pid, start] = tag.split('.');
   if (!pid || !/^[0-9]+$/.test(pid)) return false;
   return processStartTime(Number(pid)) === start;
@@ -66,7 +66,13 @@ export async function withLayerLock<T>(
   }
 }
 
-function readOwner(path: string): string | undefined {
+/** True when a temporary's name (`OWNER-random`) names a den that is still running. */
+export function ownerAliveOfName(name: string): boolean {
+  const m = /^([0-9]+\.[0-9]+)-/.exec(name);
+  return m !== null && ownerAlive(m[1]!);
+}
+
+export function readOwner(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim() || undefined;
   } catch {
@@ -88,19 +94,57 @@ export function sweepAbandoned(ctx: EngineContext): void {
     }
   };
   for (const name of entries(ctx.layout.layersDir)) {
-    const m = /^\.tmp-([0-9]+\.[0-9]+)-/.exec(name);
-    if (m && !ownerAlive(m[1]!)) removeTree(ctx, join(ctx.layout.layersDir, name));
+    if (name.startsWith('.tmp-') && !ownerAliveOfName(name.slice('.tmp-'.length))) {
+      removeTree(ctx, join(ctx.layout.layersDir, name));
+    }
   }
   const ingest = join(ctx.layout.contentDir, 'ingest');
   for (const name of entries(ingest)) {
-    const m = /^([0-9]+\.[0-9]+)-/.exec(name);
-    if (m && !ownerAlive(m[1]!)) rmSync(join(ingest, name), { force: true });
+    if (!name.endsWith('.partial') && !ownerAliveOfName(name)) rmSync(join(ingest, name), { force: true });
   }
-  const locks = join(ctx.layout.layersDir, '.locks');
-  for (const name of entries(locks)) {
-    const owner = readOwner(join(locks, name));
-    if (owner !== undefined && !ownerAlive(owner)) rmSync(join(locks, name), { force: true });
+  for (const sub of ['.locks', '.leases']) {
+    const dir = join(ctx.layout.layersDir, sub);
+    for (const name of entries(dir)) {
+      const owner = readOwner(join(dir, name))?.split('\n')[0];
+      if (owner !== undefined && !ownerAlive(owner)) rmSync(join(dir, name), { force: true });
+    }
   }
+}
+
+/**
+ * A running pull's claim on the blobs and layers it is about to record: garbage collection and
+ * `den rmi` leave them alone while its owner lives (containerd calls this a lease). A file under
+ * layers/.leases: the owner's tag on the first line, then one digest or chain id per line.
+ */
+export function takeLease(ctx: EngineContext, keep: readonly string[]): () => void {
+  const dir = join(ctx.layout.layersDir, '.leases');
+  mkdirSync(dir, { recursive: true });
+  const owner = ownerTag();
+  const path = join(dir, `${owner}-${Math.random().toString(16).slice(2)}`);
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeSync(fd, [owner, ...keep].join('\n') + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  return () => rmSync(path, { force: true });
+}
+
+/** Everything the leases of live dens keep. */
+export function leased(ctx: EngineContext): Set<string> {
+  const dir = join(ctx.layout.layersDir, '.leases');
+  const out = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const [owner, ...keep] = (readOwner(join(dir, name)) ?? '').split('\n');
+    if (owner && ownerAlive(owner)) for (const k of keep) if (k) out.add(k);
+  }
+  return out;
 }
 
 /** Removes a store directory whose files may belong to subordinate ids: from inside the session. */

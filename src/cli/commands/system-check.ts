@@ -1,6 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { str, usageError } from '../flags.js';
-import { checkSystem, type CheckResult, type EngineContext } from '../../engine/index.js';
+import { bool, str, usageError } from '../flags.js';
+import { checkStore, checkSystem, type CheckResult, type EngineContext } from '../../engine/index.js';
 import { renderTemplate } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -8,7 +8,10 @@ export const spec: CommandSpec = {
   usage: 'system check [OPTIONS]',
   summary: 'Tell what this host supports and how to fix what is missing',
   maxArgs: 0,
-  flags: [{ long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.id}}' }],
+  flags: [
+    { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.id}}' },
+    { long: 'store', type: 'bool', help: "Check den's store instead: blobs, images, layers, leftovers" },
+  ],
 };
 
 const LABEL: Record<CheckResult['status'], string> = { ok: 'ok', warn: 'warn', fail: 'FAIL' };
@@ -17,7 +20,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const format = str(p, 'format');
   if (format !== undefined && format.trim() === '')
     throw usageError(spec, '--format needs a value: table, json or a template');
-  const results = checkSystem(ctx);
+  const results = bool(p, 'store') ? await checkStore(ctx) : checkSystem(ctx);
   process.stdout.write(render(results, format));
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }

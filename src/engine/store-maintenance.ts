@@ -1,0 +1,242 @@
+import { createReadStream, existsSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { hexOf, newHash, type Digest } from '../content/index.js';
+import type { EngineContext } from './context.js';
+import { publishIndex } from './image-index.js';
+import { removeImage } from './remove-image.js';
+import { leased, ownerAlive, ownerAliveOfName, readOwner, removeTree } from './store-lock.js';
+import type { CheckResult } from './system-check.js';
+
+/**
+ * Blobs and layer directories younger than this are never collected: an import or a load writes
+ * them a moment before the image record that makes them reachable. (A pull holds a lease instead,
+ * for as long as it runs.) DEN_GC_GRACE_SECONDS changes it (tests).
+ */
+const GRACE_MS = Number(process.env.DEN_GC_GRACE_SECONDS ?? 600) * 1000;
+
+export interface Collected {
+  blobs: number;
+  layers: number;
+  bytes: number;
+}
+
+/** What images, containers and running pulls keep: blob digests and layer chain ids. */
+function reachable(ctx: EngineContext): { blobs: Set<string>; chains: Set<string> } {
+  const blobs = new Set<string>();
+  const chains = new Set<string>();
+  for (const image of ctx.images.list()) {
+    blobs.add(image.manifestDigest);
+    blobs.add(image.id);
+    for (const l of image.layers) {
+      blobs.add(l.digest);
+      chains.add(hexOf(l.chainId));
+    }
+  }
+  for (const c of ctx.containers.list()) for (const l of c.config.layers) chains.add(l);
+  for (const kept of leased(ctx)) {
+    blobs.add(kept);
+    chains.add(hexOf(kept as Digest));
+  }
+  return { blobs, chains };
+}
+
+/**
+ * Removes blobs and layers nothing reaches: no image, no container, no running pull's lease, and
+ * not written in the last ten minutes. Returns what went (or would go, with dryRun).
+ */
+export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean } = {}): Collected {
+  const { blobs, chains } = reachable(ctx);
+  const out: Collected = { blobs: 0, layers: 0, bytes: 0 };
+  const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > GRACE_MS;
+  const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
+  for (const hex of list(blobDir)) {
+    const path = join(blobDir, hex);
+    if (blobs.has(`sha256:${hex}`) || !old(path)) continue;
+    out.blobs++;
+    out.bytes += statSync(path).size;
+    if (!options.dryRun) rmSync(path, { force: true });
+  }
+  for (const hex of list(ctx.layout.layersDir)) {
+    if (hex.startsWith('.') || chains.has(hex)) continue;
+    const path = ctx.layout.layerDir(hex);
+    if (!old(path)) continue;
+    out.layers++;
+    out.bytes += layerBytes(ctx, hex);
+    if (!options.dryRun) {
+      removeTree(ctx, path);
+      ctx.layers.remove(`sha256:${hex}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * `den image prune`: images without a name (with `all`, every image no container uses), then the
+ * garbage they leave. Returns the ids removed and what the collection freed.
+ */
+export function pruneImages(ctx: EngineContext, all: boolean): { removed: string[]; collected: Collected } {
+  const removed: string[] = [];
+  for (const image of ctx.images.list()) {
+    if (image.names.length > 0 && !all) continue;
+    if (ctx.containers.countUsingImage(image.id) > 0) continue;
+    removeImage(ctx, image.id, true);
+    removed.push(image.id);
+  }
+  if (removed.length > 0) publishIndex(ctx);
+  return { removed, collected: collectGarbage(ctx) };
+}
+
+export interface DiskUsage {
+  images: { total: number; active: number; bytes: number; reclaimable: number };
+  containers: { total: number; active: number; bytes: number; reclaimable: number };
+  /** Blobs as pulled (compressed), which `den save` and `den push` send as they are. */
+  blobs: { bytes: number };
+}
+
+/** `den system df`: what images (unpacked layers) and containers (their upper directories) take. */
+export function diskUsage(ctx: EngineContext): DiskUsage {
+  const images = ctx.images.list();
+  const containers = ctx.containers.list();
+  const used = new Set(containers.map((c) => c.imageId));
+  const layerSize = new Map<string, number>();
+  for (const image of images) for (const l of image.layers) layerSize.set(l.chainId, layerBytes(ctx, hexOf(l.chainId)));
+  const usedChains = new Set(images.filter((i) => used.has(i.id)).flatMap((i) => i.layers.map((l) => l.chainId)));
+  const imageBytes = [...layerSize.values()].reduce((a, b) => a + b, 0);
+  const reclaimable = [...layerSize].filter(([c]) => !usedChains.has(c as Digest)).reduce((a, [, n]) => a + n, 0);
+  let containerBytes = 0;
+  let stopped = 0;
+  for (const c of containers) {
+    const bytes = treeBytes(ctx.layout.bundle(c.id).upper);
+    containerBytes += bytes;
+    if (c.status !== 'running') stopped += bytes;
+  }
+  const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
+  const blobBytes = list(blobDir).reduce((n, hex) => n + statSync(join(blobDir, hex)).size, 0);
+  return {
+    images: { total: images.length, active: used.size, bytes: imageBytes, reclaimable },
+    containers: {
+      total: containers.length,
+      active: containers.filter((c) => c.status === 'running').length,
+      bytes: containerBytes,
+      reclaimable: stopped,
+    },
+    blobs: { bytes: blobBytes },
+  };
+}
+
+/**
+ * `den system check --store`: the store agrees with itself. Every blob hashes to its name; every
+ * image's manifest, config and layer blobs are there; every layer record has its directory and
+ * every directory its record; nothing a dead den left half-done (temporaries, locks, leases).
+ */
+export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const report = (id: string, title: string, problems: string[], okDetail: string) =>
+    results.push(
+      problems.length === 0
+        ? { id, title, status: 'ok', detail: okDetail }
+        : {
+            id,
+            title,
+            status: 'fail',
+            detail: problems.join('; '),
+            fix: 'den image prune removes garbage; pull or load damaged images again',
+          },
+    );
+  const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
+  const blobs = list(blobDir);
+  const corrupt: string[] = [];
+  for (const hex of blobs) {
+    const actual = await hashFile(join(blobDir, hex));
+    if (actual !== hex) corrupt.push(`blob ${hex.slice(0, 12)} hashes to ${actual.slice(0, 12)}`);
+  }
+  report('blobs', 'blobs match their digests', corrupt, `${blobs.length} blobs verified`);
+
+  const missing: string[] = [];
+  const images = ctx.images.list();
+  for (const image of images) {
+    const name = image.names[0] ?? image.id.slice(7, 19);
+    for (const d of [image.manifestDigest, image.id, ...image.layers.map((l) => l.digest)]) {
+      if (!ctx.content.has(d)) missing.push(`${name}: blob ${hexOf(d).slice(0, 12)} missing`);
+    }
+    for (const l of image.layers) {
+      if (!ctx.layers.has(l.chainId) || !existsSync(ctx.layout.layerDir(hexOf(l.chainId)))) {
+        missing.push(`${name}: layer ${hexOf(l.chainId).slice(0, 12)} missing`);
+      }
+    }
+  }
+  report('images', 'images are complete', missing, `${images.length} images complete`);
+
+  const rows = ctx.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[];
+  const dirs = list(ctx.layout.layersDir).filter((n) => !n.startsWith('.'));
+  const rowSet = new Set(rows.map((r) => hexOf(r.chain_id as Digest)));
+  const dirSet = new Set(dirs);
+  const mismatched = [
+    ...[...rowSet].filter((h) => !dirSet.has(h)).map((h) => `layer ${h.slice(0, 12)} recorded but not on disk`),
+    ...dirs.filter((h) => !rowSet.has(h)).map((h) => `layer ${h.slice(0, 12)} on disk but not recorded`),
+  ];
+  report('layers', 'layer records match layer directories', mismatched, `${dirs.length} layers`);
+
+  const abandoned: string[] = [];
+  for (const name of list(ctx.layout.layersDir).filter((n) => n.startsWith('.tmp-'))) {
+    if (!ownerAliveOfName(name.slice('.tmp-'.length))) abandoned.push(`layers/${name}`);
+  }
+  const ingest = join(ctx.layout.contentDir, 'ingest');
+  for (const name of list(ingest)) {
+    if (!name.endsWith('.partial') && !ownerAliveOfName(name)) abandoned.push(`ingest/${name}`);
+  }
+  for (const sub of ['.locks', '.leases']) {
+    for (const name of list(join(ctx.layout.layersDir, sub))) {
+      const owner = readOwner(join(ctx.layout.layersDir, sub, name))?.split('\n')[0];
+      if (owner !== undefined && !ownerAlive(owner)) abandoned.push(`layers/${sub}/${name}`);
+    }
+  }
+  const partials = list(ingest).filter((n) => n.endsWith('.partial')).length;
+  report(
+    'temporaries',
+    'nothing left half-done',
+    abandoned.map((a) => `${a} of a den that is gone`),
+    `none${partials > 0 ? ` (${partials} resumable download${partials === 1 ? '' : 's'})` : ''}`,
+  );
+  return results;
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = newHash();
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function layerBytes(ctx: EngineContext, hex: string): number {
+  const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(`sha256:${hex}`) as
+    { size: number } | undefined;
+  return row?.size ?? 0;
+}
+
+/** Bytes of the regular files under a directory (an upper directory: the container's changes). */
+function treeBytes(dir: string): number {
+  let n = 0;
+  const walk = (d: string) => {
+    for (const name of list(d)) {
+      const p = join(d, name);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) n += st.size;
+    }
+  };
+  walk(dir);
+  return n;
+}
