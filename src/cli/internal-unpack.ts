@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { isDenError } from '../common/errors.js';
 import { unpackLayer } from '../unpack/index.js';
 
@@ -13,7 +14,9 @@ export async function unpackMain(args: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    const stats = await unpackLayer(process.stdin, dest, {
+    // 1 MiB reads: process.stdin reads 64 KiB at a time, which made the unpack half again as slow.
+    const input = createReadStream('', { fd: 0, highWaterMark: 1 << 20 });
+    const stats = await unpackLayer(input, dest, {
       canMknod: false,
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     });
