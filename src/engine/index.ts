@@ -4,6 +4,7 @@
  */
 export { EngineContext } from './context.js';
 export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
+export { exportContainer } from './export-container.js';
 export { importImage, type ImportOptions } from './import-image.js';
 export { pullImage, type PullEvent, type PullOptions } from './pull-image.js';
 export { pushImage, type PushEvent, type PushOptions } from './push-image.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { signalNumber } from '../common/exec.js';
@@ -8,13 +8,12 @@ import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
-import { overlayMountOptions, shiftedLowerOptions } from '../snapshots/index.js';
 import type { EngineContext } from './context.js';
-import { rootOwner, writeBundle } from './create-container.js';
+import { writeBundle } from './create-container.js';
 import { cleanupContainerFiles } from './remove-container.js';
-import { lowerMountsDir, mountIdmappedLayers, unmountContainer } from './idmapped-layers.js';
+import { unmountContainer } from './idmapped-layers.js';
+import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
-import { mapContainerId, shiftsIds } from './userns.js';
 
 export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
@@ -34,16 +33,13 @@ const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
  * One process enters the namespaces, mounts the container's root file system and becomes the OCI
  * runtime (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told
  * apart from the container's own exit status by the log it leaves (removed when the mounts worked).
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG SHIFT_OPTIONS SHIFT_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET RUNTIME_ARGV...
- * With SHIFT_OPTIONS, the layers are first mounted shifted by fuse-overlayfs at SHIFT_TARGET (the
- * overlay's lower directory then) and the upper directory is given to the container's root, which
- * den, outside the session, cannot do itself.
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
  */
 const MOUNT_AND_RUN = `
-{ if [ -n "$2" ]; then fuse-overlayfs -o "$2" "$3" && chown "$4" "$5"; fi && mount -t overlay -o "$6" overlay "$7"; } > /dev/null 2> "$1" \\
-  || { [ -s "$1" ] || echo "mount failed" > "$1"; exit 125; }
-rm -f "$1"
-shift 7
+log=$1; shift
+${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
+rm -f "$log"
+shift 6
 exec "$@"
 `;
 
@@ -131,33 +127,6 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  // Shifting ids without copying: as root, idmapped bind mounts of the layers under the overlay;
-  // rootless (the kernel refuses idmapped ext4 to a user), a read-only fuse-overlayfs view of the
-  // layers with uidmapping= under the kernel overlay.
-  const idMap = c.config.idMap && shiftsIds(c.config.idMap) ? c.config.idMap : undefined;
-  const layers = c.config.layers.map((l) => ctx.layout.layerDir(l)).reverse();
-  let shift = { options: '', target: '', upperOwner: '' };
-  let lowerDirs = layers;
-  if (idMap && ctx.paths.rootless) {
-    const target = join(lowerMountsDir(ctx, c.id), '0');
-    mkdirSync(target, { recursive: true, mode: 0o700 });
-    const root = rootOwner(ctx, c.config.layers);
-    shift = {
-      options: shiftedLowerOptions(layers, idMap),
-      target,
-      upperOwner: `${mapContainerId(idMap.uid, root.uid)}:${mapContainerId(idMap.gid, root.gid)}`,
-    };
-    lowerDirs = [target];
-  } else if (idMap) {
-    lowerDirs = mountIdmappedLayers(ctx, c, idMap);
-  }
-  const options = overlayMountOptions({
-    lowerDirs,
-    upperDir: b.upper,
-    workDir: b.work,
-    target: b.rootfs,
-    volatile: c.config.autoRemove,
-  });
   const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
   const [file, ...args] = ctx.ns.wrap([
     'sh',
@@ -165,12 +134,7 @@ async function startAndWait(
     MOUNT_AND_RUN,
     'den-start',
     mountLog,
-    shift.options,
-    shift.target,
-    shift.upperOwner,
-    b.upper,
-    options,
-    b.rootfs,
+    ...rootfsMountArgs(ctx, c, c.config.autoRemove),
     ...runtimeArgv,
   ]);
   trace('starting');
