@@ -228,20 +228,49 @@ function benchRootlessShift(): void {
       'find /usr -type f -exec cat {} + > /dev/null; d=$(ms)',
       'echo $((b - a)) $((c - b)) $((d - c))',
     ].join('\n');
-    const configs: Record<string, string[]> = {
-      'den host (session mapping)': den(run('host', ['sh', '-c', work])),
-      'den keep-id (fuse lower)': den(run('keep-id', ['sh', '-c', work])),
-      'den auto (fuse lower)': den(run('auto', ['sh', '-c', work])),
-      'podman keep-id (copy)': podman(run('keep-id', ['sh', '-c', work])),
+    // Each run on a fresh ext4 (see benchPull): on the used file system, whichever run followed a
+    // mass deletion lost seconds of file creation, which buried what the shift costs.
+    const scratch = mkdtempSync('/var/tmp/den-bench/io-');
+    chmodSync(scratch, 0o755);
+    const fs = freshFileSystem(join(scratch, 'mnt'));
+    const denAt = (args: string[]) =>
+      env.wrap([process.execPath, denBin(), ...args], { DEN_DATA_DIR: join(fs.mount, 'den') });
+    const podmanAt = (args: string[]) => podman(['--root', join(fs.mount, 'podman'), ...args]);
+    const configs: Record<string, { tool: (args: string[]) => string[]; userns: string }> = {
+      'den host (session mapping)': { tool: denAt, userns: 'host' },
+      'den keep-id (fuse lower)': { tool: denAt, userns: 'keep-id' },
+      'den auto (fuse lower)': { tool: denAt, userns: 'auto' },
+      'podman keep-id (copy)': { tool: podmanAt, userns: 'keep-id' },
     };
-    const samples: Record<string, number[][]> = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
-    for (let round = 0; round < 3; round++) {
-      for (const [name, argv] of Object.entries(configs)) {
-        settle();
-        samples[name]!.push(sh(argv, name).trim().split(/\s+/).map(Number));
+    const names = Object.keys(configs);
+    const samples: Record<string, number[][]> = Object.fromEntries(names.map((k) => [k, []]));
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(round + k) % names.length]!;
+          const { tool, userns } = configs[name]!;
+          spawnSync('pkill', ['-KILL', '-u', String(env.user.uid)]);
+          fs.make(env.user);
+          try {
+            sh(tool(['import', tar, 'bench/debian']), `${name}: import`);
+            settle();
+            samples[name]!.push(
+              sh(tool(run(userns, ['sh', '-c', work])), name)
+                .trim()
+                .split(/\s+/)
+                .map(Number),
+            );
+          } finally {
+            spawnSync('pkill', ['-KILL', '-u', String(env.user.uid)]);
+            fs.drop();
+          }
+        }
       }
+    } finally {
+      fs.drop();
+      rmSync(scratch, { recursive: true, force: true });
     }
-    console.log('\nfile I/O inside, ms per phase, medians of 3 (each run settled alike)');
+    console.log('\nfile I/O inside, ms per phase, medians of 3 (a fresh ext4 per run, rotating order)');
     console.log(`  ${''.padEnd(28)} ${phases.map((p) => p.padStart(18)).join('')} ${'total'.padStart(8)}`);
     const totals: Record<string, number> = {};
     for (const [name, runs] of Object.entries(samples)) {

@@ -16,6 +16,16 @@ function koffi(): typeof KoffiModule {
   return koffiModule;
 }
 
+/**
+ * libc through koffi, for the modules that declare calls of their own (unpack's pipes and
+ * nanosecond times): one loader, loaded on first use. Throws when koffi cannot be loaded; callers
+ * that have a fallback catch it.
+ */
+export function libcFunctions(): { func: (signature: string) => unknown; errno: () => number } {
+  const lib = koffi().load('libc.so.6');
+  return { func: (signature) => lib.func(signature), errno: () => koffi().errno() };
+}
+
 interface Libc {
   mknod(path: Buffer, mode: number, dev: bigint): number;
   openTree(dfd: number, path: Buffer, flags: number): number;

@@ -427,8 +427,8 @@ function checkIdmappedMounts(h: Host): Finding {
         `file system, which an unprivileged user has only for file systems mounted in their own namespace (tmpfs), ` +
         `not for the store's ${fs} (${store}). For --userns=auto, keep-id and --uidmap den shows the layers ` +
         `shifted through a read-only fuse-overlayfs mount (uidmapping=) under the kernel overlay: nothing is ` +
-        `copied and writes stay native, but reads of image files pass through FUSE (measured here at a quarter ` +
-        `of the kernel's speed for cold reads of many small files); --userns=host needs no shift`,
+        `copied and writes stay native, but reads of image files pass through FUSE (measured here at an eighth ` +
+        `to a quarter of the kernel's speed for cold reads of many small files); --userns=host needs no shift`,
     );
   }
   const unshare = h.find('unshare');

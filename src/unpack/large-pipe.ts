@@ -7,7 +7,7 @@
  * a 200 MB layer: 3100 chunks became 200, and the unpack 70 ms shorter). Linux only; where the
  * calls are missing the caller keeps Node's own stdio.
  */
-import { createRequire } from 'node:module';
+import { libcFunctions } from '../common/libc.js';
 
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
@@ -22,8 +22,7 @@ let calls: PipeCalls | null | undefined;
 function load(): PipeCalls | null {
   if (calls !== undefined) return calls;
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
+    const lib = libcFunctions();
     calls = {
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as PipeCalls['pipe2'],
       fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as PipeCalls['fcntl'],

@@ -7,7 +7,7 @@
  * seconds and nanoseconds apart. Where they cannot be called (no koffi), Node's own calls stand in.
  */
 import { futimesSync, lutimesSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { libcFunctions } from '../common/libc.js';
 import { constants, endianness } from 'node:os';
 
 /** Seconds since the epoch (negative before 1970) and nanoseconds, 0 to 999999999. */
@@ -34,14 +34,13 @@ function load(): TimeCalls | null {
   if (calls !== undefined) return calls;
   if (!LP64_LE) return (calls = null);
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
+    const lib = libcFunctions();
     calls = {
       futimens: lib.func('int futimens(int fd, const uint8_t *times)') as TimeCalls['futimens'],
       utimensat: lib.func(
         'int utimensat(int dirfd, const uint8_t *path, const uint8_t *times, int flags)',
       ) as TimeCalls['utimensat'],
-      errno: () => koffi.errno(),
+      errno: lib.errno,
     };
   } catch {
     calls = null;
