@@ -1,13 +1,22 @@
 /**
  * The engine: den's use cases, the only module that composes the others. The CLI calls it, and so
  * will the Docker API socket and the CRI endpoint; nothing here prints or reads the terminal.
+ *
+ * Use cases that pull in much code (the registry client with node:https, the archive readers) are
+ * loaded on first call: `den run` of a local image, on every container start, never parses them.
  */
+import type { Writable } from 'node:stream';
+import type { EngineContext } from './context.js';
+import type { PullOptions } from './pull-image.js';
+import type { PushOptions } from './push-image.js';
+import type { LoadOptions } from './load-archive.js';
+import type { SaveOptions } from './save-archive.js';
+
 export { EngineContext } from './context.js';
 export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
-export { exportContainer } from './export-container.js';
 export { importImage, type ImportOptions } from './import-image.js';
-export { pullImage, type PullEvent, type PullOptions } from './pull-image.js';
-export { pushImage, type PushEvent, type PushOptions } from './push-image.js';
+export type { PullEvent, PullOptions } from './pull-image.js';
+export type { PushEvent, PushOptions } from './push-image.js';
 export { isRunning, reconcile, removeContainer } from './remove-container.js';
 export { removeImage, type RemovedImage } from './remove-image.js';
 export { runAttached, type AttachIO } from './run-attached.js';
@@ -22,6 +31,30 @@ export {
   type Collected,
   type DiskUsage,
 } from './store-maintenance.js';
-export { loadArchive, type LoadedImage, type LoadOptions } from './load-archive.js';
-export { ARCHIVE_FORMATS, saveArchive, type ArchiveFormat, type SaveOptions } from './save-archive.js';
+export type { LoadedImage, LoadOptions } from './load-archive.js';
+export type { ArchiveFormat, SaveOptions } from './save-archive.js';
 export { imageHistory, tagImage, type HistoryEntry } from './tag-image.js';
+
+export async function pullImage(ctx: EngineContext, options: PullOptions) {
+  return (await import('./pull-image.js')).pullImage(ctx, options);
+}
+
+export async function pushImage(ctx: EngineContext, options: PushOptions) {
+  return (await import('./push-image.js')).pushImage(ctx, options);
+}
+
+export async function loadArchive(ctx: EngineContext, options: LoadOptions) {
+  return (await import('./load-archive.js')).loadArchive(ctx, options);
+}
+
+export async function saveArchive(ctx: EngineContext, options: SaveOptions) {
+  return (await import('./save-archive.js')).saveArchive(ctx, options);
+}
+
+export async function exportContainer(
+  ctx: EngineContext,
+  ref: string,
+  output: { path: string } | { stream: Writable },
+) {
+  return (await import('./export-container.js')).exportContainer(ctx, ref, output);
+}
