@@ -87,6 +87,27 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(byDigest.status, 0, byDigest.stderr);
   });
 
+  test('a multi-platform index: den picks this host platform, or the one asked for', async () => {
+    const multi = buildLayout(join(harness.dir, 'multi'), {
+      tag: 'multi',
+      platforms: ['linux/arm64/v8', 'linux/amd64', 'linux/s390x'],
+      extraLayers: [tinyTar('etc/pulled', 'multi\n')],
+    });
+    await harness.skopeoCopy(`oci:${multi.dir}:multi`, `docker://${plain.name}/multi:1`, plain, ['--all']);
+    const m = await env.denAsync(['pull', `${plain.name}/multi:1`]);
+    assert.equal(m.status, 0, m.stderr);
+    const host = process.arch === 'arm64' ? 'linux/arm64/v8' : 'linux/amd64';
+    const id = env.den(['inspect', '--format', '{{.Id}}', `${plain.name}/multi:1`]).stdout.trim();
+    assert.equal(id, multi.manifests.find((x) => x.platform === host)!.config, 'the manifest for this host');
+    const other = await env.denAsync(['pull', '--platform', 'linux/s390x', `${plain.name}/multi:1`]);
+    assert.equal(other.status, 0, other.stderr);
+    const s390 = env.den(['inspect', '--format', '{{.Id}}', `${plain.name}/multi:1`]).stdout.trim();
+    assert.equal(s390, multi.manifests.find((x) => x.platform === 'linux/s390x')!.config);
+    const none = await env.denAsync(['pull', '--platform', 'linux/mips64', `${plain.name}/multi:1`]);
+    assert.equal(none.status, 125);
+    assert.match(none.stderr, /linux\/mips64/);
+  });
+
   test('errors: unknown repository, unknown tag, unreachable registry, malformed reference', async () => {
     const cases: [string, RegExp][] = [
       [`${plain.name}/nothing-here`, /repository does not exist|manifest unknown|not found/i],
