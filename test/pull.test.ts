@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -106,6 +106,41 @@ describe('pull and push against a local registry, rootless', () => {
     const none = await env.denAsync(['pull', '--platform', 'linux/mips64', `${plain.name}/multi:1`]);
     assert.equal(none.status, 125);
     assert.match(none.stderr, /linux\/mips64/);
+  });
+
+  test('a zstd layer: den pulls it, inflates it in a zstd child and runs the image', async () => {
+    const dir = join(harness.dir, 'zstd-layout');
+    zstdLayout(dir, busyboxTarball());
+    await harness.skopeoCopy(`oci:${dir}:z`, `docker://${plain.name}/zstd:1`, plain);
+    const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain.name}/zstd:1`], {
+      encoding: 'utf8',
+    });
+    assert.match(raw.stdout, /tar\+zstd/, 'the registry serves a zstd layer');
+    const r = await env.denAsync(['pull', `${plain.name}/zstd:1`]);
+    assert.equal(r.status, 0, r.stderr);
+    const run = await env.denAsync(['run', '--rm', `${plain.name}/zstd:1`, 'busybox', 'true']);
+    assert.equal(run.status, 0, run.stderr);
+  });
+
+  test('round trip: pull, save (oci-archive), rmi, load, push, pull again: the digest and the id hold', async () => {
+    const source = `${plain.name}/busybox:latest`;
+    assert.equal((await env.denAsync(['pull', '-q', source])).status, 0);
+    const archive = join(env.home, 'rt.tar');
+    const saved = await env.denAsync(['save', '--format', 'oci-archive', '-o', archive, source]);
+    assert.equal(saved.status, 0, saved.stderr);
+    const removed = env.den(['rmi', source]);
+    assert.equal(removed.status, 0, removed.stderr);
+    const loaded = await env.denAsync(['load', '-i', archive]);
+    assert.equal(loaded.status, 0, loaded.stderr);
+    const target = `${plain.name}/round-trip:1`;
+    const pushed = await env.denAsync(['push', source, target]);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.match(pushed.stdout, new RegExp(`digest: ${image.digest} `), 'the manifest kept its bytes all the way');
+    assert.equal(env.den(['rmi', source]).status, 0);
+    const again = await env.denAsync(['pull', target]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`Digest: ${image.digest}`));
+    assert.equal(env.den(['inspect', '--format', '{{.Id}}', target]).stdout.trim(), image.manifests[0]!.config);
   });
 
   test('errors: unknown repository, unknown tag, unreachable registry, malformed reference', async () => {
@@ -247,6 +282,50 @@ describe('store maintenance: prune, df, check --store', () => {
     assert.deepEqual(readdirSync(blobs), [], 'every blob went with the last image');
   });
 });
+
+/** An OCI layout of one image whose single layer is the tarball, zstd-compressed by zstd(1). */
+function zstdLayout(dir: string, tarball: string): void {
+  const blobs = join(dir, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const put = (data: Buffer) => {
+    const hex = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(blobs, hex), data);
+    return { digest: `sha256:${hex}`, size: data.length };
+  };
+  const tar = readFileSync(tarball);
+  const z = spawnSync('zstd', ['-q', '-c', tarball], { maxBuffer: 1 << 30 });
+  assert.equal(z.status, 0, String(z.stderr));
+  const layer = put(z.stdout);
+  const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const config = put(
+    Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } })),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': 'z' },
+        },
+      ],
+    }),
+  );
+}
 
 /** What a failed or killed pull must not leave: temporary layers, ingest files, locks of the dead. */
 function leftovers(env: DenEnv): string[] {
