@@ -194,7 +194,7 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(after.status, 125, 'logged out, the pull is refused');
   });
 
-  test('two den processes pulling one image fetch each layer once; SIGKILL mid-pull, then the pull resumes', async () => {
+  test('two den processes pulling one image fetch each layer once; SIGKILL at several points, then the pull succeeds', async () => {
     // An image of its own, with a big incompressible layer the store does not have yet.
     const big = buildLayout(join(harness.dir, 'big'), {
       tag: 'big',
@@ -234,6 +234,31 @@ describe('pull and push against a local registry, rootless', () => {
     assert.doesNotMatch(check.stdout, /FAIL/);
     const run = await env.denAsync(['run', '--rm', ref, 'cat', '/etc/pulled']);
     assert.equal(run.stdout, 'yes\n', run.stderr);
+
+    // SIGKILL at other points: before any layer byte, early in the big layer, near its end. Each
+    // time the next pull succeeds and the store checks out clean.
+    const size = big.manifests[0]!.layers.reduce((n, l) => n + l.size, 0);
+    for (const [point, bytes] of [
+      ['before the layers', 0],
+      ['early in a layer', 32 * 1024],
+      ['near the end', Math.floor(size * 0.9)],
+    ] as const) {
+      assert.equal(env.den(['rmi', ref]).status, 0, `${point}: rmi`);
+      const start = proxy.bytesSent();
+      const victim = env.spawnDen(['pull', '-q', ref]);
+      victim.stdin.end();
+      const gone = new Promise((resolve) => victim.on('exit', resolve));
+      const until = Date.now() + 20_000;
+      if (bytes === 0) await sleep(60 + Math.floor(Math.random() * 60));
+      else while (proxy.bytesSent() - start < bytes && Date.now() < until) await sleep(5);
+      victim.kill('SIGKILL');
+      await gone;
+      const again = await env.denAsync(['pull', '-q', ref]);
+      assert.equal(again.status, 0, `${point}: ${again.stderr}`);
+      const clean = await env.denAsync(['system', 'check', '--store']);
+      assert.equal(clean.status, 0, `${point}: ${clean.stdout}`);
+      assert.deepEqual(leftovers(env), [], point);
+    }
   });
 });
 
