@@ -150,8 +150,13 @@ async function fetchLayer(
   parent: Digest | null,
   onBytes: (current: number) => void,
 ): Promise<void> {
-  const ingest = ctx.content.resumable(layer.digest);
-  const have = ingest.size <= layer.size ? ingest.size : 0;
+  let ingest = ctx.content.resumable(layer.digest);
+  if (ingest.size > layer.size) {
+    // More bytes than the blob has: not a prefix of it. Start over.
+    ingest.abort();
+    ingest = ctx.content.resumable(layer.digest);
+  }
+  const have = ingest.size;
   let network: Readable;
   try {
     const descriptor: Descriptor = { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };

@@ -110,8 +110,9 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
       },
     );
     const [, result] = await Promise.all([feeding, unpacking]);
-    // A broken blob (corrupt compression, a download cut short) is the cause of whatever the
-    // unpacker then said about the tar it got.
+    // The unpacker refusing the tar first (a hostile entry) is the cause of the input breaking off;
+    // otherwise a broken blob (corrupt compression, a download cut short) is the cause of whatever
+    // the unpacker then said about the tar it got.
     if (unpackError !== undefined && unpackFailedFirst) throw unpackError;
     if (feedError !== undefined) throw unreadable(src.describe, feedError);
     if (unpackError !== undefined) throw unpackError;
