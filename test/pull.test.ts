@@ -96,6 +96,7 @@ describe('pull and push against a local registry, rootless', () => {
     await harness.skopeoCopy(`oci:${multi.dir}:multi`, `docker://${plain.name}/multi:1`, plain, ['--all']);
     const m = await env.denAsync(['pull', `${plain.name}/multi:1`]);
     assert.equal(m.status, 0, m.stderr);
+    assert.match(m.stdout, new RegExp(`Digest: ${multi.digest}`), 'the digest the tag names: the index');
     const host = process.arch === 'arm64' ? 'linux/arm64/v8' : 'linux/amd64';
     const id = env.den(['inspect', '--format', '{{.Id}}', `${plain.name}/multi:1`]).stdout.trim();
     assert.equal(id, multi.manifests.find((x) => x.platform === host)!.config, 'the manifest for this host');

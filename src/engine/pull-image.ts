@@ -58,7 +58,9 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     const source = await registries.resolveImage(options.reference, platform);
     const { repository, image } = source;
     const name = formatReference(source.reference);
-    progress({ kind: 'resolved', reference: name, digest: source.manifest.digest, layers: image.layers.length });
+    // The digest the tag names (docker prints it): the index's for a multi-platform image.
+    const digest = source.index?.digest ?? source.manifest.digest;
+    progress({ kind: 'resolved', reference: name, digest, layers: image.layers.length });
 
     const configBytes = await readBlob(repository, image.config, MAX_CONFIG_BYTES);
     const config = parseConfig(configBytes, image.config.digest);

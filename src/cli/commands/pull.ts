@@ -70,16 +70,18 @@ export async function pullReporting(
 ): Promise<string> {
   const progress = quiet ? undefined : new PullProgress(out);
   let fetched = false;
+  let digest = '';
   const image = await pullImage(ctx, {
     ...options,
     onProgress: (e) => {
       if (e.kind === 'layer' && e.status === 'pulling') fetched = true;
+      if (e.kind === 'resolved') digest = e.digest;
       progress?.onEvent(e);
     },
   });
   const name = image.names[0] ?? image.id;
   if (progress) {
-    progress.print(`Digest: ${image.manifestDigest}`);
+    progress.print(`Digest: ${digest || image.manifestDigest}`);
     progress.print(`Status: ${fetched ? 'Downloaded newer image' : 'Image is up to date'} for ${name}`);
   }
   return name;
