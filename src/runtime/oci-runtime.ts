@@ -46,17 +46,21 @@ export class OciRuntime {
   /**
    * Reads the runtime's JSON log after `run` ended: error entries mean the runtime itself failed
    * (the container never ran its command); no error means the status is the container's own.
+   * Lines that are not JSON are not the runtime's (--log-format=json): crun was seen, once in a few
+   * hundred runs with -t under script(1), to let the container's terminal output into its log, and
+   * a container that ran and succeeded must not be reported as a runtime failure for it.
    */
   static readFailure(logFile: string): RuntimeFailure | undefined {
     const errors: string[] = [];
     for (const line of readTextOrEmpty(logFile).split('\n')) {
       if (!line.trim()) continue;
+      let entry: { level?: string; msg?: string };
       try {
-        const entry = JSON.parse(line) as { level?: string; msg?: string };
-        if (entry.level === 'error' || entry.level === 'fatal') errors.push(entry.msg ?? line);
+        entry = JSON.parse(line) as { level?: string; msg?: string };
       } catch {
-        errors.push(line);
+        continue;
       }
+      if (entry?.level === 'error' || entry?.level === 'fatal') errors.push(entry.msg ?? line);
     }
     if (errors.length === 0) return undefined;
     const message = errors.join('; ');
