@@ -405,7 +405,7 @@ class Load {
         size += stored.bytes;
       } else {
         ({ blob, compression } = await this.keepBlob(file, layer));
-        size += layerSize(this.ctx, layer.chainId);
+        size += this.ctx.layers.size(layer.chainId);
       }
       refs.push({
         digest: blob.digest,
@@ -663,12 +663,6 @@ function layerMediaType(compression: string): string {
     : compression === 'zstd'
       ? MEDIA_TYPES.layerZstd
       : MEDIA_TYPES.layer;
-}
-
-/** The unpacked size of a layer in the store. */
-function layerSize(ctx: EngineContext, chainId: Digest): number {
-  const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(chainId) as { size: number } | undefined;
-  return row?.size ?? 0;
 }
 
 /** Names the archive file a manifest parser's error is about. */

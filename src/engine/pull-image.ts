@@ -120,7 +120,7 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
 
     ctx.content.put(configBytes);
     ctx.content.put(source.manifest.bytes);
-    const size = layers.reduce((n, l) => n + layerSize(ctx, l.chainId), 0);
+    const size = layers.reduce((n, l) => n + ctx.layers.size(l.chainId), 0);
     const record = {
       id: image.config.digest,
       manifestDigest: source.manifest.digest,
@@ -238,9 +238,4 @@ function parseConfig(bytes: Buffer, digest: Digest): ImageConfig {
     throw invalidArgument('DEN0452', `image config ${digest}: rootfs.diff_ids is missing or malformed`);
   }
   return config;
-}
-
-function layerSize(ctx: EngineContext, chainId: Digest): number {
-  const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(chainId) as { size: number } | undefined;
-  return row?.size ?? 0;
 }

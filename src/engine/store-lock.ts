@@ -1,8 +1,9 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
+import { readdirOrEmpty } from '../common/fs.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 
@@ -81,33 +82,36 @@ export function readOwner(path: string): string | undefined {
 }
 
 /**
- * Removes what dead den processes left half-done: temporary layer directories (`.tmp-OWNER-...`)
- * and ingest files (`OWNER-...`) whose owner is gone, and lock files of dead owners. Resumable
- * downloads (`ingest/<digest>.partial`) stay: the next pull of that blob continues them.
+ * What dead den processes left half-done: temporary layer directories (`.tmp-OWNER-...`), ingest
+ * files (`OWNER-...`) and lock and lease files whose owner is gone. Resumable downloads
+ * (`ingest/<digest>.partial`) are not among them: the next pull of that blob continues them.
  */
-export function sweepAbandoned(ctx: EngineContext): void {
-  const entries = (dir: string) => {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return [];
-    }
-  };
-  for (const name of entries(ctx.layout.layersDir)) {
+export function abandoned(ctx: EngineContext): { path: string; tree: boolean }[] {
+  const out: { path: string; tree: boolean }[] = [];
+  for (const name of readdirOrEmpty(ctx.layout.layersDir)) {
     if (name.startsWith('.tmp-') && !ownerAliveOfName(name.slice('.tmp-'.length))) {
-      removeTree(ctx, join(ctx.layout.layersDir, name));
+      out.push({ path: join(ctx.layout.layersDir, name), tree: true });
     }
   }
   const ingest = join(ctx.layout.contentDir, 'ingest');
-  for (const name of entries(ingest)) {
-    if (!name.endsWith('.partial') && !ownerAliveOfName(name)) rmSync(join(ingest, name), { force: true });
+  for (const name of readdirOrEmpty(ingest)) {
+    if (!name.endsWith('.partial') && !ownerAliveOfName(name)) out.push({ path: join(ingest, name), tree: false });
   }
   for (const sub of ['.locks', '.leases']) {
     const dir = join(ctx.layout.layersDir, sub);
-    for (const name of entries(dir)) {
+    for (const name of readdirOrEmpty(dir)) {
       const owner = readOwner(join(dir, name))?.split('\n')[0];
-      if (owner !== undefined && !ownerAlive(owner)) rmSync(join(dir, name), { force: true });
+      if (owner !== undefined && !ownerAlive(owner)) out.push({ path: join(dir, name), tree: false });
     }
+  }
+  return out;
+}
+
+/** Removes what `abandoned` finds. */
+export function sweepAbandoned(ctx: EngineContext): void {
+  for (const { path, tree } of abandoned(ctx)) {
+    if (tree) removeTree(ctx, path);
+    else rmSync(path, { force: true });
   }
 }
 
@@ -134,13 +138,7 @@ export function takeLease(ctx: EngineContext, keep: readonly string[]): () => vo
 export function leased(ctx: EngineContext): Set<string> {
   const dir = join(ctx.layout.layersDir, '.leases');
   const out = new Set<string>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of names) {
+  for (const name of readdirOrEmpty(dir)) {
     const [owner, ...keep] = (readOwner(join(dir, name)) ?? '').split('\n');
     if (owner && ownerAlive(owner)) for (const k of keep) if (k) out.add(k);
   }

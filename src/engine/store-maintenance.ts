@@ -1,10 +1,11 @@
-import { createReadStream, existsSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, lstatSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { readdirOrEmpty } from '../common/fs.js';
 import { hexOf, newHash, type Digest } from '../content/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { removeImage } from './remove-image.js';
-import { leased, ownerAlive, ownerAliveOfName, readOwner, removeTree } from './store-lock.js';
+import { abandoned, leased, removeTree } from './store-lock.js';
 import type { CheckResult } from './system-check.js';
 
 /**
@@ -49,19 +50,19 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
   const out: Collected = { blobs: 0, layers: 0, bytes: 0 };
   const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > GRACE_MS;
   const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
-  for (const hex of list(blobDir)) {
+  for (const hex of readdirOrEmpty(blobDir)) {
     const path = join(blobDir, hex);
     if (blobs.has(`sha256:${hex}`) || !old(path)) continue;
     out.blobs++;
     out.bytes += statSync(path).size;
     if (!options.dryRun) rmSync(path, { force: true });
   }
-  for (const hex of list(ctx.layout.layersDir)) {
+  for (const hex of readdirOrEmpty(ctx.layout.layersDir)) {
     if (hex.startsWith('.') || chains.has(hex)) continue;
     const path = ctx.layout.layerDir(hex);
     if (!old(path)) continue;
     out.layers++;
-    out.bytes += layerBytes(ctx, hex);
+    out.bytes += ctx.layers.size(`sha256:${hex}`);
     if (!options.dryRun) {
       removeTree(ctx, path);
       ctx.layers.remove(`sha256:${hex}`);
@@ -99,7 +100,7 @@ export function diskUsage(ctx: EngineContext): DiskUsage {
   const containers = ctx.containers.list();
   const used = new Set(containers.map((c) => c.imageId));
   const layerSize = new Map<string, number>();
-  for (const image of images) for (const l of image.layers) layerSize.set(l.chainId, layerBytes(ctx, hexOf(l.chainId)));
+  for (const image of images) for (const l of image.layers) layerSize.set(l.chainId, ctx.layers.size(l.chainId));
   const usedChains = new Set(images.filter((i) => used.has(i.id)).flatMap((i) => i.layers.map((l) => l.chainId)));
   const imageBytes = [...layerSize.values()].reduce((a, b) => a + b, 0);
   const reclaimable = [...layerSize].filter(([c]) => !usedChains.has(c as Digest)).reduce((a, [, n]) => a + n, 0);
@@ -111,7 +112,7 @@ export function diskUsage(ctx: EngineContext): DiskUsage {
     if (c.status !== 'running') stopped += bytes;
   }
   const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
-  const blobBytes = list(blobDir).reduce((n, hex) => n + statSync(join(blobDir, hex)).size, 0);
+  const blobBytes = readdirOrEmpty(blobDir).reduce((n, hex) => n + statSync(join(blobDir, hex)).size, 0);
   return {
     images: { total: images.length, active: used.size, bytes: imageBytes, reclaimable },
     containers: {
@@ -144,7 +145,7 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
           },
     );
   const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
-  const blobs = list(blobDir);
+  const blobs = readdirOrEmpty(blobDir);
   const corrupt: string[] = [];
   for (const hex of blobs) {
     const actual = await hashFile(join(blobDir, hex));
@@ -167,9 +168,8 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   }
   report('images', 'images are complete', missing, `${images.length} images complete`);
 
-  const rows = ctx.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[];
-  const dirs = list(ctx.layout.layersDir).filter((n) => !n.startsWith('.'));
-  const rowSet = new Set(rows.map((r) => hexOf(r.chain_id as Digest)));
+  const dirs = readdirOrEmpty(ctx.layout.layersDir).filter((n) => !n.startsWith('.'));
+  const rowSet = new Set(ctx.layers.chainIds().map((c) => hexOf(c as Digest)));
   const dirSet = new Set(dirs);
   const mismatched = [
     ...[...rowSet].filter((h) => !dirSet.has(h)).map((h) => `layer ${h.slice(0, 12)} recorded but not on disk`),
@@ -177,36 +177,16 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   ];
   report('layers', 'layer records match layer directories', mismatched, `${dirs.length} layers`);
 
-  const abandoned: string[] = [];
-  for (const name of list(ctx.layout.layersDir).filter((n) => n.startsWith('.tmp-'))) {
-    if (!ownerAliveOfName(name.slice('.tmp-'.length))) abandoned.push(`layers/${name}`);
-  }
   const ingest = join(ctx.layout.contentDir, 'ingest');
-  for (const name of list(ingest)) {
-    if (!name.endsWith('.partial') && !ownerAliveOfName(name)) abandoned.push(`ingest/${name}`);
-  }
-  for (const sub of ['.locks', '.leases']) {
-    for (const name of list(join(ctx.layout.layersDir, sub))) {
-      const owner = readOwner(join(ctx.layout.layersDir, sub, name))?.split('\n')[0];
-      if (owner !== undefined && !ownerAlive(owner)) abandoned.push(`layers/${sub}/${name}`);
-    }
-  }
-  const partials = list(ingest).filter((n) => n.endsWith('.partial')).length;
+  const leftovers = abandoned(ctx).map(({ path }) => relative(ctx.paths.dataDir, path));
+  const partials = readdirOrEmpty(ingest).filter((n) => n.endsWith('.partial')).length;
   report(
     'temporaries',
     'nothing left half-done',
-    abandoned.map((a) => `${a} of a den that is gone`),
+    leftovers.map((a) => `${a} of a den that is gone`),
     `none${partials > 0 ? ` (${partials} resumable download${partials === 1 ? '' : 's'})` : ''}`,
   );
   return results;
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 async function hashFile(path: string): Promise<string> {
@@ -215,17 +195,11 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function layerBytes(ctx: EngineContext, hex: string): number {
-  const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(`sha256:${hex}`) as
-    { size: number } | undefined;
-  return row?.size ?? 0;
-}
-
 /** Bytes of the regular files under a directory (an upper directory: the container's changes). */
 function treeBytes(dir: string): number {
   let n = 0;
   const walk = (d: string) => {
-    for (const name of list(d)) {
+    for (const name of readdirOrEmpty(d)) {
       const p = join(d, name);
       let st;
       try {

@@ -47,11 +47,7 @@ export interface HistoryEntry {
  */
 export function imageHistory(ctx: EngineContext, ref: string): HistoryEntry[] {
   const image = ctx.images.resolve(ref);
-  const sizes = image.layers.map((l) => {
-    const row = ctx.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(l.chainId) as
-      { size: number } | undefined;
-    return row?.size ?? 0;
-  });
+  const sizes = image.layers.map((l) => ctx.layers.size(l.chainId));
   const history: NonNullable<ImageConfig['history']> =
     image.config.history && image.config.history.length > 0
       ? image.config.history

@@ -249,9 +249,8 @@ export function allocateUserns(ctx: EngineContext, plan: UsernsPlan, containerId
 export function autoSize(ctx: EngineContext, image: ImageRecord): number {
   let highest = 0;
   for (const layer of image.layers) {
-    const row = ctx.db.prepare('SELECT max_uid, max_gid FROM layers WHERE chain_id = ?').get(layer.chainId) as
-      { max_uid: number; max_gid: number } | undefined;
-    if (row) highest = Math.max(highest, row.max_uid, row.max_gid);
+    const ids = ctx.layers.highestIds(layer.chainId);
+    if (ids) highest = Math.max(highest, ids.uid, ids.gid);
   }
   const dirs = image.layers.map((l) => ctx.layout.layerDir(hexOf(l.chainId))).reverse();
   for (const file of ['etc/passwd', 'etc/group']) {

@@ -27,6 +27,25 @@ export class LayerStore {
       .run(l.chainId, l.diffId, l.parent, l.size, l.entries, l.maxUid, l.maxGid, new Date().toISOString());
   }
 
+  /** The unpacked size of a layer; 0 for one the store does not record. */
+  size(chainId: string): number {
+    const row = this.db.prepare('SELECT size FROM layers WHERE chain_id = ?').get(chainId) as
+      { size: number } | undefined;
+    return row?.size ?? 0;
+  }
+
+  /** The highest uid and gid owning a file in the layer, when it is recorded. */
+  highestIds(chainId: string): { uid: number; gid: number } | undefined {
+    const row = this.db.prepare('SELECT max_uid, max_gid FROM layers WHERE chain_id = ?').get(chainId) as
+      { max_uid: number; max_gid: number } | undefined;
+    return row ? { uid: row.max_uid, gid: row.max_gid } : undefined;
+  }
+
+  /** Every recorded chain id. */
+  chainIds(): string[] {
+    return (this.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[]).map((r) => r.chain_id);
+  }
+
   remove(chainId: string): void {
     this.db.prepare('DELETE FROM layers WHERE chain_id = ?').run(chainId);
   }
