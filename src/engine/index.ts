@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import type { EngineContext } from './context.js';
 import type { PullOptions } from './pull-image.js';
 import type { PushOptions } from './push-image.js';
+import type { RegistryAccess } from './registry-access.js';
 import type { LoadOptions } from './load-archive.js';
 import type { SaveOptions } from './save-archive.js';
 
@@ -16,6 +17,7 @@ export { EngineContext } from './context.js';
 export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
 export { importImage, type ImportOptions } from './import-image.js';
 export type { PullEvent, PullOptions } from './pull-image.js';
+export type { RegistryAccess } from './registry-access.js';
 export type { PushEvent, PushOptions } from './push-image.js';
 export { isRunning, reconcile, removeContainer } from './remove-container.js';
 export { removeImage, type RemovedImage } from './remove-image.js';
@@ -37,6 +39,18 @@ export { imageHistory, tagImage, type HistoryEntry } from './tag-image.js';
 
 export async function pullImage(ctx: EngineContext, options: PullOptions) {
   return (await import('./pull-image.js')).pullImage(ctx, options);
+}
+
+export async function registryLogin(
+  registry: string,
+  credentials: { username: string; password: string },
+  access: Omit<RegistryAccess, 'creds'>,
+) {
+  return (await import('./registry-access.js')).registryLogin(registry, credentials, access);
+}
+
+export async function registryLogout(registry: string, authFile?: string) {
+  return (await import('./registry-access.js')).registryLogout(registry, authFile);
 }
 
 export async function pushImage(ctx: EngineContext, options: PushOptions) {

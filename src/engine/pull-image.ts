@@ -3,25 +3,18 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../content/index.js';
 import { formatReference, parsePlatform, type ImageConfig, type ImageRecord, type LayerRef } from '../images/index.js';
-import { parseCreds, Registries, type Repository } from '../registry/index.js';
+import type { Repository } from '../registry/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
+import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 import { storeLayer } from './store-layer.js';
 import { sweepAbandoned, takeLease, withLayerLock } from './store-lock.js';
 
-export interface PullOptions {
+export interface PullOptions extends RegistryAccess {
   /** What to pull: a name as typed (short names go through the search registries) or a full reference. */
   reference: string;
   /** `--platform os/arch[/variant]`; default this host's. */
   platform?: string;
-  /** `--tls-verify`: undefined follows the registries configuration (loopback registries may use http). */
-  tlsVerify?: boolean;
-  /** `--creds USER[:PASSWORD]`. */
-  creds?: string;
-  /** `--authfile`. */
-  authFile?: string;
-  /** `--cert-dir`. */
-  certDir?: string;
   onProgress?: (event: PullEvent) => void;
 }
 
@@ -45,12 +38,7 @@ const MAX_CONFIG_BYTES = 8 << 20;
  * last, so an interrupted pull leaves no image, only committed layers and resumable bytes.
  */
 export async function pullImage(ctx: EngineContext, options: PullOptions): Promise<ImageRecord> {
-  const registries = new Registries({
-    ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}),
-    ...(options.creds !== undefined ? { credentials: parseCreds(options.creds) } : {}),
-    ...(options.authFile !== undefined ? { authFile: options.authFile } : {}),
-    ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
-  });
+  const registries = openRegistries(options);
   const progress = options.onProgress ?? (() => {});
   let releaseLease = () => {};
   try {
@@ -91,32 +79,26 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
       chainId: chains[i]!,
     }));
     const present = (l: LayerRef) => ctx.layers.has(l.chainId) && ctx.content.has(l.digest);
-    let next = 0;
-    const worker = async () => {
-      while (next < layers.length) {
-        const i = next++;
-        const layer = layers[i]!;
-        const id = hexOf(layer.digest).slice(0, 12);
-        if (present(layer)) {
-          progress({ kind: 'layer', id, status: 'exists', total: layer.size });
-          continue;
-        }
-        await withLayerLock(
-          ctx,
-          hexOf(layer.chainId),
-          () => present(layer),
-          async () => {
-            progress({ kind: 'layer', id, status: 'pulling', total: layer.size });
-            await fetchLayer(ctx, repository, layer, i === 0 ? null : chains[i - 1]!, (current) =>
-              progress({ kind: 'bytes', id, current, total: layer.size }),
-            );
-          },
-          () => progress({ kind: 'layer', id, status: 'waiting', total: layer.size }),
-        );
-        progress({ kind: 'layer', id, status: 'done', total: layer.size });
+    await forEachConcurrently(layers, CONCURRENT_LAYERS, async (layer, i) => {
+      const id = hexOf(layer.digest).slice(0, 12);
+      if (present(layer)) {
+        progress({ kind: 'layer', id, status: 'exists', total: layer.size });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT_LAYERS, layers.length) }, worker));
+      await withLayerLock(
+        ctx,
+        hexOf(layer.chainId),
+        () => present(layer),
+        async () => {
+          progress({ kind: 'layer', id, status: 'pulling', total: layer.size });
+          await fetchLayer(ctx, repository, layer, i === 0 ? null : chains[i - 1]!, (current) =>
+            progress({ kind: 'bytes', id, current, total: layer.size }),
+          );
+        },
+        () => progress({ kind: 'layer', id, status: 'waiting', total: layer.size }),
+      );
+      progress({ kind: 'layer', id, status: 'done', total: layer.size });
+    });
 
     ctx.content.put(configBytes);
     ctx.content.put(source.manifest.bytes);

@@ -2,18 +2,14 @@ import { createReadStream } from 'node:fs';
 import { internal, notFound } from '../common/errors.js';
 import { hexOf, type Descriptor, type Digest } from '../content/index.js';
 import { formatReference, parseManifest, parseReference, repositoryOf, type ImageRecord } from '../images/index.js';
-import { parseCreds, Registries } from '../registry/index.js';
 import type { EngineContext } from './context.js';
+import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 
-export interface PushOptions {
+export interface PushOptions extends RegistryAccess {
   /** The local image: a name or an id. */
   image: string;
   /** Where to: a reference; default the image's own name. */
   destination?: string;
-  tlsVerify?: boolean;
-  creds?: string;
-  authFile?: string;
-  certDir?: string;
   onProgress?: (event: PushEvent) => void;
 }
 
@@ -51,28 +47,18 @@ export async function pushImage(
     }
   }
   const progress = options.onProgress ?? (() => {});
-  const registries = new Registries({
-    ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}),
-    ...(options.creds !== undefined ? { credentials: parseCreds(options.creds) } : {}),
-    ...(options.authFile !== undefined ? { authFile: options.authFile } : {}),
-    ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
-  });
+  const registries = openRegistries(options);
   try {
     const repository = registries.repository(target);
     const reference = formatReference(target);
     progress({ kind: 'start', reference: repositoryOf(target), blobs: blobs.length });
-    let next = 0;
-    const worker = async () => {
-      while (next < blobs.length) {
-        const blob = blobs[next++]!;
-        const id = hexOf(blob.digest).slice(0, 12);
-        progress({ kind: 'blob', id, status: 'pushing', size: blob.size });
-        const path = ctx.content.path(blob.digest);
-        const result = await repository.pushBlob(blob, () => createReadStream(path));
-        progress({ kind: 'blob', id, status: result === 'uploaded' ? 'pushed' : result, size: blob.size });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT_BLOBS, blobs.length) }, worker));
+    await forEachConcurrently(blobs, CONCURRENT_BLOBS, async (blob) => {
+      const id = hexOf(blob.digest).slice(0, 12);
+      progress({ kind: 'blob', id, status: 'pushing', size: blob.size });
+      const path = ctx.content.path(blob.digest);
+      const result = await repository.pushBlob(blob, () => createReadStream(path));
+      progress({ kind: 'blob', id, status: result === 'uploaded' ? 'pushed' : result, size: blob.size });
+    });
     const digest = await repository.putManifest(target.digest ?? target.tag ?? 'latest', {
       bytes: manifestBytes,
       mediaType: manifest.mediaType,

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline';
 import { invalidArgument } from '../../common/errors.js';
-import type { EngineContext } from '../../engine/index.js';
-import { login } from '../../registry/index.js';
+import { registryLogin, type EngineContext } from '../../engine/index.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
+import { registryFlags, registryOptions } from './pull.js';
 
 export const spec: CommandSpec = {
   path: 'login',
@@ -14,14 +14,13 @@ export const spec: CommandSpec = {
     { long: 'username', short: 'u', type: 'string', help: 'Username' },
     { long: 'password', short: 'p', type: 'string', help: 'Password (prefer --password-stdin)' },
     { long: 'password-stdin', type: 'bool', help: 'Take the password from stdin' },
-    { long: 'tls-verify', type: 'bool', help: 'Require HTTPS and verify certificates' },
+    ...registryFlags.filter((f) => f.long === 'tls-verify' || f.long === 'cert-dir'),
     {
       long: 'authfile',
       type: 'string',
       help: 'Where to store the credentials (default ~/.docker/config.json)',
       value: 'path',
     },
-    { long: 'cert-dir', type: 'string', help: 'Directory of CA certificates (*.crt) to trust', value: 'path' },
   ],
 };
 
@@ -45,16 +44,7 @@ export async function handler(p: Parsed, _ctx: EngineContext): Promise<number> {
   if (username === undefined) username = await ask('Username: ', false);
   if (password === undefined) password = await ask('Password: ', true);
   if (!username || !password) throw invalidArgument('DEN0706', 'a username and a password are required');
-  const tls = p.flags.get('tls-verify');
-  await login(
-    registry,
-    { username, password },
-    {
-      ...(typeof tls === 'boolean' ? { tlsVerify: tls } : {}),
-      ...(str(p, 'authfile') !== undefined ? { authFile: str(p, 'authfile')! } : {}),
-      ...(str(p, 'cert-dir') !== undefined ? { certDir: str(p, 'cert-dir')! } : {}),
-    },
-  );
+  await registryLogin(registry, { username, password }, registryOptions(p));
   process.stdout.write('Login Succeeded\n');
   return 0;
 }

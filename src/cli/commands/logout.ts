@@ -1,5 +1,4 @@
-import type { EngineContext } from '../../engine/index.js';
-import { logout } from '../../registry/index.js';
+import { registryLogout, type EngineContext } from '../../engine/index.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
 
@@ -12,8 +11,7 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, _ctx: EngineContext): Promise<number> {
-  const authFile = str(p, 'authfile');
-  const { registry, paths } = logout(p.args[0] ?? 'docker.io', authFile !== undefined ? { authFile } : {});
+  const { registry, paths } = await registryLogout(p.args[0] ?? 'docker.io', str(p, 'authfile'));
   process.stdout.write(
     paths.length > 0 ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`,
   );

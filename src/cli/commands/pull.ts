@@ -1,4 +1,4 @@
-import { pullImage, type EngineContext, type PullOptions } from '../../engine/index.js';
+import { pullImage, type EngineContext, type PullOptions, type RegistryAccess } from '../../engine/index.js';
 import type { CommandSpec, FlagSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
 import { PullProgress } from '../pull-progress.js';
@@ -39,7 +39,7 @@ export const spec: CommandSpec = {
 };
 
 /** What the registry flags ask for, as the engine's pull and push options take it. */
-export function registryOptions(p: Parsed): Omit<PullOptions, 'reference'> {
+export function registryOptions(p: Parsed): RegistryAccess {
   const tls = p.flags.get('tls-verify');
   const creds = str(p, 'creds');
   const authFile = str(p, 'authfile');
