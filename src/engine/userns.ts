@@ -296,11 +296,8 @@ function keepIdMap(ctx: EngineContext, request: { uid?: number; gid?: number }):
 /** A map relative to the session, its extents cut where they cross from one session extent to the next. */
 function fitToSession(idMap: ContainerIdMap, maps: SessionMaps): ContainerIdMap {
   const fit = (map: ContainerIdMap['uid'], args: string[]) => {
-    const parent: IdRange<ContainerId>[] = [];
-    for (let i = 0; i + 2 < args.length; i += 3)
-      parent.push({ start: containerId(Number(args[i])), count: Number(args[i + 2]) });
     const extents = map.map((e) => ({ container: containerId(e.containerID), host: hostId(e.hostID), size: e.size }));
-    return toOci(splitAlongExtents(extents, parent));
+    return toOci(splitAlongExtents(extents, sessionExtents(args)));
   };
   return { uid: fit(idMap.uid, maps.uidArgs), gid: fit(idMap.gid, maps.gidArgs) };
 }
@@ -311,21 +308,25 @@ function fitToSession(idMap: ContainerIdMap, maps: SessionMaps): ContainerIdMap 
  */
 function sessionPool(args: string[]): IdRange[] {
   const pool: IdRange[] = [];
-  for (let i = 0; i + 2 < args.length; i += 3) {
-    let start = Number(args[i]);
-    let count = Number(args[i + 2]);
-    if (start === 0) {
-      start += 1;
-      count -= 1;
-    }
-    if (count > 0) pool.push({ start: hostId(start), count });
+  for (const e of sessionExtents(args)) {
+    const skip = e.start === 0 ? 1 : 0; // the caller's own id
+    if (e.count > skip) pool.push({ start: hostId(e.start + skip), count: e.count - skip });
   }
   return pool;
 }
 
-/** How many ids flat newuidmap arguments (container host size, repeated) map. */
+/** The session's own ids, extent by extent, from flat newuidmap arguments (container host size, repeated). */
+function sessionExtents(args: string[]): IdRange<ContainerId>[] {
+  const extents: IdRange<ContainerId>[] = [];
+  for (let i = 0; i + 2 < args.length; i += 3) {
+    extents.push({ start: containerId(Number(args[i])), count: Number(args[i + 2]) });
+  }
+  return extents;
+}
+
+/** How many ids the session maps, from flat newuidmap arguments. */
 function argsSize(args: string[]): number {
-  return args.reduce((n, v, i) => (i % 3 === 2 ? n + Number(v) : n), 0);
+  return sessionExtents(args).reduce((n, e) => n + e.count, 0);
 }
 
 function rootPools() {
