@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import { DenError } from '../common/errors.js';
 import { humanDuration } from '../containers/index.js';
 
 /** Docker's column layout: headers and cells padded to the widest, three spaces apart. */
@@ -65,4 +67,16 @@ export function humanSize(bytes: number): string {
     u++;
   }
   return `${u === 0 ? v : Number(v.toPrecision(3))}${units[u]}`;
+}
+
+/**
+ * Where an archive goes (save, export): the -o file, or standard output unless that is a terminal,
+ * which docker refuses with these words. `code` is the command's own error code.
+ */
+export function archiveOutput(path: string | undefined, code: string): { path: string } | { stream: Writable } {
+  if (path !== undefined) return { path };
+  if (process.stdout.isTTY) {
+    throw new DenError('InvalidArgument', code, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  }
+  return { stream: process.stdout };
 }

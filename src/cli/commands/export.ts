@@ -1,7 +1,7 @@
-import { DenError } from '../../common/errors.js';
 import { exportContainer, type EngineContext } from '../../engine/index.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
+import { archiveOutput } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'export',
@@ -13,14 +13,6 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const path = str(p, 'output');
-  if (path === undefined && process.stdout.isTTY) {
-    throw new DenError(
-      'InvalidArgument',
-      'DEN0663',
-      'cowardly refusing to save to a terminal. Use the -o flag or redirect',
-    );
-  }
-  await exportContainer(ctx, p.args[0]!, path === undefined ? { stream: process.stdout } : { path });
+  await exportContainer(ctx, p.args[0]!, archiveOutput(str(p, 'output'), 'DEN0663'));
   return 0;
 }

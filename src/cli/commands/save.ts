@@ -1,6 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
-import { DenError } from '../../common/errors.js';
+import { archiveOutput } from '../output.js';
 import { saveArchive, type ArchiveFormat, type EngineContext } from '../../engine/index.js';
 
 export const spec: CommandSpec = {
@@ -20,18 +20,11 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const path = str(p, 'output');
-  if (path === undefined && process.stdout.isTTY) {
-    throw new DenError(
-      'InvalidArgument',
-      'DEN0966',
-      'cowardly refusing to save to a terminal. Use the -o flag or redirect',
-    );
-  }
+  const output = archiveOutput(str(p, 'output'), 'DEN0966');
   await saveArchive(ctx, {
     refs: p.args,
     format: (str(p, 'format') ?? 'docker-archive') as ArchiveFormat,
-    output: path === undefined ? { stream: process.stdout } : { path },
+    output,
   });
   return 0;
 }
