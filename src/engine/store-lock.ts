@@ -1,4 +1,14 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../common/errors.js';
@@ -21,10 +31,11 @@ export function ownerAlive(tag: string): boolean {
 
 /**
  * Work on one layer that only one den process at a time may do (downloading and unpacking it),
- * across processes: a lock file created with O_EXCL under layers/.locks, holding its owner's tag. A
- * waiter polls until the lock is gone or its owner died (den killed with SIGKILL leaves the file;
- * the next den takes it over), then asks `done` again: a layer another den committed meanwhile is
- * not fetched twice. Returns what `work` returned, or undefined when `done` said so first.
+ * across processes: a lock file under layers/.locks that holds its owner's tag from the moment it
+ * exists. A waiter polls until the lock is gone or its owner died (den killed with SIGKILL leaves
+ * the file; the next den takes it over), then asks `done` again: a layer another den committed
+ * meanwhile is not fetched twice. Returns what `work` returned, or undefined when `done` said so
+ * first.
  */
 export async function withLayerLock<T>(
   ctx: EngineContext,
@@ -39,16 +50,10 @@ export async function withLayerLock<T>(
   let told = false;
   for (;;) {
     if (done()) return undefined;
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx', 0o644);
-    } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw e;
+    if (!createOwned(path)) {
       const owner = readOwner(path);
       if (owner !== undefined && !ownerAlive(owner)) {
-        // Its owner died: take the layer over. Two waiters doing this at once may both end up
-        // working on the layer; the store stays consistent (the second rename keeps the first copy).
-        rmSync(path, { force: true });
+        removeIfStillOwned(path, owner);
         continue;
       }
       if (!told) onWait?.();
@@ -57,13 +62,48 @@ export async function withLayerLock<T>(
       continue;
     }
     try {
-      writeSync(fd, ownerTag());
-      closeSync(fd);
       if (done()) return undefined; // committed between our check and the lock
       return await work();
     } finally {
       rmSync(path, { force: true });
     }
+  }
+}
+
+/**
+ * Creates `path` holding this process's tag, atomically (a temporary file linked into place), so a
+ * lock is never seen empty; false when it exists.
+ */
+function createOwned(path: string): boolean {
+  const tmp = `${path}.${ownerTag()}-${Math.random().toString(16).slice(2)}`;
+  writeFileSync(tmp, ownerTag(), { mode: 0o644 });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Removes a dead owner's lock, unless another den replaced it meanwhile: the check and the removal
+ * happen under a second lock (`.break`), so two dens taking over at once cannot both end up holding
+ * the first (one would remove the other's fresh lock).
+ */
+function removeIfStillOwned(path: string, deadOwner: string): void {
+  const breaker = `${path}.break`;
+  if (!createOwned(breaker)) {
+    const other = readOwner(breaker);
+    if (other !== undefined && !ownerAlive(other)) rmSync(breaker, { force: true }); // it died breaking
+    return;
+  }
+  try {
+    if (readOwner(path) === deadOwner) rmSync(path, { force: true });
+  } finally {
+    rmSync(breaker, { force: true });
   }
 }
 
