@@ -1,7 +1,9 @@
 /**
  * `den login` and `den logout`: credentials are checked against the registry's `/v2/` (through its
  * token server when it has one) before anything is stored, and stored in docker's config.json (or
- * `--authfile`), mode 0600. See credentials.ts for which files are read.
+ * `--authfile`), mode 0600, or by the credential helper that file names for the registry
+ * (`credHelpers`, `credsStore`), the file then keeping no secret. See credentials.ts for which
+ * files and helpers are read.
  */
 import { invalidArgument } from '../common/errors.js';
 import {
@@ -50,8 +52,9 @@ export async function login(
 }
 
 /**
- * Forgets a registry's credentials in every file den reads (or only `--authfile`). Returns the files
- * changed; none means there was nothing to forget, which the CLI reports as docker does.
+ * Forgets a registry's credentials in every file den reads (or only `--authfile`) and in their
+ * credential helpers. Returns the files and helpers changed; none means there was nothing to
+ * forget, which the CLI reports as docker does.
  */
 export function logout(registry: string, options: CredentialFileOptions = {}): { registry: string; paths: string[] } {
   const name = normalizeRegistryName(registry);

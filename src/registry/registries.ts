@@ -86,6 +86,8 @@ export class Registries {
   readonly config: RegistriesConfig;
   private readonly env: NodeJS.ProcessEnv;
   private readonly clients = new Map<string, RegistryClient>();
+  /** Looked-up credentials by registry and repository: a credential helper is a process to run. */
+  private readonly credentials = new Map<string, Credentials | undefined>();
 
   constructor(private readonly options: RegistriesOptions = {}) {
     this.env = options.env ?? process.env;
@@ -199,8 +201,12 @@ export class Registries {
 
   private credentialsFor(endpoint: Endpoint, repository: string | undefined): Credentials | undefined {
     if (this.options.credentials && !endpoint.mirror) return this.options.credentials;
+    const key = `${endpoint.registry} ${repository ?? ''}`;
+    if (this.credentials.has(key)) return this.credentials.get(key);
     const options = { env: this.env, ...(this.options.authFile ? { authFile: this.options.authFile } : {}) };
-    return lookupCredentials(endpoint.registry, repository, options)?.credentials;
+    const found = lookupCredentials(endpoint.registry, repository, options)?.credentials;
+    this.credentials.set(key, found);
+    return found;
   }
 
   /** CA certificates for an endpoint: --cert-dir's, then HOST/*.crt of the certs.d directories. */

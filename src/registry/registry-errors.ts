@@ -114,3 +114,65 @@ export const protocolError = (registry: string, why: string): DenError =>
   unavailable('DEN0924', `registry ${registry}: unexpected response: ${redact(why)}`);
 
 export const badResume = (why: string): DenError => invalidArgument('DEN0925', `cannot resume the download: ${why}`);
+
+/** Which credential helper, for which registry, and where it was configured: every helper error names all three. */
+export interface HelperContext {
+  /** docker-credential-NAME */
+  program: string;
+  /** The registry as den names it (docker.io, localhost:5000). */
+  registry: string;
+  /** The file that configured the helper, and the field: `credsStore`, or `credHelpers` with its key. */
+  path: string;
+  field: 'credsStore' | { credHelpers: string };
+}
+
+/** How to stop using the helper, for the hints: the field to remove. */
+function helperOff(h: HelperContext): string {
+  const where = typeof h.field === 'string' ? `"credsStore" from` : `"${h.field.credHelpers}" from "credHelpers" in`;
+  return `remove ${where} ${h.path} to keep credentials in the file instead`;
+}
+
+export const helperMissing = (h: HelperContext, why: string, cause?: unknown): DenError =>
+  failedPrecondition('DEN0928', `credential helper ${h.program} (registry ${h.registry}): ${why}`, {
+    hint: `install ${h.program} in a directory of PATH, or ${helperOff(h)}`,
+    cause,
+  });
+
+export const helperFailed = (h: HelperContext, verb: string, status: string, output: string): DenError =>
+  unavailable(
+    'DEN0929',
+    `credential helper ${h.program} (registry ${h.registry}): ${verb} failed (${status})${output ? `: ${redact(output.slice(0, 300))}` : ''}`,
+    { hint: `fix the helper (its store may be locked or not set up), or ${helperOff(h)}` },
+  );
+
+export const helperGarbage = (h: HelperContext, verb: string, why: string): DenError =>
+  invalidArgument(
+    'DEN0930',
+    `credential helper ${h.program} (registry ${h.registry}): ${verb} answered ${why}, not the JSON of the credential helper protocol`,
+    { hint: `check that ${h.program} is a docker credential helper, or ${helperOff(h)}` },
+  );
+
+export const helperTimeout = (h: HelperContext, verb: string, timeoutMs: number): DenError =>
+  unavailable(
+    'DEN0931',
+    `credential helper ${h.program} (registry ${h.registry}): ${verb} did not finish within ${timeoutMs / 1000} s; it was killed`,
+    {
+      hint: 'it may be waiting for something (a locked keyring, a passphrase prompt): unlock its store and try again',
+    },
+  );
+
+export const helperIdentityToken = (h: HelperContext): DenError =>
+  failedPrecondition(
+    'DEN0932',
+    `registry ${h.registry}: credential helper ${h.program} holds an identity token, which den does not support`,
+    {
+      hint: `den login ${h.registry} with a username and a password or access token, or give --creds USERNAME:PASSWORD`,
+    },
+  );
+
+export const helperNamespaced = (h: HelperContext, name: string): DenError =>
+  invalidArgument(
+    'DEN0933',
+    `registry ${name}: credential helper ${h.program} keeps one login per registry, not per namespace`,
+    { hint: `den login ${h.registry}, or --authfile FILE to keep this login in a file` },
+  );
