@@ -12,7 +12,10 @@ import {
   removeCredentials,
   storeCredentials,
 } from './credentials.js';
+import { helperCalls, helperStore, writeScriptHelper, writeStoreHelper } from '../../test/credential-helper-fixture.js';
 import { logout } from './login.js';
+import { parseRegistriesConfig } from './registries-config.js';
+import { Registries } from './registries.js';
 
 let root: string;
 let n = 0;
@@ -88,7 +91,6 @@ test('lookupCredentials: docker config.json, auth.json, precedence and specifici
       'localhost:5000': { username: 'plain', password: 'fields' },
       'helper.example': {},
     },
-    credsStore: 'desktop',
   });
   write(runtime, {
     auths: {
@@ -108,7 +110,7 @@ test('lookupCredentials: docker config.json, auth.json, precedence and specifici
   assert.equal(found('quay.io', 'other/x'), `quayuser:quay:pass@${runtime}`, 'a password may contain colons');
   assert.equal(found('quay.io', 'org/x'), `orguser:orgpass@${runtime}`, 'the most specific key wins');
   assert.equal(found('ghcr.io'), `gh:ghpass@${config}`, '~/.config/containers/auth.json is read too');
-  assert.equal(found('helper.example'), undefined, 'an entry for a credential helper counts as none');
+  assert.equal(found('helper.example'), undefined, 'an empty entry (a helper placeholder) counts as none');
   assert.equal(found('nowhere.example'), undefined);
 
   // REGISTRY_AUTH_FILE replaces the containers' default locations.
@@ -158,7 +160,7 @@ test('storeCredentials: 0600, atomic, keeps the rest of the file, round trips', 
   const path = join(e.HOME!, '.docker', 'config.json');
   write(path, {
     auths: { 'https://index.docker.io/v1/': { auth: b64('old:old') }, 'keep.example': { auth: b64('k:k') } },
-    credsStore: 'pass',
+    credHelpers: { 'other.example': 'pass' },
     proxies: { default: { httpProxy: 'http://proxy:3128' } },
   });
   chmodSync(path, 0o644);
@@ -168,7 +170,7 @@ test('storeCredentials: 0600, atomic, keeps the rest of the file, round trips', 
   const doc = JSON.parse(readFileSync(path, 'utf8'));
   assert.deepEqual(Object.keys(doc.auths).sort(), ['https://index.docker.io/v1/', 'keep.example']);
   assert.equal(doc.auths['https://index.docker.io/v1/'].auth, b64('new:p@ss:w0rd'));
-  assert.equal(doc.credsStore, 'pass');
+  assert.deepEqual(doc.credHelpers, { 'other.example': 'pass' }, 'a helper for another registry is kept, unused');
   assert.equal(doc.proxies.default.httpProxy, 'http://proxy:3128');
   assert.deepEqual(lookupCredentials('docker.io', 'library/busybox', { env: e })?.credentials, {
     username: 'new',
@@ -222,4 +224,239 @@ test('removeCredentials and logout: every file den reads', () => {
   assert.equal(lookupCredentials('docker.io', undefined, { env: e }), undefined);
   assert.equal(lookupCredentials('other.example', undefined, { env: e })?.credentials.username, 'c');
   assert.deepEqual(removeCredentials('docker.io', { env: e }), [], 'nothing left to remove');
+});
+
+// Credential helpers: real programs in a directory put first in PATH (test/credential-helper-fixture.ts).
+
+/** env() with `bin` first in PATH, where the helpers are. */
+function helperEnv(): { e: NodeJS.ProcessEnv; bin: string; config: string } {
+  const e = env();
+  const bin = join(dirname(e.HOME!), 'bin');
+  mkdirSync(bin);
+  e.PATH = `${bin}:/usr/bin:/bin`;
+  return { e, bin, config: join(e.HOME!, '.docker', 'config.json') };
+}
+
+/** A DenError with this code, naming the helper and the registry, and never showing `secrets`. */
+function helperError(code: string, program: string, registry: string, secrets: string[] = [], message?: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof DenError, `expected a DenError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.ok(e.message.includes(program), `names the helper: ${e.message}`);
+    assert.ok(e.message.includes(registry), `names the registry: ${e.message}`);
+    assert.ok(e.hint, 'says what to do');
+    if (message) assert.match(e.message, message);
+    for (const secret of secrets) {
+      assert.ok(!`${e.message}\n${e.hint}`.includes(secret), `the secret leaked: ${e.message}\n${e.hint}`);
+    }
+    return true;
+  };
+}
+
+test('credential helpers: credHelpers beats credsStore, which beats the file; docker keys', () => {
+  const { e, bin, config } = helperEnv();
+  const dentest = writeStoreHelper(bin, 'dentest');
+  const other = writeStoreHelper(bin, 'other');
+  write(dentest.store, { 'quay.io': { Username: 'quser', Secret: 'qsecret' } });
+  write(other.store, {
+    'https://index.docker.io/v1/': { Username: 'hubuser', Secret: 'hubsecret' },
+    'quay.io': { Username: 'never', Secret: 'shadowed' },
+  });
+  write(config, {
+    auths: {
+      'quay.io': {},
+      'https://index.docker.io/v1/': {},
+      'localhost:5000': { auth: b64('stale:filepass') },
+      'ghcr.io': { auth: b64('gh:ghpass') },
+    },
+    credsStore: 'other',
+    credHelpers: { 'quay.io': 'dentest', 'ghcr.io': '' },
+  });
+  const containers = join(e.XDG_RUNTIME_DIR!, 'containers', 'auth.json');
+  write(containers, { auths: { 'localhost:5000': { auth: b64('podman:podpass') } } });
+
+  assert.deepEqual(lookupCredentials('quay.io', 'org/x', { env: e }), {
+    credentials: { username: 'quser', password: 'qsecret' },
+    source: config,
+    helper: 'docker-credential-dentest',
+  });
+  assert.deepEqual(lookupCredentials('docker.io', 'library/busybox', { env: e })?.credentials, {
+    username: 'hubuser',
+    password: 'hubsecret',
+  });
+  assert.equal(
+    lookupCredentials('localhost:5000', undefined, { env: e })?.credentials.username,
+    'podman',
+    "the helper has nothing: config.json's stale password is not used, auth.json is read next",
+  );
+  assert.equal(
+    lookupCredentials('ghcr.io', undefined, { env: e })?.credentials.username,
+    'gh',
+    'an empty name in credHelpers keeps the registry in the file',
+  );
+  assert.deepEqual(helperCalls(dentest), ['get quay.io']);
+  assert.deepEqual(helperCalls(other), ['get https://index.docker.io/v1/', 'get localhost:5000']);
+
+  // credHelpers keys are compared as auths keys are: docker's Docker Hub key names docker.io.
+  write(config, { credHelpers: { 'https://index.docker.io/v1/': 'dentest' } });
+  write(dentest.store, { 'https://index.docker.io/v1/': { Username: 'h', Secret: 'hs' } });
+  assert.equal(lookupCredentials('registry-1.docker.io', undefined, { env: e })?.helper, 'docker-credential-dentest');
+  assert.equal(lookupCredentials('quay.io', undefined, { env: e }), undefined, 'no helper for quay.io, no entry');
+
+  // What names a helper is checked: never a path, always a string.
+  for (const [doc, why] of [
+    [{ credsStore: '../../tmp/evil' }, /"credsStore": "..\/..\/tmp\/evil" is not a credential helper name/],
+    [{ credsStore: 42 }, /"credsStore" is not a string/],
+    [{ credHelpers: ['x'] }, /"credHelpers" is not an object/],
+    [{ credHelpers: { 'quay.io': true } }, /"credHelpers" entry "quay.io" is not a string/],
+  ] as const) {
+    write(config, doc);
+    assert.throws(
+      () => lookupCredentials('quay.io', undefined, { env: e }),
+      (err: unknown) => err instanceof DenError && err.code === 'DEN0919' && why.test(err.message),
+      String(why),
+    );
+  }
+});
+
+test('credential helpers: login stores through the helper, no secret in config.json; logout erases', () => {
+  const { e, bin, config } = helperEnv();
+  const dentest = writeStoreHelper(bin, 'dentest');
+  write(config, {
+    auths: { 'reg.example': { auth: b64('old:oldpass') }, 'keep.example': { auth: b64('k:k') } },
+    credsStore: 'dentest',
+    credHelpers: { 'keep.example': '' },
+  });
+  const secret = 'h3lper-S3cret:with:colons';
+  assert.equal(storeCredentials('reg.example', { username: 'alice', password: secret }, { env: e }), config);
+  assert.equal(storeCredentials('docker.io', { username: 'hub', password: 'hubsecret' }, { env: e }), config);
+  assert.deepEqual(helperStore(dentest), {
+    'reg.example': { Username: 'alice', Secret: secret },
+    'https://index.docker.io/v1/': { Username: 'hub', Secret: 'hubsecret' },
+  });
+  const text = readFileSync(config, 'utf8');
+  assert.ok(!text.includes(secret) && !text.includes(b64(`alice:${secret}`)), 'no secret in config.json');
+  const doc = JSON.parse(text);
+  assert.deepEqual(doc.auths, {
+    'keep.example': { auth: b64('k:k') },
+    'reg.example': {},
+    'https://index.docker.io/v1/': {},
+  });
+  assert.equal(doc.credsStore, 'dentest');
+  assert.deepEqual(lookupCredentials('reg.example', undefined, { env: e })?.credentials, {
+    username: 'alice',
+    password: secret,
+  });
+
+  // A login per namespace cannot go to a helper: refused before anything is stored.
+  assert.throws(
+    () => storeCredentials('reg.example/team', { username: 'u', password: 'namespaced' }, { env: e }),
+    helperError('DEN0933', 'docker-credential-dentest', 'reg.example/team'),
+  );
+  // A registry whose credHelpers entry is empty is stored in the file.
+  storeCredentials('keep.example', { username: 'k2', password: 'k2pass' }, { env: e });
+  assert.equal(JSON.parse(readFileSync(config, 'utf8')).auths['keep.example'].auth, b64('k2:k2pass'));
+
+  // Logout: the helper's entry (and the scheme-prefixed one an older docker login left), then the file's.
+  write(dentest.store, { ...helperStore(dentest), 'https://reg.example': { Username: 'x', Secret: 'y' } });
+  assert.deepEqual(logout('reg.example', { env: e }), {
+    registry: 'reg.example',
+    paths: ['docker-credential-dentest', config],
+  });
+  assert.deepEqual(Object.keys(helperStore(dentest)), ['https://index.docker.io/v1/']);
+  assert.equal(JSON.parse(readFileSync(config, 'utf8')).auths['reg.example'], undefined);
+  assert.equal(lookupCredentials('reg.example', undefined, { env: e }), undefined);
+  assert.deepEqual(removeCredentials('reg.example', { env: e }), [], 'nothing left: not logged in');
+  assert.deepEqual(removeCredentials('docker.io', { env: e }), ['docker-credential-dentest', config]);
+  assert.deepEqual(helperStore(dentest), {});
+  assert.ok(helperCalls(dentest).includes('erase http://reg.example'));
+});
+
+test('credential helpers: missing, failing, garbage, slow, identity token: clear errors without secrets', () => {
+  const { e, bin, config } = helperEnv();
+  const registry = 'reg.example';
+  const failing = (name: string) => {
+    write(config, { credsStore: name });
+    return () => lookupCredentials(registry, undefined, { env: e, helperTimeoutMs: 300 });
+  };
+
+  assert.throws(failing('absent'), (err: unknown) => {
+    helperError('DEN0928', 'docker-credential-absent', registry, [], /not found in PATH/)(err);
+    assert.match((err as DenError).hint!, /install docker-credential-absent.*remove "credsStore" from .*config\.json/);
+    return true;
+  });
+  writeFileSync(join(bin, 'docker-credential-noexec'), '#!/bin/sh\n');
+  assert.throws(failing('noexec'), helperError('DEN0928', 'docker-credential-noexec', registry, [], /permission/));
+
+  writeScriptHelper(bin, 'broken', 'echo "error: the keyring is locked"; exit 3');
+  assert.throws(
+    failing('broken'),
+    helperError(
+      'DEN0929',
+      'docker-credential-broken',
+      registry,
+      [],
+      /get failed \(exit status 3\): .*keyring is locked/,
+    ),
+  );
+
+  const leaked = 'Gr4bage-Secret-Value';
+  writeScriptHelper(bin, 'garbage', `echo '{"ServerURL":"${registry}","Username":"u","Secret":"${leaked}"'`);
+  assert.throws(
+    failing('garbage'),
+    helperError('DEN0930', 'docker-credential-garbage', registry, [leaked], /not JSON/),
+  );
+  writeScriptHelper(bin, 'numbers', `echo '{"Username": "u", "Secret": 12345678}'`);
+  assert.throws(failing('numbers'), helperError('DEN0930', 'docker-credential-numbers', registry, [], /not a string/));
+  writeScriptHelper(bin, 'nouser', `echo '{"Secret": "${leaked}"}'`);
+  assert.throws(failing('nouser'), helperError('DEN0930', 'docker-credential-nouser', registry, [leaked]));
+  writeScriptHelper(bin, 'empty', `echo '{}'`);
+  assert.equal(failing('empty')(), undefined, 'empty credentials are none');
+
+  const token = 'refresh-T0ken-Value-xyz';
+  writeScriptHelper(bin, 'token', `echo '{"ServerURL":"${registry}","Username":"<token>","Secret":"${token}"}'`);
+  assert.throws(failing('token'), (err: unknown) => {
+    helperError('DEN0932', 'docker-credential-token', registry, [token], /identity token/)(err);
+    assert.match((err as DenError).hint!, /den login reg\.example|--creds/);
+    return true;
+  });
+
+  writeScriptHelper(bin, 'slow', 'exec sleep 10');
+  const started = Date.now();
+  assert.throws(failing('slow'), helperError('DEN0931', 'docker-credential-slow', registry, [], /0\.3 s.*killed/));
+  assert.ok(Date.now() - started < 2000, `killed at the time limit, not after ${Date.now() - started} ms`);
+
+  // A store that fails and echoes what it was given: the password it was sent is redacted.
+  const password = 'St0re-Secret-Echoed';
+  writeScriptHelper(bin, 'echoer', 'cat; exit 1');
+  write(config, { credsStore: 'echoer' });
+  assert.throws(
+    () => storeCredentials(registry, { username: 'u', password }, { env: e }),
+    helperError('DEN0929', 'docker-credential-echoer', registry, [password], /store failed/),
+  );
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { credsStore: 'echoer' }, 'the file is unchanged');
+  // Erase: nothing there is no failure; a failing helper is.
+  writeScriptHelper(bin, 'none', 'echo "credentials not found in native keychain"; exit 1');
+  write(config, { credsStore: 'none' });
+  assert.deepEqual(removeCredentials(registry, { env: e }), []);
+  write(config, { credsStore: 'broken' });
+  assert.throws(
+    () => removeCredentials(registry, { env: e }),
+    helperError('DEN0929', 'docker-credential-broken', registry, [], /erase failed/),
+  );
+});
+
+test('Registries asks a helper once per registry and repository, not once per client', () => {
+  const { e, bin, config } = helperEnv();
+  const dentest = writeStoreHelper(bin, 'dentest');
+  write(dentest.store, { 'reg.example': { Username: 'u', Secret: 'registries-secret' } });
+  write(config, { credsStore: 'dentest' });
+  const registries = new Registries({ env: e, config: parseRegistriesConfig('{}', 'test') });
+  try {
+    registries.registryClient('reg.example');
+    registries.registryClient('reg.example');
+  } finally {
+    registries.close();
+  }
+  assert.deepEqual(helperCalls(dentest), ['get reg.example']);
 });
