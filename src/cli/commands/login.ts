@@ -18,7 +18,7 @@ export const spec: CommandSpec = {
     {
       long: 'authfile',
       type: 'string',
-      help: 'Where to store the credentials (default ~/.docker/config.json)',
+      help: 'Where to store the credentials (default ~/.docker/config.json, or the credential helper it names)',
       value: 'path',
     },
   ],

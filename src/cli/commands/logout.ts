@@ -7,7 +7,14 @@ export const spec: CommandSpec = {
   usage: 'logout [OPTIONS] [REGISTRY]',
   summary: 'Log out from a registry',
   maxArgs: 1,
-  flags: [{ long: 'authfile', type: 'string', help: 'Only this authentication file', value: 'path' }],
+  flags: [
+    {
+      long: 'authfile',
+      type: 'string',
+      help: 'Only this authentication file (and the credential helper it names)',
+      value: 'path',
+    },
+  ],
 };
 
 export async function handler(p: Parsed, _ctx: EngineContext): Promise<number> {
