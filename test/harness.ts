@@ -109,9 +109,10 @@ export class DenEnv {
   readonly runtimeBase: string;
   readonly user: UserInfo;
 
-  constructor(userName: string = TEST_USER) {
+  /** `base`: where the environment's directory is made (a test may want another file system). */
+  constructor(userName: string = TEST_USER, base = '/tmp') {
     this.user = userName === 'root' ? { name: 'root', uid: 0, gid: 0 } : lookupUser(userName);
-    this.root = mkdtempSync('/tmp/den-e2e-');
+    this.root = mkdtempSync(join(base, 'den-e2e-'));
     chmodSync(this.root, 0o755);
     this.home = join(this.root, 'home');
     this.runtimeBase = join(this.root, 'run');

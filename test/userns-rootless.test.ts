@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv } from './harness.js';
@@ -138,31 +138,6 @@ describe('--userns=auto rootless: a range of the caller subordinate ids per cont
     const tooFar = env.den(['run', '--rm', '--uidmap', '0:200000:65536', 'busybox', 'true']);
     assert.equal(tooFar.status, 125);
     assert.match(tooFar.stderr, /host ids are your session's, 0 to 262144/);
-  });
-
-  test('without fuse-overlayfs: shifted mappings are refused with the fix, the default stays host', () => {
-    // A PATH with every tool of /usr/bin but fuse-overlayfs (the test cannot uninstall it).
-    const bin = join(env.root, 'bin-without-fuse');
-    mkdirSync(bin);
-    for (const name of readdirSync('/usr/bin')) {
-      if (name !== 'fuse-overlayfs') symlinkSync(join('/usr/bin', name), join(bin, name));
-    }
-    const path = { PATH: `${bin}:/usr/sbin` };
-    for (const userns of ['auto', 'keep-id']) {
-      const r = env.den(['run', '--rm', `--userns=${userns}`, 'busybox', 'true'], { env: path });
-      assert.equal(r.status, 125, r.stderr);
-      assert.match(r.stderr, new RegExp(`--userns=${userns} needs ids shifted, and fuse-overlayfs is not installed`));
-      assert.match(r.stderr, /apt-get install fuse-overlayfs, or use --userns=host/);
-    }
-    const check = env.den(['system', 'check'], { env: path });
-    assert.match(
-      check.stdout,
-      /default --userns: host \(ids cannot be shifted without copying: fuse-overlayfs is not installed/,
-    );
-    const plain = env.den(['run', '--rm', 'busybox', 'true'], { env: path });
-    assert.equal(plain.status, 0, plain.stderr);
-    assert.equal(env.den(['ps', '-a', '-q']).stdout, '', 'nothing was left behind');
-    assert.deepEqual(env.mountsUnderRoot(), []);
   });
 
   test('a data directory others cannot pass through is refused with what to do', () => {

@@ -120,6 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
+  if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
     const word = argv

@@ -69,7 +69,7 @@ export class PullProgress {
   }
 }
 
-function bar(current: number, total: number, width = 40): string {
+export function bar(current: number, total: number, width = 40): string {
   const done = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
   return `[${'='.repeat(Math.max(0, done - 1))}${done > 0 ? '>' : ''}${' '.repeat(width - done)}]`;
 }

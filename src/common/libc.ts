@@ -1,6 +1,6 @@
 /**
  * The few libc calls Node.js lacks: mknod (fifos, device nodes, overlay whiteouts), the
- * non-following xattr calls, and the mount API that makes idmapped mounts (open_tree,
+ * non-following xattr calls (get, set, list), and the mount API that makes idmapped mounts (open_tree,
  * mount_setattr, move_mount; glibc 2.36+). None of them needs a single-threaded process. Paths and names are byte buffers, so a name that is not UTF-8 reaches
  * the kernel unchanged. Failures throw errors shaped like Node's own (`code`, `errno`, `syscall`).
  */
@@ -33,6 +33,7 @@ interface Libc {
   moveMount(fromDfd: number, fromPath: Buffer, toDfd: number, toPath: Buffer, flags: number): number;
   lsetxattr(path: Buffer, name: Buffer, value: Buffer, size: number, flags: number): number;
   lgetxattr(path: Buffer, name: Buffer, value: Buffer, size: number): number | bigint;
+  llistxattr(path: Buffer, list: Buffer, size: number): number | bigint;
 }
 
 let libc: Libc | undefined;
@@ -55,6 +56,7 @@ function load(): Libc {
     lgetxattr: lib.func(
       'intptr_t lgetxattr(const uint8_t *path, const uint8_t *name, _Out_ uint8_t *value, size_t size)',
     ),
+    llistxattr: lib.func('intptr_t llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)'),
   };
   return libc;
 }
@@ -100,6 +102,25 @@ export function lgetxattr(path: Buffer, name: string): Buffer | undefined {
   const e = failure('lgetxattr', path);
   if (e.code === 'ENODATA') return undefined;
   throw e;
+}
+
+/**
+ * The names of the path's own extended attributes (never a symlink target's), those this process
+ * may see: a user namespace's root sees user.*, security.* and its own trusted.* ones.
+ */
+export function llistxattr(path: Buffer): string[] {
+  const list = Buffer.alloc(65536);
+  const n = Number(load().llistxattr(cstr(path), list, list.length));
+  if (n < 0) {
+    const e = failure('llistxattr', path);
+    if (e.code === 'ENOTSUP') return [];
+    throw e;
+  }
+  return list
+    .subarray(0, n)
+    .toString('latin1')
+    .split('\0')
+    .filter((name) => name !== '');
 }
 
 const AT_FDCWD = -100;

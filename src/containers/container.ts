@@ -46,6 +46,13 @@ export interface ContainerConfig {
   usernsMode: 'host' | 'auto' | 'explicit' | 'keep-id';
   /** The container's own maps; absent when it shares the rootless session's user namespace. */
   idMap?: ContainerIdMap;
+  /**
+   * Rootless, with maps that shift ids: how the image is shown shifted (engine/shifted-layers).
+   * Records made before there was a choice have none, and mean fuse.
+   */
+  shiftMethod?: 'fuse' | 'copy';
+  /** With shiftMethod copy: the name of the mapping's copies under shifted/. */
+  shiftKey?: string;
 }
 
 export interface ContainerRecord {

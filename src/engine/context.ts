@@ -8,6 +8,7 @@ import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
 import { LayerStore, StoreLayout } from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
+import { ownerTag } from './store-lock.js';
 
 /**
  * What every use case works with, opened lazily: a command that only lists images never creates
@@ -46,7 +47,7 @@ export class EngineContext {
   }
 
   get content(): ContentStore {
-    return new ContentStore(this.layout.contentDir);
+    return new ContentStore(this.layout.contentDir, ownerTag);
   }
 
   /** The namespaces storage mounts and runtime calls happen in: the host's as root, else the session's. */
@@ -81,6 +82,21 @@ export class EngineContext {
     validateIdMap(uidMap, 'uid');
     validateIdMap(gidMap, 'gid');
     return { uidArgs: newIdMapArgs(uidMap), gidArgs: newIdMapArgs(gidMap) };
+  }
+
+  /**
+   * The id a host id has in the rootless session (as root, the same id), or undefined when the
+   * session does not map it: what a file den sees owned by `id` is owned by for the session.
+   */
+  sessionId(kind: 'uid' | 'gid', id: number): number | undefined {
+    if (!this.paths.rootless) return id;
+    const maps = this.sessionMaps();
+    const args = kind === 'uid' ? maps.uidArgs : maps.gidArgs;
+    for (let i = 0; i + 2 < args.length; i += 3) {
+      const [inside, outside, size] = [Number(args[i]), Number(args[i + 1]), Number(args[i + 2])];
+      if (id >= outside && id < outside + size) return inside + (id - outside);
+    }
+    return undefined;
   }
 
   close(): void {

@@ -16,6 +16,13 @@ import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from './runtimes.js';
+import {
+  chooseShift,
+  ensureShiftedLayers,
+  releaseShiftedLayers,
+  shiftKey,
+  type ShiftProgress,
+} from './shifted-layers.js';
 import { allocateUserns, mapContainerId, mapsId, parseUserns, planUserns, shiftsIds } from './userns.js';
 
 export interface CreateOptions {
@@ -41,13 +48,16 @@ export interface CreateOptions {
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
+  /** Rootless, when the image's layers are first copied for the container's mapping (shifted-layers). */
+  onShiftProgress?: (p: ShiftProgress) => void;
 }
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
- * records it, and writes its OCI bundle. The root file system is mounted only when it starts.
+ * records it, and writes its OCI bundle; rootless, where ids are shifted by copying, it copies the
+ * layers its mapping does not have yet. The root file system is mounted only when it starts.
  */
-export function createContainer(ctx: EngineContext, options: CreateOptions): ContainerRecord {
+export async function createContainer(ctx: EngineContext, options: CreateOptions): Promise<ContainerRecord> {
   const runtime = findRuntime(ctx, options.runtime);
   const usernsRequest = parseUserns(options.userns, options.uidmaps ?? [], options.gidmaps ?? []);
   const network = parseNetwork(options.network);
@@ -71,6 +81,8 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
     });
   }
   const userns = planUserns(ctx, usernsRequest, image);
+  const shift =
+    ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? chooseShift(ctx) : undefined;
   const id = newContainerId();
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {
@@ -130,13 +142,18 @@ export function createContainer(ctx: EngineContext, options: CreateOptions): Con
   };
   record = ctx.containers.insert(record, () => {
     const idMap = allocateUserns(ctx, userns, id);
-    return idMap ? { ...record.config, idMap } : undefined;
+    if (!idMap) return undefined;
+    if (!shift || !shiftsIds(idMap)) return { ...record.config, idMap };
+    const copy = shift.method === 'copy' ? { shiftKey: shiftKey(idMap, userns.mode === 'auto' ? id : undefined) } : {};
+    return { ...record.config, idMap, shiftMethod: shift.method, ...copy };
   });
   try {
     writeBundle(ctx, record);
+    if (record.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, record, options.onShiftProgress);
   } catch (e) {
     rmSync(ctx.layout.containerDir(id), { recursive: true, force: true }); // only den's own files so far
     ctx.containers.delete(id);
+    releaseShiftedLayers(ctx, record);
     throw e;
   }
   return record;
@@ -159,11 +176,21 @@ function checkTraversable(dir: string): void {
   }
 }
 
-/** Mode and owner of the image's root directory (the top layer's), which the overlay's root takes from its upper directory. */
+/**
+ * Mode and owner of the image's root directory (the top layer's), which the overlay's root takes
+ * from its upper directory. Owners are the image's own ids: rootless, the layer was unpacked in the
+ * session, so den sees them as host ids and asks the session's map which ids they are.
+ */
 export function rootOwner(ctx: EngineContext, layers: string[]): { mode: number; uid: number; gid: number } {
   const top = layers[layers.length - 1];
   const st = top ? statSync(ctx.layout.layerDir(top)) : undefined;
-  return st ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : { mode: 0o755, uid: 0, gid: 0 };
+  if (!st) return { mode: 0o755, uid: 0, gid: 0 };
+  const overflow = 65534;
+  return {
+    mode: st.mode & 0o7777,
+    uid: ctx.sessionId('uid', st.uid) ?? overflow,
+    gid: ctx.sessionId('gid', st.gid) ?? overflow,
+  };
 }
 
 /** Writes the bundle: directories, /etc files and config.json. */

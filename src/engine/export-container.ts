@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { unmountContainer } from './idmapped-layers.js';
 import { reconcile } from './remove-container.js';
 import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
+import { ensureShiftedLayers } from './shifted-layers.js';
 import { shiftsIds } from './userns.js';
 
 /**
@@ -53,6 +54,7 @@ export async function exportContainer(
   const c = reconcile(ctx, ctx.containers.resolve(ref));
   const running = c.status === 'running';
   const idMap = c.config.idMap && shiftsIds(c.config.idMap) ? c.config.idMap : undefined;
+  if (!running && c.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, c);
   const flat = (m: ContainerIdMap['uid']) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}`).join(' ');
   const argv = ctx.ns.wrap([
     'sh',

@@ -15,6 +15,7 @@ import type { SaveOptions } from './save-archive.js';
 
 export { EngineContext } from './context.js';
 export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
+export { chooseShift, type ShiftChoice, type ShiftProgress } from './shifted-layers.js';
 export { importImage, type ImportOptions } from './import-image.js';
 export type { PullEvent, PullOptions } from './pull-image.js';
 export type { RegistryAccess } from './registry-access.js';

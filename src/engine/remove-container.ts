@@ -7,6 +7,7 @@ import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { lowerMountsDir, UNMOUNT_CONTAINER, unmountContainer } from './idmapped-layers.js';
 import { findRuntime } from './runtimes.js';
+import { releaseShiftedLayers } from './shifted-layers.js';
 
 /**
  * Unmounts the container's root file system (if mounted) and deletes its directory, from inside
@@ -79,5 +80,6 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
   ctx.containers.markRemoving(c.id);
   cleanupContainerFiles(ctx, c);
   ctx.containers.delete(c.id);
+  releaseShiftedLayers(ctx, c);
   return c;
 }

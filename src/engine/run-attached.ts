@@ -14,6 +14,7 @@ import { cleanupContainerFiles } from './remove-container.js';
 import { unmountContainer } from './idmapped-layers.js';
 import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
+import { ensureShiftedLayers, releaseShiftedLayers } from './shifted-layers.js';
 
 export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
@@ -128,6 +129,8 @@ async function startAndWait(
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
   const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
+  // Made at create time; made again if they went since (removed by hand): a no-op otherwise.
+  if (c.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, c);
   const [file, ...args] = ctx.ns.wrap([
     'sh',
     '-c',
@@ -196,6 +199,7 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
   if (c.config.autoRemove) {
     cleanupContainerFiles(ctx, c);
     ctx.containers.delete(c.id);
+    releaseShiftedLayers(ctx, c);
     return;
   }
   unmountContainer(ctx, c.id);

@@ -122,7 +122,8 @@ export function readOwner(path: string): string | undefined {
 }
 
 /**
- * What dead den processes left half-done: temporary layer directories (`.tmp-OWNER-...`), ingest
+ * What dead den processes left half-done: temporary layer directories and shifted copies
+ * (`.tmp-OWNER-...`), ingest
  * files (`OWNER-...`) and lock and lease files whose owner is gone. Resumable downloads
  * (`ingest/<digest>.partial`) are not among them: the next pull of that blob continues them.
  */
@@ -131,6 +132,13 @@ export function abandoned(ctx: EngineContext): { path: string; tree: boolean }[]
   for (const name of readdirOrEmpty(ctx.layout.layersDir)) {
     if (name.startsWith('.tmp-') && !ownerAliveOfName(name.slice('.tmp-'.length))) {
       out.push({ path: join(ctx.layout.layersDir, name), tree: true });
+    }
+  }
+  for (const key of readdirOrEmpty(ctx.layout.shiftedDir)) {
+    for (const name of readdirOrEmpty(ctx.layout.shiftedMapDir(key))) {
+      if (name.startsWith('.tmp-') && !ownerAliveOfName(name.slice('.tmp-'.length))) {
+        out.push({ path: join(ctx.layout.shiftedMapDir(key), name), tree: true });
+      }
     }
   }
   const ingest = join(ctx.layout.contentDir, 'ingest');

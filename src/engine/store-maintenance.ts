@@ -5,6 +5,7 @@ import { hexOf, newHash, type Digest } from '../content/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { removeImage } from './remove-image.js';
+import { collectShiftedCopies, removeShiftedCopiesOf } from './shifted-layers.js';
 import { abandoned, leased, removeTree } from './store-lock.js';
 import type { CheckResult } from './system-check.js';
 
@@ -18,6 +19,8 @@ const GRACE_MS = Number(process.env.DEN_GC_GRACE_SECONDS ?? 600) * 1000;
 export interface Collected {
   blobs: number;
   layers: number;
+  /** Shifted copies of layers (rootless, see shifted-layers): whole mappings or single layers. */
+  shiftedCopies: number;
   bytes: number;
 }
 
@@ -43,11 +46,12 @@ function reachable(ctx: EngineContext): { blobs: Set<string>; chains: Set<string
 
 /**
  * Removes blobs and layers nothing reaches: no image, no container, no running pull's lease, and
- * not written in the last ten minutes. Returns what went (or would go, with dryRun).
+ * not written in the last ten minutes; and shifted copies of layers no container uses, of mappings
+ * not used in the last ten minutes. Returns what went (or would go, with dryRun).
  */
 export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean } = {}): Collected {
   const { blobs, chains } = reachable(ctx);
-  const out: Collected = { blobs: 0, layers: 0, bytes: 0 };
+  const out: Collected = { blobs: 0, layers: 0, shiftedCopies: 0, bytes: 0 };
   const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > GRACE_MS;
   const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
   for (const hex of readdirOrEmpty(blobDir)) {
@@ -57,6 +61,9 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
     out.bytes += statSync(path).size;
     if (!options.dryRun) rmSync(path, { force: true });
   }
+  // Copies are not counted in bytes: sizing them would mean walking them. A layer that goes below
+  // takes its copies under every mapping with it.
+  out.shiftedCopies = collectShiftedCopies(ctx, old, options.dryRun ?? false).length;
   for (const hex of readdirOrEmpty(ctx.layout.layersDir)) {
     if (hex.startsWith('.') || chains.has(hex)) continue;
     const path = ctx.layout.layerDir(hex);
@@ -65,6 +72,7 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
     out.bytes += ctx.layers.size(`sha256:${hex}`);
     if (!options.dryRun) {
       removeTree(ctx, path);
+      removeShiftedCopiesOf(ctx, hex);
       ctx.layers.remove(`sha256:${hex}`);
     }
   }

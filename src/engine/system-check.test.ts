@@ -32,6 +32,7 @@ const IDS = [
   'runtime-dir',
   'seccomp',
   'fuse-overlayfs',
+  'userns-shift',
   'userns-default',
 ];
 
@@ -165,6 +166,7 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
     assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
+    assert.match(get(r, 'userns-shift').detail, /^idmapped mounts of the layers/);
     assert.match(get(r, 'userns-default').detail, /^default --userns: auto \(root: idmapped mounts/);
     assert.equal(get(r, 'runtime-dir').detail, `${join(dir, 'run')} (DEN_RUNTIME_DIR), created on first use`);
   });
@@ -294,6 +296,8 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
     assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
     assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
+    // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
+    assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);
     // The test user's subordinate ids (262144 from the set-up) are fewer than auto wants to be the
     // rootless default, so the default is the session's mapping.
     assert.match(

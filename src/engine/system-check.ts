@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
 import { withUnmappedUserns } from '../session/index.js';
+import { chooseShift } from './shifted-layers.js';
 import { defaultUserns, ROOT_POOL_USER } from './userns.js';
 import { runSync } from '../common/exec.js';
 import { fallbackRuntimeDir } from '../common/paths.js';
@@ -99,6 +100,11 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () =>
     checkTool(h, 'fuse-overlayfs', 'warn', 'apt-get install fuse-overlayfs', /^fuse-overlayfs: (version .*)$/m),
   );
+  add('userns-shift', 'how ids are shifted for containers of their own', () => {
+    if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
+    const s = chooseShift(ctx);
+    return ok(`${s.method} (${s.why})`);
+  });
   add('userns-default', 'default --userns', () => {
     if (h.rootless && [subuid, subgid].some((r) => r.status === 'fail')) {
       return warn('default --userns: host (no subordinate ids for ranges of their own: see subuid, subgid above)');
@@ -425,10 +431,8 @@ function checkIdmappedMounts(h: Host): Finding {
     return warn(
       `inferred, not probed: an idmapped mount needs CAP_SYS_ADMIN over the user namespace that owns the ` +
         `file system, which an unprivileged user has only for file systems mounted in their own namespace (tmpfs), ` +
-        `not for the store's ${fs} (${store}). For --userns=auto, keep-id and --uidmap den shows the layers ` +
-        `shifted through a read-only fuse-overlayfs mount (uidmapping=) under the kernel overlay: nothing is ` +
-        `copied and writes stay native, but reads of image files pass through FUSE (measured here at an eighth ` +
-        `to a quarter of the kernel's speed for cold reads of many small files); --userns=host needs no shift`,
+        `not for the store's ${fs} (${store}). For --userns=auto, keep-id and --uidmap den shifts ids another ` +
+        `way (see userns-shift below); --userns=host needs no shift`,
     );
   }
   const unshare = h.find('unshare');

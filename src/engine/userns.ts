@@ -1,4 +1,3 @@
-import { accessSync, constants } from 'node:fs';
 import { DenError, failedPrecondition, invalidArgument } from '../common/errors.js';
 import type { ContainerIdMap } from '../containers/index.js';
 import { IdRangeStore } from '../containers/index.js';
@@ -18,7 +17,7 @@ import type { ImageRecord } from '../images/index.js';
 import type { SessionMaps } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { readImageFile } from './image-users.js';
-import { findExecutable } from './runtimes.js';
+import { chooseShift } from './shifted-layers.js';
 
 /**
  * --userns modes, as podman names them:
@@ -98,12 +97,6 @@ export function planUserns(ctx: EngineContext, request: UsernsRequest, image: Im
 
 function planRootless(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
   if (request.mode === 'default' || request.mode === 'host') return { mode: 'host' };
-  const shift = rootlessShift();
-  if (!shift.ok) {
-    throw failedPrecondition('DEN0675', `--userns=${request.mode} needs ids shifted, and ${shift.why}`, {
-      hint: `${shift.fix}, or use --userns=host (the session's own mapping)`,
-    });
-  }
   const maps = ctx.sessionMaps();
   if (request.mode === 'keep-id') return { mode: 'keep-id', idMap: fitToSession(keepIdMap(ctx, request), maps) };
   const uidTotal = argsSize(maps.uidArgs);
@@ -167,29 +160,6 @@ function checkAutoSize(ctx: EngineContext, request: UsernsRequest, image: ImageR
   return request.size;
 }
 
-/**
- * How a rootless container can see the image with ids other than the session's: fuse-overlayfs
- * shows the layers shifted (uidmapping=) with nothing copied. The kernel refuses an unprivileged
- * user idmapped mounts of the store's file system, and a chowned copy per mapping costs seconds
- * and the image's size again (podman's way), so without FUSE rootless containers keep the
- * session's mapping.
- */
-export function rootlessShift(): { ok: true } | { ok: false; why: string; fix: string } {
-  if (!findExecutable('fuse-overlayfs')) {
-    return { ok: false, why: 'fuse-overlayfs is not installed', fix: 'apt-get install fuse-overlayfs' };
-  }
-  try {
-    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
-  } catch {
-    return {
-      ok: false,
-      why: '/dev/fuse is missing or not open to you',
-      fix: 'run scripts/setup-host.sh as root (chmod 0666 /dev/fuse)',
-    };
-  }
-  return { ok: true };
-}
-
 /** Ids a user needs for `auto` to be the rootless default: ten ranges of 65536. */
 export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
 
@@ -202,8 +172,10 @@ export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
  */
 export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why: string } {
   if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: idmapped mounts shift ids without copying' };
-  const shift = rootlessShift();
-  if (!shift.ok) return { mode: 'host', why: `ids cannot be shifted without copying: ${shift.why} (${shift.fix})` };
+  const shift = chooseShift(ctx);
+  if (shift.newMapping === 'full copy') {
+    return { mode: 'host', why: `ids cannot be shifted without copying the image: ${shift.why}` };
+  }
   const maps = ctx.sessionMaps();
   const ids = Math.min(argsSize(maps.uidArgs), argsSize(maps.gidArgs)) - 1;
   if (ids < AUTO_DEFAULT_MIN_IDS) {
@@ -214,7 +186,9 @@ export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why:
         `a range of 65536 each; --userns=auto still works while there is room`,
     };
   }
-  return { mode: 'auto', why: `fuse-overlayfs shifts ids without copying, and ${ids} subordinate ids give room` };
+  const how =
+    shift.method === 'fuse' ? 'fuse-overlayfs shifts ids without copying' : 'shifted copies share data (reflinks)';
+  return { mode: 'auto', why: `${how}, and ${ids} subordinate ids give room` };
 }
 
 export type UsernsPlan =

@@ -34,6 +34,13 @@ export class LayerStore {
     return row?.size ?? 0;
   }
 
+  /** How many entries the layer holds; 0 for one the store does not record. */
+  entries(chainId: string): number {
+    const row = this.db.prepare('SELECT entries FROM layers WHERE chain_id = ?').get(chainId) as
+      { entries: number } | undefined;
+    return row?.entries ?? 0;
+  }
+
   /** The highest uid and gid owning a file in the layer, when it is recorded. */
   highestIds(chainId: string): { uid: number; gid: number } | undefined {
     const row = this.db.prepare('SELECT max_uid, max_gid FROM layers WHERE chain_id = ?').get(chainId) as

@@ -5,6 +5,9 @@ import { join } from 'node:path';
  *
  *   layers/<chain-id hex>/        a committed layer, unpacked in canonical form (container ids)
  *   layers/.tmp-<random>/         a layer being unpacked; renamed into place only when complete
+ *   shifted/<map key>/<chain-id hex>/   a layer copied with its owners shifted for one id mapping
+ *                                 (rootless, where the copy is the chosen shift; see shifted-copy)
+ *   shifted/<map key>/.tmp-<owner>-<random>/   such a copy being made
  *   containers/<id>/upper/        the container's writable layer
  *   containers/<id>/work/         overlayfs's work directory
  *   containers/<id>/rootfs/       where the overlay is mounted while the container runs
@@ -24,6 +27,18 @@ export class StoreLayout {
 
   tmpLayerDir(random: string): string {
     return join(this.dataDir, 'layers', `.tmp-${random}`);
+  }
+
+  get shiftedDir(): string {
+    return join(this.dataDir, 'shifted');
+  }
+
+  shiftedMapDir(key: string): string {
+    return join(this.dataDir, 'shifted', key);
+  }
+
+  shiftedLayerDir(key: string, chainIdHex: string): string {
+    return join(this.dataDir, 'shifted', key, chainIdHex);
   }
 
   get contentDir(): string {

@@ -17,7 +17,7 @@
  */
 import type { DenError } from '../common/errors.js';
 import { isDenError } from '../common/errors.js';
-import type { Timespec } from './timestamps.js';
+import type { Timespec } from '../common/timestamps.js';
 import { corrupt, display, unpackBug, unsupportedEntry } from './unpack-errors.js';
 
 export type TarEntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';

@@ -44,7 +44,7 @@ import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, lsetxattr, makedev, mknod } from 
 import { LayerRoot, joinReal, nameComponents, type ResolveErrors } from './layer-root.js';
 import { streamChunks } from './stream-chunks.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
-import { setFileTimes, setPathTimes, type Timespec } from './timestamps.js';
+import { setFileTimes, setPathTimes, type Timespec } from '../common/timestamps.js';
 import {
   destinationExists,
   destinationFailed,

@@ -12,7 +12,7 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const c = createContainer(ctx, createOptions(p, false, await ensureImage(p, ctx)));
+  const c = await createContainer(ctx, createOptions(p, false, await ensureImage(p, ctx)));
   process.stdout.write(`${c.id}\n`);
   return 0;
 }

@@ -29,7 +29,8 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     process.stdout.write('\n');
   }
   process.stdout.write(
-    `Total reclaimed space: ${humanSize(collected.bytes)} (${collected.layers} layers, ${collected.blobs} blobs)\n`,
+    `Total reclaimed space: ${humanSize(collected.bytes)} (${collected.layers} layers, ${collected.blobs} blobs` +
+      `${collected.shiftedCopies > 0 ? `, ${collected.shiftedCopies} shifted copies` : ''})\n`,
   );
   return 0;
 }

@@ -3,6 +3,7 @@ import { trace } from '../../common/trace.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str } from '../flags.js';
 import { createContainer, runAttached, type CreateOptions, type EngineContext } from '../../engine/index.js';
+import { shiftProgress } from '../shift-progress.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -93,13 +94,14 @@ export function createOptions(p: Parsed, autoRemove: boolean, image = p.args[0]!
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
     autoRemove,
+    onShiftProgress: shiftProgress(),
   };
 }
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
   const image = await ensureImage(p, ctx);
-  const container = createContainer(ctx, createOptions(p, bool(p, 'rm'), image));
+  const container = await createContainer(ctx, createOptions(p, bool(p, 'rm'), image));
   trace('container created');
   const stdout = process.stdout;
   return runAttached(ctx, container, {

@@ -7,7 +7,7 @@
  * seconds and nanoseconds apart. Where they cannot be called (no koffi), Node's own calls stand in.
  */
 import { futimesSync, lutimesSync } from 'node:fs';
-import { libcFunctions } from '../common/libc.js';
+import { libcFunctions } from './libc.js';
 import { constants, endianness } from 'node:os';
 
 /** Seconds since the epoch (negative before 1970) and nanoseconds, 0 to 999999999. */
