@@ -36,7 +36,15 @@ export interface Descriptor {
  * its name. Readers verify again (`readVerified`), because a blob is the trust boundary.
  */
 export class ContentStore {
-  constructor(readonly root: string) {}
+  /**
+   * `owner` gives the tag of this process (engine/store-lock.ts ownerTag) that starts the name of
+   * every temporary file here, `ingest/OWNER-random`: what a writer killed midway leaves is then
+   * told from what a live one is writing, and the next den removes only the former.
+   */
+  constructor(
+    readonly root: string,
+    private readonly owner?: () => string,
+  ) {}
 
   init(): void {
     mkdirSync(join(this.root, 'blobs', 'sha256'), { recursive: true });
@@ -88,9 +96,14 @@ export class ContentStore {
   }
 
   /** A new blob; `owner` prefixes the temporary file's name, so leftovers of dead writers can be found. */
-  ingest(owner?: string): Ingest {
+  ingest(owner = this.owner?.()): Ingest {
+    return new Ingest(this, this.temporary(owner));
+  }
+
+  /** A fresh name under ingest/ for a file that is renamed into place when written. */
+  private temporary(owner = this.owner?.()): string {
     const name = randomBytes(8).toString('hex');
-    return new Ingest(this, join(this.root, 'ingest', owner ? `${owner}-${name}` : name));
+    return join(this.root, 'ingest', owner ? `${owner}-${name}` : name);
   }
 
   /**
@@ -107,10 +120,15 @@ export class ContentStore {
     rmSync(this.path(digest), { force: true });
   }
 
-  /** Rewrites index.json atomically with the given manifests. */
+  /**
+   * Rewrites index.json atomically with the given manifests. The new index is written under
+   * ingest/ with the owner's tag, not next to index.json: a den killed between the write and the
+   * rename leaves a file the next den recognises as a dead writer's and removes.
+   */
   writeIndex(manifests: Descriptor[]): void {
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
-    const tmp = join(this.root, `index.json.${randomBytes(6).toString('hex')}`);
+    mkdirSync(join(this.root, 'ingest'), { recursive: true });
+    const tmp = this.temporary();
     writeFileSync(tmp, JSON.stringify(index, null, 2));
     renameSync(tmp, join(this.root, 'index.json'));
   }
