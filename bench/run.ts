@@ -204,6 +204,9 @@ function benchRootlessShift(): void {
     const xfs = freshFileSystem(join(xfsDir, 'mnt'), 'xfs');
     xfs.make(env.user);
     const xfsData = join(xfs.mount, 'den');
+    // The session began before the xfs was mounted, and this host's / is private, so the mount
+    // does not propagate into it (create-session.ts): start a new one.
+    spawnSync('pkill', ['-KILL', '-u', String(env.user.uid)]);
     const denWith = (extra: Record<string, string>) => (args: string[]) =>
       env.wrap([process.execPath, denBin(), ...args], extra);
     sh(denWith({ DEN_DATA_DIR: xfsData })(['import', tar, 'bench/debian']), 'den import (xfs)');

@@ -7,6 +7,12 @@
  * may map subordinate ids), then becomes `sleep infinity`. It runs in a session of its own (setsid)
  * with no open terminal or pipes, so it outlives the den command that made it.
  *
+ * Its mounts are slaves of the host's (unshare's default would make them private): where the host's
+ * mounts are shared (systemd makes / shared), a file system mounted after the session began (a
+ * disk, a data directory on a new mount) shows inside too, where den unpacks and mounts; the
+ * session's own mounts (container overlays) never show outside. (On a host whose / is private,
+ * such as these sandboxes, nothing propagates either way: a new mount needs a new session.)
+ *
  * A shell script rather than Node.js: it runs once per boot, and keeping it here keeps Node.js out
  * of every namespace step.
  */
@@ -26,7 +32,7 @@ fi
 fifo="$dir/session.fifo"
 rm -f "$fifo"
 mkfifo -m 600 "$fifo"
-setsid unshare --user --mount -- sh -c 'echo ready > "$1"; read -r _ < "$1"; exec sleep infinity' den-pause "$fifo" \\
+setsid unshare --user --mount --propagation slave -- sh -c 'echo ready > "$1"; read -r _ < "$1"; exec sleep infinity' den-pause "$fifo" \\
   < /dev/null > /dev/null 2> "$dir/session.err" &
 pid=$!
 # Wait for the child to be inside its namespaces; if unshare failed it never opens the fifo.
