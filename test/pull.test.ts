@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -261,6 +261,55 @@ describe('pull and push against a local registry, rootless', () => {
       assert.deepEqual(leftovers(env), [], point);
     }
   });
+
+  test("SIGKILL between renaming a layer into place and recording it: check --store lists it as a dead den's, prune removes it", async () => {
+    const tar = tinyTar('etc/window', 'window\n');
+    const chainHex = createHash('sha256').update(tar).digest('hex'); // one layer: its diff id
+    const layout = buildLayout(join(harness.dir, 'window'), { tag: 'w', noBusybox: true, extraLayers: [tar] });
+    await harness.skopeoCopy(`oci:${layout.dir}:w`, `docker://${plain.name}/window:1`, plain);
+    const ref = `${plain.name}/window:1`;
+    // Holding the state database's write lock stops the pull right after the rename: it waits to
+    // record the layer (busy_timeout), the lock file still its own.
+    assert.equal(env.den(['images', '-q']).status, 0, 'the state database exists');
+    const [file, ...args] = env.wrap(['sqlite3', join(env.dataDir, 'den.db')]);
+    const holder = spawn(file!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const holderExited = new Promise((resolve) => holder.on('exit', resolve));
+    holder.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n");
+    await Promise.race([new Promise((resolve) => holder.stdout.once('data', resolve)), holderExited]);
+    assert.equal(holder.exitCode, null, 'sqlite3 holds the write lock');
+    const victim = env.spawnDen(['pull', '-q', ref]);
+    victim.stdin.end();
+    const gone = new Promise((resolve) => victim.on('exit', resolve));
+    const layerDir = join(env.dataDir, 'layers', chainHex);
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(layerDir) && Date.now() < deadline) await sleep(10);
+    victim.kill('SIGKILL');
+    await gone;
+    holder.stdin.end('COMMIT;\n');
+    await holderExited;
+    assert.ok(existsSync(layerDir), 'the pull renamed the layer into place');
+
+    const check = await env.denAsync(['system', 'check', '--store', '--format', 'json']);
+    const results = JSON.parse(check.stdout) as { id: string; status: string; detail: string }[];
+    assert.deepEqual(
+      results.filter((r) => r.status !== 'ok').map((r) => r.id),
+      ['temporaries'],
+      `only the dead den's leftovers: ${check.stdout}`,
+    );
+    const items = results.find((r) => r.id === 'temporaries')!.detail.split('; ');
+    assert.ok(items.includes(`layers/${chainHex} of a den that is gone`), items.join('\n'));
+    for (const item of items) assert.match(item, DEAD_DENS_LEFTOVER);
+    // What check --store's fix says: prune removes it all.
+    const prune = await env.denAsync(['image', 'prune', '-f']);
+    assert.equal(prune.status, 0, prune.stderr);
+    assert.ok(!existsSync(layerDir), "the unrecorded layer went with its dead owner's lock");
+    const clean = await env.denAsync(['system', 'check', '--store']);
+    assert.equal(clean.status, 0, clean.stdout);
+    const again = await env.denAsync(['pull', '-q', ref]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
+    assert.deepEqual([...leftovers(env), ...strayStoreFiles(env)], []);
+  });
 });
 
 describe('store maintenance: prune, df, check --store', () => {
@@ -351,6 +400,39 @@ function zstdLayout(dir: string, tarball: string): void {
       ],
     }),
   );
+}
+
+/**
+ * What check --store may list right after a den was killed: its temporary layer directory, ingest
+ * file, lock (or the temporary and break files of taking one), lease, and a layer it renamed into
+ * place but did not record. The next den sweeps them.
+ */
+const DEAD_DENS_LEFTOVER = new RegExp(
+  '^(' +
+    [
+      'layers/\\.tmp-[0-9]+\\.[0-9]+-[0-9a-f]+',
+      'layers/[0-9a-f]{64}',
+      'content/ingest/[0-9]+\\.[0-9]+-[0-9a-f]+',
+      'layers/\\.locks/[0-9a-f]{64}(\\.break)?(\\.[0-9]+\\.[0-9]+-[0-9a-f]+)?',
+      'layers/\\.leases/[0-9]+\\.[0-9]+-[0-9a-f]+',
+    ].join('|') +
+    ') of a den that is gone$',
+);
+
+/** Files in the content store and layers directory that are none of den's: strays of a killed den. */
+function strayStoreFiles(env: DenEnv): string[] {
+  const content = join(env.dataDir, 'content');
+  const known = new Set(['blobs', 'ingest', 'oci-layout', 'index.json']);
+  const layers = join(env.dataDir, 'layers');
+  return [
+    ...(existsSync(content) ? readdirSync(content) : []).filter((n) => !known.has(n)).map((n) => `content/${n}`),
+    ...(existsSync(layers) ? readdirSync(layers) : [])
+      .filter((n) => n.startsWith('.') && !['.locks', '.leases'].includes(n))
+      .map((n) => `layers/${n}`),
+    ...(existsSync(join(layers, '.leases')) ? readdirSync(join(layers, '.leases')) : []).map(
+      (n) => `layers/.leases/${n}`,
+    ),
+  ];
 }
 
 /** What a failed or killed pull must not leave: temporary layers, ingest files, locks of the dead. */

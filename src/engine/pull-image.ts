@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../content/index.js';
@@ -78,7 +78,10 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
       diffId: diffIds[i]!,
       chainId: chains[i]!,
     }));
-    const present = (l: LayerRef) => ctx.layers.has(l.chainId) && ctx.content.has(l.digest);
+    // The directory too: a record that outlived it (a den killed in rmi between the two) must not
+    // pass for a stored layer, or the image is recorded without it; fetched again, it comes back.
+    const present = (l: LayerRef) =>
+      ctx.layers.has(l.chainId) && ctx.content.has(l.digest) && existsSync(ctx.layout.layerDir(hexOf(l.chainId)));
     await forEachConcurrently(layers, CONCURRENT_LAYERS, async (layer, i) => {
       const id = hexOf(layer.digest).slice(0, 12);
       if (present(layer)) {

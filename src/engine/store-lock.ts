@@ -127,8 +127,8 @@ export function readOwner(path: string): string | undefined {
  * files (`OWNER-...`) and lock and lease files whose owner is gone. Resumable downloads
  * (`ingest/<digest>.partial`) are not among them: the next pull of that blob continues them.
  */
-export function abandoned(ctx: EngineContext): { path: string; tree: boolean }[] {
-  const out: { path: string; tree: boolean }[] = [];
+export function abandoned(ctx: EngineContext): Abandoned[] {
+  const out: Abandoned[] = [];
   for (const name of readdirOrEmpty(ctx.layout.layersDir)) {
     if (name.startsWith('.tmp-') && !ownerAliveOfName(name.slice('.tmp-'.length))) {
       out.push({ path: join(ctx.layout.layersDir, name), tree: true });
@@ -149,17 +149,71 @@ export function abandoned(ctx: EngineContext): { path: string; tree: boolean }[]
     const dir = join(ctx.layout.layersDir, sub);
     for (const name of readdirOrEmpty(dir)) {
       const owner = readOwner(join(dir, name))?.split('\n')[0];
-      if (owner !== undefined && !ownerAlive(owner)) out.push({ path: join(dir, name), tree: false });
+      if (owner === undefined || ownerAlive(owner)) continue;
+      if (sub === '.locks' && LAYER_LOCK.test(name)) {
+        const layer = { chainHex: name, owner };
+        if (renamedUnrecorded(ctx, name)) out.push({ path: ctx.layout.layerDir(name), tree: true, layer });
+        out.push({ path: join(dir, name), tree: false, layer });
+      } else {
+        out.push({ path: join(dir, name), tree: false });
+      }
     }
   }
   return out;
 }
 
+/** One thing a dead den left half-done. */
+export interface Abandoned {
+  path: string;
+  /** A directory, removed from inside the session. */
+  tree: boolean;
+  /** A dead den's layer lock, or the layer directory it renamed into place under it but never recorded. */
+  layer?: { chainHex: string; owner: string };
+}
+
+/** The name of a layer's lock (layers/.locks/<chain id hex>), not of a temporary or break file beside it. */
+const LAYER_LOCK = /^[0-9a-f]{64}$/;
+
+/** Layers some den holds the lock of, or held when it died: they may be on disk and not yet recorded. */
+export function lockedLayers(ctx: EngineContext): Set<string> {
+  return new Set(readdirOrEmpty(join(ctx.layout.layersDir, '.locks')).filter((n) => LAYER_LOCK.test(n)));
+}
+
+/**
+ * storeLayer renames a layer into place and then records it: a den killed in between leaves the
+ * directory with no record, under its lock. (A lock-holder that records first would leave a record
+ * with no directory instead, which a pull would take for a stored layer.)
+ */
+function renamedUnrecorded(ctx: EngineContext, chainHex: string): boolean {
+  return existsSync(ctx.layout.layerDir(chainHex)) && !ctx.layers.has(`sha256:${chainHex}`);
+}
+
 /** Removes what `abandoned` finds. */
 export function sweepAbandoned(ctx: EngineContext): void {
-  for (const { path, tree } of abandoned(ctx)) {
-    if (tree) removeTree(ctx, path);
+  for (const { path, tree, layer } of abandoned(ctx)) {
+    if (layer !== undefined) {
+      if (!tree) sweepLayerLock(ctx, layer.chainHex, layer.owner); // the directory goes under the lock
+    } else if (tree) removeTree(ctx, path);
     else rmSync(path, { force: true });
+  }
+}
+
+/**
+ * A dead den's layer lock is taken over as a waiter in withLayerLock takes it (never removed
+ * blindly: a den that took it over a moment ago would lose it, and a third could then store the
+ * layer beside it), and a layer directory the dead den left unrecorded under it is removed: its
+ * record's figures (size, entries, highest ids) died with the den, the next pull fetches it again.
+ * A den that takes the lock first finishes the layer itself (its rename finds the directory there
+ * and keeps it, then records it).
+ */
+function sweepLayerLock(ctx: EngineContext, chainHex: string, deadOwner: string): void {
+  const path = join(ctx.layout.layersDir, '.locks', chainHex);
+  removeIfStillOwned(path, deadOwner);
+  if (!createOwned(path)) return;
+  try {
+    if (renamedUnrecorded(ctx, chainHex)) removeTree(ctx, ctx.layout.layerDir(chainHex));
+  } finally {
+    rmSync(path, { force: true });
   }
 }
 

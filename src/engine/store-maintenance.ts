@@ -6,7 +6,7 @@ import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { removeImage } from './remove-image.js';
 import { collectShiftedCopies, removeShiftedCopiesOf } from './shifted-layers.js';
-import { abandoned, leased, removeTree } from './store-lock.js';
+import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from './store-lock.js';
 import type { CheckResult } from './system-check.js';
 
 /**
@@ -50,6 +50,8 @@ function reachable(ctx: EngineContext): { blobs: Set<string>; chains: Set<string
  * not used in the last ten minutes. Returns what went (or would go, with dryRun).
  */
 export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean } = {}): Collected {
+  // What dead dens left half-done goes too: check --store lists it, and its fix is prune.
+  if (!options.dryRun) sweepAbandoned(ctx);
   const { blobs, chains } = reachable(ctx);
   const out: Collected = { blobs: 0, layers: 0, shiftedCopies: 0, bytes: 0 };
   const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > GRACE_MS;
@@ -179,9 +181,14 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   const dirs = readdirOrEmpty(ctx.layout.layersDir).filter((n) => !n.startsWith('.'));
   const rowSet = new Set(ctx.layers.chainIds().map((c) => hexOf(c as Digest)));
   const dirSet = new Set(dirs);
+  // Under its lock a layer is on disk a moment before it is recorded: a live den is storing it, or
+  // a dead one left it so (then listed with the temporaries, and swept with its lock).
+  const locked = lockedLayers(ctx);
   const mismatched = [
     ...[...rowSet].filter((h) => !dirSet.has(h)).map((h) => `layer ${h.slice(0, 12)} recorded but not on disk`),
-    ...dirs.filter((h) => !rowSet.has(h)).map((h) => `layer ${h.slice(0, 12)} on disk but not recorded`),
+    ...dirs
+      .filter((h) => !rowSet.has(h) && !locked.has(h))
+      .map((h) => `layer ${h.slice(0, 12)} on disk but not recorded`),
   ];
   report('layers', 'layer records match layer directories', mismatched, `${dirs.length} layers`);
 
