@@ -310,6 +310,27 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
     assert.deepEqual([...leftovers(env), ...strayStoreFiles(env)], []);
   });
+
+  test("a den killed before it wrote its tag into a lease or a lock's temporary: the empty file is known by its name, and swept", async () => {
+    // The window is one write call wide: a kill finds it now and then (the chosen points above did),
+    // so the files are made here as such a den leaves them.
+    assert.equal(env.den(['images', '-q']).status, 0, 'the store exists');
+    const dead = '999999999.1';
+    const lock = `layers/.locks/${'e'.repeat(64)}.${dead}-5eed`;
+    const lease = `layers/.leases/${dead}-5eed`;
+    const made = env.exec(['sh', '-c', `mkdir -p layers/.locks layers/.leases && : > ${lock} && : > ${lease}`], {
+      cwd: env.dataDir,
+    });
+    assert.equal(made.status, 0, made.stderr);
+    const check = await env.denAsync(['system', 'check', '--store']);
+    assert.equal(check.status, 1, check.stdout);
+    assert.match(check.stdout, new RegExp(`${lock.replace(/\./g, '\\.')} of a den that is gone`));
+    assert.match(check.stdout, new RegExp(`${lease.replace(/\./g, '\\.')} of a den that is gone`));
+    const pull = await env.denAsync(['pull', '-q', `${plain.name}/busybox`]);
+    assert.equal(pull.status, 0, pull.stderr);
+    assert.ok(!existsSync(join(env.dataDir, lock)) && !existsSync(join(env.dataDir, lease)), 'swept');
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
+  });
 });
 
 describe('store maintenance: prune, df, check --store', () => {

@@ -113,6 +113,11 @@ export function ownerAliveOfName(name: string): boolean {
   return m !== null && ownerAlive(m[1]!);
 }
 
+/** The owner a lease's name (`OWNER-random`) or a lock's temporary's (`LOCK.OWNER-random`) gives. */
+function ownerInName(name: string): string | undefined {
+  return /(?:^|\.)([0-9]+\.[0-9]+)-[0-9a-f]+$/.exec(name)?.[1];
+}
+
 export function readOwner(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim() || undefined;
@@ -148,7 +153,10 @@ export function abandoned(ctx: EngineContext): Abandoned[] {
   for (const sub of ['.locks', '.leases']) {
     const dir = join(ctx.layout.layersDir, sub);
     for (const name of readdirOrEmpty(dir)) {
-      const owner = readOwner(join(dir, name))?.split('\n')[0];
+      // A den killed between creating a file and writing its tag into it leaves it empty: a lease,
+      // or the temporary a lock is linked from. Their names carry the tag too; a lock's does not,
+      // but it is linked into place only once written.
+      const owner = ownerInName(name) ?? readOwner(join(dir, name))?.split('\n')[0];
       if (owner === undefined || ownerAlive(owner)) continue;
       if (sub === '.locks' && LAYER_LOCK.test(name)) {
         const layer = { chainHex: name, owner };
