@@ -331,6 +331,41 @@ describe('pull and push against a local registry, rootless', () => {
     assert.ok(!existsSync(join(env.dataDir, lock)) && !existsSync(join(env.dataDir, lease)), 'swept');
     assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
   });
+
+  test('SIGKILL while the unpacker starts: it makes nothing once its den is gone, or removes what it made', async () => {
+    // One layer, slow through the proxy: the unpacker is caught starting, before it reads a byte.
+    const layout = buildLayout(join(harness.dir, 'orphan'), {
+      tag: 'o',
+      noBusybox: true,
+      extraLayers: [tinyTar('noise', randomBytes(1_000_000).toString('base64'))],
+    });
+    await harness.skopeoCopy(`oci:${layout.dir}:o`, `docker://${plain.name}/orphan:1`, plain);
+    const proxy = await throttlingProxy(harness, plain);
+    const layers = join(env.dataDir, 'layers');
+    const unpackers = () =>
+      spawnSync('pgrep', ['-f', `__unpack ${layers}/`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+    const ref = `127.0.0.1:${proxy.port}/orphan:1`;
+    const victim = env.spawnDen(['pull', '-q', ref]);
+    victim.stdin.end();
+    const gone = new Promise((resolve) => victim.on('exit', resolve));
+    let deadline = Date.now() + 20_000;
+    while (unpackers().length === 0 && Date.now() < deadline) await sleep(2);
+    victim.kill('SIGKILL');
+    await gone;
+    deadline = Date.now() + 20_000;
+    while (unpackers().length > 0 && Date.now() < deadline) await sleep(20);
+    assert.deepEqual(unpackers(), [], 'the orphaned unpacker exits');
+    assert.deepEqual(
+      readdirSync(layers).filter((n) => n.startsWith('.tmp-')),
+      [],
+      'no temporary directory: one made after the next den swept would stay',
+    );
+    const again = await env.denAsync(['pull', '-q', ref]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(leftovers(env), [], 'the next pull finished the download the killed one began');
+  });
 });
 
 describe('store maintenance: prune, df, check --store', () => {

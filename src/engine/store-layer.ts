@@ -179,7 +179,7 @@ function unreadable(describe: string, e: unknown): DenError {
 async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
   const self = process.argv[1];
   if (!self) throw new Error('cannot find den entry script');
-  const [file, ...args] = ctx.ns.wrap([process.execPath, self, '__unpack', dest]);
+  const [file, ...args] = ctx.ns.wrap([process.execPath, self, '__unpack', dest, String(process.pid)]);
   const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
