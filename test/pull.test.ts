@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -368,6 +368,116 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(again.status, 0, again.stderr);
     assert.deepEqual(leftovers(env), [], 'the next pull finished the download the killed one began');
   });
+
+  test("SIGKILL at random points of a pull (seeded): check --store finds only a dead den's leftovers, the next pull succeeds and leaves the store clean", async (t) => {
+    // DEN_TEST_SEED=<n> replays a run: the same choices, each kill at the same fraction of a pull.
+    const seed = process.env.DEN_TEST_SEED !== undefined ? Number(process.env.DEN_TEST_SEED) : randomInt(2 ** 31);
+    const random = prng(seed);
+    const replay = `seed ${seed} (DEN_TEST_SEED=${seed} replays it)`;
+    t.diagnostic(replay);
+    const chaos = buildLayout(join(harness.dir, 'chaos'), {
+      tag: 'chaos',
+      extraLayers: [
+        tinyTar('noise', randomBytes(1_500_000).toString('base64')),
+        tinyTar('etc/pulled', 'chaos\n'),
+        tinyTar('etc/more', randomBytes(100_000).toString('hex')),
+      ],
+    });
+    await harness.skopeoCopy(`oci:${chaos.dir}:chaos`, `docker://${plain.name}/chaos:latest`, plain);
+    const proxy = await throttlingProxy(harness, plain);
+    const ref = `127.0.0.1:${proxy.port}/chaos`;
+    const log: string[] = [];
+    const say = (line: string) => `${replay}\n${[...log, line].join('\n')}`;
+
+    // How long one whole pull takes here, den's start-up included: the kills fall within it.
+    const started = Date.now();
+    const first = await env.denAsync(['pull', '-q', ref]);
+    const duration = Date.now() - started;
+    assert.equal(first.status, 0, say(`the measuring pull: ${first.stderr}`));
+    log.push(`one pull takes ${duration} ms`);
+    t.diagnostic(`one pull takes ${duration} ms`);
+
+    // Starts a pull and kills it after `delay` ms unless it is done by then (it must have succeeded).
+    const pullKilledAfter = async (delay: number): Promise<string> => {
+      const victim = env.spawnDen(['pull', '-q', ref]);
+      victim.stdin.end();
+      let stderr = '';
+      victim.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => victim.on('exit', (code) => resolve(code)));
+      const done = await Promise.race([exited.then(() => true), sleep(delay).then(() => false)]);
+      if (!done) victim.kill('SIGKILL');
+      const code = await exited;
+      if (!done) return `killed after ${delay} ms`;
+      assert.equal(code, 0, say(`a pull not killed (delay ${delay} ms) failed: ${stderr}`));
+      return `done before its kill at ${delay} ms`;
+    };
+    // Right after a kill the store may hold what the dead den left half-done, which the next den
+    // sweeps (check --store lists them under temporaries), and nothing else: every blob matches its
+    // digest, every image is complete, layer records and directories agree.
+    const checkAfterKill = async (what: string) => {
+      const r = await env.denAsync(['system', 'check', '--store', '--format', 'json']);
+      const results = JSON.parse(r.stdout) as { id: string; status: string; detail: string }[];
+      assert.deepEqual(
+        results.map((x) => x.id),
+        ['blobs', 'images', 'layers', 'temporaries'],
+        say(what),
+      );
+      for (const x of results.filter((x) => x.status !== 'ok')) {
+        assert.equal(x.id, 'temporaries', say(`${what}: check --store found ${x.id}: ${x.detail}`));
+        assert.equal(x.status, 'fail', say(what));
+        for (const item of x.detail.split('; ')) assert.match(item, DEAD_DENS_LEFTOVER, say(`${what}: ${item}`));
+      }
+      const failed = results.some((x) => x.status === 'fail');
+      assert.equal(r.status, failed ? 1 : 0, say(`${what}: ${r.stderr}`));
+      const kinds = results
+        .filter((x) => x.status === 'fail')
+        .flatMap((x) => x.detail.split('; '))
+        .map((item) =>
+          item
+            .replace(/^(layers\/\.tmp|layers\/\.locks|layers\/\.leases|content\/ingest)[-/].*$/, '$1')
+            .replace(/^layers\/[0-9a-f]{64} .*$/, 'layers/<chain id>'),
+        );
+      return kinds.length > 0 ? `left ${[...new Set(kinds)].join(' ')}` : 'clean';
+    };
+
+    const rounds = 10;
+    for (let round = 1; round <= rounds; round++) {
+      const steps: string[] = [];
+      // Mostly from nothing, so the kill can land in the manifest, the config, the layers, the
+      // commits or the image record; sometimes with the image there (a pull that finds it all).
+      if (random() < 0.75) {
+        const rmi = env.den(['rmi', ref]);
+        assert.equal(rmi.status, 0, say(`round ${round}: rmi: ${rmi.stderr}`));
+        steps.push('rmi');
+      }
+      steps.push(await pullKilledAfter(Math.floor(random() * duration)));
+      steps.push(await checkAfterKill(`round ${round}: ${steps.join(', ')}`));
+      if (random() < 0.35) {
+        // A second den killed on top of what the first left (it sweeps, resumes, takes over locks).
+        steps.push(await pullKilledAfter(Math.floor(random() * duration)));
+        steps.push(await checkAfterKill(`round ${round}: ${steps.join(', ')}`));
+      }
+      if (random() < 0.25) {
+        // What check --store's fix says: prune sweeps what the dead left, and the store checks clean.
+        const prune = await env.denAsync(['image', 'prune', '-f']);
+        assert.equal(prune.status, 0, say(`round ${round}: ${steps.join(', ')}; prune: ${prune.stderr}`));
+        steps.push(`prune, ${await checkAfterKill(`round ${round}: ${steps.join(', ')}, prune`)}`);
+        assert.equal(steps.at(-1), 'prune, clean', say(`round ${round}: ${steps.join(', ')}`));
+      }
+      const what = `round ${round}: ${steps.join(', ')}`;
+      log.push(what);
+      const again = await env.denAsync(['pull', '-q', ref]);
+      assert.equal(again.status, 0, say(`${what}; the next pull: ${again.stderr}`));
+      const clean = await env.denAsync(['system', 'check', '--store']);
+      assert.equal(clean.status, 0, say(`${what}; check --store after the next pull:\n${clean.stdout}`));
+      assert.doesNotMatch(clean.stdout, /FAIL|warn/, say(`${what}; check --store after the next pull`));
+      const left = [...leftovers(env), ...strayStoreFiles(env)];
+      assert.deepEqual(left, [], say(`${what}; left after the next pull: ${left.join(' ')}`));
+      const run = await env.denAsync(['run', '--rm', ref, 'cat', '/etc/pulled']);
+      assert.equal(run.stdout, 'chaos\n', say(`${what}; den run: ${run.stderr}`));
+    }
+    t.diagnostic(log.join('; '));
+  });
 });
 
 describe('store maintenance: prune, df, check --store', () => {
@@ -476,6 +586,18 @@ const DEAD_DENS_LEFTOVER = new RegExp(
     ].join('|') +
     ') of a den that is gone$',
 );
+
+/** A small seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
 
 /** Files in the content store and layers directory that are none of den's: strays of a killed den. */
 function strayStoreFiles(env: DenEnv): string[] {
