@@ -193,7 +193,16 @@ async function copyInSession(
   const dest = ctx.layout.shiftedLayerDir(key, hex);
   const tmp = join(ctx.layout.shiftedMapDir(key), `.tmp-${ownerTag()}-${hex.slice(0, 12)}`);
   const shift = JSON.stringify({ uid: idMap.uid, gid: idMap.gid });
-  const [file, ...args] = ctx.ns.wrap([process.execPath, self, '__shift', ctx.layout.layerDir(hex), tmp, dest, shift]);
+  const [file, ...args] = ctx.ns.wrap([
+    process.execPath,
+    self,
+    '__shift',
+    ctx.layout.layerDir(hex),
+    tmp,
+    dest,
+    shift,
+    String(process.pid),
+  ]);
   onProgress({ entries: 0, bytes: 0 }, false);
   const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last: { stats?: ShiftCopyStats; error?: { message: string } } | undefined;
