@@ -3,7 +3,15 @@ import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { failedPrecondition } from '../common/errors.js';
 import { ContainerStore } from '../containers/index.js';
 import { ContentStore } from '../content/index.js';
-import { newIdMapArgs, readSubordinateRanges, sessionMap, validateIdMap } from '../idmap/index.js';
+import {
+  hostId,
+  newIdMapArgs,
+  readSubordinateRanges,
+  sessionMap,
+  toContainer,
+  validateIdMap,
+  type IdMap,
+} from '../idmap/index.js';
 import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
 import { LayerStore, StoreLayout } from '../snapshots/index.js';
@@ -21,6 +29,7 @@ export class EngineContext {
   readonly gid: number;
   private _db: Db | undefined;
   private _ns: Namespaces | undefined;
+  private _sessionIdMaps: { uid: IdMap; gid: IdMap } | undefined;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.uid = process.getuid?.() ?? 0;
@@ -60,6 +69,22 @@ export class EngineContext {
 
   /** The rootless session's maps: own uid to 0, then every subordinate range of ours, in file order. */
   sessionMaps(): SessionMaps {
+    const { uid, gid } = this.sessionIdMaps();
+    return { uidArgs: newIdMapArgs(uid), gidArgs: newIdMapArgs(gid) };
+  }
+
+  /**
+   * The id a host id has in the rootless session (as root, the same id), or undefined when the
+   * session does not map it: what a file den sees owned by `id` is owned by for the session.
+   */
+  sessionId(kind: 'uid' | 'gid', id: number): number | undefined {
+    if (!this.paths.rootless) return id;
+    return toContainer(this.sessionIdMaps()[kind], hostId(id));
+  }
+
+  /** Read once per command: /etc/subuid and /etc/subgid do not change under one. */
+  private sessionIdMaps(): { uid: IdMap; gid: IdMap } {
+    if (this._sessionIdMaps) return this._sessionIdMaps;
     const user = { name: userInfo().username, uid: this.uid };
     const uidRanges = readSubordinateRanges('uid', user);
     const gidRanges = readSubordinateRanges('gid', user);
@@ -77,26 +102,12 @@ export class EngineContext {
         );
       }
     }
-    const uidMap = sessionMap(this.uid, uidRanges);
-    const gidMap = sessionMap(this.gid, gidRanges);
-    validateIdMap(uidMap, 'uid');
-    validateIdMap(gidMap, 'gid');
-    return { uidArgs: newIdMapArgs(uidMap), gidArgs: newIdMapArgs(gidMap) };
-  }
-
-  /**
-   * The id a host id has in the rootless session (as root, the same id), or undefined when the
-   * session does not map it: what a file den sees owned by `id` is owned by for the session.
-   */
-  sessionId(kind: 'uid' | 'gid', id: number): number | undefined {
-    if (!this.paths.rootless) return id;
-    const maps = this.sessionMaps();
-    const args = kind === 'uid' ? maps.uidArgs : maps.gidArgs;
-    for (let i = 0; i + 2 < args.length; i += 3) {
-      const [inside, outside, size] = [Number(args[i]), Number(args[i + 1]), Number(args[i + 2])];
-      if (id >= outside && id < outside + size) return inside + (id - outside);
-    }
-    return undefined;
+    const uid = sessionMap(this.uid, uidRanges);
+    const gid = sessionMap(this.gid, gidRanges);
+    validateIdMap(uid, 'uid');
+    validateIdMap(gid, 'gid');
+    this._sessionIdMaps = { uid, gid };
+    return this._sessionIdMaps;
   }
 
   close(): void {

@@ -29,6 +29,16 @@ export function cleanupContainerFiles(ctx: EngineContext, c: ContainerRecord): v
   );
 }
 
+/**
+ * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
+ * range), and the shifted copies that were its own.
+ */
+export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  cleanupContainerFiles(ctx, c);
+  ctx.containers.delete(c.id);
+  releaseShiftedLayers(ctx, c);
+}
+
 /** True while the den process that runs the container is alive. */
 export function isRunning(c: ContainerRecord): boolean {
   return c.status === 'running' && c.pid !== null && processStartTime(c.pid) === c.pidStart;
@@ -78,8 +88,6 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
     c = reconcile(ctx, now);
   }
   ctx.containers.markRemoving(c.id);
-  cleanupContainerFiles(ctx, c);
-  ctx.containers.delete(c.id);
-  releaseShiftedLayers(ctx, c);
+  discardContainer(ctx, c);
   return c;
 }

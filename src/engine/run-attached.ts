@@ -10,11 +10,11 @@ import { OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
-import { cleanupContainerFiles } from './remove-container.js';
+import { discardContainer } from './remove-container.js';
 import { unmountContainer } from './idmapped-layers.js';
 import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
-import { ensureShiftedLayers, releaseShiftedLayers } from './shifted-layers.js';
+import { ensureShiftedLayers } from './shifted-layers.js';
 
 export interface AttachIO {
   /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
@@ -197,9 +197,7 @@ function forwardSignals(forward: (sig: NodeJS.Signals) => void): () => void {
 /** After the container exited: unmount, and record the exit or (--rm) remove everything. */
 function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | null): void {
   if (c.config.autoRemove) {
-    cleanupContainerFiles(ctx, c);
-    ctx.containers.delete(c.id);
-    releaseShiftedLayers(ctx, c);
+    discardContainer(ctx, c);
     return;
   }
   unmountContainer(ctx, c.id);

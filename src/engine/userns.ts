@@ -17,6 +17,7 @@ import type { ImageRecord } from '../images/index.js';
 import type { SessionMaps } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { readImageFile } from './image-users.js';
+import { shiftId } from '../snapshots/index.js';
 import { chooseShift } from './shifted-layers.js';
 
 /**
@@ -325,11 +326,11 @@ export function shiftsIds(idMap: ContainerIdMap | undefined): boolean {
   return [...idMap.uid, ...idMap.gid].some((e) => e.containerID !== e.hostID);
 }
 
-/** The host id a container id maps to; the overflow id 65534 when it is not mapped. */
-export function mapContainerId(map: ContainerIdMap['uid'], id: number): number {
-  const e = map.find((m) => id >= m.containerID && id < m.containerID + m.size);
-  return e ? e.hostID + (id - e.containerID) : 65534;
-}
+/**
+ * The host id a container id maps to; the overflow id 65534 when it is not mapped. The same
+ * arithmetic as a shifted copy's owners (triplets of the same shape), so one implementation.
+ */
+export const mapContainerId: (map: ContainerIdMap['uid'], id: number) => number = shiftId;
 
 /** True when some container id maps to host id `hostId`. */
 export function mapsId(map: ContainerIdMap['uid'], hostId: number): boolean {
