@@ -236,6 +236,32 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.equal(sessions.length, 1, `one live pause process for this environment, found ${sessions.join(' ')}`);
   });
 
+  test('a file system mounted under a shared mount after the session began shows inside it', () => {
+    // This host's / is private, so make a shared mount point of our own, start a new session, and
+    // only then mount below it: the session (a slave of the host's mounts) must see it.
+    const shared = join(env.root, 'shared-mount');
+    const late = join(shared, 'late');
+    mkdirSync(shared);
+    const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+    try {
+      assert.equal(sh(`mount -t tmpfs -o size=1m tmpfs ${shared} && mount --make-shared ${shared}`).status, 0);
+      const pid = env.sessionPid();
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      assert.equal(env.den(['unshare', 'true']).status, 0);
+      const mounted = sh(`mkdir ${late} && mount -t tmpfs -o size=1m tmpfs ${late} && touch ${late}/marker`);
+      assert.equal(mounted.status, 0, mounted.stderr);
+      const r = env.den(['unshare', 'ls', late]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'marker', 'the mount made after the session began is not seen inside it');
+    } finally {
+      sh(`umount -l ${late}; umount -l ${shared}`);
+      // The session keeps its copy of the shared mount (unmounting it on the host does not reach
+      // the copy, only mounts below it do): the next command starts a new session.
+      const pid = env.sessionPid();
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   test('den unshare runs a command as root in the session, where subordinate ids can be fixed', () => {
     const dir = join(env.root, 'owned');
     mkdirSync(dir);
