@@ -87,6 +87,32 @@ describe('den run, rootless, as an unprivileged user', () => {
     assert.match(r.stdout, /27 91/);
   });
 
+  test('-t: what the container writes just before it exits all arrives, even through a slow reader', () => {
+    // The reader (a shell reading a byte at a time) keeps den behind, so the container exits with
+    // output still in its terminal. A relay that stops at the exit, or at the first short read
+    // after the terminal hung up, loses the tail; this failed 8 runs in 10 before den drained it.
+    const slowReader = `while IFS= read -r l; do last=$l; done; echo "$last"`;
+    const pipeline = `${process.execPath} ${denBin()} run --rm -t busybox seq 1 30000 </dev/null | sh -c '${slowReader}'`;
+    for (let i = 0; i < 5; i++) {
+      const r = env.exec(['sh', '-c', pipeline]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.replace(/\r/g, '').trim(), '30000', `run ${i}: the last line`);
+    }
+  });
+
+  test('-t without a terminal on stdin still gives the container one, as docker does; -it refuses', () => {
+    const r = env.den(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo out; echo err >&2'], { input: '' });
+    assert.equal(r.status, 0, r.stderr);
+    // One terminal for both streams, with its line endings: all of it arrives on den's stdout.
+    assert.equal(r.stdout, '/dev/pts/0\r\nout\r\nerr\r\n');
+    assert.equal(r.stderr, '');
+    const it = env.den(['run', '--rm', '-it', 'busybox', 'true'], { input: '' });
+    assert.equal(it.status, 1);
+    assert.match(it.stderr, /the input device is not a TTY/);
+    assert.equal(env.den(['ps', '-a', '-q']).stdout, '', 'nothing left behind');
+    assert.deepEqual(readdirSync(join(env.runtimeDir, 'consoles')), [], 'no console socket left behind');
+  });
+
   test('-it under a real terminal: an interactive shell that follows window resizes', { timeout: 60_000 }, async () => {
     const socket = `den-test-${process.pid}`;
     const tmux = (...args: string[]) => env.exec(['tmux', '-L', socket, ...args]);

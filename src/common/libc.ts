@@ -21,9 +21,18 @@ function koffi(): typeof KoffiModule {
  * nanosecond times): one loader, loaded on first use. Throws when koffi cannot be loaded; callers
  * that have a fallback catch it.
  */
-export function libcFunctions(): { func: (signature: string) => unknown; errno: () => number } {
+export function libcFunctions(): {
+  func: (signature: string) => unknown;
+  errno: () => number;
+  /** Where a buffer's bytes are, for structures that point at other buffers (they must stay referenced). */
+  address: (buffer: Buffer) => bigint;
+} {
   const lib = koffi().load('libc.so.6');
-  return { func: (signature) => lib.func(signature), errno: () => koffi().errno() };
+  return {
+    func: (signature) => lib.func(signature),
+    errno: () => koffi().errno(),
+    address: (buffer) => koffi().address(buffer),
+  };
 }
 
 interface Libc {

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { signalNumber } from '../common/exec.js';
-import { readTextOrEmpty } from '../common/fs.js';
+import { readdirOrEmpty, readTextOrEmpty } from '../common/fs.js';
 import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
-import { OciRuntime } from '../runtime/index.js';
+import { ConsoleSocket, OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
@@ -15,13 +15,14 @@ import { unmountContainer } from './idmapped-layers.js';
 import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
 import { ensureShiftedLayers } from './shifted-layers.js';
+import { ownerAliveOfName, ownerTag } from './store-lock.js';
+import { relayTerminal, type TerminalIO } from './terminal-relay.js';
 
-export interface AttachIO {
-  /** Whether den's stdin is a terminal (raw mode for -t, and who gets terminal signals). */
+/** Without -t the runtime's stdio is den's own; with -t den relays the container's terminal (TerminalIO). */
+export interface AttachIO extends TerminalIO {
+  /** Whether den's stdin is a terminal (raw mode for -it, and who gets terminal signals). */
   stdinIsTTY: boolean;
   consoleSize?: { height: number; width: number };
-  /** Calls back with the new size whenever den's terminal is resized; returns the unsubscribe. */
-  onResize?: (resized: (size: { height: number; width: number }) => void) => () => void;
   setRawMode?: (raw: boolean) => void;
 }
 
@@ -96,18 +97,23 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   return status;
 }
 
-/** -t needs a terminal on den's stdin for the runtime to relay; the container gets its size. */
+/**
+ * -it needs a terminal on den's stdin to read keys from. -t alone does not: the container still
+ * gets a pseudo-terminal and den relays its output, as docker does. A runtime that relays the
+ * terminal itself (runc) needs one on its stdin, though; without, the container runs without.
+ */
 function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO): ContainerRecord {
   if (!c.config.tty) return c;
-  if (!io.stdinIsTTY) {
-    if (c.config.interactive) {
-      throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
-        hint: 'drop -t, or run den from a terminal',
-        exitCode: 1,
-      });
-    }
-    // Without a terminal to relay, the container runs with plain stdio, as it would without -t.
-    process.stderr.write('warning: -t without a terminal on stdin: running without a pseudo-terminal\n');
+  if (!io.stdinIsTTY && c.config.interactive) {
+    throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
+      hint: 'drop -t, or run den from a terminal',
+      exitCode: 1,
+    });
+  }
+  if (!io.stdinIsTTY && !findRuntime(ctx, c.config.runtime).sendsTerminalWhenAttached) {
+    process.stderr.write(
+      `warning: -t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without\n`,
+    );
     const plain = { ...c, config: { ...c.config, tty: false } };
     writeBundle(ctx, plain);
     return plain;
@@ -128,61 +134,91 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'));
   // Made at create time; made again if they went since (removed by hand): a no-op otherwise.
   if (c.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, c);
-  const [file, ...args] = ctx.ns.wrap([
-    'sh',
-    '-c',
-    MOUNT_AND_RUN,
-    'den-start',
-    mountLog,
-    ...rootfsMountArgs(ctx, c, c.config.autoRemove),
-    ...runtimeArgv,
-  ]);
-  trace('starting');
-  // A child reading a terminal must be in the terminal's foreground process group; it then gets
-  // the terminal's signals itself. Otherwise it gets a group of its own and den forwards them.
-  const sharesTerminal = io.stdinIsTTY && (c.config.tty || c.config.interactive);
-  // With -t the runtime relays the terminal itself and needs it on its stdin, -i or not.
-  const child = spawn(file!, args, {
-    stdio: [c.config.interactive || c.config.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-    detached: !sharesTerminal,
-  });
+  // With -t den relays the container's terminal, which the runtime sends to a console socket; a
+  // runtime that will not (runc) relays it itself, from den's stdin and stdout.
+  const denRelays = c.config.tty && runtime.sendsTerminalWhenAttached;
+  const consoleSocket = denRelays ? listenForConsole(ctx, c) : undefined;
+  // The runtime's stdin is den's when the container reads it as it is (-i without -t) or the
+  // runtime relays the terminal. Reading a terminal, the runtime must be in the terminal's
+  // foreground process group, and it then gets the terminal's signals itself. Otherwise it gets a
+  // group of its own and den forwards signals to it.
+  const readsStdin = c.config.tty ? !denRelays : c.config.interactive;
+  const sharesTerminal = readsStdin && io.stdinIsTTY;
+  let child: ChildProcess;
+  try {
+    const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'), consoleSocket?.path);
+    const [file, ...args] = ctx.ns.wrap([
+      'sh',
+      '-c',
+      MOUNT_AND_RUN,
+      'den-start',
+      mountLog,
+      ...rootfsMountArgs(ctx, c, c.config.autoRemove),
+      ...runtimeArgv,
+    ]);
+    trace('starting');
+    child = spawn(file!, args, {
+      stdio: [readsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      detached: !sharesTerminal,
+    });
+  } catch (e) {
+    consoleSocket?.close();
+    throw e;
+  }
   const forwarding = forwardSignals((sig) => {
     if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
   });
   onFinished(forwarding);
-  const rawMode = c.config.tty && io.stdinIsTTY && io.setRawMode;
-  const stopResizing = c.config.tty && io.onResize ? io.onResize((size) => resizeConsole(b.dir, size)) : undefined;
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+  });
+  // Keys go to the container raw (^C is a byte its terminal turns into SIGINT) when they go to it
+  // at all: with -it, or whenever the runtime relays. With -t alone den does not read its
+  // terminal, and ^C must still reach den to be forwarded.
+  const rawMode = c.config.tty && io.stdinIsTTY && (c.config.interactive || !denRelays) && io.setRawMode;
   try {
     if (rawMode) io.setRawMode!(true);
     ctx.containers.markRunning(c.id, process.pid, processStartTime(process.pid) ?? '');
-    return await new Promise<number>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
-    });
+    const relayed = consoleSocket ? relayTerminal(consoleSocket, io, c.config.interactive, exited) : Promise.resolve();
+    relayed.catch(() => {}); // awaited below, once the container has exited
+    const status = await exited;
+    await relayed;
+    return status;
   } finally {
+    consoleSocket?.close();
     if (rawMode) io.setRawMode!(false);
-    stopResizing?.();
     trace('runtime exited');
   }
 }
 
 /**
- * The runtime relays the container's console but does not pass on window size changes, so den sets
- * the size on the console itself: the container's init has it as stdin, and /proc/PID/fd/0 opens it
- * (den is the same user as the container's root, so it may). The kernel then sends SIGWINCH to the
- * container's foreground process group, as on any terminal.
+ * Where the runtime sends the container's terminal: a socket in den's runtime directory named for
+ * its owner (sockets of dens that were killed are removed here) and the container.
  */
-function resizeConsole(bundleDir: string, size: { height: number; width: number }): void {
-  const pid = readTextOrEmpty(join(bundleDir, 'pid')).trim();
-  if (!/^[0-9]+$/.test(pid)) return;
-  const child = spawn('stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(size.height), 'cols', String(size.width)], {
-    stdio: 'ignore',
-  });
-  child.on('error', () => {}); // best effort: a resize lost is not worth failing the container for
+function listenForConsole(ctx: EngineContext, c: ContainerRecord): ConsoleSocket {
+  const dir = join(ctx.paths.runtimeDir, 'consoles');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of readdirOrEmpty(dir)) {
+    if (!ownerAliveOfName(name)) rmSync(join(dir, name), { force: true });
+  }
+  const path = join(dir, `${ownerTag()}-${c.id.slice(0, 12)}`);
+  rmSync(path, { force: true });
+  try {
+    return ConsoleSocket.listen(path);
+  } catch (e) {
+    throw new DenError(
+      'FailedPrecondition',
+      'DEN0653',
+      `cannot make the container's terminal: ${(e as Error).message}`,
+      {
+        hint: "set DEN_RUNTIME_DIR to a short directory of your own (it holds den's sockets), or run without -t",
+      },
+    );
+  }
 }
 
 /** Routes FORWARDED signals to `forward` until the returned function is called. */

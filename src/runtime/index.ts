@@ -9,3 +9,4 @@ export {
   type IdMapping,
   type SpecInput,
 } from './spec.js';
+export { closeDescriptor, ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';

@@ -1,5 +1,5 @@
 import { readTextOrEmpty } from '../common/fs.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * An OCI runtime binary (crun by default, runc as the alternative), driven through its command line
@@ -25,9 +25,22 @@ export class OciRuntime {
     return argv;
   }
 
-  /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
-  runArgv(id: string, bundle: string, logFile: string, pidFile: string): string[] {
-    return [...this.base(logFile), 'run', '--bundle', bundle, '--pid-file', pidFile, id];
+  /**
+   * Whether `run`, attached, sends the container's terminal to a console socket. crun does. runc
+   * refuses a console socket unless it detaches; attached, it relays the terminal itself from its
+   * own stdio, and copies all of the output before it exits.
+   */
+  get sendsTerminalWhenAttached(): boolean {
+    return !basename(this.binary).startsWith('runc');
+  }
+
+  /**
+   * Creates, starts and waits for the container; the runtime's exit status is the container's.
+   * With a terminal, the runtime sends its master to `consoleSocket` (see console-socket.ts).
+   */
+  runArgv(id: string, bundle: string, logFile: string, pidFile: string, consoleSocket?: string): string[] {
+    const console = consoleSocket ? ['--console-socket', consoleSocket] : [];
+    return [...this.base(logFile), 'run', '--bundle', bundle, '--pid-file', pidFile, ...console, id];
   }
 
   /**
@@ -46,9 +59,10 @@ export class OciRuntime {
   /**
    * Reads the runtime's JSON log after `run` ended: error entries mean the runtime itself failed
    * (the container never ran its command); no error means the status is the container's own.
-   * Lines that are not JSON are not the runtime's (--log-format=json): crun was seen, once in a few
-   * hundred runs with -t under script(1), to let the container's terminal output into its log, and
-   * a container that ran and succeeded must not be reported as a runtime failure for it.
+   * Lines that are not JSON are not the runtime's (--log-format=json): crun relaying a terminal
+   * itself was seen, once in a few hundred runs, to let the container's output into its log (den
+   * now relays terminals itself where the runtime allows), and a container that ran and succeeded
+   * must not be reported as a runtime failure for it.
    */
   static readFailure(logFile: string): RuntimeFailure | undefined {
     const errors: string[] = [];

@@ -106,6 +106,8 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const stdout = process.stdout;
   return runAttached(ctx, container, {
     stdinIsTTY: process.stdin.isTTY === true,
+    stdin: process.stdin,
+    stdout,
     ...(stdout.isTTY ? { consoleSize: { height: stdout.rows, width: stdout.columns } } : {}),
     onResize: (resized) => {
       if (!stdout.isTTY) return () => {};
