@@ -109,6 +109,13 @@ describe('den run, rootless, as an unprivileged user', () => {
     const it = env.den(['run', '--rm', '-it', 'busybox', 'true'], { input: '' });
     assert.equal(it.status, 1);
     assert.match(it.stderr, /the input device is not a TTY/);
+    // A reader that leaves early hangs the terminal up: den neither dies of EPIPE nor waits on a
+    // container blocked writing to a terminal nobody reads; it cleans up as after any exit.
+    const cut = env.exec(['sh', '-c', `${process.execPath} ${denBin()} run --rm -t busybox seq 1 1000000 | head -2`], {
+      timeoutMs: 20_000,
+    });
+    assert.equal(cut.stdout, '1\r\n2\r\n', cut.stderr);
+    assert.equal(cut.stderr, '');
     assert.equal(env.den(['ps', '-a', '-q']).stdout, '', 'nothing left behind');
     assert.deepEqual(readdirSync(join(env.runtimeDir, 'consoles')), [], 'no console socket left behind');
   });

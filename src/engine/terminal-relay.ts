@@ -59,6 +59,15 @@ export async function relayTerminal(
   const stopResizing = io.onResize?.((size) => setTerminalSize(rest, size));
   if (interactive) io.stdin.pipe(terminal, { end: false });
   terminal.pipe(io.stdout, { end: false });
+  // Where the output cannot go (den's stdout a pipe whose reader left), the terminal is hung up, as
+  // when an ssh connection drops: closing its last master descriptor sends SIGHUP to the
+  // container's processes, where a relay that stopped reading would leave them blocked forever.
+  let outputBroken = false;
+  const onOutputError = (): void => {
+    outputBroken = true;
+    terminal.destroy();
+  };
+  io.stdout.on('error', onOutputError);
   const ended = new Promise<void>((resolve) => {
     terminal.once('end', resolve);
     terminal.once('close', resolve);
@@ -77,13 +86,18 @@ export async function relayTerminal(
       io.stdin.pause();
     }
     terminal.unpipe(io.stdout);
-    // What the stream read but had not passed on yet (it was paused by a slow stdout).
-    for (let chunk: unknown; (chunk = terminal.read()) !== null;) io.stdout.write(chunk as Buffer);
-    terminal.destroy();
     try {
-      drainTerminal(rest, io.stdout);
+      if (!outputBroken) {
+        // What the stream read but had not passed on yet (it was paused by a slow stdout)...
+        for (let chunk: unknown; (chunk = terminal.read()) !== null;) io.stdout.write(chunk as Buffer);
+        // ...and what it never read.
+        drainTerminal(rest, io.stdout);
+      }
     } finally {
+      terminal.destroy();
       closeDescriptor(rest);
+      // A failed write reports its error on a later tick: keep listening until it has.
+      setImmediate(() => io.stdout.off('error', onOutputError));
     }
   }
 }
