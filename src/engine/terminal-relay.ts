@@ -71,7 +71,9 @@ export async function relayTerminal(
   const ended = new Promise<void>((resolve) => {
     terminal.once('end', resolve);
     terminal.once('close', resolve);
-    terminal.once('error', () => resolve()); // EIO: the container's side is closed and read to the end
+    // EIO: the container's side is closed and read to the end. Kept listening: keys typed after it
+    // are written to the closed terminal, and each write fails again.
+    terminal.on('error', () => resolve());
   });
   const bounded = runtimeExited.then(
     () => new Promise<void>((resolve) => setTimeout(resolve, AFTER_EXIT_MS).unref()),

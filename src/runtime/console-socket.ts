@@ -74,6 +74,7 @@ function callAsync(fn: { async: AsyncCall }, ...args: unknown[]): Promise<number
 export class ConsoleSocket {
   private connection = -1;
   private closed = false;
+  private receiving = false;
 
   private constructor(
     readonly path: string,
@@ -107,12 +108,14 @@ export class ConsoleSocket {
    */
   async receive(): Promise<number | undefined> {
     const c = libc();
+    this.receiving = true;
     try {
+      if (this.closed) return undefined;
       const conn = await callAsync(c.accept4, this.listener, null, null, SOCK_CLOEXEC);
       if (conn < 0) return undefined;
       this.connection = conn;
       if (this.closed) return undefined;
-      // One byte of data must come with the descriptor: a message of ancillary data alone is not sent.
+      // A descriptor travels with at least one byte of ordinary data, read here and ignored.
       const data = Buffer.alloc(256);
       const iov = Buffer.alloc(16); // struct iovec { void *base; size_t len; }
       iov.writeBigUInt64LE(c.address(data), 0);
@@ -132,9 +135,16 @@ export class ConsoleSocket {
     }
   }
 
-  /** Stops a pending `receive()` and removes the socket. Safe to call more than once. */
+  /**
+   * Stops a pending `receive()`, which then closes the descriptors (or closes them at once when
+   * none is pending), and removes the socket. Safe to call more than once.
+   */
   close(): void {
     if (this.closed) return;
+    if (!this.receiving) {
+      this.release();
+      return;
+    }
     this.closed = true;
     const c = libc();
     c.shutdown(this.listener, SHUT_RDWR);
