@@ -59,8 +59,9 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   // container exited must not kill den half-way through unmounting and removing it.
   let releaseSignals = () => {};
   try {
-    c = prepareTerminal(ctx, c, io);
-    status = await startAndWait(ctx, c, io, (release) => (releaseSignals = release));
+    const runtime = findRuntime(ctx, c.config.runtime);
+    c = prepareTerminal(ctx, c, io, runtime);
+    status = await startAndWait(ctx, c, io, runtime, (release) => (releaseSignals = release));
   } catch (e) {
     finishRun(ctx, c, null);
     releaseSignals();
@@ -102,7 +103,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
  * gets a pseudo-terminal and den relays its output, as docker does. A runtime that relays the
  * terminal itself (runc) needs one on its stdin, though; without, the container runs without.
  */
-function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO): ContainerRecord {
+function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, runtime: OciRuntime): ContainerRecord {
   if (!c.config.tty) return c;
   if (!io.stdinIsTTY && c.config.interactive) {
     throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
@@ -110,7 +111,7 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO): 
       exitCode: 1,
     });
   }
-  if (!io.stdinIsTTY && !findRuntime(ctx, c.config.runtime).sendsTerminalWhenAttached) {
+  if (!io.stdinIsTTY && !runtime.sendsTerminalWhenAttached) {
     process.stderr.write(
       `warning: -t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without\n`,
     );
@@ -126,10 +127,10 @@ async function startAndWait(
   ctx: EngineContext,
   c: ContainerRecord,
   io: AttachIO,
+  runtime: OciRuntime,
   onFinished: (release: () => void) => void,
 ): Promise<number> {
   const b = ctx.layout.bundle(c.id);
-  const runtime = findRuntime(ctx, c.config.runtime);
   const logFile = join(b.dir, 'runtime.log');
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });

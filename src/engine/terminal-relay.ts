@@ -1,6 +1,6 @@
-import { readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { closeDescriptor, ConsoleSocket, duplicateDescriptor, setTerminalSize } from '../runtime/index.js';
+import { ConsoleSocket, duplicateDescriptor, setTerminalSize } from '../runtime/index.js';
 
 export interface TerminalIO {
   /** Where the container's terminal output goes. */
@@ -46,14 +46,14 @@ export async function relayTerminal(
   try {
     rest = duplicateDescriptor(master);
   } catch (e) {
-    closeDescriptor(master);
+    closeSync(master);
     throw e;
   }
   try {
     terminal = new ReadStream(master);
   } catch (e) {
-    closeDescriptor(master);
-    closeDescriptor(rest);
+    closeSync(master);
+    closeSync(rest);
     throw e;
   }
   const stopResizing = io.onResize?.((size) => setTerminalSize(rest, size));
@@ -97,7 +97,7 @@ export async function relayTerminal(
       }
     } finally {
       terminal.destroy();
-      closeDescriptor(rest);
+      closeSync(rest);
       // A failed write reports its error on a later tick: keep listening until it has.
       setImmediate(() => io.stdout.off('error', onOutputError));
     }

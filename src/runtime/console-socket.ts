@@ -14,7 +14,7 @@
  * shutdown(2), which Linux makes return at once. Layouts are those of 64-bit Linux (x86_64,
  * aarch64), the only platforms den runs on.
  */
-import { rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { libcFunctions } from '../common/libc.js';
 
 type AsyncCall = (...args: unknown[]) => void;
@@ -25,7 +25,6 @@ interface SocketCalls {
   accept4: { async: AsyncCall };
   recvmsg: { async: AsyncCall };
   shutdown(fd: number, how: number): number;
-  close(fd: number): number;
   ioctl(fd: number, request: number, ...typedArgs: unknown[]): number;
   fcntl(fd: number, command: number, ...typedArgs: unknown[]): number;
   address(buffer: Buffer): bigint;
@@ -43,7 +42,6 @@ function libc(): SocketCalls {
     accept4: func('int accept4(int fd, void *addr, void *len, int flags)') as SocketCalls['accept4'],
     recvmsg: func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)') as SocketCalls['recvmsg'],
     shutdown: func('int shutdown(int fd, int how)') as SocketCalls['shutdown'],
-    close: func('int close(int fd)') as SocketCalls['close'],
     ioctl: func('int ioctl(int fd, unsigned long request, ...)') as SocketCalls['ioctl'],
     fcntl: func('int fcntl(int fd, int command, ...)') as SocketCalls['fcntl'],
     address,
@@ -95,7 +93,7 @@ export class ConsoleSocket {
     name.copy(addr, 2);
     if (c.bind(fd, addr, addr.length) !== 0 || c.listen(fd, 1) !== 0) {
       const errno = c.errno();
-      c.close(fd);
+      closeSync(fd);
       throw new Error(`console socket ${path}: bind failed (errno ${errno})`);
     }
     return new ConsoleSocket(path, fd);
@@ -129,7 +127,7 @@ export class ConsoleSocket {
       const n = await callAsync(c.recvmsg, conn, msg, MSG_CMSG_CLOEXEC);
       // Read while data, iov and control are still referenced here: the kernel wrote into them.
       if (n < 0) return undefined;
-      return takeDescriptors(control, Number(msg.readBigUInt64LE(40)), c.close);
+      return takeDescriptors(control, Number(msg.readBigUInt64LE(40)));
     } finally {
       this.release();
     }
@@ -154,10 +152,9 @@ export class ConsoleSocket {
 
   /** Closes the descriptors once no worker thread is blocked on them (closing first would race a reuse). */
   private release(): void {
-    const c = libc();
-    if (this.connection >= 0) c.close(this.connection);
+    if (this.connection >= 0) closeSync(this.connection);
     this.connection = -1;
-    if (this.listener >= 0) c.close(this.listener);
+    if (this.listener >= 0) closeSync(this.listener);
     this.listener = -1;
     if (!this.closed) {
       this.closed = true;
@@ -170,7 +167,7 @@ export class ConsoleSocket {
  * The first descriptor of the SCM_RIGHTS messages in `control` (of which the kernel filled
  * `length` bytes); any others are closed, as nothing would ever close them.
  */
-function takeDescriptors(control: Buffer, length: number, close: (fd: number) => number): number | undefined {
+function takeDescriptors(control: Buffer, length: number): number | undefined {
   const fds: number[] = [];
   // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data, 8-byte aligned
   for (let at = 0; at + 16 <= length;) {
@@ -181,7 +178,7 @@ function takeDescriptors(control: Buffer, length: number, close: (fd: number) =>
     }
     at += (len + 7) & ~7;
   }
-  for (const extra of fds.slice(1)) close(extra);
+  for (const extra of fds.slice(1)) closeSync(extra);
   return fds[0];
 }
 
@@ -199,9 +196,4 @@ export function duplicateDescriptor(fd: number): number {
   const copy = c.fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
   if (copy < 0) throw new Error(`cannot duplicate descriptor ${fd} (errno ${c.errno()})`);
   return copy;
-}
-
-/** Closes a descriptor den received or duplicated with these calls. */
-export function closeDescriptor(fd: number): void {
-  libc().close(fd);
 }

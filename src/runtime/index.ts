@@ -9,4 +9,4 @@ export {
   type IdMapping,
   type SpecInput,
 } from './spec.js';
-export { closeDescriptor, ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
+export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
