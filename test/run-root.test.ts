@@ -42,5 +42,11 @@ describe('den run as root (root mode, no session)', () => {
     assert.equal(r.stdout, 'via-runc\n');
     const byPath = env.den(['run', '--rm', '--runtime', '/usr/sbin/runc', 'busybox', 'echo', 'by-path']);
     assert.equal(byPath.stdout, 'by-path\n', byPath.stderr);
+    // runc relays a terminal only from one on its stdin (it refuses den's console socket attached):
+    // without one, -t runs the container without a terminal, and says so.
+    const tty = env.den(['run', '--rm', '-t', '--runtime', 'runc', 'busybox', 'sh', '-c', 'tty; true']);
+    assert.equal(tty.status, 0, tty.stderr);
+    assert.equal(tty.stdout, 'not a tty\n');
+    assert.match(tty.stderr, /-t without a terminal on stdin: runc cannot relay one; running without/);
   });
 });
