@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { invalidArgument, notFound } from './errors.js';
 
 /** A text file's content, or '' when it cannot be read: for files whose absence means "none". */
 export function readTextOrEmpty(path: string): string {
@@ -16,4 +18,26 @@ export function readdirOrEmpty(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A file given on the command line to be read whole, or stdin for `-`. `describe` names it in
+ * errors (`archive x.tar`): a missing path is NotFound `codes.missing`; a directory is
+ * InvalidArgument `codes.directory`, which says it is not `expected` (`a tar archive`).
+ */
+export function openInputFile(
+  source: string,
+  describe: string,
+  expected: string,
+  codes: { missing: string; directory: string },
+): Readable {
+  if (source === '-') return process.stdin;
+  let isFile: boolean;
+  try {
+    isFile = !statSync(source).isDirectory();
+  } catch {
+    throw notFound(codes.missing, `${describe}: no such file`);
+  }
+  if (!isFile) throw invalidArgument(codes.directory, `${describe}: is a directory, not ${expected}`);
+  return createReadStream(source);
 }

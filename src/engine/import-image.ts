@@ -1,6 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { invalidArgument, notFound } from '../common/errors.js';
+import { invalidArgument } from '../common/errors.js';
+import { openInputFile } from '../common/fs.js';
 import {
   DEFAULT_PATH,
   formatReference,
@@ -39,7 +38,10 @@ export interface ImportOptions {
 export async function importImage(ctx: EngineContext, options: ImportOptions): Promise<ImageRecord> {
   const name = options.name ? formatReference(parseReference(options.name)) : undefined;
   const config = newImportConfig(options);
-  const input = openSource(options.source);
+  const input = openInputFile(options.source, `import source ${options.source}`, 'a tarball', {
+    missing: 'DEN0430',
+    directory: 'DEN0431',
+  });
   sweepAbandoned(ctx);
   const { blob, diffId, chainId, stats, compression } = await storeLayer(ctx, {
     blob: input,
@@ -100,16 +102,4 @@ function newImportConfig(options: ImportOptions): ImageConfig {
 
 function goArch(arch: string): string {
   return ({ x64: 'amd64', ia32: '386' } as Record<string, string>)[arch] ?? arch;
-}
-
-function openSource(source: string): Readable {
-  if (source === '-') return process.stdin;
-  let isFile: boolean;
-  try {
-    isFile = !statSync(source).isDirectory();
-  } catch {
-    throw notFound('DEN0430', `import source ${source}: no such file`);
-  }
-  if (!isFile) throw invalidArgument('DEN0431', `import source ${source}: is a directory, not a tarball`);
-  return createReadStream(source);
 }

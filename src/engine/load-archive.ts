@@ -1,7 +1,8 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DenError, invalidArgument, notFound } from '../common/errors.js';
+import { DenError, invalidArgument } from '../common/errors.js';
+import { openInputFile } from '../common/fs.js';
 import { trace } from '../common/trace.js';
 import { chainIds, digestFromHash, digestOf, hexOf, isDigest, newHash, type Digest } from '../content/index.js';
 import {
@@ -92,7 +93,12 @@ class NotYet {
  */
 export async function loadArchive(ctx: EngineContext, options: LoadOptions): Promise<LoadedImage[]> {
   const describe = options.source === '-' ? 'on standard input' : options.source;
-  const input = options.input ?? openArchive(options.source);
+  const input =
+    options.input ??
+    openInputFile(options.source, `archive ${options.source}`, 'a tar archive', {
+      missing: 'DEN0960',
+      directory: 'DEN0961',
+    });
   ctx.content.init();
   sweepAbandoned(ctx);
   const files = new ArchiveFiles(ctx.content, describe, ownerTag());
@@ -110,18 +116,6 @@ export async function loadArchive(ctx: EngineContext, options: LoadOptions): Pro
   } finally {
     load.cleanup();
   }
-}
-
-function openArchive(source: string): Readable {
-  if (source === '-') return process.stdin;
-  let isFile: boolean;
-  try {
-    isFile = !statSync(source).isDirectory();
-  } catch {
-    throw notFound('DEN0960', `archive ${source}: no such file`);
-  }
-  if (!isFile) throw invalidArgument('DEN0961', `archive ${source}: is a directory, not a tar archive`);
-  return createReadStream(source);
 }
 
 class Load {
