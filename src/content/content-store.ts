@@ -161,18 +161,11 @@ export class Ingest {
   }
 
   /**
-   * Stops writing but keeps the bytes for a later `resumable` (a download that broke off). Only
-   * for resumable ingests; a plain one is aborted.
+   * Stops writing but keeps the bytes for a later `resumable` (a download that broke off). Meant
+   * for resumable ingests: a plain one's file is left to the sweep of dead dens' temporaries.
    */
   suspend(): void {
-    if (!this.done) {
-      this.done = true;
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-    }
+    this.closeFile();
   }
 
   writeSync(chunk: Buffer): void {
@@ -224,14 +217,17 @@ export class Ingest {
   }
 
   abort(): void {
-    if (!this.done) {
-      this.done = true;
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-    }
+    this.closeFile();
     rmSync(this.tmpPath, { force: true });
+  }
+
+  private closeFile(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
   }
 }
