@@ -355,78 +355,38 @@ test('PAX sparse files: formats 0.0, 0.1 and 1.0', async () => {
   }
 });
 
+/** An old-GNU sparse file 's' with this map and stored data, alone in an archive. */
+const gnuSparse = (regions: [number, number][], realSize: number, data: string): Buffer =>
+  Buffer.concat([rawEntry({ name: 's', typeflag: 'S', format: 'gnu', sparse: { regions, realSize } }, data), END]);
+
 const badSparse: Array<[string, Buffer, string]> = [
-  [
-    'a region beyond the real size',
-    Buffer.concat([
-      rawEntry(
-        { name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[95, 10]], realSize: 100 } },
-        'x'.repeat(10),
-      ),
-      END,
-    ]),
-    'DEN0311',
-  ],
+  ['a region beyond the real size', gnuSparse([[95, 10]], 100, 'x'.repeat(10)), 'DEN0311'],
   [
     'regions out of order',
-    Buffer.concat([
-      rawEntry(
-        {
-          name: 's',
-          typeflag: 'S',
-          format: 'gnu',
-          sparse: {
-            regions: [
-              [50, 10],
-              [0, 10],
-            ],
-            realSize: 100,
-          },
-        },
-        'x'.repeat(20),
-      ),
-      END,
-    ]),
+    gnuSparse(
+      [
+        [50, 10],
+        [0, 10],
+      ],
+      100,
+      'x'.repeat(20),
+    ),
     'DEN0311',
   ],
   [
     'overlapping regions',
-    Buffer.concat([
-      rawEntry(
-        {
-          name: 's',
-          typeflag: 'S',
-          format: 'gnu',
-          sparse: {
-            regions: [
-              [0, 10],
-              [5, 10],
-            ],
-            realSize: 100,
-          },
-        },
-        'x'.repeat(20),
-      ),
-      END,
-    ]),
+    gnuSparse(
+      [
+        [0, 10],
+        [5, 10],
+      ],
+      100,
+      'x'.repeat(20),
+    ),
     'DEN0311',
   ],
-  [
-    'a map that promises more data than the archive holds',
-    Buffer.concat([
-      rawEntry({ name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[0, 5000]], realSize: 9000 } }, 'x'),
-      END,
-    ]),
-    'DEN0311',
-  ],
-  [
-    'data the map does not account for',
-    Buffer.concat([
-      rawEntry({ name: 's', typeflag: 'S', format: 'gnu', sparse: { regions: [[0, 1]], realSize: 9000 } }, 'xyz'),
-      END,
-    ]),
-    'DEN0311',
-  ],
+  ['a map that promises more data than the archive holds', gnuSparse([[0, 5000]], 9000, 'x'), 'DEN0311'],
+  ['data the map does not account for', gnuSparse([[0, 1]], 9000, 'xyz'), 'DEN0311'],
   [
     'a 0.1 map with an odd count of numbers',
     Buffer.concat([
