@@ -1,4 +1,5 @@
 import { EngineContext } from '../engine/context.js';
+import { engineConfigFromEnv } from '../engine/config.js';
 import { exitCodeFor, printError } from './errors.js';
 import { helpText, parseFlags, type CommandSpec, type Parsed } from './flags.js';
 import { DEN_VERSION } from './version.js';
@@ -129,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 125;
   }
-  const ctx = new EngineContext();
+  let ctx: EngineContext | undefined;
   try {
     const command = await COMMANDS[found.path]!();
     const parsed = parseFlags(command.spec, found.rest);
@@ -137,11 +138,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(helpText(command.spec));
       return 0;
     }
+    ctx = cliEngineContext();
     return await command.handler(parsed, ctx);
   } catch (e) {
     printError(e);
     return exitCodeFor(e);
   } finally {
-    ctx.close();
+    ctx?.close();
   }
+}
+
+/** The engine as the CLI drives it: configured from den's environment, warnings to stderr. */
+function cliEngineContext(): EngineContext {
+  const config = engineConfigFromEnv(process.env, { node: process.execPath, script: process.argv[1] });
+  return new EngineContext(config, { warning: (message) => process.stderr.write(`warning: ${message}\n`) });
 }

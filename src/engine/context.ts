@@ -1,5 +1,4 @@
-import { userInfo } from 'node:os';
-import { resolvePaths, type DenPaths } from '../common/paths.js';
+import type { DenPaths } from '../common/paths.js';
 import { failedPrecondition } from '../common/errors.js';
 import { ContainerStore } from '../containers/index.js';
 import { ContentStore } from '../content/index.js';
@@ -16,7 +15,19 @@ import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
 import { LayerStore, StoreLayout } from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
+import type { EngineConfig } from './config.js';
 import { ownerTag } from './store-lock.js';
+
+/**
+ * What the engine tells its caller while it works, for the caller to render (the CLI prints
+ * warnings to stderr; an API server would send them to its client). The engine itself prints nothing.
+ */
+export interface EngineEvents {
+  /** Something the caller should know that did not stop the work. */
+  warning(message: string): void;
+}
+
+const IGNORE_EVENTS: EngineEvents = { warning: () => {} };
 
 /**
  * What every use case works with, opened lazily: a command that only lists images never creates
@@ -31,10 +42,13 @@ export class EngineContext {
   private _ns: Namespaces | undefined;
   private _sessionIdMaps: { uid: IdMap; gid: IdMap } | undefined;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.uid = process.getuid?.() ?? 0;
-    this.gid = process.getgid?.() ?? 0;
-    this.paths = resolvePaths(env, this.uid);
+  constructor(
+    readonly config: EngineConfig,
+    readonly events: EngineEvents = IGNORE_EVENTS,
+  ) {
+    this.uid = config.user.uid;
+    this.gid = config.user.gid;
+    this.paths = config.paths;
     this.layout = new StoreLayout(this.paths.dataDir);
   }
 
@@ -85,7 +99,7 @@ export class EngineContext {
   /** Read once per command: /etc/subuid and /etc/subgid do not change under one. */
   private sessionIdMaps(): { uid: IdMap; gid: IdMap } {
     if (this._sessionIdMaps) return this._sessionIdMaps;
-    const user = { name: userInfo().username, uid: this.uid };
+    const user = { name: this.config.user.name, uid: this.uid };
     const uidRanges = readSubordinateRanges('uid', user);
     const gidRanges = readSubordinateRanges('gid', user);
     for (const [kind, ranges] of [

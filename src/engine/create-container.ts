@@ -1,11 +1,10 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, normalize } from 'node:path';
-import { DenError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
+import { failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import {
   newContainerId,
   randomName,
   validateName,
-  type BindSpec,
   type ContainerConfig,
   type ContainerRecord,
 } from '../containers/index.js';
@@ -23,45 +22,29 @@ import {
   shiftKey,
   type ShiftProgress,
 } from './shifted-layers.js';
-import { allocateUserns, mapContainerId, mapsId, parseUserns, planUserns, shiftsIds } from './userns.js';
-
-export interface CreateOptions {
-  image: string;
-  /** Arguments after the image: replace the image's CMD. */
-  command: string[];
-  /** --entrypoint: replaces the image's ENTRYPOINT and drops its CMD, as docker does. */
-  entrypoint?: string;
-  env: string[];
-  envFiles: string[];
-  workdir?: string;
-  user?: string;
-  name?: string;
-  hostname?: string;
-  readOnly: boolean;
-  volumes: string[];
-  network?: string;
-  runtime?: string;
-  /** --userns: auto[:size=N] or host; --uidmap and --gidmap give explicit maps. */
-  userns?: string;
-  uidmaps?: string[];
-  gidmaps?: string[];
-  tty: boolean;
-  interactive: boolean;
-  autoRemove: boolean;
-  /** Rootless, when the image's layers are first copied for the container's mapping (shifted-layers). */
-  onShiftProgress?: (p: ShiftProgress) => void;
-}
+import type { CreateSpec } from './create-spec.js';
+import { allocateUserns, mapContainerId, mapsId, planUserns, shiftsIds } from './userns.js';
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
  * records it, and writes its OCI bundle; rootless, where ids are shifted by copying, it copies the
  * layers its mapping does not have yet. The root file system is mounted only when it starts.
  */
-export async function createContainer(ctx: EngineContext, options: CreateOptions): Promise<ContainerRecord> {
+export async function createContainer(
+  ctx: EngineContext,
+  options: CreateSpec,
+  onShiftProgress?: (p: ShiftProgress) => void,
+): Promise<ContainerRecord> {
   const runtime = findRuntime(ctx, options.runtime);
-  const usernsRequest = parseUserns(options.userns, options.uidmaps ?? [], options.gidmaps ?? []);
-  const network = parseNetwork(options.network);
-  const binds = options.volumes.map(parseVolume);
+  const network = options.network;
+  const binds = options.binds;
+  for (const bind of binds) {
+    try {
+      statSync(bind.source);
+    } catch {
+      throw notFound('DEN0632', `bind mount source path ${bind.source} does not exist`, { hint: 'create it first' });
+    }
+  }
   if (options.workdir !== undefined && !isAbsolute(options.workdir)) {
     throw invalidArgument(
       'DEN0620',
@@ -80,7 +63,7 @@ export async function createContainer(ctx: EngineContext, options: CreateOptions
       hint: 'see `den images`; import one with `den import FILE NAME`',
     });
   }
-  const userns = planUserns(ctx, usernsRequest, image);
+  const userns = planUserns(ctx, options.userns, image);
   const shift =
     ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? chooseShift(ctx) : undefined;
   const id = newContainerId();
@@ -149,7 +132,7 @@ export async function createContainer(ctx: EngineContext, options: CreateOptions
   });
   try {
     writeBundle(ctx, record);
-    if (record.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, record, options.onShiftProgress);
+    if (record.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, record, onShiftProgress);
   } catch (e) {
     rmSync(ctx.layout.containerDir(id), { recursive: true, force: true }); // only den's own files so far
     ctx.containers.delete(id);
@@ -247,12 +230,12 @@ export function writeBundle(
   writeFileSync(b.config, JSON.stringify(spec));
 }
 
-function commandLine(image: ImageRecord, options: CreateOptions): string[] {
+function commandLine(image: ImageRecord, options: CreateSpec): string[] {
   const cfg = image.config.config ?? {};
   let entrypoint = cfg.Entrypoint ?? [];
   let cmd = cfg.Cmd ?? [];
   if (options.entrypoint !== undefined) {
-    entrypoint = options.entrypoint === '' ? [] : [options.entrypoint];
+    entrypoint = options.entrypoint;
     cmd = [];
   }
   if (options.command.length > 0) cmd = options.command;
@@ -265,85 +248,26 @@ function commandLine(image: ImageRecord, options: CreateOptions): string[] {
   return args;
 }
 
-function buildEnv(imageEnv: string[], options: CreateOptions, hostname: string, home: string): string[] {
+/**
+ * The container's environment: PATH, the image's, HOSTNAME, TERM with -t, HOME from the user's
+ * passwd entry unless set, then the spec's entries in order. An entry without `=` removes the
+ * variable, as in docker's API (the CLI has already resolved `-e NAME` against its environment).
+ */
+function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, home: string): string[] {
   const env = new Map<string, string>();
   const set = (entry: string) => {
     const eq = entry.indexOf('=');
     if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
-    if (eq < 0) {
-      // `-e NAME` passes the caller's value through, or nothing when it is unset (docker does the same).
-      const value = process.env[entry];
-      if (value !== undefined) env.set(entry, value);
-    } else {
-      env.set(entry.slice(0, eq), entry.slice(eq + 1));
-    }
+    if (eq < 0) env.delete(entry);
+    else env.set(entry.slice(0, eq), entry.slice(eq + 1));
   };
   env.set('PATH', DEFAULT_PATH);
   for (const e of imageEnv) set(e);
   env.set('HOSTNAME', hostname);
   if (options.tty) env.set('TERM', 'xterm');
   if (!env.has('HOME')) env.set('HOME', home);
-  for (const file of options.envFiles) for (const e of readEnvFile(file)) set(e);
   for (const e of options.env) set(e);
   return [...env].map(([k, v]) => `${k}=${v}`);
-}
-
-function readEnvFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw notFound('DEN0625', `env file ${file}: ${(e as Error).message}`);
-  }
-  return text
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-}
-
-function parseNetwork(network: string | undefined): 'none' | 'host' {
-  // Until user-mode networking lands, the default is the caller's own network (what a rootless
-  // user can reach anyway); `none` gives an isolated namespace with loopback only.
-  if (network === undefined || network === 'host' || network === 'none') return network ?? 'host';
-  if (network === 'bridge' || network === 'pasta' || network === 'slirp4netns' || network.startsWith('container:')) {
-    throw new DenError('FailedPrecondition', 'DEN0626', `network mode "${network}" is not supported yet`, {
-      hint: 'use --network host or --network none',
-    });
-  }
-  throw invalidArgument('DEN0627', `network ${network} not found`, { hint: 'use --network host or --network none' });
-}
-
-/** -v HOST:CONTAINER[:OPTIONS]; options ro, rw, and SELinux's z/Z (no SELinux here, so accepted and ignored). */
-export function parseVolume(spec: string): BindSpec {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw invalidArgument('DEN0628', `invalid volume specification "${spec}"`, {
-      hint: 'use -v /host/path:/container/path[:ro]',
-    });
-  }
-  const [source, destination, opts = ''] = parts as [string, string, string?];
-  if (!isAbsolute(source)) {
-    throw new DenError('FailedPrecondition', 'DEN0629', `volume "${source}": named volumes are not supported yet`, {
-      hint: 'give an absolute host path',
-    });
-  }
-  if (!isAbsolute(destination)) {
-    throw invalidArgument('DEN0630', `invalid volume specification "${spec}": the container path must be absolute`);
-  }
-  let readOnly = false;
-  for (const o of opts.split(',').filter(Boolean)) {
-    if (o === 'ro') readOnly = true;
-    else if (o === 'rw') readOnly = false;
-    else if (o !== 'z' && o !== 'Z') throw invalidArgument('DEN0631', `invalid volume option "${o}" in "${spec}"`);
-  }
-  try {
-    statSync(source);
-  } catch {
-    throw notFound('DEN0632', `bind mount source path ${source} does not exist`, { hint: 'create it first' });
-  }
-  const dest = normalize(destination);
-  if (dest === '/') throw invalidArgument('DEN0633', `invalid volume specification "${spec}": cannot mount over /`);
-  return { source: normalize(source), destination: dest, readOnly };
 }
 
 function imageDisplayName(asked: string, image: ImageRecord): string {

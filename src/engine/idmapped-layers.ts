@@ -18,7 +18,7 @@ import { findExecutable } from './runtimes.js';
  * Returns the lower directories for the overlay, topmost first.
  */
 export function mountIdmappedLayers(ctx: EngineContext, c: ContainerRecord, idMap: ContainerIdMap): string[] {
-  const unshare = findExecutable('unshare');
+  const unshare = findExecutable('unshare', ctx.config.searchPath);
   if (!unshare)
     throw new DenError('FailedPrecondition', 'DEN0680', 'unshare not found in PATH', {
       hint: 'apt-get install util-linux',

@@ -14,7 +14,19 @@ import type { LoadOptions } from './load-archive.js';
 import type { SaveOptions } from './save-archive.js';
 
 export { EngineContext } from './context.js';
-export { createContainer, parseVolume, type CreateOptions } from './create-container.js';
+export { createContainer } from './create-container.js';
+export {
+  envFileEntries,
+  parseNetwork,
+  parseUserns,
+  parseVolume,
+  resolveEnv,
+  type CreateSpec,
+  type NetworkMode,
+  type UsernsRequest,
+} from './create-spec.js';
+export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
+export type { EngineEvents } from './context.js';
 export { chooseShift, type ShiftChoice, type ShiftProgress } from './shifted-layers.js';
 export { importImage, type ImportOptions } from './import-image.js';
 export type { PullEvent, PullOptions } from './pull-image.js';

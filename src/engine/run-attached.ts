@@ -112,9 +112,7 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, r
     });
   }
   if (!io.stdinIsTTY && !runtime.sendsTerminalWhenAttached) {
-    process.stderr.write(
-      `warning: -t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without\n`,
-    );
+    ctx.events.warning(`-t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without`);
     const plain = { ...c, config: { ...c.config, tty: false } };
     writeBundle(ctx, plain);
     return plain;

@@ -8,7 +8,7 @@ export const DEFAULT_RUNTIME = 'crun';
 
 /** The OCI runtime by name (crun, runc) or path, found in PATH like a shell would. */
 export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME): OciRuntime {
-  const binary = findExecutable(name);
+  const binary = findExecutable(name, ctx.config.searchPath);
   if (!binary) {
     throw new DenError('FailedPrecondition', 'DEN0640', `OCI runtime "${name}" not found in PATH`, {
       hint:
@@ -21,7 +21,8 @@ export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME):
   return new OciRuntime(base, binary, runtimeStateRoot(ctx.paths.runtimeDir, base));
 }
 
-export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
+/** An executable by name, looked up in `path` (PATH's form), or by path. */
+export function findExecutable(name: string, path: string): string | undefined {
   const candidates = name.includes('/')
     ? [name]
     : path

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DenError, failedPrecondition, invalidArgument } from '../common/errors.js';
+import { DenError, failedPrecondition } from '../common/errors.js';
 import { readdirOrEmpty } from '../common/fs.js';
 import type { ContainerIdMap, ContainerRecord } from '../containers/index.js';
 import type { ShiftCopyStats } from '../snapshots/index.js';
@@ -37,23 +37,18 @@ export interface ShiftChoice {
 }
 
 export function chooseShift(ctx: EngineContext): ShiftChoice {
-  const asked = process.env.DEN_SHIFT ?? '';
+  const asked = ctx.config.shift;
   if (asked === 'copy') {
     return { method: 'copy', newMapping: hasReflinks(ctx) ? 'metadata' : 'full copy', why: 'DEN_SHIFT=copy' };
   }
   if (asked === 'fuse') {
-    const fuse = fuseShift();
+    const fuse = fuseShift(ctx.config.searchPath);
     if (!fuse.ok) {
       throw failedPrecondition('DEN0686', `DEN_SHIFT=fuse, but ${fuse.why}`, {
         hint: `${fuse.fix}, or unset DEN_SHIFT to let den choose`,
       });
     }
     return { method: 'fuse', newMapping: 'nothing', why: 'DEN_SHIFT=fuse' };
-  }
-  if (asked !== '' && asked !== 'auto') {
-    throw invalidArgument('DEN0687', `DEN_SHIFT=${asked}: unknown way of shifting ids`, {
-      hint: 'use auto (den chooses), copy or fuse',
-    });
   }
   if (hasReflinks(ctx)) {
     return {
@@ -62,7 +57,7 @@ export function chooseShift(ctx: EngineContext): ShiftChoice {
       why: "the store's file system has reflinks: a shifted copy shares the image's data, costs only metadata, and reads at native speed",
     };
   }
-  const fuse = fuseShift();
+  const fuse = fuseShift(ctx.config.searchPath);
   if (fuse.ok) {
     return {
       method: 'fuse',
@@ -78,8 +73,8 @@ export function chooseShift(ctx: EngineContext): ShiftChoice {
 }
 
 /** Whether fuse-overlayfs can show layers shifted here: installed, and /dev/fuse open to the caller. */
-export function fuseShift(): { ok: true } | { ok: false; why: string; fix: string } {
-  if (!findExecutable('fuse-overlayfs')) {
+export function fuseShift(searchPath: string): { ok: true } | { ok: false; why: string; fix: string } {
+  if (!findExecutable('fuse-overlayfs', searchPath)) {
     return { ok: false, why: 'fuse-overlayfs is not installed', fix: 'apt-get install fuse-overlayfs' };
   }
   try {
@@ -188,13 +183,13 @@ async function copyInSession(
   idMap: ContainerIdMap,
   onProgress: (s: ShiftCopyStats, done: boolean) => void,
 ): Promise<void> {
-  const self = process.argv[1];
+  const self = ctx.config.self.script;
   if (!self) throw new Error('cannot find den entry script');
   const dest = ctx.layout.shiftedLayerDir(key, hex);
   const tmp = join(ctx.layout.shiftedMapDir(key), `.tmp-${ownerTag()}-${hex.slice(0, 12)}`);
   const shift = JSON.stringify({ uid: idMap.uid, gid: idMap.gid });
   const [file, ...args] = ctx.ns.wrap([
-    process.execPath,
+    ctx.config.self.node,
     self,
     '__shift',
     ctx.layout.layerDir(hex),

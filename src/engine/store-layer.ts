@@ -100,7 +100,7 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
       feedError = e;
       tar.destroy();
     });
-    const unpacking = (ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackHere(tar, tmp)).catch(
+    const unpacking = (ctx.paths.rootless ? unpackInSession(ctx, tar, tmp) : unpackHere(ctx, tar, tmp)).catch(
       (e: unknown) => {
         unpackError = e;
         unpackFailedFirst = feedError === undefined;
@@ -177,9 +177,9 @@ function unreadable(describe: string, e: unknown): DenError {
  * its stdin and answers one JSON line: the stats, or the error it failed with.
  */
 async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
-  const self = process.argv[1];
+  const self = ctx.config.self.script;
   if (!self) throw new Error('cannot find den entry script');
-  const [file, ...args] = ctx.ns.wrap([process.execPath, self, '__unpack', dest, String(process.pid)]);
+  const [file, ...args] = ctx.ns.wrap([ctx.config.self.node, self, '__unpack', dest, String(process.pid)]);
   const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -218,11 +218,7 @@ function parseAnswer(out: string): Answer | undefined {
 }
 
 /** Root mode unpacks in this process. Loaded on demand: the unpacker is not on the run path. */
-async function unpackHere(tar: Readable, dest: string): Promise<UnpackStats> {
+async function unpackHere(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
   const { unpackLayer } = await import('../unpack/index.js');
-  return unpackLayer(tar, dest, { canMknod: true, onWarning: warn });
-}
-
-function warn(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+  return unpackLayer(tar, dest, { canMknod: true, onWarning: (message) => ctx.events.warning(message) });
 }

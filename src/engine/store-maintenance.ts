@@ -9,13 +9,6 @@ import { collectShiftedCopies, removeShiftedCopiesOf } from './shifted-layers.js
 import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from './store-lock.js';
 import type { CheckResult } from './system-check.js';
 
-/**
- * Blobs and layer directories younger than this are never collected: an import or a load writes
- * them a moment before the image record that makes them reachable. (A pull holds a lease instead,
- * for as long as it runs.) DEN_GC_GRACE_SECONDS changes it (tests).
- */
-const GRACE_MS = Number(process.env.DEN_GC_GRACE_SECONDS ?? 600) * 1000;
-
 export interface Collected {
   blobs: number;
   layers: number;
@@ -54,7 +47,10 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
   if (!options.dryRun) sweepAbandoned(ctx);
   const { blobs, chains } = reachable(ctx);
   const out: Collected = { blobs: 0, layers: 0, shiftedCopies: 0, bytes: 0 };
-  const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > GRACE_MS;
+  // Blobs and layer directories younger than the grace period are never collected: an import or a
+  // load writes them a moment before the image record that makes them reachable. (A pull holds a
+  // lease instead, for as long as it runs.)
+  const old = (path: string) => Date.now() - lstatSync(path).mtimeMs > ctx.config.gcGraceMs;
   const blobDir = join(ctx.layout.contentDir, 'blobs', 'sha256');
   for (const hex of readdirOrEmpty(blobDir)) {
     const path = join(blobDir, hex);

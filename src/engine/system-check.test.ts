@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { engineConfigFromEnv } from './config.js';
 import { EngineContext } from './context.js';
 import { checkSystem, describeCgroups, parseMountinfo, type CheckResult } from './system-check.js';
 
@@ -12,6 +13,8 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const isRoot = process.getuid?.() === 0;
+const SELF = { node: process.execPath, script: undefined };
+const engineFor = (env: NodeJS.ProcessEnv) => new EngineContext(engineConfigFromEnv(env, SELF));
 
 const IDS = [
   'newuidmap',
@@ -150,7 +153,7 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('every check reports, in order, and this host passes them all', () => {
-    const results = checkSystem(new EngineContext(env), { env });
+    const results = checkSystem(engineFor(env), { env });
     assert.deepEqual(
       results.map((r) => r.id),
       IDS,
@@ -172,7 +175,7 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
   });
 
   test('the probes leave nothing behind in the data directory and create no runtime directory', () => {
-    checkSystem(new EngineContext(env), { env });
+    checkSystem(engineFor(env), { env });
     assert.deepEqual(readdirSync(join(dir, 'data')), []);
     assert.deepEqual(readdirSync(dir), ['data']);
   });
@@ -181,7 +184,7 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     const empty = join(dir, 'empty-bin');
     mkdirSync(empty, { recursive: true });
     const bare = { ...env, PATH: empty };
-    const r = byId(checkSystem(new EngineContext(bare), { env: bare }));
+    const r = byId(checkSystem(engineFor(bare), { env: bare }));
     for (const id of ['crun', 'userns', 'overlay', 'idmapped-mounts']) {
       assert.equal(get(r, id).status, 'fail', id);
     }
@@ -267,9 +270,10 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
       join(dir, 'check.ts'),
       [
         `import { EngineContext } from '${join(engine, 'context.ts')}';`,
+        `import { engineConfigFromEnv } from '${join(engine, 'config.ts')}';`,
         `import { checkSystem } from '${join(engine, 'system-check.ts')}';`,
         `const options = JSON.parse(process.argv[2] ?? '{}');`,
-        `process.stdout.write(JSON.stringify(checkSystem(new EngineContext(), options)));`,
+        `process.stdout.write(JSON.stringify(checkSystem(new EngineContext(engineConfigFromEnv(process.env, { node: process.execPath, script: undefined })), { env: process.env, ...options })));`,
       ].join('\n'),
       { mode: 0o644 },
     );

@@ -13,7 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { release, tmpdir, userInfo } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
@@ -42,7 +42,10 @@ export interface CheckResult {
 }
 
 export interface CheckOptions {
-  /** The environment whose PATH, XDG_RUNTIME_DIR and DEN_RUNTIME_DIR are checked; process.env by default. */
+  /**
+   * The caller's environment, whose PATH, XDG_RUNTIME_DIR and DEN_RUNTIME_DIR are checked and which the
+   * probes run with; by default only the engine's search path.
+   */
   env?: NodeJS.ProcessEnv;
   /** The subordinate id files, /etc/subuid and /etc/subgid by default. */
   subuidFile?: string;
@@ -141,8 +144,8 @@ class Host {
     this.rootless = ctx.paths.rootless;
     this.uid = ctx.uid;
     this.gid = ctx.gid;
-    this.userName = userName(ctx.uid);
-    this.env = options.env ?? process.env;
+    this.userName = ctx.config.user.name;
+    this.env = options.env ?? { PATH: ctx.config.searchPath };
     this.path = this.env.PATH ?? '';
     this.dataDir = ctx.paths.dataDir;
     this.runtimeDir = ctx.paths.runtimeDir;
@@ -162,15 +165,6 @@ class Host {
   /** The file system type at `path` ('ext4', 'tmpfs' ...), from the mount table. */
   fsType(path: string): string {
     return mountOf(this.mounts, path)?.fsType ?? 'unknown';
-  }
-}
-
-function userName(uid: number): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // A uid without a passwd entry (a container, an LDAP outage): subuid lines may still name it.
-    return String(uid);
   }
 }
 

@@ -1,14 +1,13 @@
-import { DenError, failedPrecondition, invalidArgument } from '../common/errors.js';
+import { failedPrecondition, invalidArgument } from '../common/errors.js';
+import { parseUserns, type UsernsRequest } from './create-spec.js';
 import type { ContainerIdMap } from '../containers/index.js';
 import { IdRangeStore } from '../containers/index.js';
 import {
   containerId,
   hostId,
-  parseIdMapSpec,
   splitAlongExtents,
   type ContainerId,
   readSubordinateRanges,
-  validateIdMap,
   type IdMap,
   type IdRange,
 } from '../idmap/index.js';
@@ -20,70 +19,8 @@ import { readImageFile } from './image-users.js';
 import { shiftId } from '../snapshots/index.js';
 import { chooseShift } from './shifted-layers.js';
 
-/**
- * --userns modes, as podman names them:
- *   auto[:size=N]  a range of its own, allocated without overlap: as root from the pool of the
- *                  system user den, rootless from the caller's subordinate ids (defaultUserns says
- *                  when it is the default)
- *   host           rootless: the session's own mapping; as root: ids map one to one
- *   --uidmap/--gidmap  an explicit mapping; rootless, its host ids are the session's
- *   keep-id[:uid=U,gid=G]  rootless: the caller's uid and gid are the same inside
- * Every mapping but the session's own needs the image shown with shifted owners: as root through
- * idmapped mounts of the layers, rootless through a read-only fuse-overlayfs view of them (see
- * run-attached.ts). Rootless maps nest in the session's user namespace.
- */
-export type UsernsRequest =
-  | { mode: 'default' }
-  | { mode: 'host' }
-  | { mode: 'auto'; size?: number }
-  | { mode: 'keep-id'; uid?: number; gid?: number }
-  | { mode: 'explicit'; uidMap: IdMap; gidMap: IdMap };
-
 /** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
 export const ROOT_POOL_USER = 'den';
-/** Bounds of an auto range; DEN_USERNS_AUTO_MIN and DEN_USERNS_AUTO_MAX override them. */
-const AUTO_MIN = 1024;
-const AUTO_MAX = 1 << 24;
-
-export function parseUserns(userns: string | undefined, uidmaps: string[], gidmaps: string[]): UsernsRequest {
-  if (uidmaps.length > 0 || gidmaps.length > 0) {
-    if (userns !== undefined) throw invalidArgument('DEN0670', '--userns cannot be combined with --uidmap or --gidmap');
-    const uidMap = uidmaps.flatMap((m) => parseIdMapSpec(m, '--uidmap'));
-    const gidMap = gidmaps.length > 0 ? gidmaps.flatMap((m) => parseIdMapSpec(m, '--gidmap')) : uidMap;
-    if (uidMap.length === 0) throw invalidArgument('DEN0671', '--gidmap needs --uidmap as well');
-    validateIdMap(uidMap, 'uid');
-    validateIdMap(gidMap, 'gid');
-    return { mode: 'explicit', uidMap, gidMap };
-  }
-  if (userns === undefined || userns === '') return { mode: 'default' };
-  if (userns === 'host') return { mode: 'host' };
-  const auto = /^auto(?::(.*))?$/.exec(userns);
-  if (auto) {
-    if (auto[1] === undefined) return { mode: 'auto' };
-    const size = /^size=([0-9]+)$/.exec(auto[1]);
-    if (!size || Number(size[1]) < 1)
-      throw invalidArgument('DEN0672', `--userns=${userns}: expected auto or auto:size=N`);
-    return { mode: 'auto', size: Number(size[1]) };
-  }
-  const keep = /^keep-id(?::(.*))?$/.exec(userns);
-  if (keep) {
-    const request: UsernsRequest & { mode: 'keep-id' } = { mode: 'keep-id' };
-    for (const option of keep[1] ? keep[1].split(',') : []) {
-      const m = /^(uid|gid)=([0-9]+)$/.exec(option);
-      if (!m) throw invalidArgument('DEN0679', `--userns=${userns}: expected keep-id[:uid=U,gid=G]`);
-      request[m[1] as 'uid' | 'gid'] = Number(m[2]);
-    }
-    return request;
-  }
-  if (userns === 'nomap') {
-    throw new DenError('FailedPrecondition', 'DEN0673', `--userns=${userns} is not supported yet`, {
-      hint: 'use --userns=host (rootless) or --userns=auto (root)',
-    });
-  }
-  throw invalidArgument('DEN0674', `invalid --userns "${userns}"`, {
-    hint: 'use auto[:size=N], host, or --uidmap/--gidmap',
-  });
-}
 
 /**
  * Resolves the request into the container's maps. `auto` takes a range inside the transaction
@@ -92,7 +29,7 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
  * session), so ranges stay valid as long as /etc/subuid does.
  */
 export function planUserns(ctx: EngineContext, request: UsernsRequest, image: ImageRecord): UsernsPlan {
-  if (request.mode === 'default') request = parseUserns(process.env.DEN_USERNS || defaultUserns(ctx).mode, [], []);
+  if (request.mode === 'default') request = parseUserns(ctx.config.defaultUserns || defaultUserns(ctx).mode, [], []);
   return ctx.paths.rootless ? planRootless(ctx, request, image) : planRoot(ctx, request, image);
 }
 
@@ -165,7 +102,7 @@ function checkAutoSize(ctx: EngineContext, request: UsernsRequest, image: ImageR
 export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
 
 /**
- * The mode a container gets without --userns (DEN_USERNS overrides it, as PODMAN_USERNS does).
+ * The mode a container gets without --userns (config.defaultUserns, DEN_USERNS, overrides it, as PODMAN_USERNS does).
  * As root, `auto`: idmapped mounts make it free. Rootless, `auto` only where ids shift without
  * copying and the caller's subordinate ranges hold room for several containers (an image with
  * `nobody` needs 65535 ids, so the usual 65536 fit one, and a second container would fail);
@@ -236,8 +173,7 @@ export function autoSize(ctx: EngineContext, image: ImageRecord): number {
       }
     }
   }
-  const min = Number(process.env.DEN_USERNS_AUTO_MIN ?? AUTO_MIN);
-  const max = Number(process.env.DEN_USERNS_AUTO_MAX ?? AUTO_MAX);
+  const { min, max } = ctx.config.autoRange;
   return Math.min(max, Math.max(min, highest + 1));
 }
 

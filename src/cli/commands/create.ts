@@ -1,6 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { createContainer, type EngineContext } from '../../engine/index.js';
-import { createFlags, createOptions, ensureImage } from './run.js';
+import { shiftProgress } from '../shift-progress.js';
+import { createFlags, createSpec, ensureImage } from './run.js';
 
 export const spec: CommandSpec = {
   path: 'create',
@@ -12,7 +13,9 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const c = await createContainer(ctx, createOptions(p, false, await ensureImage(p, ctx)));
+  const spec = createSpec(p, false);
+  spec.image = await ensureImage(p, ctx);
+  const c = await createContainer(ctx, spec, shiftProgress());
   process.stdout.write(`${c.id}\n`);
   return 0;
 }

@@ -2,7 +2,19 @@ import { invalidArgument } from '../../common/errors.js';
 import { trace } from '../../common/trace.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str } from '../flags.js';
-import { createContainer, runAttached, type CreateOptions, type EngineContext } from '../../engine/index.js';
+import { readFileSync } from 'node:fs';
+import { notFound } from '../../common/errors.js';
+import {
+  createContainer,
+  envFileEntries,
+  parseNetwork,
+  parseUserns,
+  parseVolume,
+  resolveEnv,
+  runAttached,
+  type CreateSpec,
+  type EngineContext,
+} from '../../engine/index.js';
 import { shiftProgress } from '../shift-progress.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
@@ -72,36 +84,49 @@ export const spec: CommandSpec = {
   flags: [{ long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' }, ...createFlags],
 };
 
-export function createOptions(p: Parsed, autoRemove: boolean, image = p.args[0]!): CreateOptions {
-  const [, ...command] = p.args;
+/**
+ * The container's spec from the flags. Everything that is the caller's is resolved here, not in
+ * the engine: env files are read, and `-e NAME` takes its value from den's own environment.
+ */
+export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
+  const [image = '', ...command] = p.args;
+  const entrypoint = str(p, 'entrypoint');
+  const fromCaller = (name: string) => process.env[name];
+  const envFileLines = list(p, 'env-file').flatMap((file) => envFileEntries(readEnvFile(file)));
   return {
     image,
     command,
-    entrypoint: str(p, 'entrypoint'),
-    env: list(p, 'env'),
-    envFiles: list(p, 'env-file'),
+    ...(entrypoint !== undefined ? { entrypoint: entrypoint === '' ? [] : [entrypoint] } : {}),
+    env: resolveEnv([...envFileLines, ...list(p, 'env')], fromCaller),
     workdir: str(p, 'workdir'),
     user: str(p, 'user'),
     name: str(p, 'name'),
     hostname: str(p, 'hostname'),
     readOnly: bool(p, 'read-only'),
-    volumes: list(p, 'volume'),
-    network: str(p, 'network') ?? str(p, 'net'),
+    binds: list(p, 'volume').map(parseVolume),
+    network: parseNetwork(str(p, 'network') ?? str(p, 'net')),
     runtime: str(p, 'runtime'),
-    userns: str(p, 'userns'),
-    uidmaps: list(p, 'uidmap'),
-    gidmaps: list(p, 'gidmap'),
+    userns: parseUserns(str(p, 'userns'), list(p, 'uidmap'), list(p, 'gidmap')),
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
     autoRemove,
-    onShiftProgress: shiftProgress(),
   };
+}
+
+function readEnvFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw notFound('DEN0625', `env file ${file}: ${(e as Error).message}`);
+  }
 }
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
-  const image = await ensureImage(p, ctx);
-  const container = await createContainer(ctx, createOptions(p, bool(p, 'rm'), image));
+  // Flags are checked before anything is pulled; the pull may resolve a short name to a registry.
+  const spec = createSpec(p, bool(p, 'rm'));
+  spec.image = await ensureImage(p, ctx);
+  const container = await createContainer(ctx, spec, shiftProgress());
   trace('container created');
   const stdout = process.stdout;
   return runAttached(ctx, container, {

@@ -20,7 +20,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const format = str(p, 'format');
   if (format !== undefined && format.trim() === '')
     throw usageError(spec, '--format needs a value: table, json or a template');
-  const results = bool(p, 'store') ? await checkStore(ctx) : checkSystem(ctx);
+  const results = bool(p, 'store') ? await checkStore(ctx) : checkSystem(ctx, { env: process.env });
   process.stdout.write(render(results, format));
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }

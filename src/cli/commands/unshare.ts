@@ -10,5 +10,7 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  return runInSession(ctx, p.args);
+  // Without a command, the caller's shell, as podman unshare does.
+  const [command = process.env.SHELL || '/bin/sh', ...args] = p.args;
+  return runInSession(ctx, [command, ...args]);
 }

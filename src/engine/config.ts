@@ -1,0 +1,92 @@
+import { userInfo } from 'node:os';
+import { resolvePaths, type DenPaths } from '../common/paths.js';
+import { invalidArgument } from '../common/errors.js';
+
+/**
+ * Everything the engine takes from the caller's world, read once at the edge (the CLI, or an API
+ * server at its start) and passed in. The engine itself never reads `process.env`: inside a server
+ * the process environment is the server's, not the client's, and a container must not inherit it.
+ *
+ * The variables, for the CLI (`engineConfigFromEnv`):
+ *   DEN_DATA_DIR, DEN_RUNTIME_DIR, XDG_DATA_HOME, XDG_RUNTIME_DIR, HOME  where den keeps its files
+ *   PATH                   where crun, runc, fuse-overlayfs and unshare are looked up
+ *   DEN_USERNS             --userns when a container is created without one (as PODMAN_USERNS)
+ *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
+ *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
+ *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
+ */
+export interface EngineConfig {
+  readonly paths: DenPaths;
+  /** The caller: ids and the name its /etc/subuid and /etc/subgid lines may use. */
+  readonly user: { readonly uid: number; readonly gid: number; readonly name: string };
+  /** The directories executables are looked up in, as PATH lists them. */
+  readonly searchPath: string;
+  /** The --userns a container gets when its spec names none; undefined: den chooses (defaultUserns). */
+  readonly defaultUserns: string | undefined;
+  /** Bounds of the size of an `auto` range. */
+  readonly autoRange: { readonly min: number; readonly max: number };
+  /** How a rootless container's ids are shifted: `auto` lets den choose (snapshots' chooseShift). */
+  readonly shift: ShiftPreference;
+  /** Blobs and layers younger than this are never collected (an import writes them just before its record). */
+  readonly gcGraceMs: number;
+  /** den itself, for the workers it starts inside the rootless session: Node and den's entry script. */
+  readonly self: { readonly node: string; readonly script: string | undefined };
+}
+
+export type ShiftPreference = 'auto' | 'copy' | 'fuse';
+
+/** Bounds of an auto range: 1024 ids at least (room for the usual system users), 2^24 at most. */
+const AUTO_MIN = 1024;
+const AUTO_MAX = 1 << 24;
+const GC_GRACE_SECONDS = 600;
+
+/**
+ * The configuration the CLI runs with, from its environment. A value that cannot be used is
+ * refused here, before any command does anything, with the variable's name.
+ */
+export function engineConfigFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  self: EngineConfig['self'],
+  uid: number = process.getuid?.() ?? 0,
+  gid: number = process.getgid?.() ?? 0,
+): EngineConfig {
+  return {
+    paths: resolvePaths(env, uid),
+    user: { uid, gid, name: userName(uid) },
+    searchPath: env.PATH ?? '',
+    defaultUserns: env.DEN_USERNS || undefined,
+    autoRange: {
+      min: wholeNumber(env, 'DEN_USERNS_AUTO_MIN', AUTO_MIN),
+      max: wholeNumber(env, 'DEN_USERNS_AUTO_MAX', AUTO_MAX),
+    },
+    shift: shiftPreference(env.DEN_SHIFT),
+    gcGraceMs: wholeNumber(env, 'DEN_GC_GRACE_SECONDS', GC_GRACE_SECONDS) * 1000,
+    self,
+  };
+}
+
+function shiftPreference(asked: string | undefined): ShiftPreference {
+  if (asked === undefined || asked === '' || asked === 'auto') return 'auto';
+  if (asked === 'copy' || asked === 'fuse') return asked;
+  throw invalidArgument('DEN0687', `DEN_SHIFT=${asked}: unknown way of shifting ids`, {
+    hint: 'use auto (den chooses), copy or fuse',
+  });
+}
+
+function wholeNumber(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (!/^[0-9]+$/.test(text)) {
+    throw invalidArgument('DEN0105', `${name}=${text}: not a whole number`, { hint: `unset ${name} or give a number` });
+  }
+  return Number(text);
+}
+
+function userName(uid: number): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // A uid without a passwd entry (a container, an LDAP outage): subuid lines may still name it.
+    return String(uid);
+  }
+}
