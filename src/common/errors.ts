@@ -20,6 +20,12 @@ export interface DenErrorOptions {
   cause?: unknown;
   /** Exit status the CLI should use instead of the kind's default (126 and 127 for run). */
   exitCode?: number;
+  /**
+   * What a caller may branch on, finer than the kind and stable like the code: a short word the
+   * throwing module exports in a union of its own (`'lifecycle'`, `'truncated-archive'`). Never
+   * branch on the code or the message.
+   */
+  reason?: string;
 }
 
 export class DenError extends Error {
@@ -27,6 +33,7 @@ export class DenError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly exitCode: number | undefined;
+  readonly reason: string | undefined;
 
   constructor(kind: ErrorKind, code: string, message: string, options: DenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -35,6 +42,7 @@ export class DenError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.exitCode = options.exitCode;
+    this.reason = options.reason;
   }
 }
 

@@ -1,7 +1,8 @@
 import { conflict, notFound } from '../common/errors.js';
 import type { Db } from '../state/index.js';
 import { writeTransaction } from '../state/index.js';
-import type { ContainerConfig, ContainerRecord, ContainerStatus } from './container.js';
+import type { ContainerConfig, ContainerRecord } from './container.js';
+import { TRANSITIONS, transitionRefused, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 
 interface Row {
   id: string;
@@ -32,6 +33,12 @@ const toRecord = (r: Row): ContainerRecord => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
 });
+
+interface TransitionFields {
+  monitorPid?: number;
+  monitorStart?: string;
+  exitCode?: number | null;
+}
 
 /** Container records in the state database. */
 export class ContainerStore {
@@ -95,24 +102,38 @@ export class ContainerStore {
     return rows[0];
   }
 
-  markRunning(id: string, pid: number, pidStart: string): void {
-    this.db
+  /**
+   * Moves a container along one edge of its lifecycle (containers/lifecycle.ts), compare-and-set:
+   * the row changes only while its status is one the event may leave, so of two dens racing to
+   * start, stop or remove it, one wins and the other gets a Conflict naming the status it found.
+   * Returns the record as it is after the event.
+   */
+  transition(id: string, event: 'start', fields: { monitorPid: number; monitorStart: string }): ContainerRecord;
+  transition(id: string, event: 'exit' | 'fail', fields: { exitCode: number | null }): ContainerRecord;
+  transition(id: string, event: 'remove'): ContainerRecord;
+  transition(id: string, event: LifecycleEvent, fields: TransitionFields = {}): ContainerRecord {
+    const { from, to } = TRANSITIONS[event];
+    const now = new Date().toISOString();
+    const set =
+      event === 'start'
+        ? {
+            sql: 'pid = ?, pid_start = ?, started_at = ?, exit_code = NULL',
+            args: [fields.monitorPid, fields.monitorStart, now],
+          }
+        : event === 'remove'
+          ? { sql: 'pid = pid', args: [] }
+          : {
+              sql: 'pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ?',
+              args: [fields.exitCode ?? null, now],
+            };
+    const changed = this.db
       .prepare(
-        "UPDATE containers SET status = 'running', pid = ?, pid_start = ?, started_at = ?, exit_code = NULL WHERE id = ?",
+        `UPDATE containers SET status = ?, ${set.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
       )
-      .run(pid, pidStart, new Date().toISOString(), id);
-  }
-
-  markExited(id: string, exitCode: number | null): void {
-    this.db
-      .prepare(
-        "UPDATE containers SET status = 'exited', pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ? WHERE id = ?",
-      )
-      .run(exitCode, new Date().toISOString(), id);
-  }
-
-  markRemoving(id: string): void {
-    this.db.prepare("UPDATE containers SET status = 'removing' WHERE id = ?").run(id);
+      .run(to, ...set.args, id, ...from).changes;
+    const after = this.get(id);
+    if (changed === 0 || !after) throw transitionRefused(after?.name ?? id.slice(0, 12), after?.status, event);
+    return after;
   }
 
   delete(id: string): void {

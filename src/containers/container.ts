@@ -1,14 +1,4 @@
-/**
- * A container's record and its lifecycle:
- *
- *   created --start--> running --exit--> exited --start--> running ...
- *      \                   \                 \
- *       `----- rm ----------`-- rm -f --------`--> (gone)
- *
- * `removing` marks a record whose files are being deleted, so a crash half-way is finished by the
- * next rm instead of leaving an unreachable directory.
- */
-export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
+import type { ContainerStatus } from './lifecycle.js';
 
 export interface BindSpec {
   source: string;
@@ -62,7 +52,10 @@ export interface ContainerRecord {
   imageName: string;
   config: ContainerConfig;
   status: ContainerStatus;
-  /** The den process watching the container while it runs. */
+  /**
+   * The den process watching the container while it runs (its monitor), not the container's init:
+   * den knows the container is still running while this process lives.
+   */
   pid: number | null;
   pidStart: string | null;
   exitCode: number | null;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict } from '../common/errors.js';
+import { conflict, DenError } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { processStartTime } from '../session/index.js';
@@ -39,6 +39,11 @@ export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
   releaseShiftedLayers(ctx, c);
 }
 
+/** A lifecycle event refused because another den moved the container first (containers/lifecycle). */
+export function isLifecycleRace(e: unknown): boolean {
+  return e instanceof DenError && e.reason === 'lifecycle';
+}
+
 /** True while the den process that runs the container is alive. */
 export function isRunning(c: ContainerRecord): boolean {
   return c.status === 'running' && c.pid !== null && processStartTime(c.pid) === c.pidStart;
@@ -52,8 +57,13 @@ export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerReco
   if (c.status !== 'running' || isRunning(c)) return c;
   stopInRuntime(ctx, c);
   unmountContainer(ctx, c.id);
-  ctx.containers.markExited(c.id, null);
-  return ctx.containers.get(c.id) ?? c;
+  try {
+    return ctx.containers.transition(c.id, 'exit', { exitCode: null });
+  } catch (e) {
+    // Another den reconciled (or removed) it first: what it recorded stands.
+    if (!isLifecycleRace(e)) throw e;
+    return ctx.containers.get(c.id) ?? c;
+  }
 }
 
 function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
@@ -87,7 +97,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
     if (!now) return c; // it was a --rm container: its own den removed it
     c = reconcile(ctx, now);
   }
-  ctx.containers.markRemoving(c.id);
+  ctx.containers.transition(c.id, 'remove');
   discardContainer(ctx, c);
   return c;
 }

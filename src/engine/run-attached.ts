@@ -10,7 +10,7 @@ import { ConsoleSocket, OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
-import { discardContainer } from './remove-container.js';
+import { discardContainer, isLifecycleRace } from './remove-container.js';
 import { unmountContainer } from './idmapped-layers.js';
 import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
@@ -181,7 +181,10 @@ async function startAndWait(
   const rawMode = c.config.tty && io.stdinIsTTY && (c.config.interactive || !denRelays) && io.setRawMode;
   try {
     if (rawMode) io.setRawMode!(true);
-    ctx.containers.markRunning(c.id, process.pid, processStartTime(process.pid) ?? '');
+    ctx.containers.transition(c.id, 'start', {
+      monitorPid: process.pid,
+      monitorStart: processStartTime(process.pid) ?? '',
+    });
     const relayed = consoleSocket ? relayTerminal(consoleSocket, io, c.config.interactive, exited) : Promise.resolve();
     relayed.catch(() => {}); // awaited below, once the container has exited
     const status = await exited;
@@ -229,12 +232,21 @@ function forwardSignals(forward: (sig: NodeJS.Signals) => void): () => void {
   };
 }
 
-/** After the container exited: unmount, and record the exit or (--rm) remove everything. */
+/**
+ * After the container exited (exitCode), or a start that failed (null): unmount, and record the
+ * exit or (--rm) remove everything. A record another den moved on meanwhile (rm -f removing it)
+ * is left as that den made it.
+ */
 function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | null): void {
   if (c.config.autoRemove) {
     discardContainer(ctx, c);
     return;
   }
   unmountContainer(ctx, c.id);
-  ctx.containers.markExited(c.id, exitCode);
+  try {
+    if (exitCode === null) ctx.containers.transition(c.id, 'fail', { exitCode });
+    else ctx.containers.transition(c.id, 'exit', { exitCode });
+  } catch (e) {
+    if (!isLifecycleRace(e)) throw e;
+  }
 }

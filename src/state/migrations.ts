@@ -34,7 +34,7 @@ export const MIGRATIONS: readonly string[] = [
     image_name  TEXT NOT NULL,             -- what the user asked for, as docker ps shows it
     spec        TEXT NOT NULL,             -- ContainerSpec JSON: everything needed to (re)start
     status      TEXT NOT NULL,             -- created | running | exited | removing
-    pid         INTEGER,                   -- the container's init on the host, while running
+    pid         INTEGER,                   -- the den process watching it (its monitor), while running
     pid_start   TEXT,                      -- its start time in /proc/PID/stat, to detect pid reuse
     exit_code   INTEGER,
     created_at  TEXT NOT NULL,
