@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 export interface ExecResult {
   status: number;
@@ -31,4 +33,23 @@ export function runSync(argv: readonly string[], options: ExecOptions = {}): Exe
 /** The number of a signal by name, 0 for none: a process killed by it exits 128 + that number. */
 export function signalNumber(signal: NodeJS.Signals | null | undefined): number {
   return signal ? constants.signals[signal] : 0;
+}
+
+/** An executable by name, looked up in `path` (PATH's form: directories joined by ':'), or by path. */
+export function findExecutable(name: string, path: string): string | undefined {
+  const candidates = name.includes('/')
+    ? [name]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      return c;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }

@@ -13,10 +13,10 @@ import {
 } from '../idmap/index.js';
 import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
-import { LayerStore, StoreLayout } from '../snapshots/index.js';
+import { LayerStore, StoreLayout, type SnapshotContext } from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
 import type { EngineConfig } from './config.js';
-import { ownerTag } from './store-lock.js';
+import { ownerTag } from '../snapshots/index.js';
 
 /**
  * What the engine tells its caller while it works, for the caller to render (the CLI prints
@@ -33,7 +33,7 @@ const IGNORE_EVENTS: EngineEvents = { warning: () => {} };
  * What every use case works with, opened lazily: a command that only lists images never creates
  * the rootless session, and one that fails on its flags never opens the database.
  */
-export class EngineContext {
+export class EngineContext implements SnapshotContext {
   readonly paths: DenPaths;
   readonly layout: StoreLayout;
   readonly uid: number;
@@ -50,6 +50,18 @@ export class EngineContext {
     this.gid = config.user.gid;
     this.paths = config.paths;
     this.layout = new StoreLayout(this.paths.dataDir);
+  }
+
+  get rootless(): boolean {
+    return this.paths.rootless;
+  }
+
+  get searchPath(): string {
+    return this.config.searchPath;
+  }
+
+  get self(): EngineConfig['self'] {
+    return this.config.self;
   }
 
   get db(): Db {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import { failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import {
@@ -15,15 +15,11 @@ import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from './runtimes.js';
-import {
-  chooseShift,
-  ensureShiftedLayers,
-  releaseShiftedLayers,
-  shiftKey,
-  type ShiftProgress,
-} from './shifted-layers.js';
+import { imageRootOwner, shiftKey, shiftsIds, type ShiftProgress } from '../snapshots/index.js';
+import { chooseRootlessShift } from './userns.js';
+import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import type { CreateSpec } from './create-spec.js';
-import { allocateUserns, mapContainerId, mapsId, planUserns, shiftsIds } from './userns.js';
+import { allocateUserns, mapsId, planUserns } from './userns.js';
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
@@ -65,7 +61,7 @@ export async function createContainer(
   }
   const userns = planUserns(ctx, options.userns, image);
   const shift =
-    ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? chooseShift(ctx) : undefined;
+    ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? chooseRootlessShift(ctx) : undefined;
   const id = newContainerId();
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {
@@ -132,11 +128,11 @@ export async function createContainer(
   });
   try {
     writeBundle(ctx, record);
-    if (record.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, record, onShiftProgress);
+    await prepareRootfs(ctx, record, onShiftProgress);
   } catch (e) {
     rmSync(ctx.layout.containerDir(id), { recursive: true, force: true }); // only den's own files so far
     ctx.containers.delete(id);
-    releaseShiftedLayers(ctx, record);
+    snapshotterOf(ctx, record).release(ctx, rootfsOf(record));
     throw e;
   }
   return record;
@@ -159,23 +155,6 @@ function checkTraversable(dir: string): void {
   }
 }
 
-/**
- * Mode and owner of the image's root directory (the top layer's), which the overlay's root takes
- * from its upper directory. Owners are the image's own ids: rootless, the layer was unpacked in the
- * session, so den sees them as host ids and asks the session's map which ids they are.
- */
-export function rootOwner(ctx: EngineContext, layers: string[]): { mode: number; uid: number; gid: number } {
-  const top = layers[layers.length - 1];
-  const st = top ? statSync(ctx.layout.layerDir(top)) : undefined;
-  if (!st) return { mode: 0o755, uid: 0, gid: 0 };
-  const overflow = 65534;
-  return {
-    mode: st.mode & 0o7777,
-    uid: ctx.sessionId('uid', st.uid) ?? overflow,
-    gid: ctx.sessionId('gid', st.gid) ?? overflow,
-  };
-}
-
 /** Writes the bundle: directories, /etc files and config.json. */
 export function writeBundle(
   ctx: EngineContext,
@@ -187,7 +166,7 @@ export function writeBundle(
   // The overlay's root directory takes its mode and owner from the upper directory: give it the
   // image's, seen through the container's maps.
   mkdirSync(b.upper, { recursive: true });
-  const root = rootOwner(ctx, c.config.layers);
+  const root = imageRootOwner(ctx, c.config.layers);
   chmodSync(b.upper, root.mode);
   const idMap = c.config.idMap;
   if (idMap && !mapsId(idMap.uid, 0)) {
@@ -197,10 +176,6 @@ export function writeBundle(
     // own, and refuses rather than changes the modes of directories above its data directory.
     checkTraversable(dirname(ctx.paths.dataDir));
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
-  }
-  if (!ctx.paths.rootless && idMap && shiftsIds(idMap)) {
-    chownSync(b.upper, mapContainerId(idMap.uid, root.uid), mapContainerId(idMap.gid, root.gid));
-    chownSync(b.work, mapContainerId(idMap.uid, 0), mapContainerId(idMap.gid, 0));
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
   writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));

@@ -5,11 +5,9 @@ import type { Writable } from 'node:stream';
 import { DenError, errnoCode, unavailable } from '../common/errors.js';
 import type { ContainerIdMap } from '../containers/index.js';
 import type { EngineContext } from './context.js';
-import { unmountContainer } from './idmapped-layers.js';
+import { MOUNT_ROOTFS, shiftsIds, unmountRootfs } from '../snapshots/index.js';
 import { reconcile } from './remove-container.js';
-import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
-import { ensureShiftedLayers } from './shifted-layers.js';
-import { shiftsIds } from './userns.js';
+import { rootfsMountArgs } from './rootfs-mount.js';
 
 /**
  * Inside the namespaces: mount the root file system unless it is (a running container's), write
@@ -54,7 +52,6 @@ export async function exportContainer(
   const c = reconcile(ctx, ctx.containers.resolve(ref));
   const running = c.status === 'running';
   const idMap = c.config.idMap && shiftsIds(c.config.idMap) ? c.config.idMap : undefined;
-  if (!running && c.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, c);
   const flat = (m: ContainerIdMap['uid']) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}`).join(' ');
   const argv = ctx.ns.wrap([
     'sh',
@@ -62,7 +59,7 @@ export async function exportContainer(
     EXPORT,
     'den-export',
     running ? 'yes' : 'no',
-    ...(running ? ['', '', '', '', '', ctx.layout.bundle(c.id).rootfs] : rootfsMountArgs(ctx, c, false)),
+    ...(running ? ['', '', '', '', '', ctx.layout.bundle(c.id).rootfs] : await rootfsMountArgs(ctx, c, false)),
     idMap ? flat(idMap.uid) : '',
     idMap ? flat(idMap.gid) : '',
   ]);
@@ -110,6 +107,6 @@ export async function exportContainer(
       ? e
       : unavailable('DEN0662', `cannot export container ${c.name}: ${(e as Error).message}`, { cause: e });
   } finally {
-    if (!running) unmountContainer(ctx, c.id);
+    if (!running) unmountRootfs(ctx, c.id);
   }
 }

@@ -27,7 +27,8 @@ export {
 } from './create-spec.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
-export { chooseShift, type ShiftChoice, type ShiftProgress } from './shifted-layers.js';
+export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';
+export { chooseRootlessShift } from './userns.js';
 export { importImage, type ImportOptions } from './import-image.js';
 export type { PullEvent, PullOptions } from './pull-image.js';
 export type { RegistryAccess } from './registry-access.js';

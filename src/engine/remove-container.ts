@@ -5,38 +5,18 @@ import { runSync } from '../common/exec.js';
 import type { ContainerRecord } from '../containers/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
-import { lowerMountsDir, UNMOUNT_CONTAINER, unmountContainer } from './idmapped-layers.js';
+import { removeRootfs, unmountRootfs } from '../snapshots/index.js';
+import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
-import { releaseShiftedLayers } from './shifted-layers.js';
-
-/**
- * Unmounts the container's root file system (if mounted) and deletes its directory, from inside
- * the session: the upper layer holds files owned by subordinate ids that only the session can remove.
- */
-export function cleanupContainerFiles(ctx: EngineContext, c: ContainerRecord): void {
-  const b = ctx.layout.bundle(c.id);
-  if (!existsSync(b.dir)) return;
-  runSync(
-    ctx.ns.wrap([
-      'sh',
-      '-c',
-      `${UNMOUNT_CONTAINER}; rm -rf --one-file-system "$3"`,
-      'den-rm',
-      b.rootfs,
-      lowerMountsDir(ctx, c.id),
-      b.dir,
-    ]),
-  );
-}
 
 /**
  * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
  * range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
-  cleanupContainerFiles(ctx, c);
+  if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
   ctx.containers.delete(c.id);
-  releaseShiftedLayers(ctx, c);
+  snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
 }
 
 /** A lifecycle event refused because another den moved the container first (containers/lifecycle). */
@@ -56,7 +36,7 @@ export function isRunning(c: ContainerRecord): boolean {
 export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
   if (c.status !== 'running' || isRunning(c)) return c;
   stopInRuntime(ctx, c);
-  unmountContainer(ctx, c.id);
+  unmountRootfs(ctx, c.id);
   try {
     return ctx.containers.transition(c.id, 'exit', { exitCode: null });
   } catch (e) {

@@ -3,7 +3,7 @@ import { hexOf } from '../content/index.js';
 import { familiarName, formatReference, parseReference } from '../images/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
-import { removeShiftedCopiesOf } from './shifted-layers.js';
+import { forgetLayer } from './rootfs-mount.js';
 import { leased, removeTree } from './store-lock.js';
 
 export interface RemovedImage {
@@ -54,7 +54,7 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
   const kept = leased(ctx);
   for (const layer of unused.filter((l) => !kept.has(l.chainId) && !kept.has(l.digest))) {
     removeTree(ctx, ctx.layout.layerDir(hexOf(layer.chainId)));
-    removeShiftedCopiesOf(ctx, hexOf(layer.chainId));
+    forgetLayer(ctx, hexOf(layer.chainId));
     ctx.layers.remove(layer.chainId);
     ctx.content.remove(layer.digest);
     result.deleted.push(layer.chainId);

@@ -11,11 +11,9 @@ import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './remove-container.js';
-import { unmountContainer } from './idmapped-layers.js';
-import { MOUNT_ROOTFS, rootfsMountArgs } from './rootfs-mount.js';
+import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../snapshots/index.js';
+import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from './runtimes.js';
-import { ensureShiftedLayers } from './shifted-layers.js';
-import { ownerAliveOfName, ownerTag } from './store-lock.js';
 import { relayTerminal, type TerminalIO } from './terminal-relay.js';
 
 /** Without -t the runtime's stdio is den's own; with -t den relays the container's terminal (TerminalIO). */
@@ -133,8 +131,6 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  // Made at create time; made again if they went since (removed by hand): a no-op otherwise.
-  if (c.config.shiftMethod === 'copy') await ensureShiftedLayers(ctx, c);
   // With -t den relays the container's terminal, which the runtime sends to a console socket; a
   // runtime that will not (runc) relays it itself, from den's stdin and stdout.
   const denRelays = c.config.tty && runtime.sendsTerminalWhenAttached;
@@ -154,7 +150,7 @@ async function startAndWait(
       MOUNT_AND_RUN,
       'den-start',
       mountLog,
-      ...rootfsMountArgs(ctx, c, c.config.autoRemove),
+      ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
       ...runtimeArgv,
     ]);
     trace('starting');
@@ -242,7 +238,7 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
     discardContainer(ctx, c);
     return;
   }
-  unmountContainer(ctx, c.id);
+  unmountRootfs(ctx, c.id);
   try {
     if (exitCode === null) ctx.containers.transition(c.id, 'fail', { exitCode });
     else ctx.containers.transition(c.id, 'exit', { exitCode });

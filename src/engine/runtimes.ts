@@ -1,6 +1,7 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findExecutable } from '../common/exec.js';
 import { DenError } from '../common/errors.js';
+
+export { findExecutable };
 import { OciRuntime, runtimeStateRoot } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 
@@ -19,23 +20,4 @@ export function findRuntime(ctx: EngineContext, name: string = DEFAULT_RUNTIME):
   }
   const base = name.includes('/') ? 'custom' : name;
   return new OciRuntime(base, binary, runtimeStateRoot(ctx.paths.runtimeDir, base));
-}
-
-/** An executable by name, looked up in `path` (PATH's form), or by path. */
-export function findExecutable(name: string, path: string): string | undefined {
-  const candidates = name.includes('/')
-    ? [name]
-    : path
-        .split(delimiter)
-        .filter(Boolean)
-        .map((d) => join(d, name));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
 }

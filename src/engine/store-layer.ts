@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
 import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../content/index.js';
+import { runWorker } from '../session/index.js';
 import type { UnpackStats } from '../unpack/index.js';
 import type { EngineContext } from './context.js';
 import { ownerTag, removeTree } from './store-lock.js';
@@ -173,48 +173,14 @@ function unreadable(describe: string, e: unknown): DenError {
 }
 
 /**
- * Unpacks inside the rootless session: a den child process (`den __unpack DEST`) reads the tar on
- * its stdin and answers one JSON line: the stats, or the error it failed with.
+ * Unpacks inside the rootless session: a den worker (`den __unpack DEST`) reads the tar on its
+ * stdin and answers with the stats or the error it failed with (session/worker.ts).
  */
 async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
-  const self = ctx.config.self.script;
-  if (!self) throw new Error('cannot find den entry script');
-  const [file, ...args] = ctx.ns.wrap([ctx.config.self.node, self, '__unpack', dest, String(process.pid)]);
-  const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => resolve(status ?? 1));
+  return runWorker<never, UnpackStats>(ctx.ns, ctx.config.self, '__unpack', [dest], {
+    stdin: tar,
+    noAnswer: (status) => new DenError('Internal', 'DEN0433', `layer unpacker exited with status ${status}`),
   });
-  // The child may fail early (hostile entry) and stop reading: swallow the resulting EPIPE, the
-  // child's own answer says why.
-  child.stdin.on('error', () => {});
-  // If the input breaks (truncated gzip), end the child's input too, or it waits for more forever.
-  tar.on('error', () => child.stdin.destroy());
-  tar.pipe(child.stdin);
-  const status = await exited;
-  tar.unpipe(child.stdin);
-  const answer = parseAnswer(out);
-  if (status === 0 && answer && 'stats' in answer) return answer.stats;
-  if (answer && 'error' in answer) {
-    const e = answer.error;
-    throw new DenError(e.kind, e.code, e.message, e.hint ? { hint: e.hint } : {});
-  }
-  throw new DenError('Internal', 'DEN0433', `layer unpacker exited with status ${status}`);
-}
-
-type Answer =
-  { stats: UnpackStats } | { error: { kind: DenError['kind']; code: string; message: string; hint?: string } };
-
-function parseAnswer(out: string): Answer | undefined {
-  const line = out.trim().split('\n').pop();
-  if (!line) return undefined;
-  try {
-    return JSON.parse(line) as Answer;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Root mode unpacks in this process. Loaded on demand: the unpacker is not on the run path. */

@@ -5,7 +5,7 @@ import { hexOf, newHash, type Digest } from '../content/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { removeImage } from './remove-image.js';
-import { collectShiftedCopies, removeShiftedCopiesOf } from './shifted-layers.js';
+import { collectSnapshots, forgetLayer } from './rootfs-mount.js';
 import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from './store-lock.js';
 import type { CheckResult } from './system-check.js';
 
@@ -61,7 +61,7 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
   }
   // Copies are not counted in bytes: sizing them would mean walking them. A layer that goes below
   // takes its copies under every mapping with it.
-  out.shiftedCopies = collectShiftedCopies(ctx, old, options.dryRun ?? false).length;
+  out.shiftedCopies = collectSnapshots(ctx, old, options.dryRun ?? false).length;
   for (const hex of readdirOrEmpty(ctx.layout.layersDir)) {
     if (hex.startsWith('.') || chains.has(hex)) continue;
     const path = ctx.layout.layerDir(hex);
@@ -70,7 +70,7 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
     out.bytes += ctx.layers.size(`sha256:${hex}`);
     if (!options.dryRun) {
       removeTree(ctx, path);
-      removeShiftedCopiesOf(ctx, hex);
+      forgetLayer(ctx, hex);
       ctx.layers.remove(`sha256:${hex}`);
     }
   }

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../common/errors.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
 import { withUnmappedUserns } from '../session/index.js';
-import { chooseShift } from './shifted-layers.js';
+import { chooseRootlessShift } from './userns.js';
 import { defaultUserns, ROOT_POOL_USER } from './userns.js';
 import { runSync } from '../common/exec.js';
 import { fallbackRuntimeDir } from '../common/paths.js';
@@ -105,7 +105,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   );
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
-    const s = chooseShift(ctx);
+    const s = chooseRootlessShift(ctx);
     return ok(`${s.method} (${s.why})`);
   });
   add('userns-default', 'default --userns', () => {

@@ -16,8 +16,7 @@ import type { ImageRecord } from '../images/index.js';
 import type { SessionMaps } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { readImageFile } from './image-users.js';
-import { shiftId } from '../snapshots/index.js';
-import { chooseShift } from './shifted-layers.js';
+import { chooseShift, type ShiftChoice } from '../snapshots/index.js';
 
 /** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
 export const ROOT_POOL_USER = 'den';
@@ -110,7 +109,7 @@ export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
  */
 export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why: string } {
   if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: idmapped mounts shift ids without copying' };
-  const shift = chooseShift(ctx);
+  const shift = chooseRootlessShift(ctx);
   if (shift.newMapping === 'full copy') {
     return { mode: 'host', why: `ids cannot be shifted without copying the image: ${shift.why}` };
   }
@@ -256,19 +255,12 @@ function toOci(map: IdMap) {
   return map.map((e) => ({ containerID: e.container as number, hostID: e.host as number, size: e.size }));
 }
 
-/** True when the maps shift ids (anything but 0 -> 0): the lower layers then need idmapped mounts. */
-export function shiftsIds(idMap: ContainerIdMap | undefined): boolean {
-  if (!idMap) return false;
-  return [...idMap.uid, ...idMap.gid].some((e) => e.containerID !== e.hostID);
-}
-
-/**
- * The host id a container id maps to; the overflow id 65534 when it is not mapped. The same
- * arithmetic as a shifted copy's owners (triplets of the same shape), so one implementation.
- */
-export const mapContainerId: (map: ContainerIdMap['uid'], id: number) => number = shiftId;
-
 /** True when some container id maps to host id `hostId`. */
 export function mapsId(map: ContainerIdMap['uid'], hostId: number): boolean {
   return map.some((m) => hostId >= m.hostID && hostId < m.hostID + m.size);
+}
+
+/** How this den shifts a rootless container's ids (snapshots' chooseShift, with the engine's configuration). */
+export function chooseRootlessShift(ctx: EngineContext): ShiftChoice {
+  return chooseShift({ dataDir: ctx.paths.dataDir, searchPath: ctx.config.searchPath, preference: ctx.config.shift });
 }

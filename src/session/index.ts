@@ -7,3 +7,4 @@ export {
   type SessionMaps,
 } from './session.js';
 export { withUnmappedUserns } from './userns-process.js';
+export { orphanCheck, runWorker, serveWorker, type WorkerProgram } from './worker.js';

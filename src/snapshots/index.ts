@@ -2,3 +2,37 @@ export { LayerStore, type LayerRecord } from './layer-store.js';
 export { overlayMountOptions, shiftedLowerOptions, type IdShift, type OverlayMount } from './overlay.js';
 export { StoreLayout } from './layout.js';
 export { copyShifted, shiftId, type ShiftCopyOptions, type ShiftCopyStats } from './shifted-copy.js';
+export {
+  imageRootOwner,
+  MOUNT_ROOTFS,
+  removeRootfs,
+  unmountRootfs,
+  type RootfsMounts,
+  type RootfsRequest,
+  type ShiftMethod,
+  type ShiftProgress,
+  type SnapshotContext,
+  type Snapshotter,
+} from './snapshotter.js';
+export {
+  chooseShift,
+  fuseShift,
+  shiftsIds,
+  snapshotterFor,
+  SNAPSHOTTERS,
+  type ShiftChoice,
+} from './choose-snapshotter.js';
+export { shiftKey } from './copy-snapshotter.js';
+export {
+  abandoned,
+  leased,
+  lockedLayers,
+  ownerAliveOfName,
+  ownerTag,
+  removeTree,
+  sweepAbandoned,
+  takeLease,
+  withLayerLock,
+  type Abandoned,
+  type StoreAccess,
+} from './store-lock.js';

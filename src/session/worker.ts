@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { DenError, isDenError, type ErrorKind } from '../common/errors.js';
+import type { Namespaces } from './session.js';
+
+/**
+ * den's workers: den itself, started again inside the rootless session (`den __unpack`, `den
+ * __shift`) for work that must give files subordinate ids, which only a process in the session
+ * can. One protocol for all of them, both halves here, so a worker's failure reaches the den that
+ * waits as the same DenError (kind, code, hint, reason) it was in the worker:
+ *
+ *   den                                    worker (inside the session)
+ *   runWorker(ns, self, '__shift', args) -> serveWorker(work)
+ *                                        <- {"progress": P}      any number, one JSON line each
+ *                                        <- {"result": R}        or {"error": {kind, code, ...}}
+ *
+ * The worker's last argument is the waiting den's pid: a worker whose den is gone (killed before
+ * or while it worked) is an orphan, and stops and removes what it made (`orphaned`).
+ */
+export interface WorkerAnswer<P, R> {
+  progress?: P;
+  result?: R;
+  error?: WorkerError;
+}
+
+interface WorkerError {
+  kind: ErrorKind;
+  code: string;
+  message: string;
+  hint?: string;
+  reason?: string;
+}
+
+/** den itself: Node and den's entry script. */
+export interface WorkerProgram {
+  node: string;
+  script: string | undefined;
+}
+
+export interface WorkerCall<P> {
+  /** Bytes for the worker's stdin (a layer's tar); none by default. */
+  stdin?: Readable;
+  onProgress?: (progress: P) => void;
+  /** The error when the worker ends without an answer (killed, crashed), from its exit status. */
+  noAnswer: (status: number) => DenError;
+}
+
+/** Starts den's worker `name` inside `ns` and waits for its result; its error is thrown as a DenError. */
+export async function runWorker<P, R>(
+  ns: Namespaces,
+  self: WorkerProgram,
+  name: `__${string}`,
+  args: readonly string[],
+  call: WorkerCall<P>,
+): Promise<R> {
+  if (!self.script) throw new DenError('Internal', 'DEN0504', `cannot find den's entry script to start ${name}`);
+  const [file, ...argv] = ns.wrap([self.node, self.script, name, ...args, String(process.pid)]);
+  const child = spawn(file!, argv, { stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+  let last: WorkerAnswer<P, R> | undefined;
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    pending += d;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const answer = parseAnswer<P, R>(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+      if (answer?.progress !== undefined) call.onProgress?.(answer.progress);
+      else if (answer) last = answer;
+    }
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+  if (call.stdin && child.stdin) {
+    const input = call.stdin;
+    const stdin = child.stdin;
+    // The worker may fail early (a hostile entry) and stop reading: the resulting EPIPE is not the
+    // error, the worker's own answer says why. If the input breaks (a truncated gzip), end the
+    // worker's input too, or it waits for more forever.
+    stdin.on('error', () => {});
+    input.on('error', () => stdin.destroy());
+    input.pipe(stdin);
+    exited.finally(() => input.unpipe(stdin)).catch(() => {});
+  }
+  const status = await exited;
+  if (status === 0 && last?.result !== undefined) return last.result;
+  if (last?.error) {
+    const e = last.error;
+    throw new DenError(e.kind, e.code, e.message, {
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+    });
+  }
+  throw call.noAnswer(status);
+}
+
+function parseAnswer<P, R>(line: string): WorkerAnswer<P, R> | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    return JSON.parse(line) as WorkerAnswer<P, R>;
+  } catch {
+    return undefined; // not an answer line
+  }
+}
+
+/** The worker's half: true once the den that waits (the last argument) is gone. */
+export function orphanCheck(parentPid: string | undefined): () => boolean {
+  return () => parentPid !== undefined && process.ppid !== Number(parentPid);
+}
+
+/**
+ * Runs a worker's work and answers: progress lines while it runs, then its result or its error.
+ * A DenError keeps its kind, code, hint and reason; anything else is made one by `unexpected`.
+ * Returns the worker's exit status.
+ */
+export async function serveWorker<P, R>(
+  unexpected: (e: unknown) => DenError,
+  work: (progress: (p: P) => void) => Promise<R>,
+): Promise<number> {
+  const say = (answer: WorkerAnswer<P, R>) => process.stdout.write(JSON.stringify(answer) + '\n');
+  try {
+    const result = await work((progress) => say({ progress }));
+    say({ result });
+    return 0;
+  } catch (e) {
+    const d = isDenError(e) ? e : unexpected(e);
+    const error: WorkerError = {
+      kind: d.kind,
+      code: d.code,
+      message: d.message,
+      ...(d.hint ? { hint: d.hint } : {}),
+      ...(d.reason ? { reason: d.reason } : {}),
+    };
+    say({ error });
+    return 1;
+  }
+}
