@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { invalidArgument } from '../common/errors.js';
+import { DEFAULT_RUNTIME } from '../runtime/index.js';
 
 /**
  * Everything the engine takes from the caller's world, read once at the edge (the CLI, or an API
@@ -21,6 +22,8 @@ export interface EngineConfig {
   readonly user: { readonly uid: number; readonly gid: number; readonly name: string };
   /** The directories executables are looked up in, as PATH lists them. */
   readonly searchPath: string;
+  /** The OCI runtime a container gets when its spec names none (crun). */
+  readonly defaultRuntime: string;
   /** The --userns a container gets when its spec names none; undefined: den chooses (defaultUserns). */
   readonly defaultUserns: string | undefined;
   /** Bounds of the size of an `auto` range. */
@@ -54,6 +57,7 @@ export function engineConfigFromEnv(
     paths: resolvePaths(env, uid),
     user: { uid, gid, name: userName(uid) },
     searchPath: env.PATH ?? '',
+    defaultRuntime: DEFAULT_RUNTIME,
     defaultUserns: env.DEN_USERNS || undefined,
     autoRange: {
       min: wholeNumber(env, 'DEN_USERNS_AUTO_MIN', AUTO_MIN),

@@ -100,7 +100,7 @@ export async function createContainer(
     readOnly: options.readOnly,
     binds,
     network,
-    runtime: options.runtime ?? runtime.name, // as asked: a name or a path, found again at start
+    runtime: options.runtime ?? runtime.kind, // as asked: a name or a path, found again at start
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,

@@ -6,7 +6,7 @@ import { signalNumber } from '../common/exec.js';
 import { readdirOrEmpty, readTextOrEmpty } from '../common/fs.js';
 import { trace } from '../common/trace.js';
 import type { ContainerRecord } from '../containers/index.js';
-import { ConsoleSocket, OciRuntime } from '../runtime/index.js';
+import { ConsoleSocket, readRuntimeFailure, type OciRuntime } from '../runtime/index.js';
 import { processStartTime } from '../session/index.js';
 import type { EngineContext } from './context.js';
 import { writeBundle } from './create-container.js';
@@ -77,7 +77,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
       },
     );
   } else {
-    const runtimeFailure = OciRuntime.readFailure(join(b.dir, 'runtime.log'));
+    const runtimeFailure = readRuntimeFailure(join(b.dir, 'runtime.log'));
     if (runtimeFailure) {
       failure = new DenError(
         'FailedPrecondition',
@@ -109,7 +109,7 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, r
       exitCode: 1,
     });
   }
-  if (!io.stdinIsTTY && !runtime.sendsTerminalWhenAttached) {
+  if (!io.stdinIsTTY && !runtime.features.sendsTerminalWhenAttached) {
     ctx.events.warning(`-t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without`);
     const plain = { ...c, config: { ...c.config, tty: false } };
     writeBundle(ctx, plain);
@@ -133,7 +133,7 @@ async function startAndWait(
   rmSync(mountLog, { force: true });
   // With -t den relays the container's terminal, which the runtime sends to a console socket; a
   // runtime that will not (runc) relays it itself, from den's stdin and stdout.
-  const denRelays = c.config.tty && runtime.sendsTerminalWhenAttached;
+  const denRelays = c.config.tty && runtime.features.sendsTerminalWhenAttached;
   const consoleSocket = denRelays ? listenForConsole(ctx, c) : undefined;
   // The runtime's stdin is den's when the container reads it as it is (-i without -t) or the
   // runtime relays the terminal. Reading a terminal, the runtime must be in the terminal's
@@ -143,7 +143,11 @@ async function startAndWait(
   const sharesTerminal = readsStdin && io.stdinIsTTY;
   let child: ChildProcess;
   try {
-    const runtimeArgv = runtime.runArgv(c.id, b.dir, logFile, join(b.dir, 'pid'), consoleSocket?.path);
+    const runtimeArgv = runtime.runArgv(c.id, b.dir, {
+      logFile,
+      pidFile: join(b.dir, 'pid'),
+      ...(consoleSocket ? { consoleSocket: consoleSocket.path } : {}),
+    });
     const [file, ...args] = ctx.ns.wrap([
       'sh',
       '-c',

@@ -1,4 +1,17 @@
-export { OciRuntime, runtimeStateRoot, type RuntimeFailure } from './oci-runtime.js';
+export {
+  CommandLineRuntime,
+  parseState,
+  runtimeStateRoot,
+  type OciRuntime,
+  type RunIo,
+  type RuntimeFeatures,
+  type RuntimeKind,
+  type RuntimeState,
+} from './oci-runtime.js';
+export { CrunRuntime } from './crun-runtime.js';
+export { RuncRuntime } from './runc-runtime.js';
+export { DEFAULT_RUNTIME, findRuntime } from './find-runtime.js';
+export { readRuntimeFailure, type RuntimeFailure } from './runtime-log.js';
 export { DEFAULT_SECCOMP_PROFILE } from './seccomp.js';
 export {
   buildOciSpec,

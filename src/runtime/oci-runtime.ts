@@ -1,46 +1,102 @@
-import { readTextOrEmpty } from '../common/fs.js';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 
 /**
- * An OCI runtime binary (crun by default, runc as the alternative), driven through its command line
+ * An OCI runtime (crun by default, runc as the alternative), driven through its command line
  * only: den hands it a bundle and calls its verbs, with a state directory (`--root`) den owns and a
- * JSON log den reads to tell the runtime's own failures from the container's exit status.
+ * JSON log den reads (runtime-log.ts) to tell the runtime's own failures from the container's exit
+ * status. The verbs return argv rather than running it: rootless, every runtime call has to run
+ * inside the session's namespaces (the engine wraps it with `Namespaces.wrap`), and `run` is
+ * exec'ed by the shell that mounted the root file system, so that signals reach it.
+ *
+ * The lifecycle, as the OCI runtime spec draws it:
+ *
+ *   create(id, bundle) -> created -> start(id) -> running -> (exit) -> stopped -> delete(id)
+ *   run(id, bundle) is create + start + wait, attached to the caller's stdio
+ *   kill(id, SIG) signals the container's init; state(id) prints its JSON state
+ *
+ * Each runtime has an adapter (crun-runtime.ts, runc-runtime.ts) for where they differ.
  */
-export interface RuntimeFailure {
-  /** The exit status docker would give: 127 command not found, 126 cannot invoke, 125 anything else. */
-  exitCode: 125 | 126 | 127;
-  message: string;
+export interface OciRuntime {
+  /** What the runtime is, told by what the binary says of itself (not its file name). */
+  readonly kind: RuntimeKind;
+  /** The binary's path. */
+  readonly binary: string;
+  /** Where it keeps containers' state (`--root`): den's own, per runtime. */
+  readonly stateRoot: string;
+  readonly features: RuntimeFeatures;
+  /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
+  runArgv(id: string, bundle: string, io: RunIo): string[];
+  /** Creates the container (its init waits for start); with a terminal, sends it to the console socket. */
+  createArgv(id: string, bundle: string, io: RunIo): string[];
+  startArgv(id: string): string[];
+  /** Prints the container's state as JSON (`parseState` reads it). */
+  stateArgv(id: string): string[];
+  killArgv(id: string, signal: string): string[];
+  deleteArgv(id: string): string[];
 }
 
-export class OciRuntime {
-  constructor(
-    readonly name: string,
-    readonly binary: string,
-    readonly stateRoot: string,
-  ) {}
+export type RuntimeKind = 'crun' | 'runc';
 
-  private base(logFile?: string): string[] {
-    const argv = [this.binary, '--root', this.stateRoot];
-    if (logFile) argv.push(`--log=${logFile}`, '--log-format=json');
-    return argv;
-  }
-
+export interface RuntimeFeatures {
   /**
    * Whether `run`, attached, sends the container's terminal to a console socket. crun does. runc
    * refuses a console socket unless it detaches; attached, it relays the terminal itself from its
    * own stdio, and copies all of the output before it exits.
    */
-  get sendsTerminalWhenAttached(): boolean {
-    return !basename(this.binary).startsWith('runc');
+  sendsTerminalWhenAttached: boolean;
+}
+
+/** Where a run's or create's outputs go. */
+export interface RunIo {
+  /** The runtime's JSON log. */
+  logFile: string;
+  /** Where the runtime writes the container init's pid. */
+  pidFile: string;
+  /** With a terminal: the socket the runtime sends its master to (console-socket.ts). */
+  consoleSocket?: string;
+}
+
+/** The part of the OCI state den reads. */
+export interface RuntimeState {
+  id: string;
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
+  pid: number;
+}
+
+/** The argv both runtimes share: their command lines are the OCI runtime command line. */
+export abstract class CommandLineRuntime implements OciRuntime {
+  abstract readonly kind: RuntimeKind;
+  abstract readonly features: RuntimeFeatures;
+
+  constructor(
+    readonly binary: string,
+    readonly stateRoot: string,
+  ) {}
+
+  protected base(logFile?: string): string[] {
+    const argv = [this.binary, '--root', this.stateRoot];
+    if (logFile) argv.push(`--log=${logFile}`, '--log-format=json');
+    return argv;
   }
 
-  /**
-   * Creates, starts and waits for the container; the runtime's exit status is the container's.
-   * With a terminal, the runtime sends its master to `consoleSocket` (see console-socket.ts).
-   */
-  runArgv(id: string, bundle: string, logFile: string, pidFile: string, consoleSocket?: string): string[] {
-    const console = consoleSocket ? ['--console-socket', consoleSocket] : [];
-    return [...this.base(logFile), 'run', '--bundle', bundle, '--pid-file', pidFile, ...console, id];
+  protected ioArgs(io: RunIo): string[] {
+    return ['--pid-file', io.pidFile, ...(io.consoleSocket ? ['--console-socket', io.consoleSocket] : [])];
+  }
+
+  runArgv(id: string, bundle: string, io: RunIo): string[] {
+    return [...this.base(io.logFile), 'run', '--bundle', bundle, ...this.ioArgs(io), id];
+  }
+
+  createArgv(id: string, bundle: string, io: RunIo): string[] {
+    return [...this.base(io.logFile), 'create', '--bundle', bundle, ...this.ioArgs(io), id];
+  }
+
+  startArgv(id: string): string[] {
+    return [...this.base(), 'start', id];
+  }
+
+  stateArgv(id: string): string[] {
+    return [...this.base(), 'state', id];
   }
 
   /**
@@ -55,32 +111,16 @@ export class OciRuntime {
   deleteArgv(id: string): string[] {
     return [...this.base(), 'delete', '--force', id];
   }
+}
 
-  /**
-   * Reads the runtime's JSON log after `run` ended: error entries mean the runtime itself failed
-   * (the container never ran its command); no error means the status is the container's own.
-   * Lines that are not JSON are not the runtime's (--log-format=json): crun relaying a terminal
-   * itself was seen, once in a few hundred runs, to let the container's output into its log (den
-   * now relays terminals itself where the runtime allows), and a container that ran and succeeded
-   * must not be reported as a runtime failure for it.
-   */
-  static readFailure(logFile: string): RuntimeFailure | undefined {
-    const errors: string[] = [];
-    for (const line of readTextOrEmpty(logFile).split('\n')) {
-      if (!line.trim()) continue;
-      let entry: { level?: string; msg?: string };
-      try {
-        entry = JSON.parse(line) as { level?: string; msg?: string };
-      } catch {
-        continue;
-      }
-      if (entry?.level === 'error' || entry?.level === 'fatal') errors.push(entry.msg ?? line);
-    }
-    if (errors.length === 0) return undefined;
-    const message = errors.join('; ');
-    if (/executable file .* not found|no such file or directory/i.test(message)) return { exitCode: 127, message };
-    if (/permission denied|is a directory|exec format error/i.test(message)) return { exitCode: 126, message };
-    return { exitCode: 125, message };
+/** Reads the output of `state`; undefined when it is not an OCI state. */
+export function parseState(stdout: string): RuntimeState | undefined {
+  try {
+    const s = JSON.parse(stdout) as Partial<RuntimeState>;
+    if (typeof s.id !== 'string' || typeof s.status !== 'string' || typeof s.pid !== 'number') return undefined;
+    return { id: s.id, status: s.status, pid: s.pid };
+  } catch {
+    return undefined;
   }
 }
 

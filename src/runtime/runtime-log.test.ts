@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { OciRuntime } from './oci-runtime.js';
+import { readRuntimeFailure } from './runtime-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'den-runtime-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -11,7 +11,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function failureOf(lines: string[]) {
   const file = join(dir, `log-${Math.random()}`);
   writeFileSync(file, lines.join('\n') + '\n');
-  return OciRuntime.readFailure(file);
+  return readRuntimeFailure(file);
 }
 
 test('error entries of the JSON log are the runtime failing, with docker exit codes', () => {
@@ -25,7 +25,7 @@ test('error entries of the JSON log are the runtime failing, with docker exit co
 
 test('warnings, a missing log, and lines that are not the runtime JSON are no failure', () => {
   assert.equal(failureOf(['{"level":"warning","msg":"cannot set something"}']), undefined);
-  assert.equal(OciRuntime.readFailure(join(dir, 'absent')), undefined);
+  assert.equal(readRuntimeFailure(join(dir, 'absent')), undefined);
   // A -t container's terminal output that reached the log (seen once with crun under script(1)).
   assert.equal(failureOf(['/dev/pts/0', '27 91', 'null', '42']), undefined);
   assert.equal(failureOf(['/dev/pts/0', '{"level":"error","msg":"boom"}'])?.message, 'boom');
