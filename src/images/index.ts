@@ -5,6 +5,8 @@ export {
   familiarName,
   familiarRepository,
   formatReference,
+  isRepositoryPath,
+  isTag,
   parseReference,
   repositoryOf,
   type Reference,

@@ -21,7 +21,14 @@ import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { digestOf, isDigest, parseDigest, type Descriptor, type Digest } from '../content/index.js';
-import { ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../images/index.js';
+import {
+  ACCEPTED_MANIFEST_TYPES,
+  isRepositoryPath,
+  isTag,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  type ParsedManifest,
+} from '../images/index.js';
 import { Authorizer } from './authorizer.js';
 import type { Credentials } from './credentials.js';
 import {
@@ -124,8 +131,6 @@ export interface Repository {
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_TAG_PAGES = 100;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 interface ClientRequest {
   method: Method;
@@ -179,7 +184,7 @@ export class RegistryClient {
   }
 
   repository(name: string, displayName?: string): Repository {
-    if (!REPOSITORY.test(name) || name.length > 255) {
+    if (!isRepositoryPath(name)) {
       throw invalidArgument('DEN0410', `invalid repository name "${name}"`);
     }
     return new RemoteRepository(this, name, displayName ?? `${this.registry}/${name}`);
@@ -511,7 +516,7 @@ class RemoteRepository implements Repository {
     }
     let start: HttpResponse;
     if (options.mountFrom !== undefined) {
-      if (!REPOSITORY.test(options.mountFrom))
+      if (!isRepositoryPath(options.mountFrom))
         throw invalidArgument('DEN0410', `invalid repository name "${options.mountFrom}"`);
       const query = new URLSearchParams({ mount: digest, from: options.mountFrom });
       start = await this.client.request({
@@ -627,6 +632,6 @@ function checkReference(reference: string): boolean {
     parseDigest(reference);
     return true;
   }
-  if (!TAG.test(reference)) throw invalidArgument('DEN0410', `invalid tag "${reference}"`);
+  if (!isTag(reference)) throw invalidArgument('DEN0410', `invalid tag "${reference}"`);
   return false;
 }
