@@ -4,14 +4,16 @@ import { pipeline } from 'node:stream/promises';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { openInputFile } from '../common/fs.js';
 import { trace } from '../common/trace.js';
-import { chainIds, digestFromHash, digestOf, hexOf, isDigest, newHash, type Digest } from '../content/index.js';
+import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../content/index.js';
 import {
   checkContainerImage,
   formatReference,
   isIndexMediaType,
   isManifestMediaType,
+  MAX_IMAGE_CONFIG_BYTES,
   MAX_MANIFEST_BYTES,
   MEDIA_TYPES,
+  parseImageConfig,
   parseImageIndex,
   parseImageManifest,
   parseReference,
@@ -45,8 +47,6 @@ export interface LoadedImage {
 /** The annotations an OCI layout names its images by: containerd's full name, then OCI's own. */
 export const CONTAINERD_NAME = 'io.containerd.image.name';
 export const REF_NAME = 'org.opencontainers.image.ref.name';
-
-const MAX_CONFIG_BYTES = 16 << 20;
 
 interface LayerPlan {
   /** The archive path of the layer's blob. */
@@ -256,11 +256,11 @@ class Load {
           throw bad(`[${i}].RepoTags: ${(e as Error).message}`);
         }
       });
-      const configBytes = this.files.bytes(configFile, this.need(configFile), MAX_CONFIG_BYTES);
+      const configBytes = this.files.bytes(configFile, this.need(configFile), MAX_IMAGE_CONFIG_BYTES);
       const id = digestOf(configBytes);
       const named = digestNamed(configFile);
       if (named !== undefined && named !== id) throw digestMismatch(describe, configFile, id);
-      const config = parseConfig(configBytes, `${describe}: ${configFile}`);
+      const config = parseImageConfig(configBytes, `${describe}: ${configFile}`);
       const plan = plans.get(id) ?? {
         id,
         configBytes,
@@ -299,7 +299,7 @@ class Load {
       if (isIndexMediaType(entry.mediaType)) {
         // A multi-platform image: the host's platform, among the manifests the archive holds.
         const nested = inContext(`archive ${describe}: index ${entry.digest}`, () =>
-          parseImageIndex(this.blob(entry), entry.mediaType),
+          parseImageIndex(this.blob(entry, MAX_MANIFEST_BYTES), entry.mediaType),
         );
         const present = nested.manifests.filter((m) => this.files.get(blobPath(m.digest)));
         if (present.length === 0) throw new NotYet(blobPath(nested.manifests[0]?.digest ?? entry.digest));
@@ -307,15 +307,15 @@ class Load {
       } else if (!isManifestMediaType(entry.mediaType)) {
         continue;
       }
-      const manifestBytes = this.blob(descriptor);
+      const manifestBytes = this.blob(descriptor, MAX_MANIFEST_BYTES);
       const manifest = inContext(`archive ${describe}: manifest ${descriptor.digest}`, () => {
         const m = parseImageManifest(manifestBytes, descriptor.mediaType);
         checkContainerImage(m);
         return m;
       });
-      const configBytes = this.blob(manifest.config);
+      const configBytes = this.blob(manifest.config, MAX_IMAGE_CONFIG_BYTES);
       const what = `${describe}: config ${manifest.config.digest}`;
-      const config = parseConfig(configBytes, what);
+      const config = parseImageConfig(configBytes, what);
       const files = manifest.layers.map((l) => blobPath(l.digest));
       const layers = layerPlans(config, files, what).map((plan, i) => ({
         ...plan,
@@ -345,8 +345,8 @@ class Load {
     }
   }
 
-  /** A small blob of an OCI layout (manifest, config), checked against its descriptor. */
-  private blob(d: { digest: Digest; size: number }): Buffer {
+  /** A small blob of an OCI layout (index, manifest, config), checked against its descriptor. */
+  private blob(d: { digest: Digest; size: number }, limit: number): Buffer {
     const path = blobPath(d.digest);
     const file = this.need(path);
     if (file.size !== d.size) {
@@ -355,7 +355,7 @@ class Load {
         `archive ${this.files.describe}: ${path} is ${file.size} bytes, the descriptor says ${d.size}`,
       );
     }
-    const bytes = this.files.bytes(path, file, MAX_CONFIG_BYTES);
+    const bytes = this.files.bytes(path, file, limit);
     const actual = digestOf(bytes);
     if (actual !== d.digest) throw digestMismatch(this.files.describe, path, actual);
     return bytes;
@@ -607,38 +607,6 @@ function layerPlans(config: ImageConfig, files: string[], what: string): LayerPl
       ...(named ? { expected: { digest: named } } : {}),
     };
   });
-}
-
-/** The checks den needs of an image config before it unpacks anything for it. */
-function parseConfig(bytes: Buffer, what: string): ImageConfig {
-  const bad = (why: string) => invalidArgument('DEN0956', `${what}: malformed image config: ${why}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw bad(`not JSON: ${(e as Error).message.slice(0, 200)}`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('not a JSON object');
-  const c = doc as Record<string, unknown>;
-  if (typeof c.architecture !== 'string' || typeof c.os !== 'string')
-    throw bad('architecture and os: expected strings');
-  const rootfs = c.rootfs as Record<string, unknown> | undefined;
-  if (typeof rootfs !== 'object' || rootfs === null || rootfs.type !== 'layers')
-    throw bad('rootfs: expected type "layers"');
-  if (!Array.isArray(rootfs.diff_ids) || rootfs.diff_ids.some((d) => typeof d !== 'string' || !isDigest(d))) {
-    throw bad('rootfs.diff_ids: expected an array of sha256 digests');
-  }
-  if (c.config !== undefined && c.config !== null && (typeof c.config !== 'object' || Array.isArray(c.config))) {
-    throw bad('config: expected an object');
-  }
-  if (
-    c.history !== undefined &&
-    (!Array.isArray(c.history) || c.history.some((h) => typeof h !== 'object' || h === null))
-  ) {
-    throw bad('history: expected an array of objects');
-  }
-  if (c.created !== undefined && typeof c.created !== 'string') throw bad('created: expected a string');
-  return c as unknown as ImageConfig;
 }
 
 /** The digest a file's name claims (`blobs/sha256/<hex>`, docker's `<hex>.json`), if it claims one. */
