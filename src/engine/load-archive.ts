@@ -11,13 +11,15 @@ import {
   isIndexMediaType,
   isManifestMediaType,
   MAX_IMAGE_CONFIG_BYTES,
+  layerMediaType,
   MAX_MANIFEST_BYTES,
-  MEDIA_TYPES,
   parseImageConfig,
   parseImageIndex,
   parseImageManifest,
   parseReference,
   selectPlatform,
+  synthesizeManifest,
+  type Compression,
   type ImageConfig,
   type ImageRecord,
   type LayerRef,
@@ -392,7 +394,7 @@ class Load {
             },
           );
       let blob: { digest: Digest; size: number };
-      let compression: string;
+      let compression: Compression;
       if (stored) {
         blob = { digest: stored.digest, size: stored.size };
         compression = stored.compression;
@@ -410,19 +412,8 @@ class Load {
       });
     }
     const configDesc = this.put(plan.configBytes);
-    let manifest = plan.manifest;
-    if (manifest === undefined) {
-      // A docker-archive has no manifest: make the one a registry would serve for these blobs.
-      manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPES.manifest,
-          config: { mediaType: MEDIA_TYPES.config, digest: configDesc.digest, size: configDesc.size },
-          layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-        }),
-      );
-    }
-    const manifestDesc = this.put(manifest);
+    // A docker-archive has no manifest: den makes the one a registry would serve for these blobs.
+    const manifestDesc = this.put(plan.manifest ?? synthesizeManifest(configDesc, refs));
     return {
       id: plan.id,
       manifestDigest: manifestDesc.digest,
@@ -444,7 +435,7 @@ class Load {
     data: Readable,
     layer: LayerPlan,
     ingest: ArchiveFile['ingest'],
-  ): Promise<{ digest: Digest; size: number; bytes: number; compression: string }> {
+  ): Promise<{ digest: Digest; size: number; bytes: number; compression: Compression }> {
     this.storedLayers.add(layer.chainId);
     if (layer.expected) this.storedBlobs.add(layer.expected.digest);
     let stored: StoredLayer;
@@ -482,7 +473,7 @@ class Load {
   private async keepBlob(
     file: ArchiveFile,
     layer: LayerPlan,
-  ): Promise<{ blob: { digest: Digest; size: number }; compression: string }> {
+  ): Promise<{ blob: { digest: Digest; size: number }; compression: Compression }> {
     const { decompressor, sniffCompression } = await import('../unpack/index.js');
     const describe = `archive ${this.files.describe}: layer ${layer.file}`;
     let head: Buffer | undefined;
@@ -617,14 +608,6 @@ function digestNamed(file: string): Digest | undefined {
 
 function blobPath(digest: Digest): string {
   return `blobs/sha256/${hexOf(digest)}`;
-}
-
-function layerMediaType(compression: string): string {
-  return compression === 'gzip'
-    ? MEDIA_TYPES.layerGzip
-    : compression === 'zstd'
-      ? MEDIA_TYPES.layerZstd
-      : MEDIA_TYPES.layer;
 }
 
 /** Names the archive file a manifest parser's error is about. */
