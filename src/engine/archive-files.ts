@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract, type Header } from 'tar-stream';
 import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
 import type { ContentStore, Digest, Ingest } from '../content/index.js';
+import type { Compression } from '../unpack/index.js';
 
 /** Entries up to this size are kept in memory (manifests, configs, small layers)... */
 const MEMORY_ENTRY_BYTES = 1 << 20;
@@ -26,6 +27,8 @@ export interface ArchiveFile {
   blob?: Digest;
   /** The diff id the bytes were checked against (decompressed and hashed), once they were. */
   diffId?: Digest;
+  /** What the decompressor found the bytes to be, set with diffId. */
+  compression?: Compression;
 }
 
 /**

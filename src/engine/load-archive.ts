@@ -180,7 +180,7 @@ class Load {
     // Another den stored the layer meanwhile: spooled, and checked against the diff id later.
     if (stored === undefined) return undefined;
     trace(`streamed ${name.slice(0, 24)}`);
-    return { size, blob: stored.digest, diffId: layer.diffId };
+    return { size, blob: stored.digest, diffId: layer.diffId, compression: stored.compression };
   }
 
   /**
@@ -390,6 +390,7 @@ class Load {
               file.data = undefined;
               file.blob = s.digest;
               file.diffId = layer.diffId;
+              file.compression = s.compression;
               return s;
             },
           );
@@ -474,67 +475,57 @@ class Load {
     file: ArchiveFile,
     layer: LayerPlan,
   ): Promise<{ blob: { digest: Digest; size: number }; compression: Compression }> {
-    const { decompressor, sniffCompression } = await import('../unpack/index.js');
-    const describe = `archive ${this.files.describe}: layer ${layer.file}`;
-    let head: Buffer | undefined;
-    if (file.diffId !== layer.diffId || file.blob === undefined) {
-      const blobHash = newHash();
-      const diffHash = newHash();
-      try {
-        await pipeline(
-          this.files.stream(file),
-          new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              head ??= chunk.subarray(0, 8);
-              blobHash.update(chunk);
-              cb(null, chunk);
-            },
-          }),
-          decompressor({ layer: describe, ...(layer.mediaType ? { mediaType: layer.mediaType } : {}) }),
-          new Writable({
-            write(chunk: Buffer, _enc, cb) {
-              diffHash.update(chunk);
-              cb();
-            },
-          }),
-        );
-      } catch (e) {
-        if (e instanceof DenError) throw e;
-        throw invalidArgument('DEN0958', `${describe}: cannot read the layer: ${(e as Error).message}`, { cause: e });
-      }
-      const diffId = digestFromHash(diffHash);
-      if (diffId !== layer.diffId) {
-        throw invalidArgument(
-          'DEN0958',
-          `${describe}: its uncompressed content hashes to ${diffId}, but the image config says ${layer.diffId}`,
-          { hint: 'the archive is damaged or inconsistent: save it again' },
-        );
-      }
-      const digest = digestFromHash(blobHash);
-      if (layer.expected && layer.expected.digest !== digest)
-        throw digestMismatch(this.files.describe, layer.file, digest);
-      file.diffId = diffId;
-      if (file.blob === undefined) {
-        if (!this.ctx.content.has(digest)) this.storedBlobs.add(digest);
-        if (file.ingest) file.ingest.commit({ digest });
-        else this.ctx.content.put(file.data!);
-        file.ingest = undefined;
-        file.data = undefined;
-        file.blob = digest;
-      }
-    } else {
-      const fd = this.files.stream(file);
-      for await (const chunk of fd) {
-        head = (chunk as Buffer).subarray(0, 8);
-        break;
-      }
-      fd.destroy();
+    if (file.diffId === layer.diffId && file.blob !== undefined && file.compression !== undefined) {
+      return { blob: { digest: file.blob, size: file.size }, compression: file.compression };
     }
-    const sniffed = sniffCompression(head ?? Buffer.alloc(0));
-    return {
-      blob: { digest: file.blob, size: file.size },
-      compression: sniffed === 'gzip' || sniffed === 'zstd' ? sniffed : 'none',
-    };
+    const { decompressor } = await import('../unpack/index.js');
+    const describe = `archive ${this.files.describe}: layer ${layer.file}`;
+    const blobHash = newHash();
+    const diffHash = newHash();
+    const decompress = decompressor({ layer: describe, ...(layer.mediaType ? { mediaType: layer.mediaType } : {}) });
+    try {
+      await pipeline(
+        this.files.stream(file),
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            blobHash.update(chunk);
+            cb(null, chunk);
+          },
+        }),
+        decompress,
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            diffHash.update(chunk);
+            cb();
+          },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof DenError) throw e;
+      throw invalidArgument('DEN0958', `${describe}: cannot read the layer: ${(e as Error).message}`, { cause: e });
+    }
+    const diffId = digestFromHash(diffHash);
+    if (diffId !== layer.diffId) {
+      throw invalidArgument(
+        'DEN0958',
+        `${describe}: its uncompressed content hashes to ${diffId}, but the image config says ${layer.diffId}`,
+        { hint: 'the archive is damaged or inconsistent: save it again' },
+      );
+    }
+    const digest = digestFromHash(blobHash);
+    if (layer.expected && layer.expected.digest !== digest)
+      throw digestMismatch(this.files.describe, layer.file, digest);
+    file.diffId = diffId;
+    file.compression = decompress.compression ?? 'none';
+    if (file.blob === undefined) {
+      if (!this.ctx.content.has(digest)) this.storedBlobs.add(digest);
+      if (file.ingest) file.ingest.commit({ digest });
+      else this.ctx.content.put(file.data!);
+      file.ingest = undefined;
+      file.data = undefined;
+      file.blob = digest;
+    }
+    return { blob: { digest: file.blob, size: file.size }, compression: file.compression };
   }
 
   /** Writes every image record and its names, in one go at the end, then the store's index.json. */

@@ -19,4 +19,4 @@
 export { unpackLayer, DEFAULT_LIMITS, OPAQUE_XATTR } from './tar-unpacker.js';
 export type { UnpackOptions, UnpackStats, UnpackLimits } from './tar-unpacker.js';
 export { decompressor, compressionOf, sniffCompression } from './decompress.js';
-export type { Compression, DecompressOptions } from './decompress.js';
+export type { Compression, DecompressOptions, Decompressor } from './decompress.js';
