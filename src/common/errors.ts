@@ -20,6 +20,11 @@ export interface DenErrorOptions {
   cause?: unknown;
   /** Exit status the CLI should use instead of the kind's default (126 and 127 for run). */
   exitCode?: number;
+  /**
+   * What went wrong, for code that decides on it: a string-literal union exported by the module
+   * that throws (unpack's `UnpackFailure`, ...). Codes are for people and documentation; branch on this.
+   */
+  reason?: string;
 }
 
 export class DenError extends Error {
@@ -27,6 +32,7 @@ export class DenError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly exitCode: number | undefined;
+  readonly reason: string | undefined;
 
   constructor(kind: ErrorKind, code: string, message: string, options: DenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -35,6 +41,7 @@ export class DenError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.exitCode = options.exitCode;
+    this.reason = options.reason;
   }
 }
 

@@ -163,11 +163,7 @@ class Load {
     }
   }
 
-  private async takeEarly(
-    name: string,
-    size: number,
-    data: AsyncIterable<Uint8Array>,
-  ): Promise<ArchiveFile | undefined> {
+  private async takeEarly(name: string, size: number, data: Readable): Promise<ArchiveFile | undefined> {
     const layer = this.early.get(name);
     if (!layer || this.layerPresent(layer.chainId)) return undefined;
     this.early.delete(name);
@@ -175,7 +171,7 @@ class Load {
       this.ctx,
       hexOf(layer.chainId),
       () => this.layerPresent(layer.chainId),
-      () => this.storeLayerFrom({ size }, Readable.from(data), layer, undefined),
+      () => this.storeLayerFrom({ size }, data, layer, undefined),
     );
     // Another den stored the layer meanwhile: spooled, and checked against the diff id later.
     if (stored === undefined) return undefined;
