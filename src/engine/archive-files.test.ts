@@ -107,7 +107,7 @@ test('broken archives, each with its code and reason', async () => {
       'cut inside a file',
       Buffer.concat([first, rawEntry({ name: 'l.tar' }, Buffer.alloc(5000))]).subarray(0, 3000),
       'DEN0951',
-      /^archive test\.tar: tar archive is truncated or corrupt: archive ends inside file data/,
+      /^archive test\.tar: truncated or corrupt: .*archive ends inside file data/,
     ],
     [
       'a bad checksum after the first entry',

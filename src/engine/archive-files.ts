@@ -239,10 +239,7 @@ export class ArchiveFiles {
         hint: 'den load reads the tar files `den save`, `docker save` and `skopeo copy` write (docker-archive, oci-archive)',
       });
     }
-    const corrupt = e.reason === 'corrupt-archive';
-    return invalidArgument('DEN0951', `archive ${this.describe}: ${corrupt ? '' : 'truncated or corrupt: '}${why}`, {
-      cause: e,
-    });
+    return invalidArgument('DEN0951', `archive ${this.describe}: truncated or corrupt: ${why}`, { cause: e });
   }
 }
 

@@ -58,7 +58,7 @@ export const fileTooLarge = (name: string, size: number, limit: number): DenErro
   });
 
 export const corrupt = (detail: string, cause?: unknown): DenError =>
-  invalidArgument('DEN0311', `tar archive is truncated or corrupt: ${detail}`, {
+  invalidArgument('DEN0311', `layer archive is truncated or corrupt: ${detail}`, {
     cause,
     reason: 'corrupt-archive' satisfies UnpackFailure,
   });
