@@ -32,7 +32,13 @@ export async function unpackMain(args: readonly string[]): Promise<number> {
     // The den that waited is gone (its input ended early): a sweep of its leftovers may be done.
     if (orphaned() && !(isDenError(e) && e.kind === 'AlreadyExists')) rmSync(dest, { recursive: true, force: true });
     const error = isDenError(e)
-      ? { kind: e.kind, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
+      ? {
+          kind: e.kind,
+          code: e.code,
+          message: e.message,
+          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.reason ? { reason: e.reason } : {}),
+        }
       : { kind: 'Internal', code: 'DEN0321', message: `unpack failed unexpectedly: ${(e as Error).message}` };
     process.stdout.write(JSON.stringify({ error }) + '\n');
     return 1;

@@ -27,7 +27,7 @@ import {
 import { ArchiveFiles, normalizeName, type ArchiveFile } from './archive-files.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
-import { storeLayer, type StoredLayer } from './store-layer.js';
+import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
 import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from './store-lock.js';
 
 export interface LoadOptions {
@@ -288,16 +288,16 @@ class Load {
         hint: 'den reads OCI image layouts of version 1.0.0',
       });
     }
-    const index = inContext(`archive ${describe}: index.json`, () =>
-      parseImageIndex(this.files.bytes('index.json', this.need('index.json'), MAX_MANIFEST_BYTES)),
-    );
+    const indexBytes = this.files.bytes('index.json', this.need('index.json'), MAX_MANIFEST_BYTES);
+    const index = inContext(`archive ${describe}: index.json`, () => parseImageIndex(indexBytes));
     const plans = new Map<Digest, ImagePlan>();
     for (const entry of index.manifests) {
       let descriptor = entry;
       if (isIndexMediaType(entry.mediaType)) {
         // A multi-platform image: the host's platform, among the manifests the archive holds.
+        const nestedBytes = this.blob(entry, MAX_MANIFEST_BYTES);
         const nested = inContext(`archive ${describe}: index ${entry.digest}`, () =>
-          parseImageIndex(this.blob(entry, MAX_MANIFEST_BYTES), entry.mediaType),
+          parseImageIndex(nestedBytes, entry.mediaType),
         );
         const present = nested.manifests.filter((m) => this.files.get(blobPath(m.digest)));
         if (present.length === 0) throw new NotYet(blobPath(nested.manifests[0]?.digest ?? entry.digest));
@@ -450,9 +450,10 @@ class Load {
       });
     } catch (e) {
       // storeLayer's advice is a puller's; for an archive there is one thing to do.
-      if (e instanceof DenError && e.code === 'DEN0436') {
+      if (e instanceof DenError && e.reason === ('diff-id-mismatch' satisfies StoreLayerFailure)) {
         throw new DenError(e.kind, e.code, e.message, {
           cause: e,
+          reason: e.reason,
           hint: 'the archive is damaged or inconsistent: save it again',
         });
       }
@@ -597,13 +598,20 @@ function blobPath(digest: Digest): string {
   return `blobs/sha256/${hexOf(digest)}`;
 }
 
-/** Names the archive file a manifest parser's error is about. */
+/**
+ * Names the archive file an images/ parser's error is about. Only the parsing runs inside: reading
+ * the bytes fails with load's own errors, which name the archive already.
+ */
 function inContext<T>(what: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    if (!(e instanceof DenError) || /^DEN09[5-7]/.test(e.code)) throw e;
-    throw new DenError(e.kind, e.code, `${what}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+    if (!(e instanceof DenError)) throw e;
+    throw new DenError(e.kind, e.code, `${what}: ${e.message}`, {
+      cause: e,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+    });
   }
 }
 

@@ -9,6 +9,9 @@ import type { Compression, UnpackStats } from '../unpack/index.js';
 import type { EngineContext } from './context.js';
 import { ownerTag, removeTree } from './store-lock.js';
 
+/** The `reason` of a layer whose content is not the one its image config names. */
+export type StoreLayerFailure = 'diff-id-mismatch';
+
 export interface LayerSource {
   /** The blob's bytes as stored: tar, tar+gzip or tar+zstd (told apart by their first bytes). */
   blob: Readable;
@@ -133,7 +136,10 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     throw invalidArgument(
       'DEN0436',
       `${src.describe}: its uncompressed content hashes to ${diffId}, but the image config says ${src.diffId}`,
-      { hint: 'the image is inconsistent: ask its publisher, or pull it by another tag or digest' },
+      {
+        hint: 'the image is inconsistent: ask its publisher, or pull it by another tag or digest',
+        reason: 'diff-id-mismatch' satisfies StoreLayerFailure,
+      },
     );
   }
   let blob: { digest: Digest; size: number };
@@ -198,13 +204,17 @@ async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string):
   if (status === 0 && answer && 'stats' in answer) return answer.stats;
   if (answer && 'error' in answer) {
     const e = answer.error;
-    throw new DenError(e.kind, e.code, e.message, e.hint ? { hint: e.hint } : {});
+    throw new DenError(e.kind, e.code, e.message, {
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+    });
   }
   throw new DenError('Internal', 'DEN0433', `layer unpacker exited with status ${status}`);
 }
 
 type Answer =
-  { stats: UnpackStats } | { error: { kind: DenError['kind']; code: string; message: string; hint?: string } };
+  | { stats: UnpackStats }
+  | { error: { kind: DenError['kind']; code: string; message: string; hint?: string; reason?: string } };
 
 function parseAnswer(out: string): Answer | undefined {
   const line = out.trim().split('\n').pop();

@@ -39,6 +39,7 @@ export {
   type IndexMediaType,
   type LayerDescriptor,
   type LayerType,
+  type ManifestFailure,
   type ManifestMediaType,
   type ParsedManifest,
   type Platform,

@@ -233,7 +233,10 @@ test('checkContainerImage refuses artifacts', () => {
     ...ociManifest,
     config: { ...ociManifest.config, mediaType: 'application/vnd.cncf.helm.config.v1+json' },
   };
-  assert.throws(() => checkContainerImage(parseImageManifest(json(helm))), /unsupported image config media type/);
+  assert.throws(
+    () => checkContainerImage(parseImageManifest(json(helm))),
+    (e: DenError) => /unsupported image config media type/.test(e.message) && e.reason === 'unsupported-media-type',
+  );
   const odd = { ...ociManifest, layers: [{ ...ociManifest.layers[0], mediaType: 'application/x-odd' }] };
   assert.throws(
     () => checkContainerImage(parseImageManifest(json(odd))),

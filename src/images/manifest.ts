@@ -185,8 +185,12 @@ export function checkContainerImage(manifest: ImageManifest): void {
   }
 }
 
+/** The `reason` of a manifest, index, config or layer refused for its type: one den does not read. */
+export type ManifestFailure = 'unsupported-media-type';
+
 function unsupportedMediaType(mediaType: string, what: string, why?: string): DenError {
   return invalidArgument('DEN0912', `unsupported ${what} media type "${mediaType.slice(0, 200)}"`, {
+    reason: 'unsupported-media-type' satisfies ManifestFailure,
     hint:
       why ?? `den reads ${what === 'layer' ? 'tar, tar+gzip and tar+zstd layers' : 'OCI and Docker schema 2 images'}`,
   });

@@ -58,6 +58,7 @@ import {
   unreachable,
   unsupportedManifestType,
   badResume,
+  type ConnectFailure,
 } from './registry-errors.js';
 import { verifyingStream } from './verify-stream.js';
 
@@ -130,6 +131,11 @@ export interface Repository {
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const CONNECT_FAILURES: ReadonlySet<string | undefined> = new Set<ConnectFailure>([
+  'unreachable',
+  'tls-failure',
+  'plain-http',
+]);
 const MAX_TAG_PAGES = 100;
 
 interface ClientRequest {
@@ -234,14 +240,14 @@ export class RegistryClient {
       // Once, without retries: a plain http registry refuses TLS at once.
       return await this.pingAt(https, true);
     } catch (e) {
-      if (!(e instanceof DenError) || !['DEN0901', 'DEN0902', 'DEN0903'].includes(e.code)) throw e;
+      if (!(e instanceof DenError) || !CONNECT_FAILURES.has(e.reason)) throw e;
       tlsError = e;
     }
     try {
       return await this.pingAt(new URL(`http://${this.host}/`), false);
     } catch (e) {
       // An https registry whose handshake failed says more than its refusal of plain http.
-      throw tlsError.code === 'DEN0902' ? tlsError : e;
+      throw tlsError.reason === 'tls-failure' ? tlsError : e;
     }
   }
 
@@ -424,9 +430,11 @@ class RemoteRepository implements Repository {
     try {
       parsed = parseManifest(bytes, contentType);
     } catch (e) {
-      if (e instanceof DenError && e.code === 'DEN0912') throw unsupportedManifestType(display, contentType);
+      if (e instanceof DenError && e.reason === 'unsupported-media-type') {
+        throw unsupportedManifestType(display, contentType);
+      }
       if (e instanceof DenError) {
-        throw new DenError(e.kind, e.code, `${display}: ${e.message}`, { hint: e.hint, cause: e });
+        throw new DenError(e.kind, e.code, `${display}: ${e.message}`, { hint: e.hint, cause: e, reason: e.reason });
       }
       throw e;
     }
