@@ -1,10 +1,9 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract, type Header } from 'tar-stream';
-import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
+import { DenError, invalidArgument } from '../common/errors.js';
 import type { ContentStore, Digest, Ingest } from '../content/index.js';
+import type { Compression, TarEntry, TarReader, UnpackFailure } from '../unpack/index.js';
 
 /** Entries up to this size are kept in memory (manifests, configs, small layers)... */
 const MEMORY_ENTRY_BYTES = 1 << 20;
@@ -14,6 +13,17 @@ const MEMORY_TOTAL_BYTES = 64 << 20;
 const MAX_SPOOLED = 4096;
 const MAX_ENTRIES = 100_000;
 const MAX_LINK_HOPS = 16;
+/** Zero blocks after the end marker (GNU tar pads to 10 KiB records, `-b` to more): read, not more. */
+const MAX_TRAILER_BYTES = 1 << 20;
+/** What an entry streamed to a taker may hold in memory ahead of it. */
+const STREAM_AHEAD_BYTES = 1 << 20;
+/** The unpack failures that are the archive's own: its tar or its compression is bad. */
+const ARCHIVE_FAULTS: ReadonlySet<string | undefined> = new Set<UnpackFailure>([
+  'corrupt-archive',
+  'unsupported-entry',
+  'corrupt-compression',
+  'unsupported-compression',
+]);
 
 /**
  * One regular file of an archive. Its bytes are in exactly one place: in memory, in an ingest file
@@ -26,18 +36,16 @@ export interface ArchiveFile {
   blob?: Digest;
   /** The diff id the bytes were checked against (decompressed and hashed), once they were. */
   diffId?: Digest;
+  /** What the decompressor found the bytes to be, set with diffId. */
+  compression?: Compression;
 }
 
 /**
  * Takes an entry whose bytes the caller can use at once (a layer whose place is already known
- * streams straight into the layer store); returns the file it made of them, or undefined to have
- * the entry spooled as usual.
+ * streams straight into the layer store); returns the file it made of them, having read `data`
+ * to its end, or undefined, without having read from `data`, to have the entry spooled as usual.
  */
-export type EntryTaker = (
-  name: string,
-  size: number,
-  data: AsyncIterable<Uint8Array>,
-) => Promise<ArchiveFile | undefined>;
+export type EntryTaker = (name: string, size: number, data: Readable) => Promise<ArchiveFile | undefined>;
 
 /**
  * The regular files of a tar archive, read once from a stream that cannot seek (stdin): entries in
@@ -45,6 +53,10 @@ export type EntryTaker = (
  * end of the archive says what it is. Names are archive paths, normalised (`./a//b` is `a/b`); they
  * are only ever keys, never paths on this machine. Symlinks and hardlinks between entries (docker
  * links a layer.tar that appears twice) are aliases.
+ *
+ * The tar is read by unpack/'s TarReader, the reader that reads layers, with its checks and its
+ * limits on headers; the limits here are on what an archive may make den keep (entries, memory,
+ * spooled files).
  */
 export class ArchiveFiles {
   private readonly files = new Map<string, ArchiveFile>();
@@ -65,51 +77,40 @@ export class ArchiveFiles {
    * is in place (the caller may now know what later entries are).
    */
   async read(input: Readable, take: EntryTaker, after: (name: string) => void): Promise<void> {
-    const { decompressor } = await import('../unpack/index.js');
+    const { decompressor, streamChunks, TarReader } = await import('../unpack/index.js');
     // docker load accepts a compressed archive too (docker save | gzip).
     const tar = decompressor({ layer: `archive ${this.describe}` });
-    const ex = extract();
-    let tarError: unknown;
-    const feeding = pipeline(input, tar, ex).catch((e: unknown) => {
-      tarError ??= e;
-    });
+    // A failed read of the input reaches the tar reader through the decompressor.
+    input.on('error', (e) => tar.destroy(e));
+    input.pipe(tar);
+    const reader = new TarReader(streamChunks(tar));
     let entries = 0;
-    const iterator = (ex as AsyncIterable<AsyncIterable<Uint8Array> & { header: Header }>)[Symbol.asyncIterator]();
     try {
       for (;;) {
-        let next: IteratorResult<AsyncIterable<Uint8Array> & { header: Header }>;
+        let entry: TarEntry | null;
         try {
-          next = await iterator.next();
+          entry = await reader.next();
         } catch (e) {
-          throw this.readError(tarError ?? e, entries);
+          throw this.readError(e, entries);
         }
-        if (next.done) break;
+        if (entry === null) break;
         if (++entries > MAX_ENTRIES) {
           throw invalidArgument('DEN0963', `archive ${this.describe}: more than ${MAX_ENTRIES} entries`, {
             hint: 'this is not an image archive',
           });
         }
-        const entry = next.value;
-        try {
-          await this.add(entry.header, entry, take, after);
-        } catch (e) {
-          // A failed read of the entry's data is the archive's fault, whatever the consumer made
-          // of it: give the pipeline a turn to say so.
-          await new Promise((resolve) => setImmediate(resolve));
-          if (tarError !== undefined) throw this.readError(tarError, entries);
-          // Not the archive's: the consumer's verdict (a DenError) or this machine's (ENOSPC).
-          if (e instanceof DenError || errnoCode(e) !== undefined) throw e;
-          throw this.readError(e, entries);
-        }
+        await this.add(entry, reader, entries, take, after);
+      }
+      try {
+        await reader.drain(MAX_TRAILER_BYTES);
+      } catch (e) {
+        throw this.readError(e, entries);
       }
     } catch (e) {
-      ex.destroy();
+      await reader.close().catch(() => undefined);
       input.destroy();
-      await feeding;
       throw e;
     }
-    await feeding;
-    if (tarError !== undefined) throw this.readError(tarError, entries);
     if (entries === 0) {
       throw invalidArgument('DEN0952', `archive ${this.describe} is empty`, {
         hint: 'give a file written by `den save`, `docker save` or `skopeo copy ... docker-archive:FILE`',
@@ -118,35 +119,47 @@ export class ArchiveFiles {
   }
 
   private async add(
-    header: Header,
-    entry: AsyncIterable<Uint8Array>,
+    entry: TarEntry,
+    reader: TarReader,
+    entries: number,
     take: EntryTaker,
     after: (name: string) => void,
   ): Promise<void> {
-    const name = normalizeName(header.name);
-    const type = header.type ?? 'file';
-    if (name !== undefined && (type === 'symlink' || type === 'link') && header.linkname) {
-      const base = type === 'symlink' ? posix.dirname(name) : '.';
-      const target = normalizeName(posix.join(base, header.linkname));
+    // The reader keeps names as bytes (latin1); the names manifest.json and index.json give are text.
+    const name = normalizeName(utf8(entry.name));
+    if (name !== undefined && (entry.type === 'symlink' || entry.type === 'link') && entry.linkname) {
+      const base = entry.type === 'symlink' ? posix.dirname(name) : '.';
+      const target = normalizeName(posix.join(base, utf8(entry.linkname)));
       if (target !== undefined) {
         this.drop(name);
         this.links.set(name, target);
       }
     }
-    if (name === undefined || (type !== 'file' && type !== 'contiguous-file')) {
-      for await (const _ of entry) void _;
-      return;
+    // The reader skips whatever data of an entry is left unread.
+    if (name === undefined || entry.type !== 'file') return;
+    if (entry.sparse !== undefined) {
+      // Its data is not its content (the holes are not in the archive), and no image archive has one.
+      throw invalidArgument('DEN0951', `archive ${this.describe}: ${name}: a sparse file, not an image archive's`);
     }
-    const size = header.size ?? 0;
+    const size = entry.size;
     this.drop(name);
-    let file = await take(name, size, entry);
-    if (file === undefined) {
-      if (size <= MEMORY_ENTRY_BYTES && this.memoryBytes + size <= MEMORY_TOTAL_BYTES) {
+    const data = new EntryStream(reader);
+    let file: ArchiveFile | undefined;
+    try {
+      file = await take(name, size, data);
+    } catch (e) {
+      // The archive failing under the taker is the cause of whatever the taker made of it.
+      if (data.failure !== undefined) throw this.readError(data.failure, entries);
+      throw e;
+    }
+    if (file === undefined && data.started) throw new Error(`the taker of ${name} read it and kept nothing`);
+    try {
+      if (file === undefined && size <= MEMORY_ENTRY_BYTES && this.memoryBytes + size <= MEMORY_TOTAL_BYTES) {
         const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        await reader.readData((chunk) => void chunks.push(chunk));
         file = { size, data: Buffer.concat(chunks) };
         this.memoryBytes += size;
-      } else {
+      } else if (file === undefined) {
         if (++this.spooled > MAX_SPOOLED) {
           throw invalidArgument('DEN0963', `archive ${this.describe}: more than ${MAX_SPOOLED} large files`, {
             hint: 'this is not an image archive',
@@ -155,8 +168,10 @@ export class ArchiveFiles {
         const ingest = this.content.ingest(this.owner);
         file = { size, ingest };
         this.files.set(name, file);
-        for await (const chunk of entry) ingest.writeSync(chunk as Buffer);
+        await reader.readData((chunk) => ingest.writeSync(chunk));
       }
+    } catch (e) {
+      throw this.readError(e, entries);
     }
     this.files.set(name, file);
     after(name);
@@ -211,9 +226,13 @@ export class ArchiveFiles {
     }
   }
 
-  private readError(e: unknown, entries: number): DenError {
-    if (e instanceof DenError && !['DEN0322', 'DEN0323', 'DEN0325'].includes(e.code)) return e;
-    const why = e instanceof Error ? e.message : String(e);
+  /**
+   * The archive's own failure (its tar or its compression is bad) in den load's words: not a tar
+   * archive if it failed before its first entry, else truncated or corrupt. Other errors as they are.
+   */
+  private readError(e: unknown, entries: number): unknown {
+    if (!(e instanceof DenError) || !ARCHIVE_FAULTS.has(e.reason)) return e;
+    const why = e.message;
     if (entries === 0) {
       return invalidArgument('DEN0950', `archive ${this.describe}: not a tar archive: ${why}`, {
         cause: e,
@@ -222,6 +241,61 @@ export class ArchiveFiles {
     }
     return invalidArgument('DEN0951', `archive ${this.describe}: truncated or corrupt: ${why}`, { cause: e });
   }
+}
+
+/**
+ * The data of the entry the reader is at, as a stream for a consumer that pulls (the layer store).
+ * Nothing is read from the archive until the consumer asks, so that a taker that declines leaves
+ * the data to be spooled.
+ */
+class EntryStream extends Readable {
+  /** Whether the consumer asked for data: then only this stream reads the entry. */
+  started = false;
+  /** Why the archive could not give the data: the archive's fault, not the consumer's. */
+  failure: unknown;
+  private continueReading: (() => void) | undefined;
+
+  constructor(private readonly reader: TarReader) {
+    super({ highWaterMark: STREAM_AHEAD_BYTES });
+  }
+
+  override _read(): void {
+    if (this.started) {
+      this.wake();
+      return;
+    }
+    this.started = true;
+    this.reader
+      .readData((chunk) => {
+        if (this.destroyed) throw new Error('the consumer stopped reading');
+        if (this.push(chunk)) return;
+        return new Promise<void>((resolve) => (this.continueReading = resolve));
+      })
+      .then(
+        () => this.push(null),
+        (e: unknown) => {
+          if (this.destroyed) return;
+          this.failure = e;
+          this.destroy(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A consumer that gives up stops the reading, which finds the stream destroyed.
+    this.wake();
+    callback(error);
+  }
+
+  private wake(): void {
+    const resume = this.continueReading;
+    this.continueReading = undefined;
+    resume?.();
+  }
+}
+
+function utf8(latin1: string): string {
+  return Buffer.from(latin1, 'latin1').toString('utf8');
 }
 
 /** `./a//b/` is `a/b`; a name that leaves the archive (`../x`) or names its root is none. */

@@ -3,8 +3,9 @@ import { openInputFile } from '../common/fs.js';
 import {
   DEFAULT_PATH,
   formatReference,
-  MEDIA_TYPES,
+  layerMediaType,
   parseReference,
+  synthesizeManifest,
   type ImageConfig,
   type ImageRecord,
   type LayerRef,
@@ -55,22 +56,11 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   const layer: LayerRef = {
     digest: blob.digest,
     size: blob.size,
-    mediaType:
-      compression === 'gzip'
-        ? MEDIA_TYPES.layerGzip
-        : compression === 'zstd'
-          ? MEDIA_TYPES.layerZstd
-          : MEDIA_TYPES.layer,
+    mediaType: layerMediaType(compression),
     diffId,
     chainId,
   };
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.manifest,
-    config: { mediaType: MEDIA_TYPES.config, digest: configDesc.digest, size: configDesc.size },
-    layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-  };
-  const manifestDesc = content.put(JSON.stringify(manifest));
+  const manifestDesc = content.put(synthesizeManifest(configDesc, [layer]));
   const record = {
     id: configDesc.digest,
     manifestDigest: manifestDesc.digest,

@@ -4,18 +4,22 @@ import { pipeline } from 'node:stream/promises';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { openInputFile } from '../common/fs.js';
 import { trace } from '../common/trace.js';
-import { chainIds, digestFromHash, digestOf, hexOf, isDigest, newHash, type Digest } from '../content/index.js';
+import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../content/index.js';
 import {
   checkContainerImage,
   formatReference,
   isIndexMediaType,
   isManifestMediaType,
+  MAX_IMAGE_CONFIG_BYTES,
+  layerMediaType,
   MAX_MANIFEST_BYTES,
-  MEDIA_TYPES,
+  parseImageConfig,
   parseImageIndex,
   parseImageManifest,
   parseReference,
   selectPlatform,
+  synthesizeManifest,
+  type Compression,
   type ImageConfig,
   type ImageRecord,
   type LayerRef,
@@ -23,7 +27,7 @@ import {
 import { ArchiveFiles, normalizeName, type ArchiveFile } from './archive-files.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
-import { storeLayer, type StoredLayer } from './store-layer.js';
+import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
 import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from './store-lock.js';
 
 export interface LoadOptions {
@@ -45,8 +49,6 @@ export interface LoadedImage {
 /** The annotations an OCI layout names its images by: containerd's full name, then OCI's own. */
 export const CONTAINERD_NAME = 'io.containerd.image.name';
 export const REF_NAME = 'org.opencontainers.image.ref.name';
-
-const MAX_CONFIG_BYTES = 16 << 20;
 
 interface LayerPlan {
   /** The archive path of the layer's blob. */
@@ -161,11 +163,7 @@ class Load {
     }
   }
 
-  private async takeEarly(
-    name: string,
-    size: number,
-    data: AsyncIterable<Uint8Array>,
-  ): Promise<ArchiveFile | undefined> {
+  private async takeEarly(name: string, size: number, data: Readable): Promise<ArchiveFile | undefined> {
     const layer = this.early.get(name);
     if (!layer || this.layerPresent(layer.chainId)) return undefined;
     this.early.delete(name);
@@ -173,12 +171,12 @@ class Load {
       this.ctx,
       hexOf(layer.chainId),
       () => this.layerPresent(layer.chainId),
-      () => this.storeLayerFrom({ size }, Readable.from(data), layer, undefined),
+      () => this.storeLayerFrom({ size }, data, layer, undefined),
     );
     // Another den stored the layer meanwhile: spooled, and checked against the diff id later.
     if (stored === undefined) return undefined;
     trace(`streamed ${name.slice(0, 24)}`);
-    return { size, blob: stored.digest, diffId: layer.diffId };
+    return { size, blob: stored.digest, diffId: layer.diffId, compression: stored.compression };
   }
 
   /**
@@ -256,11 +254,11 @@ class Load {
           throw bad(`[${i}].RepoTags: ${(e as Error).message}`);
         }
       });
-      const configBytes = this.files.bytes(configFile, this.need(configFile), MAX_CONFIG_BYTES);
+      const configBytes = this.files.bytes(configFile, this.need(configFile), MAX_IMAGE_CONFIG_BYTES);
       const id = digestOf(configBytes);
       const named = digestNamed(configFile);
       if (named !== undefined && named !== id) throw digestMismatch(describe, configFile, id);
-      const config = parseConfig(configBytes, `${describe}: ${configFile}`);
+      const config = parseImageConfig(configBytes, `${describe}: ${configFile}`);
       const plan = plans.get(id) ?? {
         id,
         configBytes,
@@ -290,16 +288,16 @@ class Load {
         hint: 'den reads OCI image layouts of version 1.0.0',
       });
     }
-    const index = inContext(`archive ${describe}: index.json`, () =>
-      parseImageIndex(this.files.bytes('index.json', this.need('index.json'), MAX_MANIFEST_BYTES)),
-    );
+    const indexBytes = this.files.bytes('index.json', this.need('index.json'), MAX_MANIFEST_BYTES);
+    const index = inContext(`archive ${describe}: index.json`, () => parseImageIndex(indexBytes));
     const plans = new Map<Digest, ImagePlan>();
     for (const entry of index.manifests) {
       let descriptor = entry;
       if (isIndexMediaType(entry.mediaType)) {
         // A multi-platform image: the host's platform, among the manifests the archive holds.
+        const nestedBytes = this.blob(entry, MAX_MANIFEST_BYTES);
         const nested = inContext(`archive ${describe}: index ${entry.digest}`, () =>
-          parseImageIndex(this.blob(entry), entry.mediaType),
+          parseImageIndex(nestedBytes, entry.mediaType),
         );
         const present = nested.manifests.filter((m) => this.files.get(blobPath(m.digest)));
         if (present.length === 0) throw new NotYet(blobPath(nested.manifests[0]?.digest ?? entry.digest));
@@ -307,15 +305,15 @@ class Load {
       } else if (!isManifestMediaType(entry.mediaType)) {
         continue;
       }
-      const manifestBytes = this.blob(descriptor);
+      const manifestBytes = this.blob(descriptor, MAX_MANIFEST_BYTES);
       const manifest = inContext(`archive ${describe}: manifest ${descriptor.digest}`, () => {
         const m = parseImageManifest(manifestBytes, descriptor.mediaType);
         checkContainerImage(m);
         return m;
       });
-      const configBytes = this.blob(manifest.config);
+      const configBytes = this.blob(manifest.config, MAX_IMAGE_CONFIG_BYTES);
       const what = `${describe}: config ${manifest.config.digest}`;
-      const config = parseConfig(configBytes, what);
+      const config = parseImageConfig(configBytes, what);
       const files = manifest.layers.map((l) => blobPath(l.digest));
       const layers = layerPlans(config, files, what).map((plan, i) => ({
         ...plan,
@@ -345,8 +343,8 @@ class Load {
     }
   }
 
-  /** A small blob of an OCI layout (manifest, config), checked against its descriptor. */
-  private blob(d: { digest: Digest; size: number }): Buffer {
+  /** A small blob of an OCI layout (index, manifest, config), checked against its descriptor. */
+  private blob(d: { digest: Digest; size: number }, limit: number): Buffer {
     const path = blobPath(d.digest);
     const file = this.need(path);
     if (file.size !== d.size) {
@@ -355,7 +353,7 @@ class Load {
         `archive ${this.files.describe}: ${path} is ${file.size} bytes, the descriptor says ${d.size}`,
       );
     }
-    const bytes = this.files.bytes(path, file, MAX_CONFIG_BYTES);
+    const bytes = this.files.bytes(path, file, limit);
     const actual = digestOf(bytes);
     if (actual !== d.digest) throw digestMismatch(this.files.describe, path, actual);
     return bytes;
@@ -388,11 +386,12 @@ class Load {
               file.data = undefined;
               file.blob = s.digest;
               file.diffId = layer.diffId;
+              file.compression = s.compression;
               return s;
             },
           );
       let blob: { digest: Digest; size: number };
-      let compression: string;
+      let compression: Compression;
       if (stored) {
         blob = { digest: stored.digest, size: stored.size };
         compression = stored.compression;
@@ -410,19 +409,8 @@ class Load {
       });
     }
     const configDesc = this.put(plan.configBytes);
-    let manifest = plan.manifest;
-    if (manifest === undefined) {
-      // A docker-archive has no manifest: make the one a registry would serve for these blobs.
-      manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPES.manifest,
-          config: { mediaType: MEDIA_TYPES.config, digest: configDesc.digest, size: configDesc.size },
-          layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-        }),
-      );
-    }
-    const manifestDesc = this.put(manifest);
+    // A docker-archive has no manifest: den makes the one a registry would serve for these blobs.
+    const manifestDesc = this.put(plan.manifest ?? synthesizeManifest(configDesc, refs));
     return {
       id: plan.id,
       manifestDigest: manifestDesc.digest,
@@ -444,7 +432,7 @@ class Load {
     data: Readable,
     layer: LayerPlan,
     ingest: ArchiveFile['ingest'],
-  ): Promise<{ digest: Digest; size: number; bytes: number; compression: string }> {
+  ): Promise<{ digest: Digest; size: number; bytes: number; compression: Compression }> {
     this.storedLayers.add(layer.chainId);
     if (layer.expected) this.storedBlobs.add(layer.expected.digest);
     let stored: StoredLayer;
@@ -462,9 +450,10 @@ class Load {
       });
     } catch (e) {
       // storeLayer's advice is a puller's; for an archive there is one thing to do.
-      if (e instanceof DenError && e.code === 'DEN0436') {
+      if (e instanceof DenError && e.reason === ('diff-id-mismatch' satisfies StoreLayerFailure)) {
         throw new DenError(e.kind, e.code, e.message, {
           cause: e,
+          reason: e.reason,
           hint: 'the archive is damaged or inconsistent: save it again',
         });
       }
@@ -482,68 +471,58 @@ class Load {
   private async keepBlob(
     file: ArchiveFile,
     layer: LayerPlan,
-  ): Promise<{ blob: { digest: Digest; size: number }; compression: string }> {
-    const { decompressor, sniffCompression } = await import('../unpack/index.js');
-    const describe = `archive ${this.files.describe}: layer ${layer.file}`;
-    let head: Buffer | undefined;
-    if (file.diffId !== layer.diffId || file.blob === undefined) {
-      const blobHash = newHash();
-      const diffHash = newHash();
-      try {
-        await pipeline(
-          this.files.stream(file),
-          new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              head ??= chunk.subarray(0, 8);
-              blobHash.update(chunk);
-              cb(null, chunk);
-            },
-          }),
-          decompressor({ layer: describe, ...(layer.mediaType ? { mediaType: layer.mediaType } : {}) }),
-          new Writable({
-            write(chunk: Buffer, _enc, cb) {
-              diffHash.update(chunk);
-              cb();
-            },
-          }),
-        );
-      } catch (e) {
-        if (e instanceof DenError) throw e;
-        throw invalidArgument('DEN0958', `${describe}: cannot read the layer: ${(e as Error).message}`, { cause: e });
-      }
-      const diffId = digestFromHash(diffHash);
-      if (diffId !== layer.diffId) {
-        throw invalidArgument(
-          'DEN0958',
-          `${describe}: its uncompressed content hashes to ${diffId}, but the image config says ${layer.diffId}`,
-          { hint: 'the archive is damaged or inconsistent: save it again' },
-        );
-      }
-      const digest = digestFromHash(blobHash);
-      if (layer.expected && layer.expected.digest !== digest)
-        throw digestMismatch(this.files.describe, layer.file, digest);
-      file.diffId = diffId;
-      if (file.blob === undefined) {
-        if (!this.ctx.content.has(digest)) this.storedBlobs.add(digest);
-        if (file.ingest) file.ingest.commit({ digest });
-        else this.ctx.content.put(file.data!);
-        file.ingest = undefined;
-        file.data = undefined;
-        file.blob = digest;
-      }
-    } else {
-      const fd = this.files.stream(file);
-      for await (const chunk of fd) {
-        head = (chunk as Buffer).subarray(0, 8);
-        break;
-      }
-      fd.destroy();
+  ): Promise<{ blob: { digest: Digest; size: number }; compression: Compression }> {
+    if (file.diffId === layer.diffId && file.blob !== undefined && file.compression !== undefined) {
+      return { blob: { digest: file.blob, size: file.size }, compression: file.compression };
     }
-    const sniffed = sniffCompression(head ?? Buffer.alloc(0));
-    return {
-      blob: { digest: file.blob, size: file.size },
-      compression: sniffed === 'gzip' || sniffed === 'zstd' ? sniffed : 'none',
-    };
+    const { decompressor } = await import('../unpack/index.js');
+    const describe = `archive ${this.files.describe}: layer ${layer.file}`;
+    const blobHash = newHash();
+    const diffHash = newHash();
+    const decompress = decompressor({ layer: describe, ...(layer.mediaType ? { mediaType: layer.mediaType } : {}) });
+    try {
+      await pipeline(
+        this.files.stream(file),
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            blobHash.update(chunk);
+            cb(null, chunk);
+          },
+        }),
+        decompress,
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            diffHash.update(chunk);
+            cb();
+          },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof DenError) throw e;
+      throw invalidArgument('DEN0958', `${describe}: cannot read the layer: ${(e as Error).message}`, { cause: e });
+    }
+    const diffId = digestFromHash(diffHash);
+    if (diffId !== layer.diffId) {
+      throw invalidArgument(
+        'DEN0958',
+        `${describe}: its uncompressed content hashes to ${diffId}, but the image config says ${layer.diffId}`,
+        { hint: 'the archive is damaged or inconsistent: save it again' },
+      );
+    }
+    const digest = digestFromHash(blobHash);
+    if (layer.expected && layer.expected.digest !== digest)
+      throw digestMismatch(this.files.describe, layer.file, digest);
+    file.diffId = diffId;
+    file.compression = decompress.compression ?? 'none';
+    if (file.blob === undefined) {
+      if (!this.ctx.content.has(digest)) this.storedBlobs.add(digest);
+      if (file.ingest) file.ingest.commit({ digest });
+      else this.ctx.content.put(file.data!);
+      file.ingest = undefined;
+      file.data = undefined;
+      file.blob = digest;
+    }
+    return { blob: { digest: file.blob, size: file.size }, compression: file.compression };
   }
 
   /** Writes every image record and its names, in one go at the end, then the store's index.json. */
@@ -609,38 +588,6 @@ function layerPlans(config: ImageConfig, files: string[], what: string): LayerPl
   });
 }
 
-/** The checks den needs of an image config before it unpacks anything for it. */
-function parseConfig(bytes: Buffer, what: string): ImageConfig {
-  const bad = (why: string) => invalidArgument('DEN0956', `${what}: malformed image config: ${why}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw bad(`not JSON: ${(e as Error).message.slice(0, 200)}`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('not a JSON object');
-  const c = doc as Record<string, unknown>;
-  if (typeof c.architecture !== 'string' || typeof c.os !== 'string')
-    throw bad('architecture and os: expected strings');
-  const rootfs = c.rootfs as Record<string, unknown> | undefined;
-  if (typeof rootfs !== 'object' || rootfs === null || rootfs.type !== 'layers')
-    throw bad('rootfs: expected type "layers"');
-  if (!Array.isArray(rootfs.diff_ids) || rootfs.diff_ids.some((d) => typeof d !== 'string' || !isDigest(d))) {
-    throw bad('rootfs.diff_ids: expected an array of sha256 digests');
-  }
-  if (c.config !== undefined && c.config !== null && (typeof c.config !== 'object' || Array.isArray(c.config))) {
-    throw bad('config: expected an object');
-  }
-  if (
-    c.history !== undefined &&
-    (!Array.isArray(c.history) || c.history.some((h) => typeof h !== 'object' || h === null))
-  ) {
-    throw bad('history: expected an array of objects');
-  }
-  if (c.created !== undefined && typeof c.created !== 'string') throw bad('created: expected a string');
-  return c as unknown as ImageConfig;
-}
-
 /** The digest a file's name claims (`blobs/sha256/<hex>`, docker's `<hex>.json`), if it claims one. */
 function digestNamed(file: string): Digest | undefined {
   const m = /^(?:blobs\/sha256\/)?([a-f0-9]{64})(?:\.json)?$/.exec(normalizeName(file) ?? '');
@@ -651,21 +598,20 @@ function blobPath(digest: Digest): string {
   return `blobs/sha256/${hexOf(digest)}`;
 }
 
-function layerMediaType(compression: string): string {
-  return compression === 'gzip'
-    ? MEDIA_TYPES.layerGzip
-    : compression === 'zstd'
-      ? MEDIA_TYPES.layerZstd
-      : MEDIA_TYPES.layer;
-}
-
-/** Names the archive file a manifest parser's error is about. */
+/**
+ * Names the archive file an images/ parser's error is about. Only the parsing runs inside: reading
+ * the bytes fails with load's own errors, which name the archive already.
+ */
 function inContext<T>(what: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    if (!(e instanceof DenError) || /^DEN09[5-7]/.test(e.code)) throw e;
-    throw new DenError(e.kind, e.code, `${what}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+    if (!(e instanceof DenError)) throw e;
+    throw new DenError(e.kind, e.code, `${what}: ${e.message}`, {
+      cause: e,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+    });
   }
 }
 

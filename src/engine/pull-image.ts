@@ -2,7 +2,14 @@ import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../content/index.js';
-import { formatReference, parsePlatform, type ImageConfig, type ImageRecord, type LayerRef } from '../images/index.js';
+import {
+  formatReference,
+  MAX_IMAGE_CONFIG_BYTES,
+  parseImageConfig,
+  parsePlatform,
+  type ImageRecord,
+  type LayerRef,
+} from '../images/index.js';
 import type { Repository } from '../registry/index.js';
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
@@ -26,8 +33,6 @@ export type PullEvent =
 
 /** Layers fetched at once, as docker's default max-concurrent-downloads. */
 const CONCURRENT_LAYERS = 3;
-/** An image config is JSON of a few kilobytes; more than this is refused before it is read. */
-const MAX_CONFIG_BYTES = 8 << 20;
 
 /**
  * `den pull`: the manifest for this platform, the config, and every layer the store lacks, fetched
@@ -50,8 +55,8 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     const digest = source.index?.digest ?? source.manifest.digest;
     progress({ kind: 'resolved', reference: name, digest, layers: image.layers.length });
 
-    const configBytes = await readBlob(repository, image.config, MAX_CONFIG_BYTES);
-    const config = parseConfig(configBytes, image.config.digest);
+    const configBytes = await readBlob(repository, image.config, MAX_IMAGE_CONFIG_BYTES);
+    const config = parseImageConfig(configBytes, `image ${name}: config ${image.config.digest}`);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== image.layers.length) {
       throw invalidArgument(
@@ -204,23 +209,4 @@ async function readBlob(repository: Repository, descriptor: Descriptor, limit: n
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-function parseConfig(bytes: Buffer, digest: Digest): ImageConfig {
-  let config: ImageConfig;
-  try {
-    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
-  } catch (e) {
-    throw invalidArgument('DEN0452', `image config ${digest}: not JSON: ${(e as Error).message}`);
-  }
-  const diffIds = config?.rootfs?.diff_ids;
-  if (
-    typeof config !== 'object' ||
-    config === null ||
-    !Array.isArray(diffIds) ||
-    !diffIds.every((d) => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))
-  ) {
-    throw invalidArgument('DEN0452', `image config ${digest}: rootfs.diff_ids is missing or malformed`);
-  }
-  return config;
 }

@@ -5,9 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
 import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../content/index.js';
 import { runWorker } from '../session/index.js';
-import type { UnpackStats } from '../unpack/index.js';
+import type { Compression, UnpackStats } from '../unpack/index.js';
 import type { EngineContext } from './context.js';
 import { ownerTag, removeTree } from './store-lock.js';
+
+/** The `reason` of a layer whose content is not the one its image config names. */
+export type StoreLayerFailure = 'diff-id-mismatch';
 
 export interface LayerSource {
   /** The blob's bytes as stored: tar, tar+gzip or tar+zstd (told apart by their first bytes). */
@@ -43,7 +46,7 @@ export interface StoredLayer {
   chainId: Digest;
   stats: UnpackStats;
   /** What the blob turned out to be, from its first bytes. */
-  compression: 'gzip' | 'zstd' | 'none';
+  compression: Compression;
 }
 
 /**
@@ -57,7 +60,7 @@ export interface StoredLayer {
  * nothing remains: no blob, no ingest file, no directory, no record.
  */
 export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<StoredLayer> {
-  const { decompressor, sniffCompression } = await import('../unpack/index.js');
+  const { decompressor } = await import('../unpack/index.js');
   ctx.content.init();
   mkdirSync(ctx.layout.layersDir, { recursive: true });
   const owner = ownerTag();
@@ -66,12 +69,11 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
   const diffHash = newHash();
   let stats: UnpackStats;
   let have = ingest.size;
-  let head: Buffer | undefined;
+  let compression: Compression;
   try {
     const tapBlob = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         try {
-          head ??= chunk.subarray(0, 8);
           const skip = Math.min(have, chunk.length);
           have -= skip;
           if (skip < chunk.length) ingest.writeSync(skip === 0 ? chunk : chunk.subarray(skip));
@@ -118,6 +120,8 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     if (unpackError !== undefined) throw unpackError;
     if (result === undefined) throw unreadable(src.describe, undefined);
     stats = result;
+    // Set once the decompressor has seen the blob's first bytes, which it has when the feed ended.
+    compression = decompress.compression ?? 'none';
     if (ingest.size === 0 && src.emptyError) throw src.emptyError;
   } catch (e) {
     if (src.keepPartial?.(e)) ingest.suspend();
@@ -132,7 +136,10 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     throw invalidArgument(
       'DEN0436',
       `${src.describe}: its uncompressed content hashes to ${diffId}, but the image config says ${src.diffId}`,
-      { hint: 'the image is inconsistent: ask its publisher, or pull it by another tag or digest' },
+      {
+        hint: 'the image is inconsistent: ask its publisher, or pull it by another tag or digest',
+        reason: 'diff-id-mismatch' satisfies StoreLayerFailure,
+      },
     );
   }
   let blob: { digest: Digest; size: number };
@@ -161,8 +168,6 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     maxUid: stats.maxUid,
     maxGid: stats.maxGid,
   });
-  const sniffed = sniffCompression(head ?? Buffer.alloc(0));
-  const compression = sniffed === 'gzip' || sniffed === 'zstd' ? sniffed : 'none';
   return { blob, diffId, chainId, stats, compression };
 }
 

@@ -1,10 +1,13 @@
 export { DEFAULT_PATH, MEDIA_TYPES, type ImageConfig, type ImageRecord, type LayerRef } from './image.js';
+export { MAX_IMAGE_CONFIG_BYTES, parseImageConfig } from './image-config.js';
 export { ImageStore } from './image-store.js';
 export {
   DEFAULT_DOMAIN,
   familiarName,
   familiarRepository,
   formatReference,
+  isRepositoryPath,
+  isTag,
   parseReference,
   repositoryOf,
   type Reference,
@@ -18,6 +21,7 @@ export {
   isImageConfigMediaType,
   isIndexMediaType,
   isManifestMediaType,
+  layerMediaType,
   layerType,
   MANIFEST_MEDIA_TYPES,
   MAX_MANIFEST_BYTES,
@@ -28,12 +32,14 @@ export {
   parsePlatform,
   platformScore,
   selectPlatform,
+  synthesizeManifest,
   type Compression,
   type ImageIndex,
   type ImageManifest,
   type IndexMediaType,
   type LayerDescriptor,
   type LayerType,
+  type ManifestFailure,
   type ManifestMediaType,
   type ParsedManifest,
   type Platform,

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DenError } from '../common/errors.js';
+import type { Digest } from '../content/index.js';
 import { MEDIA_TYPES } from './image.js';
 import {
   checkContainerImage,
   formatPlatform,
   hostPlatform,
+  layerMediaType,
   layerType,
   MAX_MANIFEST_BYTES,
   parseImageIndex,
@@ -14,6 +16,8 @@ import {
   parsePlatform,
   platformScore,
   selectPlatform,
+  synthesizeManifest,
+  type Compression,
   type ImageIndex,
   type Platform,
 } from './manifest.js';
@@ -185,6 +189,43 @@ test('layer media types', () => {
   for (const [type, want] of cases) assert.deepEqual(layerType(type), want, type);
 });
 
+test('the media type of a layer den compressed or sniffed, and back', () => {
+  const cases: [Compression, string][] = [
+    ['none', 'application/vnd.oci.image.layer.v1.tar'],
+    ['gzip', 'application/vnd.oci.image.layer.v1.tar+gzip'],
+    ['zstd', 'application/vnd.oci.image.layer.v1.tar+zstd'],
+  ];
+  for (const [compression, mediaType] of cases) {
+    assert.equal(layerMediaType(compression), mediaType, compression);
+    assert.deepEqual(layerType(mediaType), { compression, foreign: false }, mediaType);
+  }
+});
+
+test('a synthesized manifest: fixed bytes (they are its digest), and a valid OCI image manifest', () => {
+  const config = { digest: D('a') as Digest, size: 321 };
+  const layers = [
+    { mediaType: MEDIA_TYPES.layerGzip, digest: D('b') as Digest, size: 1000, diffId: D('c'), chainId: D('c') },
+    { mediaType: MEDIA_TYPES.layer, digest: D('d') as Digest, size: 2048 },
+  ];
+  const bytes = synthesizeManifest(config, layers);
+  // The bytes den import and den load have always written: an image's manifest digest must not
+  // change with a release of den.
+  assert.equal(
+    bytes.toString(),
+    `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+      `"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${D('a')}","size":321},` +
+      `"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"${D('b')}","size":1000},` +
+      `{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"${D('d')}","size":2048}]}`,
+  );
+  const manifest = parseImageManifest(bytes);
+  checkContainerImage(manifest);
+  assert.deepEqual(manifest.config, { mediaType: MEDIA_TYPES.config, ...config });
+  assert.deepEqual(
+    manifest.layers,
+    layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+  );
+});
+
 test('checkContainerImage refuses artifacts', () => {
   checkContainerImage(parseImageManifest(json(ociManifest), MEDIA_TYPES.manifest));
   checkContainerImage(parseImageManifest(json(dockerManifest), MEDIA_TYPES.dockerManifest));
@@ -192,7 +233,10 @@ test('checkContainerImage refuses artifacts', () => {
     ...ociManifest,
     config: { ...ociManifest.config, mediaType: 'application/vnd.cncf.helm.config.v1+json' },
   };
-  assert.throws(() => checkContainerImage(parseImageManifest(json(helm))), /unsupported image config media type/);
+  assert.throws(
+    () => checkContainerImage(parseImageManifest(json(helm))),
+    (e: DenError) => /unsupported image config media type/.test(e.message) && e.reason === 'unsupported-media-type',
+  );
   const odd = { ...ociManifest, layers: [{ ...ociManifest.layers[0], mediaType: 'application/x-odd' }] };
   assert.throws(
     () => checkContainerImage(parseImageManifest(json(odd))),

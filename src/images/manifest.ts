@@ -90,6 +90,37 @@ export function layerType(mediaType: string): LayerType | undefined {
   return Object.hasOwn(LAYER_TYPES, mediaType) ? LAYER_TYPES[mediaType] : undefined;
 }
 
+/** The OCI layer media type of a blob compressed so: tar, tar+gzip, tar+zstd. */
+export function layerMediaType(compression: Compression): string {
+  switch (compression) {
+    case 'gzip':
+      return MEDIA_TYPES.layerGzip;
+    case 'zstd':
+      return MEDIA_TYPES.layerZstd;
+    case 'none':
+      return MEDIA_TYPES.layer;
+  }
+}
+
+/**
+ * The manifest for an image that arrived without one (den import, a docker-archive): the OCI
+ * manifest a registry would serve for these blobs. Its bytes are its digest, which `den images
+ * --digests` shows and a push keeps, so they are fixed: these keys in this order, no whitespace.
+ */
+export function synthesizeManifest(
+  config: { digest: Digest; size: number },
+  layers: readonly { mediaType: string; digest: Digest; size: number }[],
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.manifest,
+      config: { mediaType: MEDIA_TYPES.config, digest: config.digest, size: config.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    }),
+  );
+}
+
 export function isManifestMediaType(mediaType: string): mediaType is ManifestMediaType {
   return (MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType);
 }
@@ -154,8 +185,12 @@ export function checkContainerImage(manifest: ImageManifest): void {
   }
 }
 
+/** The `reason` of a manifest, index, config or layer refused for its type: one den does not read. */
+export type ManifestFailure = 'unsupported-media-type';
+
 function unsupportedMediaType(mediaType: string, what: string, why?: string): DenError {
   return invalidArgument('DEN0912', `unsupported ${what} media type "${mediaType.slice(0, 200)}"`, {
+    reason: 'unsupported-media-type' satisfies ManifestFailure,
     hint:
       why ?? `den reads ${what === 'layer' ? 'tar, tar+gzip and tar+zstd layers' : 'OCI and Docker schema 2 images'}`,
   });

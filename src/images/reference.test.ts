@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DenError } from '../common/errors.js';
-import { familiarName, formatReference, parseReference } from './reference.js';
+import { familiarName, formatReference, isRepositoryPath, isTag, parseReference } from './reference.js';
 
 const D = 'sha256:' + 'a'.repeat(64);
 
@@ -42,4 +42,62 @@ test('malformed references are refused with the reason', () => {
       input,
     );
   }
+});
+
+test('repository paths: the one rule for references, registry API paths and registries.json', () => {
+  const cases: [string, boolean][] = [
+    ['busybox', true],
+    ['library/busybox', true],
+    ['a_b-c/e__f.g', true],
+    ['a--b/c---d', true],
+    ['0/9', true],
+    ['a'.repeat(255), true],
+    ['a'.repeat(256), false],
+    [`${'a/'.repeat(127)}a`, true],
+    ['', false],
+    ['Busybox', false],
+    ['a//b', false],
+    ['/a', false],
+    ['a/', false],
+    ['-x', false],
+    ['x-', false],
+    ['a___b', false],
+    ['a..b', false],
+    ['a._b', false],
+    ['a:b', false],
+    ['a b', false],
+    ['../a', false],
+  ];
+  for (const [path, valid] of cases) assert.equal(isRepositoryPath(path), valid, path);
+  // parseReference applies the same rule to the path it finds.
+  for (const [path, valid] of cases.filter(([p]) => p !== '' && !p.includes(':') && p.length <= 200)) {
+    assert.equal(
+      (() => {
+        try {
+          parseReference(`localhost/${path}`);
+          return true;
+        } catch {
+          return false;
+        }
+      })(),
+      valid,
+      `localhost/${path}`,
+    );
+  }
+});
+
+test('tags', () => {
+  const cases: [string, boolean][] = [
+    ['latest', true],
+    ['1.36.1-musl', true],
+    ['_x', true],
+    ['A'.repeat(128), true],
+    ['A'.repeat(129), false],
+    ['', false],
+    ['-x', false],
+    ['.x', false],
+    ['a/b', false],
+    ['a:b', false],
+  ];
+  for (const [tag, valid] of cases) assert.equal(isTag(tag), valid, tag);
 });

@@ -12,7 +12,10 @@ export interface Reference {
 }
 
 export const DEFAULT_DOMAIN = 'docker.io';
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** A component of a repository path: lowercase alphanumerics joined by `.`, `_`, `__` or dashes. */
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** The longest repository path: the distribution registry's limit on a name. */
+const MAX_REPOSITORY_PATH = 255;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 const DOMAIN =
@@ -38,7 +41,7 @@ export function parseReference(input: string): Reference {
   if (lastColon > rest.lastIndexOf('/')) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!TAG.test(tag)) throw bad(`tag "${tag}" is malformed`);
+    if (!isTag(tag)) throw bad(`tag "${tag}" is malformed`);
   }
   const parts = rest.split('/');
   let domain = DEFAULT_DOMAIN;
@@ -51,7 +54,7 @@ export function parseReference(input: string): Reference {
     domain = first;
     parts.shift();
   }
-  if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p))) {
+  if (parts.length === 0 || !isRepositoryPath(parts.join('/'))) {
     throw bad(/[A-Z]/.test(rest) ? 'repository name must be lowercase' : 'repository name is malformed');
   }
   if (domain === DEFAULT_DOMAIN && parts.length === 1) parts.unshift('library');
@@ -60,6 +63,20 @@ export function parseReference(input: string): Reference {
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;
+}
+
+/**
+ * Whether `path` is a repository path as registries name it, without the registry: `library/busybox`,
+ * `a_b-c/e__f.g`; not `Busybox`, `a//b`, `-x` or anything longer than 255 characters. The one rule
+ * for references, registry API paths and registries.json prefixes.
+ */
+export function isRepositoryPath(path: string): boolean {
+  return path.length <= MAX_REPOSITORY_PATH && path.split('/').every((c) => PATH_COMPONENT.test(c));
+}
+
+/** Whether `tag` is a tag: a word character, then up to 127 word characters, dots and dashes. */
+export function isTag(tag: string): boolean {
+  return TAG.test(tag);
 }
 
 /** The repository part: docker.io/library/busybox. */

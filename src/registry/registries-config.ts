@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, invalidArgument } from '../common/errors.js';
-import { DEFAULT_DOMAIN, parseReference, type Reference } from '../images/index.js';
+import { DEFAULT_DOMAIN, isRepositoryPath, parseReference, type Reference } from '../images/index.js';
 import { badRegistriesConfig } from './registry-errors.js';
 
 export type ShortNameMode = 'permissive' | 'enforcing';
@@ -95,7 +95,6 @@ export function loadRegistriesConfig(env: NodeJS.ProcessEnv = process.env): Regi
 
 const HOST =
   /^(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[a-f0-9:]+\])(?::[0-9]{1,5})?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 /** Parses and validates the JSON: unknown keys are errors, so a typo does not go unnoticed. */
 export function parseRegistriesConfig(text: string, path: string): RegistriesConfig {
@@ -176,7 +175,7 @@ function bool(v: unknown, at: string, fail: Fail): boolean {
 function location(v: unknown, at: string, fail: Fail): string {
   if (typeof v !== 'string') throw fail(`${at} must be a string`);
   const [host, ...path] = v.replace(/\/+$/, '').split('/');
-  if (!HOST.test(host!) || path.some((p) => !PATH_COMPONENT.test(p))) {
+  if (!HOST.test(host!) || (path.length > 0 && !isRepositoryPath(path.join('/')))) {
     throw fail(`${at}: "${v}" is not host[:port][/path] (no scheme, lowercase)`);
   }
   return [host, ...path].join('/');

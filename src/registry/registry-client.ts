@@ -21,7 +21,14 @@ import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DenError, invalidArgument } from '../common/errors.js';
 import { digestOf, isDigest, parseDigest, type Descriptor, type Digest } from '../content/index.js';
-import { ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../images/index.js';
+import {
+  ACCEPTED_MANIFEST_TYPES,
+  isRepositoryPath,
+  isTag,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  type ParsedManifest,
+} from '../images/index.js';
 import { Authorizer } from './authorizer.js';
 import type { Credentials } from './credentials.js';
 import {
@@ -51,6 +58,7 @@ import {
   unreachable,
   unsupportedManifestType,
   badResume,
+  type ConnectFailure,
 } from './registry-errors.js';
 import { verifyingStream } from './verify-stream.js';
 
@@ -123,9 +131,12 @@ export interface Repository {
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const CONNECT_FAILURES: ReadonlySet<string | undefined> = new Set<ConnectFailure>([
+  'unreachable',
+  'tls-failure',
+  'plain-http',
+]);
 const MAX_TAG_PAGES = 100;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 interface ClientRequest {
   method: Method;
@@ -179,7 +190,7 @@ export class RegistryClient {
   }
 
   repository(name: string, displayName?: string): Repository {
-    if (!REPOSITORY.test(name) || name.length > 255) {
+    if (!isRepositoryPath(name)) {
       throw invalidArgument('DEN0410', `invalid repository name "${name}"`);
     }
     return new RemoteRepository(this, name, displayName ?? `${this.registry}/${name}`);
@@ -229,14 +240,14 @@ export class RegistryClient {
       // Once, without retries: a plain http registry refuses TLS at once.
       return await this.pingAt(https, true);
     } catch (e) {
-      if (!(e instanceof DenError) || !['DEN0901', 'DEN0902', 'DEN0903'].includes(e.code)) throw e;
+      if (!(e instanceof DenError) || !CONNECT_FAILURES.has(e.reason)) throw e;
       tlsError = e;
     }
     try {
       return await this.pingAt(new URL(`http://${this.host}/`), false);
     } catch (e) {
       // An https registry whose handshake failed says more than its refusal of plain http.
-      throw tlsError.code === 'DEN0902' ? tlsError : e;
+      throw tlsError.reason === 'tls-failure' ? tlsError : e;
     }
   }
 
@@ -419,9 +430,11 @@ class RemoteRepository implements Repository {
     try {
       parsed = parseManifest(bytes, contentType);
     } catch (e) {
-      if (e instanceof DenError && e.code === 'DEN0912') throw unsupportedManifestType(display, contentType);
+      if (e instanceof DenError && e.reason === 'unsupported-media-type') {
+        throw unsupportedManifestType(display, contentType);
+      }
       if (e instanceof DenError) {
-        throw new DenError(e.kind, e.code, `${display}: ${e.message}`, { hint: e.hint, cause: e });
+        throw new DenError(e.kind, e.code, `${display}: ${e.message}`, { hint: e.hint, cause: e, reason: e.reason });
       }
       throw e;
     }
@@ -511,7 +524,7 @@ class RemoteRepository implements Repository {
     }
     let start: HttpResponse;
     if (options.mountFrom !== undefined) {
-      if (!REPOSITORY.test(options.mountFrom))
+      if (!isRepositoryPath(options.mountFrom))
         throw invalidArgument('DEN0410', `invalid repository name "${options.mountFrom}"`);
       const query = new URLSearchParams({ mount: digest, from: options.mountFrom });
       start = await this.client.request({
@@ -627,6 +640,6 @@ function checkReference(reference: string): boolean {
     parseDigest(reference);
     return true;
   }
-  if (!TAG.test(reference)) throw invalidArgument('DEN0410', `invalid tag "${reference}"`);
+  if (!isTag(reference)) throw invalidArgument('DEN0410', `invalid tag "${reference}"`);
   return false;
 }

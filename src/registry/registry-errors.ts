@@ -13,21 +13,30 @@ import {
 } from '../common/errors.js';
 import { redact } from './redact.js';
 
+/**
+ * The `reason` of the errors that say a connection never got as far as HTTP with the registry:
+ * on an insecure registry, https then falls back to plain http.
+ */
+export type ConnectFailure = 'unreachable' | 'tls-failure' | 'plain-http';
+
 export const unreachable = (registry: string, why: string, cause?: unknown): DenError =>
   unavailable('DEN0901', `registry ${registry}: cannot connect: ${redact(why)}`, {
     hint: 'check the name, your network and proxy, and that the registry is up',
     cause,
+    reason: 'unreachable' satisfies ConnectFailure,
   });
 
 export const tlsFailure = (registry: string, why: string, cause?: unknown): DenError =>
   unavailable('DEN0902', `registry ${registry}: TLS failure: ${redact(why)}`, {
     hint: `trust its CA (a ca.crt in /etc/containers/certs.d/${registry}/ or --cert-dir), or, on a network you trust, use --tls-verify=false`,
     cause,
+    reason: 'tls-failure' satisfies ConnectFailure,
   });
 
 export const plainHttpRefused = (registry: string): DenError =>
   failedPrecondition('DEN0903', `registry ${registry}: it answers in plain HTTP, and it is not marked insecure`, {
     hint: `add {"prefix": "${registry}", "insecure": true} to the registries of ~/.config/den/registries.json if you trust the network`,
+    reason: 'plain-http' satisfies ConnectFailure,
   });
 
 /** 401. On a manifest pull, docker's words: registries say 401 for a repository that does not exist, too. */

@@ -128,6 +128,26 @@ test(
   },
 );
 
+test('the decompressor says what the blob was, whatever its chunks', { skip: noZstd }, async () => {
+  const data = Buffer.concat([Buffer.from('./etc/'), randomBytes(10_000)]);
+  const cases: Array<[string, Buffer, string]> = [
+    ['plain tar', data, 'none'],
+    ['gzip', gzipSync(data), 'gzip'],
+    ['zstd', zstd(data), 'zstd'],
+    ['empty', Buffer.alloc(0), 'none'],
+    ['shorter than a magic number', Buffer.from([0x1f, 0x8b]), 'gzip'],
+    ['one byte of a magic number', Buffer.from([0x1f]), 'none'],
+  ];
+  for (const [what, blob, expected] of cases) {
+    for (const sizes of [[1], [blob.length || 1]]) {
+      const d = decompressor({ layer: 'sha256:test' });
+      assert.equal(d.compression, undefined, `${what}: nothing read yet`);
+      await pipeline(chunked(blob, sizes), d, new Writable({ write: (_c, _e, cb) => cb() })).catch(() => {});
+      assert.equal(d.compression, expected, `${what} in chunks of ${sizes.join(',')}`);
+    }
+  }
+});
+
 test('inputs shorter than any magic number pass through', async () => {
   assert.deepEqual(await decompress(chunked(Buffer.alloc(0))), Buffer.alloc(0));
   assert.deepEqual(await decompress(chunked(Buffer.from('abc'), [1])), Buffer.from('abc'));

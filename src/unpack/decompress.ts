@@ -71,13 +71,15 @@ export function sniffCompression(head: Uint8Array): Compression | 'xz' | 'bzip2'
  * A stream that takes a layer blob (tar, tar+gzip or tar+zstd, told apart by its first bytes) and
  * gives the tar. A broken compressed stream ends it with an InvalidArgument DenError naming the
  * layer (DEN0322 gzip, DEN0323 zstd); destroying it stops the work and kills the zstd child.
+ * Once the stream has finished, `compression` says what the blob was, so that no caller sniffs
+ * the same bytes again.
  */
-export function decompressor(options: DecompressOptions): Duplex {
+export function decompressor(options: DecompressOptions): Decompressor {
   if (options.mediaType !== undefined) compressionOf(options.mediaType, options.layer);
   return new Decompressor(options);
 }
 
-class Decompressor extends Duplex {
+export class Decompressor extends Duplex {
   private head: Buffer[] = [];
   private headBytes = 0;
   private mode: Compression | undefined;
@@ -95,6 +97,11 @@ class Decompressor extends Duplex {
       readableHighWaterMark: READ_AHEAD,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+  }
+
+  /** What the first bytes said: undefined until they have been read (or the input ended). */
+  get compression(): Compression | undefined {
+    return this.mode;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -19,4 +19,8 @@
 export { unpackLayer, DEFAULT_LIMITS, OPAQUE_XATTR } from './tar-unpacker.js';
 export type { UnpackOptions, UnpackStats, UnpackLimits } from './tar-unpacker.js';
 export { decompressor, compressionOf, sniffCompression } from './decompress.js';
-export type { Compression, DecompressOptions } from './decompress.js';
+export type { Compression, DecompressOptions, Decompressor } from './decompress.js';
+/** The tar reader itself, for tar files that are not layers (den load's archives). */
+export { TarReader, type TarEntry } from './tar-reader.js';
+export { streamChunks } from './stream-chunks.js';
+export type { UnpackFailure } from './unpack-errors.js';

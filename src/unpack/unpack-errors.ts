@@ -4,6 +4,13 @@
  */
 import { DenError, alreadyExists, failedPrecondition, internal, invalidArgument } from '../common/errors.js';
 
+/**
+ * The `reason` of the errors that say the input itself is bad, which a caller reading an archive
+ * that is not a layer (den load) reports as its own: the tar is corrupt or truncated, or has an
+ * entry type den does not read; the compressed stream is corrupt, or compressed otherwise.
+ */
+export type UnpackFailure = 'corrupt-archive' | 'unsupported-entry' | 'corrupt-compression' | 'unsupported-compression';
+
 /** Entry names are kept as latin1 strings (one char per byte); this shows them as UTF-8 again. */
 export function display(name: string): string {
   return JSON.stringify(Buffer.from(name, 'latin1').toString('utf8')).slice(1, -1);
@@ -51,7 +58,10 @@ export const fileTooLarge = (name: string, size: number, limit: number): DenErro
   });
 
 export const corrupt = (detail: string, cause?: unknown): DenError =>
-  invalidArgument('DEN0311', `layer archive is truncated or corrupt: ${detail}`, { cause });
+  invalidArgument('DEN0311', `layer archive is truncated or corrupt: ${detail}`, {
+    cause,
+    reason: 'corrupt-archive' satisfies UnpackFailure,
+  });
 
 export const unmappedOwner = (name: string, kind: 'uid' | 'gid', id: number, cause: unknown): DenError =>
   failedPrecondition('DEN0312', `${entry(name)}: owner ${kind} ${id} is not mapped in this user namespace`, {
@@ -69,7 +79,9 @@ export const symlinkLoop = (name: string): DenError =>
   invalidArgument('DEN0314', `${entry(name)}: too many levels of symbolic links in its path`);
 
 export const unsupportedEntry = (name: string, what: string): DenError =>
-  invalidArgument('DEN0315', `${entry(name)}: unsupported entry: ${what}`);
+  invalidArgument('DEN0315', `${entry(name)}: unsupported entry: ${what}`, {
+    reason: 'unsupported-entry' satisfies UnpackFailure,
+  });
 
 export const destinationExists = (dest: string, cause: unknown): DenError =>
   alreadyExists('DEN0316', `unpack destination ${dest}: already exists`, { cause });
@@ -94,10 +106,15 @@ export const unpackBug = (cause: unknown): DenError =>
 const layer = (name: string): string => `layer ${name}`;
 
 export const corruptGzip = (name: string, cause: Error): DenError =>
-  invalidArgument('DEN0322', `${layer(name)}: gzip stream is truncated or corrupt: ${cause.message}`, { cause });
+  invalidArgument('DEN0322', `${layer(name)}: gzip stream is truncated or corrupt: ${cause.message}`, {
+    cause,
+    reason: 'corrupt-compression' satisfies UnpackFailure,
+  });
 
 export const corruptZstd = (name: string, detail: string): DenError =>
-  invalidArgument('DEN0323', `${layer(name)}: zstd stream is truncated or corrupt: ${detail}`);
+  invalidArgument('DEN0323', `${layer(name)}: zstd stream is truncated or corrupt: ${detail}`, {
+    reason: 'corrupt-compression' satisfies UnpackFailure,
+  });
 
 export const zstdMissing = (name: string, program: string, cause: unknown): DenError =>
   failedPrecondition('DEN0324', `${layer(name)}: is zstd-compressed and ${program} cannot be found`, {
@@ -108,6 +125,7 @@ export const zstdMissing = (name: string, program: string, cause: unknown): DenE
 export const unsupportedCompression = (name: string, what: string): DenError =>
   invalidArgument('DEN0325', `${layer(name)}: unsupported compression: ${what}`, {
     hint: 'OCI layers are tar, tar+gzip or tar+zstd',
+    reason: 'unsupported-compression' satisfies UnpackFailure,
   });
 
 export const zstdFailed = (name: string, program: string, cause: unknown): DenError =>

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DenError } from '../common/errors.js';
+import { parseImageConfig } from './image-config.js';
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+
+/** A minimal valid config, with `changes` merged over it (undefined deletes a key). */
+function config(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const c: Record<string, unknown> = {
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [D('a'), D('b')] },
+  };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete c[k];
+    else c[k] = v;
+  }
+  return c;
+}
+
+test('image configs den accepts', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['minimal', config()],
+    ['no layers', config({ rootfs: { type: 'layers', diff_ids: [] } })],
+    [
+      'a full docker config',
+      config({
+        created: '2024-05-01T10:00:00Z',
+        author: 'me',
+        config: { Env: ['PATH=/bin'], Cmd: ['sh'], Entrypoint: null, Labels: { a: 'b' } },
+        history: [{ created_by: 'x' }, { empty_layer: true }],
+        container_config: { Hostname: 'x' },
+      }),
+    ],
+    ['config null (docker writes it for scratch images)', config({ config: null })],
+    ['an unknown architecture is not den to judge', config({ architecture: 'riscv64', variant: 'rva22' })],
+  ];
+  for (const [label, doc] of cases) {
+    const parsed = parseImageConfig(Buffer.from(JSON.stringify(doc)), 'config x');
+    assert.deepEqual(parsed, doc, label);
+  }
+});
+
+test('image configs den refuses, each with the reason (DEN0913)', () => {
+  const cases: [string, string | Record<string, unknown>, RegExp][] = [
+    ['not JSON', '{"architecture":', /not JSON/],
+    ['an array', '[]', /not a JSON object/],
+    ['null', 'null', /not a JSON object/],
+    ['no architecture', config({ architecture: undefined }), /architecture and os/],
+    ['os not a string', config({ os: 1 }), /architecture and os/],
+    ['no rootfs', config({ rootfs: undefined }), /rootfs: expected type "layers"/],
+    ['rootfs of another type', config({ rootfs: { type: 'tar', diff_ids: [] } }), /rootfs: expected type/],
+    ['diff_ids missing', config({ rootfs: { type: 'layers' } }), /rootfs\.diff_ids/],
+    ['diff_ids not digests', config({ rootfs: { type: 'layers', diff_ids: ['abc'] } }), /rootfs\.diff_ids/],
+    [
+      'a diff id of another algorithm',
+      config({ rootfs: { type: 'layers', diff_ids: [`sha512:${'a'.repeat(128)}`] } }),
+      /rootfs\.diff_ids/,
+    ],
+    ['a diff id in upper case', config({ rootfs: { type: 'layers', diff_ids: [D('A')] } }), /rootfs\.diff_ids/],
+    ['a diff id not a string', config({ rootfs: { type: 'layers', diff_ids: [1] } }), /rootfs\.diff_ids/],
+    ['config an array', config({ config: [] }), /config: expected an object/],
+    ['config a string', config({ config: 'x' }), /config: expected an object/],
+    ['history an object', config({ history: {} }), /history: expected an array of objects/],
+    ['history of strings', config({ history: ['x'] }), /history: expected an array of objects/],
+    ['history with null', config({ history: [null] }), /history: expected an array of objects/],
+    ['created a number', config({ created: 1 }), /created: expected a string/],
+  ];
+  for (const [label, doc, why] of cases) {
+    const bytes = Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc));
+    assert.throws(
+      () => parseImageConfig(bytes, 'config sha256:12ab'),
+      (e: unknown) =>
+        e instanceof DenError &&
+        e.code === 'DEN0913' &&
+        e.kind === 'InvalidArgument' &&
+        e.message.startsWith('config sha256:12ab: malformed image config: ') &&
+        why.test(e.message),
+      label,
+    );
+  }
+});
