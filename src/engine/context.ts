@@ -13,10 +13,9 @@ import {
 } from '../idmap/index.js';
 import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
-import { LayerStore, StoreLayout, type SnapshotContext } from '../snapshots/index.js';
+import { LayerStore, ownerTag, StoreLayout, type SnapshotContext } from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
 import type { EngineConfig } from './config.js';
-import { ownerTag } from '../snapshots/index.js';
 
 /**
  * What the engine tells its caller while it works, for the caller to render (the CLI prints

@@ -14,7 +14,7 @@ import type { EngineContext } from './context.js';
 import { applyChanges } from './image-changes.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer } from './store-layer.js';
-import { sweepAbandoned } from './store-lock.js';
+import { sweepAbandoned } from '../snapshots/index.js';
 
 export interface ImportOptions {
   /** A file path, or '-' for standard input. */

@@ -28,7 +28,7 @@ import { ArchiveFiles, normalizeName, type ArchiveFile } from './archive-files.j
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
-import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from './store-lock.js';
+import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from '../snapshots/index.js';
 
 export interface LoadOptions {
   /** A file path, or '-' for standard input. */

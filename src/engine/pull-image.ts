@@ -15,7 +15,7 @@ import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 import { storeLayer } from './store-layer.js';
-import { sweepAbandoned, takeLease, withLayerLock } from './store-lock.js';
+import { sweepAbandoned, takeLease, withLayerLock } from '../snapshots/index.js';
 
 export interface PullOptions extends RegistryAccess {
   /** What to pull: a name as typed (short names go through the search registries) or a full reference. */

@@ -4,7 +4,7 @@ import { familiarName, formatReference, parseReference } from '../images/index.j
 import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { forgetLayer } from './rootfs-mount.js';
-import { leased, removeTree } from './store-lock.js';
+import { leased, removeTree } from '../snapshots/index.js';
 
 export interface RemovedImage {
   untagged: string[];

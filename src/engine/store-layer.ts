@@ -7,7 +7,7 @@ import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } fr
 import { runWorker } from '../session/index.js';
 import type { Compression, UnpackStats } from '../unpack/index.js';
 import type { EngineContext } from './context.js';
-import { ownerTag, removeTree } from './store-lock.js';
+import { ownerTag, removeTree } from '../snapshots/index.js';
 
 /** The `reason` of a layer whose content is not the one its image config names. */
 export type StoreLayerFailure = 'diff-id-mismatch';

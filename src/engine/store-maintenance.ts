@@ -6,7 +6,7 @@ import type { EngineContext } from './context.js';
 import { publishIndex } from './image-index.js';
 import { removeImage } from './remove-image.js';
 import { collectSnapshots, forgetLayer } from './rootfs-mount.js';
-import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from './store-lock.js';
+import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../snapshots/index.js';
 import type { CheckResult } from './system-check.js';
 
 export interface Collected {
