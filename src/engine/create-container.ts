@@ -10,7 +10,7 @@ import {
 } from '../containers/index.js';
 import { hexOf } from '../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../images/index.js';
-import { hostnameFile, hostsFile, isValidHostname, resolvConf } from '../network/index.js';
+import { hostnameFile, isValidHostname, networkDriver } from '../network/index.js';
 import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
 import type { EngineContext } from './context.js';
 import { resolveUser } from './image-users.js';
@@ -178,8 +178,9 @@ export function writeBundle(
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
-  writeFileSync(b.hosts, hostsFile(c.config.hostname, c.config.network));
-  writeFileSync(b.resolvConf, resolvConf());
+  const network = networkDriver(c.config.network);
+  writeFileSync(b.hosts, network.hosts(c.config.hostname));
+  writeFileSync(b.resolvConf, network.resolvConf());
   const spec = buildOciSpec({
     args: c.config.args,
     env: c.config.env,
@@ -192,7 +193,7 @@ export function writeBundle(
     hostname: c.config.hostname,
     rootfs: b.rootfs,
     readOnlyRootfs: c.config.readOnly,
-    network: c.config.network,
+    networkNamespace: network.namespace,
     etcFiles: { hostname: b.hostname, hosts: b.hosts, resolvConf: b.resolvConf },
     binds: c.config.binds,
     rootless: ctx.paths.rootless,

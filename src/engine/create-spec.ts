@@ -2,6 +2,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../common/errors.js';
 import type { BindSpec } from '../containers/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../idmap/index.js';
+import type { NetworkMode } from '../network/index.js';
 
 /**
  * What a container is to be, as the engine takes it: typed, every docker string syntax already
@@ -40,12 +41,6 @@ export interface CreateSpec {
   interactive: boolean;
   autoRemove: boolean;
 }
-
-/**
- * The network a container joins. Until user-mode networking lands, `host` (the caller's own network,
- * what a rootless user can reach anyway) is the default, and `none` is a namespace with loopback only.
- */
-export type NetworkMode = 'none' | 'host';
 
 /**
  * --userns modes, as podman names them:
@@ -104,7 +99,10 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
   });
 }
 
-/** `--network`: host (the default for now) or none; the rest are refused with what den has. */
+/**
+ * `--network`: host (the default until user-mode networking lands: the caller's own network, what a
+ * rootless user can reach anyway) or none (loopback only); the rest are refused with what den has.
+ */
 export function parseNetwork(network: string | undefined): NetworkMode {
   if (network === undefined || network === 'host' || network === 'none') return network ?? 'host';
   if (network === 'bridge' || network === 'pasta' || network === 'slirp4netns' || network.startsWith('container:')) {

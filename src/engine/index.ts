@@ -22,9 +22,9 @@ export {
   parseVolume,
   resolveEnv,
   type CreateSpec,
-  type NetworkMode,
   type UsernsRequest,
 } from './create-spec.js';
+export type { NetworkMode } from '../network/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
 export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';

@@ -18,7 +18,7 @@ const input: SpecInput = {
   hostname: 'box',
   rootfs: '/store/containers/c1/rootfs',
   readOnlyRootfs: false,
-  network: 'none',
+  networkNamespace: 'own',
   etcFiles: { hostname: '/b/hostname', hosts: '/b/hosts', resolvConf: '/b/resolv.conf' },
   binds: [{ source: '/home/me/src', destination: '/work', readOnly: true }],
   rootless: true,
@@ -41,7 +41,7 @@ test('root gets Docker capabilities, another user only the bounding set', () => 
 });
 
 test('the host network keeps the host sysfs read-only and adds no network namespace', () => {
-  const spec = buildOciSpec({ ...input, network: 'host' }) as {
+  const spec = buildOciSpec({ ...input, networkNamespace: 'host' }) as {
     linux: { namespaces: { type: string }[] };
     mounts: { destination: string; type: string; options: string[] }[];
   };

@@ -66,8 +66,8 @@ export interface SpecInput {
   hostname: string;
   rootfs: string;
   readOnlyRootfs: boolean;
-  /** 'none': a network namespace with only loopback; 'host': the caller's network. */
-  network: 'none' | 'host';
+  /** 'own': a network namespace of the container's own (its network driver connects it); 'host': the caller's. */
+  networkNamespace: 'own' | 'host';
   /** Files den prepared for /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   binds: BindMount[];
@@ -84,7 +84,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   const isRoot = input.uid === 0;
   const caps = [...DEFAULT_CAPABILITIES];
   const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  if (input.networkNamespace === 'own') namespaces.push({ type: 'network' });
   namespaces.push({ type: 'cgroup' });
   if (input.userns) namespaces.push({ type: 'user' });
 
@@ -111,7 +111,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     },
     // A fresh sysfs needs the network namespace to belong to the container's user namespace; with
     // the host's network a rootless container gets a read-only bind of the host's /sys instead.
-    input.network === 'host' && (input.rootless || input.userns)
+    input.networkNamespace === 'host' && (input.rootless || input.userns)
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     {
