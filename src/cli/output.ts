@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../common/error-codes.js';
 import type { Writable } from 'node:stream';
 import { DenError } from '../common/errors.js';
 import { humanDuration } from '../containers/index.js';
@@ -73,7 +74,7 @@ export function humanSize(bytes: number): string {
  * Where an archive goes (save, export): the -o file, or standard output unless that is a terminal,
  * which docker refuses with these words. `code` is the command's own error code.
  */
-export function archiveOutput(path: string | undefined, code: string): { path: string } | { stream: Writable } {
+export function archiveOutput(path: string | undefined, code: ErrorCode): { path: string } | { stream: Writable } {
   if (path !== undefined) return { path };
   if (process.stdout.isTTY) {
     throw new DenError('InvalidArgument', code, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');

@@ -3,8 +3,11 @@
  * set (modelled on containerd's errdefs), a stable code that is never reused, an optional hint that
  * tells the person what to do next, and an optional cause.
  *
- * Codes are listed in docs/errors.md; add new ones at the end of the list, never renumber.
+ * Codes are registered in error-codes.ts (and listed for people in docs/errors.md); a new one is
+ * added to both, a code is never renumbered or reused.
  */
+import type { ErrorCode } from './error-codes.js';
+
 export type ErrorKind =
   | 'NotFound'
   | 'AlreadyExists'
@@ -30,12 +33,12 @@ export interface DenErrorOptions {
 
 export class DenError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: number | undefined;
   readonly reason: string | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, options: DenErrorOptions = {}) {
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, options: DenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DenError';
     this.kind = kind;
@@ -46,21 +49,21 @@ export class DenError extends Error {
   }
 }
 
-export const notFound = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const notFound = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('NotFound', code, message, options);
-export const invalidArgument = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const invalidArgument = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('InvalidArgument', code, message, options);
-export const failedPrecondition = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const failedPrecondition = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('FailedPrecondition', code, message, options);
-export const conflict = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const conflict = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('Conflict', code, message, options);
-export const alreadyExists = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const alreadyExists = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('AlreadyExists', code, message, options);
-export const permissionDenied = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const permissionDenied = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('PermissionDenied', code, message, options);
-export const unavailable = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const unavailable = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('Unavailable', code, message, options);
-export const internal = (code: string, message: string, options?: DenErrorOptions): DenError =>
+export const internal = (code: ErrorCode, message: string, options?: DenErrorOptions): DenError =>
   new DenError('Internal', code, message, options);
 
 export const isDenError = (e: unknown): e is DenError => e instanceof DenError;

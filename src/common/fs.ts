@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.js';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { invalidArgument, notFound } from './errors.js';
@@ -29,7 +30,7 @@ export function openInputFile(
   source: string,
   describe: string,
   expected: string,
-  codes: { missing: string; directory: string },
+  codes: { missing: ErrorCode; directory: ErrorCode },
 ): Readable {
   if (source === '-') return process.stdin;
   let isFile: boolean;

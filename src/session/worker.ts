@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { isErrorCode } from '../common/error-codes.js';
 import { DenError, isDenError, type ErrorKind } from '../common/errors.js';
 import type { Namespaces } from './session.js';
 
@@ -85,8 +86,8 @@ export async function runWorker<P, R>(
   }
   const status = await exited;
   if (status === 0 && last?.result !== undefined) return last.result;
-  if (last?.error) {
-    const e = last.error;
+  const e = last?.error;
+  if (e && isErrorCode(e.code)) {
     throw new DenError(e.kind, e.code, e.message, {
       ...(e.hint ? { hint: e.hint } : {}),
       ...(e.reason ? { reason: e.reason } : {}),

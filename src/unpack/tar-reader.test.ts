@@ -221,7 +221,7 @@ test('an input stream error becomes DEN0311 with its cause; a DenError passes th
     });
   const plain = new TarReader(failing(new Error('unexpected end of file'))[Symbol.asyncIterator]());
   await assert.rejects(plain.next(), (e: DenError) => e.code === 'DEN0311' && /unexpected end of file/.test(e.message));
-  const mine = new DenError('InvalidArgument', 'DEN9999', 'digest mismatch');
+  const mine = new DenError('InvalidArgument', 'DEN0405', 'digest mismatch');
   const den = new TarReader(failing(mine)[Symbol.asyncIterator]());
   await assert.rejects(den.next(), (e) => e === mine);
 });
