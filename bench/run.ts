@@ -197,7 +197,7 @@ function benchRootlessShift(): void {
       ...cmd,
     ];
 
-    // den's two ways of shifting (engine/shifted-layers): fuse (chosen on this ext4) and a copy per
+    // den's two ways of shifting (snapshots/fuse-snapshotter, copy-snapshotter): fuse (chosen on this ext4) and a copy per
     // mapping, on this ext4 (DEN_SHIFT=copy) and on an xfs with reflinks, where den chooses it.
     const xfsDir = mkdtempSync('/var/tmp/den-bench/xfs-');
     chmodSync(xfsDir, 0o755); // containers with ids of their own pass through it (DEN0685)

@@ -20,7 +20,7 @@ import { lgetxattr, lsetxattr } from '../src/common/libc.js';
 import { busyboxTarball, DenEnv, subuidBase } from './harness.js';
 
 /**
- * Rootless ids shifted by copying (src/snapshots/shifted-copy.ts, src/engine/shifted-layers.ts):
+ * Rootless ids shifted by copying (src/snapshots/shifted-copy.ts, src/snapshots/copy-snapshotter.ts):
  * the layers are copied once per mapping with their owners shifted, and every container with that
  * mapping uses the copy. On this host's ext4 den would choose fuse-overlayfs (no reflinks), so
  * these tests ask for the copy with DEN_SHIFT=copy; the last suite makes an xfs file system with

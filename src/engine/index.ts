@@ -7,14 +7,14 @@
  */
 import type { Writable } from 'node:stream';
 import type { EngineContext } from './context.js';
-import type { PullOptions } from './pull-image.js';
-import type { PushOptions } from './push-image.js';
-import type { RegistryAccess } from './registry-access.js';
-import type { LoadOptions } from './load-archive.js';
-import type { SaveOptions } from './save-archive.js';
+import type { PullOptions } from './images/pull-image.js';
+import type { PushOptions } from './images/push-image.js';
+import type { RegistryAccess } from './images/registry-access.js';
+import type { LoadOptions } from './images/load-archive.js';
+import type { SaveOptions } from './images/save-archive.js';
 
 export { EngineContext } from './context.js';
-export { createContainer } from './create-container.js';
+export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
   parseNetwork,
@@ -23,22 +23,22 @@ export {
   resolveEnv,
   type CreateSpec,
   type UsernsRequest,
-} from './create-spec.js';
+} from './containers/create-spec.js';
 export type { NetworkMode } from '../network/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
 export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';
-export { chooseRootlessShift } from './userns.js';
-export { importImage, type ImportOptions } from './import-image.js';
-export type { PullEvent, PullOptions } from './pull-image.js';
-export type { RegistryAccess } from './registry-access.js';
-export type { PushEvent, PushOptions } from './push-image.js';
-export { isRunning, reconcile, removeContainer } from './remove-container.js';
-export { removeImage, type RemovedImage } from './remove-image.js';
-export { runAttached, type AttachIO } from './run-attached.js';
-export { runInSession } from './run-in-session.js';
+export { chooseRootlessShift } from './containers/userns.js';
+export { importImage, type ImportOptions } from './images/import-image.js';
+export type { PullEvent, PullOptions } from './images/pull-image.js';
+export type { RegistryAccess } from './images/registry-access.js';
+export type { PushEvent, PushOptions } from './images/push-image.js';
+export { isRunning, reconcile, removeContainer } from './containers/remove-container.js';
+export { removeImage, type RemovedImage } from './images/remove-image.js';
+export { runAttached, type AttachIO } from './containers/run-attached.js';
+export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
-export { checkSystem, type CheckOptions, type CheckResult } from './system-check.js';
+export { checkSystem, type CheckOptions, type CheckResult } from './system/system-check.js';
 export {
   checkStore,
   collectGarbage,
@@ -46,13 +46,13 @@ export {
   pruneImages,
   type Collected,
   type DiskUsage,
-} from './store-maintenance.js';
-export type { LoadedImage, LoadOptions } from './load-archive.js';
-export type { ArchiveFormat, SaveOptions } from './save-archive.js';
-export { imageHistory, tagImage, type HistoryEntry } from './tag-image.js';
+} from './system/store-maintenance.js';
+export type { LoadedImage, LoadOptions } from './images/load-archive.js';
+export type { ArchiveFormat, SaveOptions } from './images/save-archive.js';
+export { imageHistory, tagImage, type HistoryEntry } from './images/tag-image.js';
 
 export async function pullImage(ctx: EngineContext, options: PullOptions) {
-  return (await import('./pull-image.js')).pullImage(ctx, options);
+  return (await import('./images/pull-image.js')).pullImage(ctx, options);
 }
 
 export async function registryLogin(
@@ -60,23 +60,23 @@ export async function registryLogin(
   credentials: { username: string; password: string },
   access: Omit<RegistryAccess, 'creds'>,
 ) {
-  return (await import('./registry-access.js')).registryLogin(registry, credentials, access);
+  return (await import('./images/registry-access.js')).registryLogin(registry, credentials, access);
 }
 
 export async function registryLogout(registry: string, authFile?: string) {
-  return (await import('./registry-access.js')).registryLogout(registry, authFile);
+  return (await import('./images/registry-access.js')).registryLogout(registry, authFile);
 }
 
 export async function pushImage(ctx: EngineContext, options: PushOptions) {
-  return (await import('./push-image.js')).pushImage(ctx, options);
+  return (await import('./images/push-image.js')).pushImage(ctx, options);
 }
 
 export async function loadArchive(ctx: EngineContext, options: LoadOptions) {
-  return (await import('./load-archive.js')).loadArchive(ctx, options);
+  return (await import('./images/load-archive.js')).loadArchive(ctx, options);
 }
 
 export async function saveArchive(ctx: EngineContext, options: SaveOptions) {
-  return (await import('./save-archive.js')).saveArchive(ctx, options);
+  return (await import('./images/save-archive.js')).saveArchive(ctx, options);
 }
 
 export async function exportContainer(
@@ -84,5 +84,5 @@ export async function exportContainer(
   ref: string,
   output: { path: string } | { stream: Writable },
 ) {
-  return (await import('./export-container.js')).exportContainer(ctx, ref, output);
+  return (await import('./containers/export-container.js')).exportContainer(ctx, ref, output);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { signalNumber } from '../common/exec.js';
-import type { EngineContext } from './context.js';
+import { signalNumber } from '../../common/exec.js';
+import type { EngineContext } from '../context.js';
 
 /**
  * `den unshare`: runs a command inside the rootless session, as its root, where the caller's

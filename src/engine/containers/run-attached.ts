@@ -1,19 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DenError } from '../common/errors.js';
-import { signalNumber } from '../common/exec.js';
-import { readdirOrEmpty, readTextOrEmpty } from '../common/fs.js';
-import { trace } from '../common/trace.js';
-import type { ContainerRecord } from '../containers/index.js';
-import { ConsoleSocket, readRuntimeFailure, type OciRuntime } from '../runtime/index.js';
-import { processStartTime } from '../session/index.js';
-import type { EngineContext } from './context.js';
+import { DenError } from '../../common/errors.js';
+import { signalNumber } from '../../common/exec.js';
+import { readdirOrEmpty, readTextOrEmpty } from '../../common/fs.js';
+import { trace } from '../../common/trace.js';
+import type { ContainerRecord } from '../../containers/index.js';
+import { ConsoleSocket, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
+import { processStartTime } from '../../session/index.js';
+import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './remove-container.js';
-import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../snapshots/index.js';
+import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
-import { findRuntime } from './runtimes.js';
+import { findRuntime } from '../runtimes.js';
 import { relayTerminal, type TerminalIO } from './terminal-relay.js';
 
 /** Without -t the runtime's stdio is den's own; with -t den relays the container's terminal (TerminalIO). */

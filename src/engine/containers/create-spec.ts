@@ -1,8 +1,8 @@
 import { isAbsolute, normalize } from 'node:path';
-import { DenError, invalidArgument } from '../common/errors.js';
-import type { BindSpec } from '../containers/index.js';
-import { parseIdMapSpec, validateIdMap, type IdMap } from '../idmap/index.js';
-import type { NetworkMode } from '../network/index.js';
+import { DenError, invalidArgument } from '../../common/errors.js';
+import type { BindSpec } from '../../containers/index.js';
+import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
+import type { NetworkMode } from '../../network/index.js';
 
 /**
  * What a container is to be, as the engine takes it: typed, every docker string syntax already

@@ -1,12 +1,12 @@
 import { createReadStream, existsSync, lstatSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { readdirOrEmpty } from '../common/fs.js';
-import { hexOf, newHash, type Digest } from '../content/index.js';
-import type { EngineContext } from './context.js';
-import { publishIndex } from './image-index.js';
-import { removeImage } from './remove-image.js';
-import { collectSnapshots, forgetLayer } from './rootfs-mount.js';
-import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../snapshots/index.js';
+import { readdirOrEmpty } from '../../common/fs.js';
+import { hexOf, newHash, type Digest } from '../../content/index.js';
+import type { EngineContext } from '../context.js';
+import { publishIndex } from '../images/image-index.js';
+import { removeImage } from '../images/remove-image.js';
+import { collectSnapshots, forgetLayer } from '../containers/rootfs-mount.js';
+import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../../snapshots/index.js';
 import type { CheckResult } from './system-check.js';
 
 export interface Collected {

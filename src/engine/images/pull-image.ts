@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { DenError, invalidArgument } from '../common/errors.js';
-import { chainIds, hexOf, type Descriptor, type Digest } from '../content/index.js';
+import { DenError, invalidArgument } from '../../common/errors.js';
+import { chainIds, hexOf, type Descriptor, type Digest } from '../../content/index.js';
 import {
   formatReference,
   MAX_IMAGE_CONFIG_BYTES,
@@ -9,13 +9,13 @@ import {
   parsePlatform,
   type ImageRecord,
   type LayerRef,
-} from '../images/index.js';
-import type { Repository } from '../registry/index.js';
-import type { EngineContext } from './context.js';
+} from '../../images/index.js';
+import type { Repository } from '../../registry/index.js';
+import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 import { storeLayer } from './store-layer.js';
-import { sweepAbandoned, takeLease, withLayerLock } from '../snapshots/index.js';
+import { sweepAbandoned, takeLease, withLayerLock } from '../../snapshots/index.js';
 
 export interface PullOptions extends RegistryAccess {
   /** What to pull: a name as typed (short names go through the search registries) or a full reference. */

@@ -1,7 +1,7 @@
-import { failedPrecondition, invalidArgument } from '../common/errors.js';
+import { failedPrecondition, invalidArgument } from '../../common/errors.js';
 import { parseUserns, type UsernsRequest } from './create-spec.js';
-import type { ContainerIdMap } from '../containers/index.js';
-import { IdRangeStore } from '../containers/index.js';
+import type { ContainerIdMap } from '../../containers/index.js';
+import { IdRangeStore } from '../../containers/index.js';
 import {
   containerId,
   hostId,
@@ -10,13 +10,13 @@ import {
   readSubordinateRanges,
   type IdMap,
   type IdRange,
-} from '../idmap/index.js';
-import { hexOf } from '../content/index.js';
-import type { ImageRecord } from '../images/index.js';
-import type { SessionMaps } from '../session/index.js';
-import type { EngineContext } from './context.js';
+} from '../../idmap/index.js';
+import { hexOf } from '../../content/index.js';
+import type { ImageRecord } from '../../images/index.js';
+import type { SessionMaps } from '../../session/index.js';
+import type { EngineContext } from '../context.js';
 import { readImageFile } from './image-users.js';
-import { chooseShift, type ShiftChoice } from '../snapshots/index.js';
+import { chooseShift, type ShiftChoice } from '../../snapshots/index.js';
 
 /** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
 export const ROOT_POOL_USER = 'den';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { DenError } from '../common/errors.js';
-import { ContentStore } from '../content/index.js';
-import { END, chunked, paxEntry, rawEntry, rawHeader } from '../unpack/tar-fixture.js';
+import { DenError } from '../../common/errors.js';
+import { ContentStore } from '../../content/index.js';
+import { END, chunked, paxEntry, rawEntry, rawHeader } from '../../unpack/tar-fixture.js';
 import { ArchiveFiles, type EntryTaker } from './archive-files.js';
 
 const base = mkdtempSync(join(tmpdir(), 'den-archive-files-test-'));

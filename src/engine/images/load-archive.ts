@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DenError, invalidArgument } from '../common/errors.js';
-import { openInputFile } from '../common/fs.js';
-import { trace } from '../common/trace.js';
-import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../content/index.js';
+import { DenError, invalidArgument } from '../../common/errors.js';
+import { openInputFile } from '../../common/fs.js';
+import { trace } from '../../common/trace.js';
+import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../../content/index.js';
 import {
   checkContainerImage,
   formatReference,
@@ -23,12 +23,12 @@ import {
   type ImageConfig,
   type ImageRecord,
   type LayerRef,
-} from '../images/index.js';
+} from '../../images/index.js';
 import { ArchiveFiles, normalizeName, type ArchiveFile } from './archive-files.js';
-import type { EngineContext } from './context.js';
+import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
-import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from '../snapshots/index.js';
+import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from '../../snapshots/index.js';
 
 export interface LoadOptions {
   /** A file path, or '-' for standard input. */
@@ -475,7 +475,7 @@ class Load {
     if (file.diffId === layer.diffId && file.blob !== undefined && file.compression !== undefined) {
       return { blob: { digest: file.blob, size: file.size }, compression: file.compression };
     }
-    const { decompressor } = await import('../unpack/index.js');
+    const { decompressor } = await import('../../unpack/index.js');
     const describe = `archive ${this.files.describe}: layer ${layer.file}`;
     const blobHash = newHash();
     const diffHash = newHash();

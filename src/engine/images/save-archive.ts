@@ -13,8 +13,15 @@ import { basename, dirname, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack, type Pack } from 'tar-stream';
-import { DenError, errnoCode, failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
-import { digestFromHash, hexOf, newHash, type Digest } from '../content/index.js';
+import {
+  DenError,
+  errnoCode,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  unavailable,
+} from '../../common/errors.js';
+import { digestFromHash, hexOf, newHash, type Digest } from '../../content/index.js';
 import {
   familiarName,
   familiarRepository,
@@ -23,8 +30,8 @@ import {
   parseImageManifest,
   parseReference,
   type ImageRecord,
-} from '../images/index.js';
-import type { EngineContext } from './context.js';
+} from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 import { CONTAINERD_NAME, REF_NAME } from './load-archive.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';

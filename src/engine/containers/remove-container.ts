@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, DenError } from '../common/errors.js';
-import { runSync } from '../common/exec.js';
-import type { ContainerRecord } from '../containers/index.js';
-import { processStartTime } from '../session/index.js';
-import type { EngineContext } from './context.js';
-import { removeRootfs, unmountRootfs } from '../snapshots/index.js';
+import { conflict, DenError } from '../../common/errors.js';
+import { runSync } from '../../common/exec.js';
+import type { ContainerRecord } from '../../containers/index.js';
+import { processStartTime } from '../../session/index.js';
+import type { EngineContext } from '../context.js';
+import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import { findRuntime } from './runtimes.js';
+import { findRuntime } from '../runtimes.js';
 
 /**
  * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id

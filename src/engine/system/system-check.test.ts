@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { engineConfigFromEnv } from './config.js';
-import { EngineContext } from './context.js';
+import { engineConfigFromEnv } from '../config.js';
+import { EngineContext } from '../context.js';
 import { checkSystem, describeCgroups, parseMountinfo, type CheckResult } from './system-check.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const isRoot = process.getuid?.() === 0;
@@ -244,7 +244,7 @@ const rootlessSkip = !isRoot
   ? 'needs root to become the test user'
   : !userExists()
     ? `no user ${TEST_USER}: run scripts/setup-host.sh --test-user ${TEST_USER}`
-    : !userCanRead(join(REPO, 'src', 'engine', 'system-check.ts'))
+    : !userCanRead(join(REPO, 'src', 'engine', 'system', 'system-check.ts'))
       ? `${TEST_USER} cannot read the checkout`
       : false;
 
@@ -271,7 +271,7 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
       [
         `import { EngineContext } from '${join(engine, 'context.ts')}';`,
         `import { engineConfigFromEnv } from '${join(engine, 'config.ts')}';`,
-        `import { checkSystem } from '${join(engine, 'system-check.ts')}';`,
+        `import { checkSystem } from '${join(engine, 'system', 'system-check.ts')}';`,
         `const options = JSON.parse(process.argv[2] ?? '{}');`,
         `process.stdout.write(JSON.stringify(checkSystem(new EngineContext(engineConfigFromEnv(process.env, { node: process.execPath, script: undefined })), { env: process.env, ...options })));`,
       ].join('\n'),

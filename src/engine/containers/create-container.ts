@@ -1,21 +1,21 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import { failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
+import { failedPrecondition, invalidArgument, notFound } from '../../common/errors.js';
 import {
   newContainerId,
   randomName,
   validateName,
   type ContainerConfig,
   type ContainerRecord,
-} from '../containers/index.js';
-import { hexOf } from '../content/index.js';
-import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../images/index.js';
-import { hostnameFile, isValidHostname, networkDriver } from '../network/index.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
-import type { EngineContext } from './context.js';
+} from '../../containers/index.js';
+import { hexOf } from '../../content/index.js';
+import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
+import { hostnameFile, isValidHostname, networkDriver } from '../../network/index.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
+import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
-import { findRuntime } from './runtimes.js';
-import { imageRootOwner, shiftKey, shiftsIds, type ShiftProgress } from '../snapshots/index.js';
+import { findRuntime } from '../runtimes.js';
+import { imageRootOwner, shiftKey, shiftsIds, type ShiftProgress } from '../../snapshots/index.js';
 import { chooseRootlessShift } from './userns.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import type { CreateSpec } from './create-spec.js';

@@ -1,10 +1,10 @@
-import { conflict } from '../common/errors.js';
-import { hexOf } from '../content/index.js';
-import { familiarName, formatReference, parseReference } from '../images/index.js';
-import type { EngineContext } from './context.js';
+import { conflict } from '../../common/errors.js';
+import { hexOf } from '../../content/index.js';
+import { familiarName, formatReference, parseReference } from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
-import { forgetLayer } from './rootfs-mount.js';
-import { leased, removeTree } from '../snapshots/index.js';
+import { forgetLayer } from '../containers/rootfs-mount.js';
+import { leased, removeTree } from '../../snapshots/index.js';
 
 export interface RemovedImage {
   untagged: string[];

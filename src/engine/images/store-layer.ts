@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DenError, errnoCode, invalidArgument } from '../common/errors.js';
-import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../content/index.js';
-import { runWorker } from '../session/index.js';
-import type { Compression, UnpackStats } from '../unpack/index.js';
-import type { EngineContext } from './context.js';
-import { ownerTag, removeTree } from '../snapshots/index.js';
+import { DenError, errnoCode, invalidArgument } from '../../common/errors.js';
+import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../../content/index.js';
+import { runWorker } from '../../session/index.js';
+import type { Compression, UnpackStats } from '../../unpack/index.js';
+import type { EngineContext } from '../context.js';
+import { ownerTag, removeTree } from '../../snapshots/index.js';
 
 /** The `reason` of a layer whose content is not the one its image config names. */
 export type StoreLayerFailure = 'diff-id-mismatch';
@@ -60,7 +60,7 @@ export interface StoredLayer {
  * nothing remains: no blob, no ingest file, no directory, no record.
  */
 export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<StoredLayer> {
-  const { decompressor } = await import('../unpack/index.js');
+  const { decompressor } = await import('../../unpack/index.js');
   ctx.content.init();
   mkdirSync(ctx.layout.layersDir, { recursive: true });
   const owner = ownerTag();
@@ -190,6 +190,6 @@ async function unpackInSession(ctx: EngineContext, tar: Readable, dest: string):
 
 /** Root mode unpacks in this process. Loaded on demand: the unpacker is not on the run path. */
 async function unpackHere(ctx: EngineContext, tar: Readable, dest: string): Promise<UnpackStats> {
-  const { unpackLayer } = await import('../unpack/index.js');
+  const { unpackLayer } = await import('../../unpack/index.js');
   return unpackLayer(tar, dest, { canMknod: true, onWarning: (message) => ctx.events.warning(message) });
 }

@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../containers/index.js';
+import type { ContainerRecord } from '../../containers/index.js';
 import {
   overlayMountOptions,
   snapshotterFor,
@@ -6,8 +6,8 @@ import {
   type RootfsRequest,
   type ShiftProgress,
   type Snapshotter,
-} from '../snapshots/index.js';
-import type { EngineContext } from './context.js';
+} from '../../snapshots/index.js';
+import type { EngineContext } from '../context.js';
 
 /** A container's root file system as snapshots/ sees it. */
 export function rootfsOf(c: ContainerRecord, volatile = c.config.autoRemove): RootfsRequest {

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { internal, notFound } from '../common/errors.js';
-import { hexOf, type Descriptor, type Digest } from '../content/index.js';
-import { formatReference, parseManifest, parseReference, repositoryOf, type ImageRecord } from '../images/index.js';
-import type { EngineContext } from './context.js';
+import { internal, notFound } from '../../common/errors.js';
+import { hexOf, type Descriptor, type Digest } from '../../content/index.js';
+import { formatReference, parseManifest, parseReference, repositoryOf, type ImageRecord } from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 
 export interface PushOptions extends RegistryAccess {

@@ -15,18 +15,18 @@ import {
 } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { errnoCode, isDenError } from '../common/errors.js';
-import { cloneMount, idmapMount } from '../common/libc.js';
-import { withUnmappedUserns } from '../session/index.js';
-import { chooseRootlessShift } from './userns.js';
-import { defaultUserns, ROOT_POOL_USER } from './userns.js';
-import { runSync } from '../common/exec.js';
-import { fallbackRuntimeDir } from '../common/paths.js';
-import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../idmap/index.js';
-import { DEFAULT_SECCOMP_PROFILE } from '../runtime/index.js';
-import { overlayMountOptions } from '../snapshots/index.js';
-import type { EngineContext } from './context.js';
-import { findExecutable } from './runtimes.js';
+import { errnoCode, isDenError } from '../../common/errors.js';
+import { cloneMount, idmapMount } from '../../common/libc.js';
+import { withUnmappedUserns } from '../../session/index.js';
+import { chooseRootlessShift } from '../containers/userns.js';
+import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
+import { runSync } from '../../common/exec.js';
+import { fallbackRuntimeDir } from '../../common/paths.js';
+import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../../idmap/index.js';
+import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
+import { overlayMountOptions } from '../../snapshots/index.js';
+import type { EngineContext } from '../context.js';
+import { findExecutable } from '../runtimes.js';
 
 /**
  * One finding of `den system check`. `id` is stable (scripts and tests match on it), `detail` says

@@ -1,6 +1,6 @@
 import { closeSync, readSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { ConsoleSocket, duplicateDescriptor, setTerminalSize } from '../runtime/index.js';
+import { ConsoleSocket, duplicateDescriptor, setTerminalSize } from '../../runtime/index.js';
 
 export interface TerminalIO {
   /** Where the container's terminal output goes. */

@@ -1,9 +1,9 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { DenError, invalidArgument } from '../common/errors.js';
-import type { ContentStore, Digest, Ingest } from '../content/index.js';
-import type { Compression, TarEntry, TarReader, UnpackFailure } from '../unpack/index.js';
+import { DenError, invalidArgument } from '../../common/errors.js';
+import type { ContentStore, Digest, Ingest } from '../../content/index.js';
+import type { Compression, TarEntry, TarReader, UnpackFailure } from '../../unpack/index.js';
 
 /** Entries up to this size are kept in memory (manifests, configs, small layers)... */
 const MEMORY_ENTRY_BYTES = 1 << 20;
@@ -77,7 +77,7 @@ export class ArchiveFiles {
    * is in place (the caller may now know what later entries are).
    */
   async read(input: Readable, take: EntryTaker, after: (name: string) => void): Promise<void> {
-    const { decompressor, streamChunks, TarReader } = await import('../unpack/index.js');
+    const { decompressor, streamChunks, TarReader } = await import('../../unpack/index.js');
     // docker load accepts a compressed archive too (docker save | gzip).
     const tar = decompressor({ layer: `archive ${this.describe}` });
     // A failed read of the input reaches the tar reader through the decompressor.

@@ -1,5 +1,5 @@
-import { invalidArgument } from '../common/errors.js';
-import type { ImageConfig } from '../images/index.js';
+import { invalidArgument } from '../../common/errors.js';
+import type { ImageConfig } from '../../images/index.js';
 
 /**
  * Applies `--change` instructions (a subset of Dockerfile syntax, as docker import takes) to an

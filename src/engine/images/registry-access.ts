@@ -1,4 +1,4 @@
-import { login, logout, parseCreds, Registries } from '../registry/index.js';
+import { login, logout, parseCreds, Registries } from '../../registry/index.js';
 
 /** How a command reaches registries: the flags pull, push and run share. */
 export interface RegistryAccess {

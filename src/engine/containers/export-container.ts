@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { DenError, errnoCode, unavailable } from '../common/errors.js';
-import type { ContainerIdMap } from '../containers/index.js';
-import type { EngineContext } from './context.js';
-import { MOUNT_ROOTFS, shiftsIds, unmountRootfs } from '../snapshots/index.js';
+import { DenError, errnoCode, unavailable } from '../../common/errors.js';
+import type { ContainerIdMap } from '../../containers/index.js';
+import type { EngineContext } from '../context.js';
+import { MOUNT_ROOTFS, shiftsIds, unmountRootfs } from '../../snapshots/index.js';
 import { reconcile } from './remove-container.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 

@@ -1,5 +1,5 @@
-import { invalidArgument } from '../common/errors.js';
-import { openInputFile } from '../common/fs.js';
+import { invalidArgument } from '../../common/errors.js';
+import { openInputFile } from '../../common/fs.js';
 import {
   DEFAULT_PATH,
   formatReference,
@@ -9,12 +9,12 @@ import {
   type ImageConfig,
   type ImageRecord,
   type LayerRef,
-} from '../images/index.js';
-import type { EngineContext } from './context.js';
+} from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 import { applyChanges } from './image-changes.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer } from './store-layer.js';
-import { sweepAbandoned } from '../snapshots/index.js';
+import { sweepAbandoned } from '../../snapshots/index.js';
 
 export interface ImportOptions {
   /** A file path, or '-' for standard input. */

@@ -1,7 +1,7 @@
-import { invalidArgument } from '../common/errors.js';
-import type { Digest } from '../content/index.js';
-import { formatReference, parseReference, type ImageConfig } from '../images/index.js';
-import type { EngineContext } from './context.js';
+import { invalidArgument } from '../../common/errors.js';
+import type { Digest } from '../../content/index.js';
+import { formatReference, parseReference, type ImageConfig } from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 
 /**

@@ -1,5 +1,5 @@
-import { MEDIA_TYPES } from '../images/index.js';
-import type { EngineContext } from './context.js';
+import { MEDIA_TYPES } from '../../images/index.js';
+import type { EngineContext } from '../context.js';
 
 /**
  * Rewrites the content store's index.json from the image records, so the store stays a valid OCI

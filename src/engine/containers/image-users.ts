@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DenError } from '../common/errors.js';
+import { DenError } from '../../common/errors.js';
 
 export interface ResolvedUser {
   uid: number;
