@@ -49,6 +49,8 @@ interface Subject {
   lowerMounts: (layers: number) => string[];
   /** The directories a container with the shared mapping reads its image from (top layer first). */
   lowerDirs: (env: DenEnv, layers: string[]) => string[];
+  /** Whether it copies the layers (shifted/), per mapping. */
+  copies: boolean;
   /** Why the host cannot run this subject, if it cannot. */
   missing?: () => string | undefined;
 }
@@ -73,6 +75,7 @@ const SUBJECTS: Subject[] = [
     env: {},
     own: ['--userns=host'],
     shared: ['--userns=host'],
+    copies: false,
     lowerMounts: () => [],
     lowerDirs: layerDirs,
   },
@@ -82,6 +85,7 @@ const SUBJECTS: Subject[] = [
     env: {},
     own: ['--userns=host'],
     shared: ['--userns=host'],
+    copies: false,
     lowerMounts: () => [],
     lowerDirs: layerDirs,
   },
@@ -92,6 +96,7 @@ const SUBJECTS: Subject[] = [
     own: ['--userns=auto'],
     shared: ['--uidmap', '0:1500000000:70000', '--gidmap', '0:1500000000:70000'],
     // One idmapped bind per layer: a bind keeps the fstype of the layer's file system.
+    copies: false,
     lowerMounts: (n) => Array.from({ length: n }, () => fsTypeOf('/tmp')),
     lowerDirs: layerDirs,
   },
@@ -101,6 +106,7 @@ const SUBJECTS: Subject[] = [
     env: { DEN_SHIFT: 'fuse' },
     own: ['--userns=auto'],
     shared: ['--userns=keep-id'],
+    copies: false,
     lowerMounts: () => ['fuse.fuse-overlayfs'],
     lowerDirs: layerDirs,
     missing: ROOTLESS_FUSE,
@@ -111,6 +117,7 @@ const SUBJECTS: Subject[] = [
     env: { DEN_SHIFT: 'copy' },
     own: ['--userns=auto'],
     shared: ['--userns=keep-id'],
+    copies: true,
     lowerMounts: () => [],
     // Once copied, the shared mapping's containers read the copies, not the canonical layers.
     lowerDirs: (env, layers) => {
@@ -132,11 +139,22 @@ const IMAGE_VIEW = [
   '2770 0:1000 /data/group-dir',
   '4755 0:0 /data/setuid',
   '644 65534:65534 /data/nobody',
+  '644 1000:1000 /etc/replaced',
 ];
 const VIEW_CMD =
   `stat -c "%a %u:%g %n" ${IMAGE_VIEW.map((l) => l.split(' ')[2]).join(' ')}; ` +
-  'cat /data/owned /data/secret /etc/kept; [ -e /etc/removed ] && echo removed-is-visible || echo whiteout-works';
-const VIEW_OUT = [...IMAGE_VIEW, 'owned', 'secret', 'kept', 'whiteout-works'];
+  'cat /data/owned /data/secret /etc/kept /etc/replaced; ls -A /opaque; ' +
+  'for f in /etc/removed /removed-dir; do [ -e $f ] && echo $f is visible || echo $f whited out; done';
+const VIEW_OUT = [
+  ...IMAGE_VIEW,
+  'owned',
+  'secret',
+  'kept',
+  'top',
+  'new',
+  '/etc/removed whited out',
+  '/removed-dir whited out',
+];
 
 for (const subject of SUBJECTS) {
   const missing = subject.missing?.();
@@ -163,7 +181,7 @@ for (const subject of SUBJECTS) {
       if (fixtures) rmSync(fixtures, { recursive: true, force: true });
     });
 
-    test('1. the container sees the image owners, modes and contents, and the top layer whiteout', () => {
+    test('1. the container sees the image owners, modes and contents, whiteouts and opaque directories', () => {
       for (const userns of [subject.own, subject.shared]) {
         const r = run(userns, ['--rm', 'snap', 'sh', '-c', VIEW_CMD]);
         assert.equal(r.status, 0, `${userns.join(' ')}: ${r.stderr}`);
@@ -227,7 +245,7 @@ for (const subject of SUBJECTS) {
       assert.equal(second.stdout, '1000:1001\nowned\n');
       assert.doesNotMatch(second.stderr, /copying/);
       assert.deepEqual(derived(env), made, 'the second container made no new copy (same directories, same inodes)');
-      if (subject.env.DEN_SHIFT !== 'copy') assert.deepEqual(made, [], 'only the copy snapshotter copies');
+      if (!subject.copies) assert.deepEqual(made, [], 'only the copy snapshotter copies');
     });
 
     test('4. while it runs: the overlay and the lower mounts; after it exits: no mount of it remains', async () => {
@@ -262,20 +280,23 @@ for (const subject of SUBJECTS) {
     });
 
     test('5. rm removes the container and what was its own; prune collects what nothing uses', () => {
-      const before = derived(env);
-      const own = den(['create', ...subject.own, 'snap', 'true']);
-      assert.equal(own.status, 0, own.stderr);
       const shared = den(['create', ...subject.shared, 'snap', 'true']);
       assert.equal(shared.status, 0, shared.stderr);
+      const withShared = derived(env);
+      const own = den(['create', ...subject.own, 'snap', 'true']);
+      assert.equal(own.status, 0, own.stderr);
+      const withBoth = derived(env);
+      if (subject.copies) assert.ok(withBoth.length > withShared.length, 'the auto container has copies of its own');
+      else assert.deepEqual(withBoth, [], 'only the copy snapshotter copies');
+      const prunedEarly = den(['image', 'prune', '-f'], { DEN_GC_GRACE_SECONDS: '0' });
+      assert.equal(prunedEarly.status, 0, prunedEarly.stderr);
+      assert.deepEqual(derived(env), withBoth, 'prune kept what containers still use');
       const ownId = own.stdout.trim();
       assert.ok(existsSync(join(env.dataDir, 'containers', ownId)));
       const rm = den(['rm', ownId]);
       assert.equal(rm.status, 0, rm.stderr);
       assert.ok(!existsSync(join(env.dataDir, 'containers', ownId)), 'rm removed the container directory');
-      assert.deepEqual(derived(env), before, "rm took what was the container's own (an auto container's copies)");
-      const prunedEarly = den(['image', 'prune', '-f'], { DEN_GC_GRACE_SECONDS: '0' });
-      assert.equal(prunedEarly.status, 0, prunedEarly.stderr);
-      assert.deepEqual(derived(env), before, 'prune kept what a container still uses');
+      assert.deepEqual(derived(env), withShared, "rm took what was the container's own (an auto container's copies)");
       assert.equal(den(['rm', shared.stdout.trim()]).status, 0);
       const prune = den(['image', 'prune', '-f'], { DEN_GC_GRACE_SECONDS: '0' });
       assert.equal(prune.status, 0, prune.stderr);
@@ -316,13 +337,58 @@ for (const subject of SUBJECTS) {
       assert.deepEqual(env.containerDirs(), []);
       assert.deepEqual(mountsOf(env), []);
     });
+
+    test('6b. a container of its own mapping over a damaged layer fails cleanly, leaving nothing', () => {
+      const before = derived(env);
+      const top = join(env.dataDir, 'layers', layers[layers.length - 1]!);
+      renameSync(top, `${top}.aside`);
+      writeFileSync(top, 'not a directory');
+      try {
+        const r = run(subject.own, ['--rm', 'snap', 'true']);
+        assert.equal(r.status, 125, r.stderr);
+        assert.match(
+          r.stderr,
+          /Error: (container \S+: cannot (mount its root file system|idmap its layers)|cannot copy layer [0-9a-f]{12} with shifted owners): \S/,
+        );
+        assert.deepEqual(mountsOf(env), [], 'the failed start left no mount');
+        assert.deepEqual(env.containerDirs(), [], 'nothing is left under containers/');
+        assert.deepEqual(derived(env), before, 'no copy, whole or half, was left');
+        assert.equal(den(['ps', '-a', '-q']).stdout, '');
+      } finally {
+        rmSync(top);
+        renameSync(`${top}.aside`, top);
+      }
+    });
+
+    test('7. den killed while its container runs: rm -f unmounts everything and removes it', async () => {
+      for (const userns of [subject.own, subject.shared]) {
+        const child = env.spawnDen(['run', '-i', ...userns, '--name', 'orphan', 'snap', 'head', '-n', '1'], {
+          env: subject.env,
+        });
+        for (let i = 0; i < 400 && !mountsOf(env).some((m) => m.fstype === 'overlay'); i++) await sleep(25);
+        assert.ok(
+          mountsOf(env).some((m) => m.fstype === 'overlay'),
+          'the container started',
+        );
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+        const rm = den(['rm', '-f', 'orphan']);
+        child.stdin.destroy();
+        assert.equal(rm.status, 0, rm.stderr);
+        assert.deepEqual(mountsOf(env), [], `${userns.join(' ')}: no mount is left`);
+        assert.deepEqual(env.containerDirs(), [], `${userns.join(' ')}: nothing is left under containers/`);
+        assert.deepEqual(env.strayProcesses(), [], `${userns.join(' ')}: no process is left`);
+      }
+    });
   });
 }
 
 /**
  * A docker-archive of a two-layer image, `snap`, built as root with real owners: the busybox
- * fixture plus /etc/kept and /etc/removed, and on top a layer of files of several owners and modes
- * that deletes /etc/removed (a whiteout).
+ * fixture plus a few files, and on top a layer of files of several owners and modes that deletes a
+ * file and a directory of the bottom one (whiteouts), hides another's content (an opaque directory)
+ * and replaces a file.
  */
 function twoLayerArchive(dir: string): { archive: string; chainIds: string[] } {
   const sh = (cmd: string) => {
@@ -335,11 +401,23 @@ function twoLayerArchive(dir: string): { archive: string; chainIds: string[] } {
     mkdirSync(d);
     chmodSync(d, 0o755);
   }
-  sh(`tar -C ${bottom} -xf ${busyboxTarball()} && echo kept > ${bottom}/etc/kept && echo gone > ${bottom}/etc/removed`);
+  sh(
+    `tar -C ${bottom} -xf ${busyboxTarball()} && cd ${bottom} && echo kept > etc/kept && echo gone > etc/removed && ` +
+      'echo bottom > etc/replaced && mkdir opaque removed-dir && touch opaque/old removed-dir/file',
+  );
   sh(`tar -C ${bottom} --numeric-owner -cf ${dir}/bottom.tar .`);
   mkdirSync(join(top, 'etc'));
   chmodSync(join(top, 'etc'), 0o755);
+  // Whiteouts of a file and a directory, an opaque directory, a file replaced with another owner.
   writeFileSync(join(top, 'etc', '.wh.removed'), '');
+  writeFileSync(join(top, '.wh.removed-dir'), '');
+  mkdirSync(join(top, 'opaque'));
+  chmodSync(join(top, 'opaque'), 0o755);
+  writeFileSync(join(top, 'opaque', '.wh..wh..opq'), '');
+  writeFileSync(join(top, 'opaque', 'new'), '');
+  writeFileSync(join(top, 'etc', 'replaced'), 'top\n');
+  chownSync(join(top, 'etc', 'replaced'), 1000, 1000);
+  chmodSync(join(top, 'etc', 'replaced'), 0o644);
   const data = join(top, 'data');
   mkdirSync(data);
   chmodSync(data, 0o755);
