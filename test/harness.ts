@@ -127,6 +127,9 @@ export class DenEnv {
     }
   }
 
+  /** Variables every den of this environment gets (a suite's DEN_RUNTIME, say); a call's own win. */
+  defaults: Record<string, string> = {};
+
   get rootless(): boolean {
     return this.user.uid !== 0;
   }
@@ -141,7 +144,14 @@ export class DenEnv {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
-    const env: Record<string, string> = { PATH, HOME: this.home, LANG: 'C.UTF-8', NO_COLOR: '1', ...extra };
+    const env: Record<string, string> = {
+      PATH,
+      HOME: this.home,
+      LANG: 'C.UTF-8',
+      NO_COLOR: '1',
+      ...this.defaults,
+      ...extra,
+    };
     if (this.rootless) env.XDG_RUNTIME_DIR = this.runtimeBase;
     else {
       // Root mode keeps its store in /var/lib/den unless told otherwise: point it into the sandbox.

@@ -11,6 +11,7 @@ import { DEFAULT_RUNTIME } from '../runtime/index.js';
  * The variables, for the CLI (`engineConfigFromEnv`):
  *   DEN_DATA_DIR, DEN_RUNTIME_DIR, XDG_DATA_HOME, XDG_RUNTIME_DIR, HOME  where den keeps its files
  *   PATH                   where crun, runc, fuse-overlayfs and unshare are looked up
+ *   DEN_RUNTIME            the OCI runtime of containers created without --runtime (crun)
  *   DEN_USERNS             --userns when a container is created without one (as PODMAN_USERNS)
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
@@ -22,7 +23,7 @@ export interface EngineConfig {
   readonly user: { readonly uid: number; readonly gid: number; readonly name: string };
   /** The directories executables are looked up in, as PATH lists them. */
   readonly searchPath: string;
-  /** The OCI runtime a container gets when its spec names none (crun). */
+  /** The OCI runtime a container gets when its spec names none: crun, or DEN_RUNTIME. */
   readonly defaultRuntime: string;
   /** The --userns a container gets when its spec names none; undefined: den chooses (defaultUserns). */
   readonly defaultUserns: string | undefined;
@@ -57,7 +58,7 @@ export function engineConfigFromEnv(
     paths: resolvePaths(env, uid),
     user: { uid, gid, name: userName(uid) },
     searchPath: env.PATH ?? '',
-    defaultRuntime: DEFAULT_RUNTIME,
+    defaultRuntime: env.DEN_RUNTIME || DEFAULT_RUNTIME,
     defaultUserns: env.DEN_USERNS || undefined,
     autoRange: {
       min: wholeNumber(env, 'DEN_USERNS_AUTO_MIN', AUTO_MIN),

@@ -20,6 +20,9 @@ test('error entries of the JSON log are the runtime failing, with docker exit co
     message: 'executable file `nope` not found in $PATH',
   });
   assert.equal(failureOf(['{"level":"error","msg":"open `/etc/passwd`: Permission denied"}'])?.exitCode, 126);
+  // runc words it without the name between: still 127, as docker gives.
+  const runc = 'runc run failed: unable to start container process: exec: "nope": executable file not found in $PATH';
+  assert.equal(failureOf([JSON.stringify({ level: 'error', msg: runc })])?.exitCode, 127);
   assert.equal(failureOf(['{"level":"fatal","msg":"cgroups in hybrid mode not supported"}'])?.exitCode, 125);
 });
 

@@ -29,7 +29,8 @@ export function readRuntimeFailure(logFile: string): RuntimeFailure | undefined 
   }
   if (errors.length === 0) return undefined;
   const message = errors.join('; ');
-  if (/executable file .* not found|no such file or directory/i.test(message)) return { exitCode: 127, message };
+  // crun: executable file `x` not found in $PATH; runc: exec: "x": executable file not found in $PATH.
+  if (/executable file (.* )?not found|no such file or directory/i.test(message)) return { exitCode: 127, message };
   if (/permission denied|is a directory|exec format error/i.test(message)) return { exitCode: 126, message };
   return { exitCode: 125, message };
 }

@@ -102,7 +102,9 @@ async function ensureCopies(
   mkdirSync(mapDir, { recursive: true, mode: 0o700 });
   const now = new Date();
   utimesSync(mapDir, now, now); // last use, for garbage collection's grace period
-  await Promise.all(
+  // Every copy is waited for, even after one failed: a create that fails removes the container's
+  // private copies, and a copy still running would put its finished layer back behind it.
+  const copies = await Promise.allSettled(
     root.layers.map((hex) => {
       const dest = ctx.layout.shiftedLayerDir(key, hex);
       return withLayerLock(
@@ -116,6 +118,7 @@ async function ensureCopies(
       );
     }),
   );
+  for (const copy of copies) if (copy.status === 'rejected') throw copy.reason;
   return root.layers.map((hex) => ctx.layout.shiftedLayerDir(key, hex)).reverse();
 }
 
