@@ -32,7 +32,7 @@ export const createFlags: CommandSpec['flags'] = [
   { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (HOST:CONTAINER[:ro])', value: 'list' },
   { long: 'network', type: 'string', help: 'Connect a container to a network: host (default) or none' },
   { long: 'net', type: 'string', help: 'Alias of --network' },
-  { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default) or runc' },
+  { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default; DEN_RUNTIME sets it) or runc' },
   {
     long: 'userns',
     type: 'string',
