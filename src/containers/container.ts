@@ -1,3 +1,4 @@
+import type { OciIdMaps } from '../idmap/index.js';
 import type { ContainerStatus } from './lifecycle.js';
 
 export interface BindSpec {
@@ -7,10 +8,7 @@ export interface BindSpec {
 }
 
 /** The id maps of a container with a user namespace of its own (OCI linux.uidMappings form). */
-export interface ContainerIdMap {
-  uid: { containerID: number; hostID: number; size: number }[];
-  gid: { containerID: number; hostID: number; size: number }[];
-}
+export type ContainerIdMap = OciIdMaps;
 
 /** Everything den needs to (re)start a container, resolved at create time and stored with it. */
 export interface ContainerConfig {

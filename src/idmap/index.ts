@@ -40,3 +40,4 @@ export {
   rangesSize,
   subtractRanges,
 } from './ranges.js';
+export { fromOci, mapsHostId, shiftId, shiftsIds, toOci, type OciIdMapping, type OciIdMaps } from './oci-id-map.js';

@@ -1,3 +1,4 @@
+import type { OciIdMapping } from '../idmap/index.js';
 import { resolveSeccomp, type OciSeccomp, loadSeccompProfile } from './seccomp.js';
 
 /** Docker's default capability set: what a container's root may do, and nothing more. */
@@ -41,11 +42,8 @@ export const READONLY_PATHS: readonly string[] = [
   '/proc/sysrq-trigger',
 ];
 
-export interface IdMapping {
-  containerID: number;
-  hostID: number;
-  size: number;
-}
+/** One extent of linux.uidMappings / gidMappings (idmap's OciIdMapping, declared once there). */
+export type IdMapping = OciIdMapping;
 
 export interface BindMount {
   source: string;

@@ -5,6 +5,7 @@ import { findExecutable } from '../common/exec.js';
 import { copySnapshotter } from './copy-snapshotter.js';
 import { fuseSnapshotter } from './fuse-snapshotter.js';
 import { idmappedSnapshotter } from './idmapped-snapshotter.js';
+import { shiftsIds } from '../idmap/index.js';
 import type { IdShift } from './overlay.js';
 import { plainSnapshotter } from './plain-snapshotter.js';
 import type { ShiftMethod, Snapshotter } from './snapshotter.js';
@@ -29,12 +30,6 @@ export function snapshotterFor(rootless: boolean, idMap: IdShift | undefined, re
   if (!idMap || !shiftsIds(idMap)) return plainSnapshotter;
   if (!rootless) return idmappedSnapshotter;
   return BY_METHOD[recorded ?? 'fuse'];
-}
-
-/** True when the maps shift ids (anything but 0 -> 0): the image must then be shown shifted. */
-export function shiftsIds(idMap: IdShift | undefined): boolean {
-  if (!idMap) return false;
-  return [...idMap.uid, ...idMap.gid].some((e) => e.containerID !== e.hostID);
 }
 
 /** The rootless choice between the two ways of shifting ids, and what a new mapping costs. */

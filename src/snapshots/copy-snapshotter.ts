@@ -5,7 +5,8 @@ import { unavailable } from '../common/errors.js';
 import { readdirOrEmpty } from '../common/fs.js';
 import { runWorker } from '../session/index.js';
 import type { IdShift } from './overlay.js';
-import { shiftId, type ShiftCopyStats } from './shifted-copy.js';
+import { shiftId } from '../idmap/index.js';
+import type { ShiftCopyStats } from './shifted-copy.js';
 import {
   containerOverlay,
   imageRootOwner,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { shiftedLowerOptions } from './overlay.js';
-import { shiftId } from './shifted-copy.js';
+import { shiftId } from '../idmap/index.js';
 import {
   containerOverlay,
   imageRootOwner,

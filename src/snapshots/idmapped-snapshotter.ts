@@ -5,7 +5,7 @@ import { attachMount, cloneMount, idmapMount } from '../common/libc.js';
 import { findExecutable } from '../common/exec.js';
 import { withUnmappedUserns } from '../session/index.js';
 import type { IdShift } from './overlay.js';
-import { shiftId } from './shifted-copy.js';
+import { shiftId } from '../idmap/index.js';
 import { containerOverlay, imageRootOwner, lowerMountsDir, unmountRootfs, type Snapshotter } from './snapshotter.js';
 
 /**

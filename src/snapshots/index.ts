@@ -1,7 +1,7 @@
 export { LayerStore, type LayerRecord } from './layer-store.js';
 export { overlayMountOptions, shiftedLowerOptions, type IdShift, type OverlayMount } from './overlay.js';
 export { StoreLayout } from './layout.js';
-export { copyShifted, shiftId, type ShiftCopyOptions, type ShiftCopyStats } from './shifted-copy.js';
+export { copyShifted, type ShiftCopyOptions, type ShiftCopyStats } from './shifted-copy.js';
 export {
   imageRootOwner,
   MOUNT_ROOTFS,
@@ -14,14 +14,7 @@ export {
   type SnapshotContext,
   type Snapshotter,
 } from './snapshotter.js';
-export {
-  chooseShift,
-  fuseShift,
-  shiftsIds,
-  snapshotterFor,
-  SNAPSHOTTERS,
-  type ShiftChoice,
-} from './choose-snapshotter.js';
+export { chooseShift, fuseShift, snapshotterFor, SNAPSHOTTERS, type ShiftChoice } from './choose-snapshotter.js';
 export { shiftKey } from './copy-snapshotter.js';
 export {
   abandoned,

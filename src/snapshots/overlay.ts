@@ -1,3 +1,4 @@
+import type { OciIdMaps } from '../idmap/index.js';
 /**
  * The mount that becomes a container's root file system: overlayfs with the image's layers as
  * lower directories (topmost first, as overlayfs wants them) and the container's own upper and work
@@ -22,11 +23,8 @@ export interface OverlayMount {
   volatile?: boolean;
 }
 
-/** Id triplets (on-disk id, id shown, count) for fuse-overlayfs's uidmapping= and gidmapping=. */
-export interface IdShift {
-  uid: { containerID: number; hostID: number; size: number }[];
-  gid: { containerID: number; hostID: number; size: number }[];
-}
+/** Id triplets (on-disk id, id shown, count), as fuse-overlayfs's uidmapping= and the copier take them. */
+export type IdShift = OciIdMaps;
 
 /**
  * The options of a read-only fuse-overlayfs mount of the image's layers that shows every file's

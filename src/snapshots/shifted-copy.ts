@@ -30,6 +30,7 @@ import {
 } from 'node:fs';
 import { lgetxattr, llistxattr, lsetxattr, mknod } from '../common/libc.js';
 import { setPathTimes, type Timespec } from '../common/timestamps.js';
+import { shiftId } from '../idmap/index.js';
 import type { IdShift } from './overlay.js';
 
 export interface ShiftCopyStats {
@@ -47,7 +48,6 @@ export interface ShiftCopyOptions {
 }
 
 /** The overflow id, which an id outside the map is shown as (the kernel does the same). */
-const OVERFLOW_ID = 65534;
 
 /**
  * Copies the tree at `src` to `dest` (which must not exist), giving each entry the owner that
@@ -137,12 +137,6 @@ class ShiftedCopy {
       }
     }
   }
-}
-
-/** The id `id` is shown as through the triplets; the overflow id when none covers it. */
-export function shiftId(map: IdShift['uid'], id: number): number {
-  const e = map.find((m) => id >= m.containerID && id < m.containerID + m.size);
-  return e ? e.hostID + (id - e.containerID) : OVERFLOW_ID;
 }
 
 const SLASH = Buffer.from('/');

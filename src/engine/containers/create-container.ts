@@ -15,11 +15,11 @@ import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
-import { imageRootOwner, shiftKey, shiftsIds, type ShiftProgress } from '../../snapshots/index.js';
-import { chooseRootlessShift } from './userns.js';
+import { mapsHostId, shiftsIds } from '../../idmap/index.js';
+import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import type { CreateSpec } from './create-spec.js';
-import { allocateUserns, mapsId, planUserns } from './userns.js';
+import { allocateUserns, chooseRootlessShift, planUserns } from './userns.js';
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
@@ -169,7 +169,7 @@ export function writeBundle(
   const root = imageRootOwner(ctx, c.config.layers);
   chmodSync(b.upper, root.mode);
   const idMap = c.config.idMap;
-  if (idMap && !mapsId(idMap.uid, 0)) {
+  if (idMap && !mapsHostId(idMap.uid, 0)) {
     // The runtime reaches the root file system and the /etc files as the container's root. Where
     // that is a stranger to the store's owner (id 0 where the runtime runs: root, or the caller in
     // the rootless session), the directories on the way must let it pass (not list): den opens its

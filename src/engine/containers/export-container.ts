@@ -5,7 +5,8 @@ import type { Writable } from 'node:stream';
 import { DenError, errnoCode, unavailable } from '../../common/errors.js';
 import type { ContainerIdMap } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
-import { MOUNT_ROOTFS, shiftsIds, unmountRootfs } from '../../snapshots/index.js';
+import { shiftsIds } from '../../idmap/index.js';
+import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import { reconcile } from './remove-container.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 

@@ -5,10 +5,11 @@ import { IdRangeStore } from '../../containers/index.js';
 import {
   containerId,
   hostId,
+  fromOci,
   splitAlongExtents,
+  toOci,
   type ContainerId,
   readSubordinateRanges,
-  type IdMap,
   type IdRange,
 } from '../../idmap/index.js';
 import { hexOf } from '../../content/index.js';
@@ -206,8 +207,7 @@ function keepIdMap(ctx: EngineContext, request: { uid?: number; gid?: number }):
 /** A map relative to the session, its extents cut where they cross from one session extent to the next. */
 function fitToSession(idMap: ContainerIdMap, maps: SessionMaps): ContainerIdMap {
   const fit = (map: ContainerIdMap['uid'], args: string[]) => {
-    const extents = map.map((e) => ({ container: containerId(e.containerID), host: hostId(e.hostID), size: e.size }));
-    return toOci(splitAlongExtents(extents, sessionExtents(args)));
+    return toOci(splitAlongExtents(fromOci(map), sessionExtents(args)));
   };
   return { uid: fit(idMap.uid, maps.uidArgs), gid: fit(idMap.gid, maps.gidArgs) };
 }
@@ -249,15 +249,6 @@ function rootPools() {
 function identity(): ContainerIdMap {
   const m = [{ containerID: 0, hostID: 0, size: 65536 }];
   return { uid: m, gid: m };
-}
-
-function toOci(map: IdMap) {
-  return map.map((e) => ({ containerID: e.container as number, hostID: e.host as number, size: e.size }));
-}
-
-/** True when some container id maps to host id `hostId`. */
-export function mapsId(map: ContainerIdMap['uid'], hostId: number): boolean {
-  return map.some((m) => hostId >= m.hostID && hostId < m.hostID + m.size);
 }
 
 /** How this den shifts a rootless container's ids (snapshots' chooseShift, with the engine's configuration). */
