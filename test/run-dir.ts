@@ -98,14 +98,38 @@ export function removeRunDir(dir: string): RemoveReport {
 
 const mentions = (text: string, dirs: string[]): boolean => dirs.some((d) => text.includes(`${d}/`) || text === d);
 
-/** Kills every process that names one of `dirs`, and every process in the user namespaces of those. */
+/**
+ * Kills every process that names one of `dirs` (den, a session's pause process, nsenter, a FUSE
+ * server), and the processes of those processes' own user namespaces (containers, runtimes).
+ *
+ * Careful, because it runs as root: a namespace is followed only when it is not this process's
+ * own (the host's; everyone's processes live there) and could be read, and the processes found
+ * through a namespace must not be root's on the host, as no rootless session's are.
+ */
 function killUsers(dirs: string[]): number {
-  const initUserNs = link('/proc/1/ns/user');
+  const victims = usersOf(dirs);
+  let killed = 0;
+  for (const pid of victims) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  // SIGKILL is asynchronous: give the kernel a moment to tear the processes and their mounts down.
+  for (let i = 0; i < 50 && victims.some((p) => alive(p)); i++) spawnSync('sleep', ['0.02']);
+  return killed;
+}
+
+/** The processes killUsers would kill. */
+export function usersOf(dirs: string[]): number[] {
+  const hostUserNs = link('/proc/self/ns/user');
   const self = new Set([process.pid, process.ppid]);
   const pids = readdirSync('/proc')
     .filter((n) => /^[0-9]+$/.test(n))
     .map(Number)
-    .filter((p) => !self.has(p));
+    .filter((p) => !self.has(p) && p !== 1);
   const victims = new Set<number>();
   const namespaces = new Set<string>();
   for (const pid of pids) {
@@ -118,27 +142,21 @@ function killUsers(dirs: string[]): number {
     if (!texts.some((t) => t.split('\0').some((part) => mentions(part, dirs)))) continue;
     victims.add(pid);
     const ns = link(`/proc/${pid}/ns/user`);
-    // A rootless session's namespace holds only that session's processes; the host's holds everyone's.
-    if (ns !== undefined && ns !== initUserNs) namespaces.add(ns);
+    if (hostUserNs !== undefined && ns !== undefined && ns !== hostUserNs) namespaces.add(ns);
   }
   if (namespaces.size > 0) {
     for (const pid of pids) {
       const ns = link(`/proc/${pid}/ns/user`);
-      if (ns !== undefined && namespaces.has(ns)) victims.add(pid);
+      if (ns !== undefined && namespaces.has(ns) && hostUid(pid) !== 0) victims.add(pid);
     }
   }
-  let killed = 0;
-  for (const pid of victims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-      killed++;
-    } catch {
-      // already gone
-    }
-  }
-  // SIGKILL is asynchronous: give the kernel a moment to tear the processes and their mounts down.
-  for (let i = 0; i < 50 && [...victims].some((p) => alive(p)); i++) spawnSync('sleep', ['0.02']);
-  return killed;
+  return [...victims];
+}
+
+/** A process's real uid on the host, from /proc (0 when it cannot be read: treated as root's). */
+function hostUid(pid: number): number {
+  const m = /^Uid:\s+([0-9]+)/m.exec(read(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
 }
 
 function mountsUnder(dirs: string[]): string[] {
