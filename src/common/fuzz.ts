@@ -20,6 +20,8 @@ export interface FuzzTarget {
   readonly name: string;
   /** How many cases the unit suite runs: a few hundred or thousand, under about 2 s. */
   readonly cases: number;
+  /** More cases than this only repeat themselves (a small input space): longer runs stop here. */
+  readonly maxCases?: number;
   /** One case: makes an input from `rand` and checks the properties; throws when one fails. */
   one(rand: SeededRandom): void | Promise<void>;
 }

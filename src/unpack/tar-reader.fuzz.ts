@@ -210,7 +210,8 @@ async function streamArchive(rand: SeededRandom): Promise<{ archive: Buffer; exp
     const header: Partial<Header> & { name: string } = {
       name: entryName,
       type: streamType,
-      mode: rand.int(0, 0o7777),
+      // Not 0: tar-stream writes its default mode (0644 or 0755) for a mode of 0.
+      mode: rand.int(1, 0o7777),
       uid: rand.int(0, 0o777777),
       gid: rand.int(0, 0o777777),
       mtime: new Date(sec * 1000),
@@ -447,6 +448,7 @@ export const TAR_TARGETS: FuzzTarget[] = [
   {
     name: 'tar-meta-limit',
     cases: 60,
+    maxCases: 2000,
     async one(rand) {
       // Up to 64 extended headers may precede an entry (MAX_META_HEADERS); one more is a flood.
       const count = rand.int(56, 72);
