@@ -30,9 +30,16 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Node's default is availableParallelism() - 1, which is 1 on the 2-core machines den is developed
  * on: no parallelism at all. The unit files spend much of their time waiting on child processes,
- * so one file per core plus one keeps both cores busy (measured: test/README in the commit log).
+ * so one file per core plus one keeps both cores busy (the measurements are in the log message
+ * of the commit that made the runner).
  */
-const UNIT_CONCURRENCY = Number(process.env.DEN_TEST_CONCURRENCY ?? availableParallelism() + 1);
+const UNIT_CONCURRENCY = concurrency(process.env.DEN_TEST_CONCURRENCY) ?? availableParallelism() + 1;
+
+function concurrency(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`DEN_TEST_CONCURRENCY must be a positive integer, not ${text}`);
+  return Number(text);
+}
 
 /** The summary counters node prints at the end of a run, in its order. */
 const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const;
