@@ -11,8 +11,12 @@
  * extra disk, den (fuse, a copy on ext4, a copy on xfs with reflinks) vs podman; and file I/O
  * inside, per phase, under den's two shifts against den's session mapping and podman's copy.
  *
- * The bench's own set-up installs podman if missing and prepares everything as the unprivileged
- * user (DEN_BENCH_USER, default dentest, created by scripts/setup-host.sh --test-user dentest).
+ * The bench's own set-up installs podman if missing and prepares everything as an unprivileged
+ * user of its own (DEN_BENCH_USER, default denbench, created here through scripts/setup-host.sh
+ * --bench-user when missing), in directories of its own (/tmp/den-bench-*, /var/tmp/den-bench): it
+ * kills that user's processes between runs (`pkill -u`), which must never reach a test run's.
+ *
+ * `npm run bench -- fuzz [TARGET...]` runs the fuzz targets instead (bench/fuzz.ts).
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -30,10 +34,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxTarball, DenEnv, denBin } from '../test/harness.js';
+import { busyboxTarball, DenEnv, denBin, REPO } from '../test/harness.js';
 import { RegistryHarness } from '../test/registry-server.js';
+import { createRunDir, removeRunDir, RUN_DIR_ENV } from '../test/run-dir.js';
+import { benchFuzz } from './fuzz.js';
 
 const ROUNDS = Number(process.env.DEN_BENCH_ROUNDS ?? 20);
+/** The bench's own user: `pkill -u` of the test user would kill a concurrent test run's processes. */
+const BENCH_USER = process.env.DEN_BENCH_USER ?? 'denbench';
 
 function sh(argv: string[], what: string): string {
   const [file, ...args] = argv;
@@ -177,7 +185,7 @@ function diskUsage(path: string): number {
  * session mapping (the baseline) and podman's, interleaved and settled alike.
  */
 function benchRootlessShift(): void {
-  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  const env = new DenEnv(BENCH_USER);
   try {
     const tar = debianTarball();
     const den = (args: string[]) => env.wrap([process.execPath, denBin(), ...args]);
@@ -358,8 +366,10 @@ function ensurePodman(): void {
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the test user and installs podman');
-  ensurePodman();
+  const wanted = process.argv.slice(2);
+  // Fuzzing needs neither root nor podman nor the bench user.
+  if (wanted[0] === 'fuzz') return benchFuzz(wanted.slice(1));
+  if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the bench user and installs podman');
   // `npm run bench -- NAME...` runs only the sections named.
   const sections: Record<string, () => void | Promise<void>> = {
     run: benchRootlessRun,
@@ -367,10 +377,45 @@ async function main(): Promise<void> {
     shift: benchRootlessShift,
     pull: benchPull,
   };
-  const wanted = process.argv.slice(2);
   for (const name of wanted)
-    if (!sections[name]) throw new Error(`no bench section ${name}: ${Object.keys(sections).join(', ')}`);
-  for (const [name, run] of Object.entries(sections)) if (wanted.length === 0 || wanted.includes(name)) await run();
+    if (!sections[name]) throw new Error(`no bench section ${name}: fuzz, ${Object.keys(sections).join(', ')}`);
+  if (BENCH_USER === (process.env.DEN_TEST_USER ?? 'dentest')) {
+    throw new Error(`the bench user must not be the test user ${BENCH_USER}: the bench kills its user's processes`);
+  }
+  ensurePodman();
+  ensureBenchUser();
+  // The harness's environments, fixtures and registries go into a directory of the bench's own,
+  // removed at the end with whatever is left in it (test/run-dir.ts).
+  const dir = createRunDir('den-bench-');
+  process.env[RUN_DIR_ENV] = dir;
+  const stop = (): void => {
+    removeRunDir(dir);
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for (const [name, run] of Object.entries(sections)) if (wanted.length === 0 || wanted.includes(name)) await run();
+  } finally {
+    removeRunDir(dir);
+  }
+}
+
+/**
+ * Creates the bench user with subordinate ranges of its own, through the host set-up (the same
+ * function that makes the test user), unless it exists with its ranges.
+ */
+function ensureBenchUser(): void {
+  const has = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${BENCH_USER}:`));
+  if (spawnSync('id', [BENCH_USER]).status === 0 && has('/etc/subuid') && has('/etc/subgid')) return;
+  console.log(`bench set-up: creating the bench user ${BENCH_USER} ...`);
+  const r = spawnSync('bash', [join(REPO, 'scripts', 'setup-host.sh'), '--bench-user', BENCH_USER], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`scripts/setup-host.sh --bench-user ${BENCH_USER} failed (${r.status})`);
 }
 
 /**
@@ -384,7 +429,7 @@ async function main(): Promise<void> {
  */
 async function benchPull(): Promise<void> {
   const rounds = Number(process.env.DEN_BENCH_PULL_ROUNDS ?? 4);
-  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  const env = new DenEnv(BENCH_USER);
   const harness = new RegistryHarness();
   mkdirSync('/var/tmp/den-bench', { recursive: true });
   const scratch = mkdtempSync('/var/tmp/den-bench/pull-');
@@ -505,7 +550,7 @@ function freshFileSystem(mount: string, kind: 'ext4' | 'xfs' = 'ext4') {
 
 /** Rootless `run --rm true`: den, podman and bare crun, interleaved. */
 function benchRootlessRun(): void {
-  const env = new DenEnv(process.env.DEN_BENCH_USER ?? 'dentest');
+  const env = new DenEnv(BENCH_USER);
   try {
     const tarball = busyboxTarball();
     sh(env.wrap([process.execPath, denBin(), 'import', tarball, 'bench/busybox']), 'den import');

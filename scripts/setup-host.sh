@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 host for den. Idempotent; run as root.
 #
-#   scripts/setup-host.sh [--test-user NAME]
+#   scripts/setup-host.sh [--test-user NAME] [--bench-user NAME]
 #
 # Installs the packages den uses, fixes the quirks of these machines (DESIGN.md), and with
-# --test-user creates an unprivileged user with subordinate id ranges for the test suite.
+# --test-user creates an unprivileged user with subordinate id ranges for the test suite; with
+# --bench-user, another for the benchmark (npm run bench), whose processes the bench kills between
+# runs and which must therefore never be the test user.
 set -euo pipefail
 
 test_user=""
+bench_user=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --test-user) test_user=${2:?--test-user needs a name}; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --bench-user) bench_user=${2:?--bench-user needs a name}; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup-host: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if [ -n "$test_user" ] && [ "$test_user" = "$bench_user" ]; then
+  echo "setup-host: the bench user must not be the test user: the bench kills its user's processes" >&2
+  exit 2
+fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: run me as root" >&2
@@ -98,19 +106,27 @@ fi
 add_range /etc/subuid den 1000000000 1000000000
 add_range /etc/subgid den 1000000000 1000000000
 
+# An unprivileged user with four ranges of 65536 subordinate ids, from blocks nobody else holds:
+# enough for --userns=auto containers side by side, and below what makes auto the rootless
+# default, so both defaults stay covered.
+unprivileged_user() { # name
+  if ! id "$1" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/bash "$1"
+    say "created user $1"
+  fi
+  add_range /etc/subuid "$1" 200000 262144
+  add_range /etc/subgid "$1" 200000 262144
+}
+
 if [ -n "$test_user" ]; then
   # tmux drives interactive sessions in the end-to-end tests (a terminal that can be resized).
   if ! command -v tmux > /dev/null; then
     say "installing tmux for the test suite"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux > /dev/null
   fi
-  if ! id "$test_user" >/dev/null 2>&1; then
-    useradd --create-home --shell /bin/bash "$test_user"
-    say "created user $test_user"
-  fi
-  # Four ranges of 65536: enough for the tests' --userns=auto containers side by side, and below
-  # what makes auto the rootless default, so both defaults stay covered.
-  add_range /etc/subuid "$test_user" 200000 262144
-  add_range /etc/subgid "$test_user" 200000 262144
+  unprivileged_user "$test_user"
+fi
+if [ -n "$bench_user" ]; then
+  unprivileged_user "$bench_user"
 fi
 say "done"

@@ -13,15 +13,21 @@ import {
   chownSync,
   cpSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
+  renameSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runDir, scratchDir } from './run-dir.js';
+
+export { runDir, scratchDir } from './run-dir.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
@@ -61,7 +67,8 @@ let installedBin: string | undefined;
 
 /**
  * The den entry point, readable by the test user: the checkout's bin/den when every directory up
- * to it is world-traversable, else a copy of bin/, dist/ and the runtime dependencies in /tmp.
+ * to it is world-traversable, else a copy of bin/, dist/ and the runtime dependencies, made once
+ * per run (test/run-dir.ts) by the first file that needs it.
  */
 export function denBin(): string {
   if (process.env.DEN_TEST_BIN) return process.env.DEN_TEST_BIN;
@@ -70,14 +77,49 @@ export function denBin(): string {
   if (worldReadablePath(REPO)) {
     installedBin = join(REPO, 'bin', 'den');
   } else {
-    const dir = mkdtempSync('/tmp/den-e2e-build-');
-    chmodSync(dir, 0o755);
-    for (const part of ['bin', 'dist', 'package.json', 'node_modules/koffi']) {
-      cpSync(join(REPO, part), join(dir, part), { recursive: true });
-    }
+    const dir = publishOnce(join(runDir(), 'build'), (tmp) => {
+      mkdirSync(tmp, { mode: 0o755 });
+      for (const part of ['bin', 'dist', 'package.json', 'node_modules/koffi']) {
+        cpSync(join(REPO, part), join(tmp, part), { recursive: true });
+      }
+    });
     installedBin = join(dir, 'bin', 'den');
   }
   return installedBin;
+}
+
+/**
+ * Makes `path` once per run: `make` writes a temporary sibling, which is then published under
+ * `path` unless another process got there first, in which case theirs is used and ours dropped.
+ * A published path is complete (it appears by rename or link) and never replaced, so a test that
+ * reads it twice reads the same bytes.
+ */
+function publishOnce(path: string, make: (tmp: string) => void): string {
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    make(tmp);
+    if (statSync(tmp).isDirectory()) {
+      // rename() of a directory onto a non-empty one fails, so the first one stays.
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      }
+    } else {
+      // link() never replaces: EEXIST means another process published first.
+      try {
+        linkSync(tmp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return path;
 }
 
 function worldReadablePath(path: string): boolean {
@@ -109,10 +151,13 @@ export class DenEnv {
   readonly runtimeBase: string;
   readonly user: UserInfo;
 
-  /** `base`: where the environment's directory is made (a test may want another file system). */
-  constructor(userName: string = TEST_USER, base = '/tmp') {
+  /**
+   * `base`: where the environment's directory is made; by default this run's directory
+   * (test/run-dir.ts), a test may want another file system.
+   */
+  constructor(userName: string = TEST_USER, base?: string) {
     this.user = userName === 'root' ? { name: 'root', uid: 0, gid: 0 } : lookupUser(userName);
-    this.root = mkdtempSync(join(base, 'den-e2e-'));
+    this.root = base === undefined ? scratchDir('den-e2e-') : mkdtempSync(join(base, 'den-e2e-'));
     chmodSync(this.root, 0o755);
     this.home = join(this.root, 'home');
     this.runtimeBase = join(this.root, 'run');
@@ -283,19 +328,16 @@ export class DenEnv {
   }
 }
 
-let tarball: string | undefined;
-
-/** A busybox root file system tarball (scripts/make-busybox-rootfs.sh), built once per run. */
+/**
+ * A busybox root file system tarball (scripts/make-busybox-rootfs.sh), built once per run
+ * (test/run-dir.ts) by the first file that needs it, and removed with the run.
+ */
 export function busyboxTarball(): string {
-  if (tarball) return tarball;
-  const dir = mkdtempSync('/tmp/den-e2e-fixtures-');
-  chmodSync(dir, 0o755);
-  const out = join(dir, 'busybox.tar');
-  const r = spawnSync('sh', [join(REPO, 'scripts', 'make-busybox-rootfs.sh'), out], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the busybox fixture failed: ${r.stderr}`);
-  chmodSync(out, 0o644);
-  tarball = out;
-  return out;
+  return publishOnce(join(runDir(), 'fixtures', 'busybox.tar'), (tmp) => {
+    const r = spawnSync('sh', [join(REPO, 'scripts', 'make-busybox-rootfs.sh'), tmp], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the busybox fixture failed: ${r.stderr}`);
+    chmodSync(tmp, 0o644);
+  });
 }
 
 function nsOf(pid: number): string | undefined {

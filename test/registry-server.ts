@@ -15,13 +15,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { busyboxTarball } from './harness.js';
+import { busyboxTarball, scratchDir } from './harness.js';
 
 export const TEST_USER = { username: 'den-tester', password: 'S3cret:pa55/w0rd' };
 export const TOKEN_SERVICE = 'den-test-registry';
@@ -75,7 +75,8 @@ export class RegistryHarness {
   private tokenServer: { url: string; requests: TokenRequest[] } | undefined;
 
   constructor() {
-    this.dir = mkdtempSync('/tmp/den-registry-test-');
+    // Private: it holds the registry's keys and password file.
+    this.dir = scratchDir('den-registry-test-', { mode: 0o700 });
   }
 
   /** The CA, the server's certificate for 127.0.0.1, and the token signing certificate. */

@@ -6,7 +6,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   rmSync,
   statfsSync,
@@ -17,7 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { lgetxattr, lsetxattr } from '../src/common/libc.js';
-import { busyboxTarball, DenEnv, subuidBase } from './harness.js';
+import { busyboxTarball, DenEnv, scratchDir, subuidBase } from './harness.js';
 
 /**
  * Rootless ids shifted by copying (src/snapshots/shifted-copy.ts, src/snapshots/copy-snapshotter.ts):
@@ -83,8 +82,7 @@ describe('rootless ids shifted by a copy per mapping (DEN_SHIFT=copy)', () => {
   let fixtures: string;
   before(() => {
     env = new DenEnv();
-    fixtures = mkdtempSync('/tmp/den-e2e-special-');
-    chmodSync(fixtures, 0o755);
+    fixtures = scratchDir('den-e2e-special-');
     const r = env.den(['import', specialTarball(fixtures), 'special']);
     assert.equal(r.status, 0, r.stderr);
   });
@@ -270,7 +268,7 @@ describe('rootless on xfs with reflinks: den chooses the shifted copy, which sha
   let image: string;
   let env: DenEnv;
   before(() => {
-    const dir = mkdtempSync('/var/tmp/den-e2e-xfs-');
+    const dir = scratchDir('den-e2e-xfs-', { varTmp: true });
     image = join(dir, 'xfs.img');
     mnt = join(dir, 'mnt');
     mkdirSync(mnt);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRandom } from '../common/seeded-random.js';
 import {
   allocateRange,
   formatIdMap,
@@ -17,27 +18,16 @@ import {
 } from './index.js';
 
 /*
- * Hand-rolled property tests: a seeded PRNG (mulberry32) makes every run check the same cases, and a
- * failure prints the seed and the case so it can be replayed.
+ * Hand-rolled property tests: a seeded generator (common/seeded-random.ts) makes every run check the
+ * same cases, and a failure prints the seed and the case so it can be replayed.
  */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SEED = Number(process.env.DEN_PROPERTY_SEED ?? 20240601);
 const RUNS = 500;
 
-const int = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const int = (rand: SeededRandom, lo: number, hi: number): number => rand.int(lo, hi);
 
 /** Cuts [0, span) into `n` disjoint pieces at random, in random order. */
-function disjointRanges(rand: () => number, n: number, base: number, span: number): IdRange<number>[] {
+function disjointRanges(rand: SeededRandom, n: number, base: number, span: number): IdRange<number>[] {
   const cuts = new Set<number>();
   while (cuts.size < n * 2) cuts.add(int(rand, 0, span));
   const points = [...cuts].sort((a, b) => a - b);
@@ -47,14 +37,14 @@ function disjointRanges(rand: () => number, n: number, base: number, span: numbe
     const hi = points[i + 1]!;
     if (hi > lo) out.push({ start: base + lo, count: hi - lo });
   }
-  return out.sort(() => rand() - 0.5);
+  return out.sort(() => rand.next() - 0.5);
 }
 
 /** A random valid map: disjoint container ranges paired with disjoint host ranges of the same sizes. */
-function randomMap(rand: () => number): IdExtent[] {
+function randomMap(rand: SeededRandom): IdExtent[] {
   const n = int(rand, 1, 12);
   // Huge spans exercise the top of the id space too; the last id must stay below 4294967295.
-  const span = rand() < 0.3 ? 4294967294 : int(rand, 2 * n, 200000);
+  const span = rand.next() < 0.3 ? 4294967294 : int(rand, 2 * n, 200000);
   const containers = disjointRanges(rand, n, 0, Math.min(span, 4294967294));
   const hostBase = span === 4294967294 ? 0 : int(rand, 0, 4294967294 - span);
   const hosts = disjointRanges(rand, containers.length, hostBase, span);
@@ -69,7 +59,7 @@ function randomMap(rand: () => number): IdExtent[] {
 }
 
 test('property: random valid maps pass validateIdMap and toContainer(toHost(x)) === x', () => {
-  const rand = prng(SEED);
+  const rand = new SeededRandom(SEED);
   for (let run = 0; run < RUNS; run++) {
     const map = randomMap(rand);
     const context = `seed ${SEED} run ${run}\n${formatIdMap(map)}`;
@@ -97,7 +87,7 @@ test('property: random valid maps pass validateIdMap and toContainer(toHost(x)) 
 });
 
 test('property: allocateRange never overlaps used and stays inside free', () => {
-  const rand = prng(SEED + 1);
+  const rand = new SeededRandom(SEED + 1);
   for (let run = 0; run < RUNS; run++) {
     const span = int(rand, 10, 5000);
     const free = disjointRanges(rand, int(rand, 1, 6), 100000, span);
@@ -131,7 +121,7 @@ test('property: allocateRange never overlaps used and stays inside free', () => 
 });
 
 test('property: subtract and intersect partition the ids', () => {
-  const rand = prng(SEED + 2);
+  const rand = new SeededRandom(SEED + 2);
   for (let run = 0; run < RUNS; run++) {
     const a = disjointRanges(rand, int(rand, 1, 6), 0, 1000);
     const b = Array.from({ length: int(rand, 0, 6) }, () => ({ start: int(rand, 0, 1100), count: int(rand, 0, 200) }));

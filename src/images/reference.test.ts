@@ -16,11 +16,18 @@ test('references normalise the way docker does', () => {
     [`busybox@${D}`, `docker.io/library/busybox@${D}`, `busybox@${D}`],
     [`reg:5000/x:t@${D}`, `reg:5000/x:t@${D}`, `reg:5000/x:t@${D}`],
     ['a_b-c/e__f.g', 'docker.io/a_b-c/e__f.g:latest', 'a_b-c/e__f.g:latest'],
+    // Found by reference.fuzz.ts: the short form must name the same repository when typed back.
+    ['docker.io/library/a/b', 'docker.io/library/a/b:latest', 'library/a/b:latest'],
+    ['docker.io/foo.bar/x', 'docker.io/foo.bar/x:latest', 'docker.io/foo.bar/x:latest'],
+    ['docker.io/localhost/x', 'docker.io/localhost/x:latest', 'docker.io/localhost/x:latest'],
+    // The limit is the normalised repository's; a digest comes on top of a 255-character name.
+    [`${'r'.repeat(237)}@${D}`, `docker.io/library/${'r'.repeat(237)}@${D}`, `${'r'.repeat(237)}@${D}`],
   ];
   for (const [input, canonical, familiar] of cases) {
     const ref = parseReference(input);
     assert.equal(formatReference(ref), canonical, input);
     assert.equal(familiarName(ref), familiar, input);
+    assert.deepEqual(parseReference(familiar), ref, input);
   }
 });
 
@@ -34,6 +41,10 @@ test('malformed references are refused with the reason', () => {
     ['x@sha256:zz', /digest/],
     ['-x', /malformed/],
     ['a'.repeat(256), /255/],
+    // Found by reference.fuzz.ts: den stores docker.io/library/<name>:latest and must be able to
+    // parse it back, so the short name may not take the limit's whole 255 characters.
+    ['a'.repeat(238), /repository name longer than 255/],
+    ['a'.repeat(1025), /longer than 1024/],
   ];
   for (const [input, why] of cases) {
     assert.throws(

@@ -16,6 +16,10 @@ export const DEFAULT_DOMAIN = 'docker.io';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** The longest repository path: the distribution registry's limit on a name. */
 const MAX_REPOSITORY_PATH = 255;
+/** Docker's NameTotalLengthMax: the longest repository name, domain included. */
+const MAX_NAME = 255;
+/** No valid reference is longer: a repository name, a tag of at most 128 and a digest. */
+const MAX_INPUT = 1024;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 const DOMAIN =
@@ -27,7 +31,8 @@ export function parseReference(input: string): Reference {
       hint: 'use NAME[:TAG][@DIGEST] with a lowercase name, e.g. busybox:latest',
     });
   if (input.length === 0) throw bad('empty');
-  if (input.length > 255) throw bad('longer than 255 characters');
+  // Bounds the work on hostile input; the limit that matters is the repository's, below.
+  if (input.length > MAX_INPUT) throw bad(`longer than ${MAX_INPUT} characters`);
   let rest = input;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -54,12 +59,18 @@ export function parseReference(input: string): Reference {
     domain = first;
     parts.shift();
   }
+  if (parts.join('/').length > MAX_REPOSITORY_PATH) throw bad(`repository name longer than ${MAX_NAME} characters`);
   if (parts.length === 0 || !isRepositoryPath(parts.join('/'))) {
     throw bad(/[A-Z]/.test(rest) ? 'repository name must be lowercase' : 'repository name is malformed');
   }
   if (domain === DEFAULT_DOMAIN && parts.length === 1) parts.unshift('library');
   if (tag === undefined && digest === undefined) tag = 'latest';
   const ref: Reference = { domain, path: parts.join('/') };
+  // As docker does, the limit applies to the repository once normalised, not to what was typed:
+  // `busybox` is stored as docker.io/library/busybox:latest, and a name den accepts must parse
+  // again when it reads its own stored form back (den rmi, den images). The tag and digest come
+  // on top, so a long name with a digest is valid.
+  if (repositoryOf(ref).length > MAX_NAME) throw bad(`repository name longer than ${MAX_NAME} characters`);
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;
@@ -89,10 +100,19 @@ export function formatReference(ref: Reference): string {
   return `${repositoryOf(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 
-/** The repository as docker prints it: busybox, myreg:5000/x/y. */
+/**
+ * The repository as docker prints it: busybox, myreg:5000/x/y. It names the same repository when
+ * typed back: library/ goes only from a one-component path (docker.io/library/a/b stays
+ * library/a/b, as in docker), and docker.io/ stays when the path's first component would be read
+ * as a registry (docker.io/foo.bar/x printed as foo.bar/x would pull from foo.bar; docker prints
+ * that ambiguous form).
+ */
 export function familiarRepository(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return repositoryOf(ref);
-  return ref.path.startsWith('library/') ? ref.path.slice('library/'.length) : ref.path;
+  const rest = ref.path.slice('library/'.length);
+  if (ref.path.startsWith('library/') && !rest.includes('/')) return rest;
+  const first = ref.path.split('/')[0]!;
+  return first.includes('.') || first === 'localhost' ? repositoryOf(ref) : ref.path;
 }
 
 export function familiarName(ref: Reference): string {

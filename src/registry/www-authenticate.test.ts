@@ -67,6 +67,16 @@ test('parseWwwAuthenticate: what registries send', () => {
       ],
     },
     {
+      // Found by www-authenticate.fuzz.ts: was refused as a parameter "abc" without a value.
+      name: 'a token68 ending in = before another challenge, or before spaces',
+      header: 'Negotiate abc=, Bearer realm="https://b.example/t", Basic xyz= ',
+      want: [
+        { scheme: 'negotiate', params: {}, token68: 'abc=' },
+        { scheme: 'bearer', params: { realm: 'https://b.example/t' } },
+        { scheme: 'basic', params: {}, token68: 'xyz=' },
+      ],
+    },
+    {
       name: 'empty quoted value',
       header: 'Bearer realm="https://x.example/t",service=""',
       want: [{ scheme: 'bearer', params: { realm: 'https://x.example/t', service: '' } }],

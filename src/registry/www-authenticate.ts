@@ -78,9 +78,11 @@ function parseOne(header: string, registry: string): Challenge[] {
     skipSpace();
     if (i === afterScheme && i < header.length && header[i] !== ',') throw fail(`expected a space after ${scheme}`);
     // token68: one word of base64-ish characters with optional trailing '='s, then the end or a
-    // comma; `name=value` is a parameter instead.
+    // comma; `name=value` is a parameter instead. A parameter's value starts with a token
+    // character or a quote, so `Basic abc=, Bearer ...` is the token68 abc= and another challenge
+    // (RFC 7235), not a parameter abc with no value.
     const t68 = /^([A-Za-z0-9._~+/-]+=*)\s*(?:,|$)/.exec(header.slice(i));
-    if (t68 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=\s*[^=]/.test(header.slice(i))) {
+    if (t68 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=\s*[!#$%&'*+.^_`|~0-9A-Za-z"-]/.test(header.slice(i))) {
       challenge.token68 = t68[1];
       i += t68[1]!.length;
       skipCommas();

@@ -150,6 +150,24 @@ test('header-only types carry no data whatever their size field says', async () 
   );
 });
 
+test('a GNU dumpdir is a directory: its listing is skipped, not handed out as data', async () => {
+  // Found by tar-reader.fuzz.ts: the listing reached readData, past the directory's size of 0.
+  const got = await readAll(
+    Buffer.concat([
+      rawEntry({ name: 'd/', typeflag: 'D', format: 'gnu' }, 'Yfile\0\0'),
+      rawEntry({ name: 'next' }, 'n'),
+      END,
+    ]),
+  );
+  assert.deepEqual(
+    got.map((r) => [r.entry.name, r.entry.type, r.entry.size, r.data]),
+    [
+      ['d/', 'dir', 0, ''],
+      ['next', 'file', 1, 'n'],
+    ],
+  );
+});
+
 test('an archive without its end marker ends cleanly; trailing input is drained', async () => {
   assert.equal((await readAll(rawEntry({ name: 'f' }, 'x'))).length, 1);
   let pulled = 0;

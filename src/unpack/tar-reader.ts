@@ -140,8 +140,11 @@ export class TarReader {
       const merged = mergePax(this.globalPax, pax);
       const entry = this.makeEntry(h, merged, longName, longLink, at, gnuSparse?.realSize);
       const stored = entry.type === 'file' || h.typeflag === 'D' ? (paxNumber(merged, 'size', at) ?? h.size) : 0;
-      this.remaining = stored;
-      this.padding = pad(stored);
+      // A dumpdir's listing is skipped like padding, not handed to readData: the entry is a
+      // directory, whose size is 0, and data beyond an entry's size must never reach a sink.
+      const listing = entry.type === 'file' ? 0 : stored;
+      this.remaining = stored - listing;
+      this.padding = listing + pad(stored);
       let regions = gnuSparse?.regions;
       if (regions === undefined && entry.type === 'file' && merged.size > 0)
         regions = await this.paxSparseMap(merged, entry, at);
