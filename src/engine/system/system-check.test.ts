@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { engineConfigFromEnv } from '../config.js';
 import { EngineContext } from '../context.js';
-import { checkSystem, describeCgroups, parseMountinfo, type CheckResult } from './system-check.js';
+import { parseMountinfo } from '../../common/mountinfo.js';
+import { checkSystem, describeCgroups, type CheckResult } from './system-check.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
@@ -48,25 +49,6 @@ function get(results: Map<string, CheckResult>, id: string): CheckResult {
   assert.ok(r, `no result ${id}`);
   return r;
 }
-
-describe('parseMountinfo', () => {
-  test('reads mount point and type, and undoes the kernel escapes', () => {
-    const text = [
-      '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
-      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw',
-      '50 23 8:1 / /mnt/with\\040space rw - ext4 /dev/sda1 rw',
-      'garbage',
-    ].join('\n');
-    assert.deepEqual(
-      parseMountinfo(text).map((m) => [m.mountPoint, m.fsType]),
-      [
-        ['/sys/fs/cgroup', 'tmpfs'],
-        ['/sys/fs/cgroup/unified', 'cgroup2'],
-        ['/mnt/with space', 'ext4'],
-      ],
-    );
-  });
-});
 
 describe('describeCgroups', () => {
   const v1 = (c: string) => `3${c.length} 31 0:29 / /sys/fs/cgroup/${c} rw - cgroup cgroup rw,${c}`;

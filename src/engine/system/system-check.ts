@@ -8,7 +8,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -16,6 +15,23 @@ import {
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoCode, isDenError } from '../../common/errors.js';
+import { nearestExisting } from '../../common/fs.js';
+import {
+  checkDevice,
+  checkTool,
+  describeMissingTool,
+  fail,
+  LiveHost,
+  locateTool,
+  missingUnshare,
+  ok,
+  SETUP_SCRIPT,
+  warn,
+  type CheckResult,
+  type Finding,
+  type Host,
+} from '../../common/host-check.js';
+import type { MountEntry } from '../../common/mountinfo.js';
 import { cloneMount, idmapMount } from '../../common/libc.js';
 import { withUnmappedUserns } from '../../session/index.js';
 import { chooseRootlessShift } from '../containers/userns.js';
@@ -26,20 +42,8 @@ import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRan
 import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
 import { overlayMountOptions } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
-import { findExecutable } from '../runtimes.js';
 
-/**
- * One finding of `den system check`. `id` is stable (scripts and tests match on it), `detail` says
- * what was found and how it was found out, and `fix` is the command or step that repairs a 'warn'
- * or 'fail' on Debian 12, when there is one.
- */
-export interface CheckResult {
-  id: string;
-  title: string;
-  status: 'ok' | 'warn' | 'fail';
-  detail: string;
-  fix?: string;
-}
+export type { CheckResult } from '../../common/host-check.js';
 
 export interface CheckOptions {
   /**
@@ -52,8 +56,6 @@ export interface CheckOptions {
   subgidFile?: string;
 }
 
-const SETUP = 'scripts/setup-host.sh';
-
 /**
  * Tells what this host supports for den and how to fix what is missing. Probes for real where a
  * probe is cheap and leaves nothing behind (user namespaces, overlay, idmapped mounts as root, the
@@ -63,7 +65,17 @@ const SETUP = 'scripts/setup-host.sh';
  * and runtime directories are not created.
  */
 export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): CheckResult[] {
-  const h = new Host(ctx, options);
+  const h = new LiveHost({
+    rootless: ctx.paths.rootless,
+    uid: ctx.uid,
+    gid: ctx.gid,
+    userName: ctx.config.user.name,
+    env: options.env ?? { PATH: ctx.config.searchPath },
+    dataDir: ctx.paths.dataDir,
+    runtimeDir: ctx.paths.runtimeDir,
+    subuidFile: options.subuidFile ?? '/etc/subuid',
+    subgidFile: options.subgidFile ?? '/etc/subgid',
+  });
   const results: CheckResult[] = [];
   const add = (id: string, title: string, check: () => Finding) => {
     let r: Finding;
@@ -96,8 +108,8 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   const netFix = 'apt-get install passt slirp4netns';
   add('pasta', 'pasta (rootless networking)', () => checkTool(h, 'pasta', 'warn', netFix));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkTool(h, 'slirp4netns', 'warn', netFix));
-  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkDevice(h, '/dev/net/tun'));
-  add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkDevice(h, '/dev/fuse'));
+  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkDevice(h, '/dev/net/tun', 'tun'));
+  add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkDevice(h, '/dev/fuse', 'fuse'));
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
   add('seccomp', 'default seccomp profile', () => checkSeccomp());
   add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () =>
@@ -119,84 +131,12 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   return results;
 }
 
-/** A check's result before it is named. */
-export type Finding = Omit<CheckResult, 'id' | 'title'>;
-
-const ok = (detail: string): Finding => ({ status: 'ok', detail });
-const warn = (detail: string, fix?: string): Finding => ({ status: 'warn', detail, ...(fix ? { fix } : {}) });
-const fail = (detail: string, fix?: string): Finding => ({ status: 'fail', detail, ...(fix ? { fix } : {}) });
-
-/** What every check needs to know about the caller, computed once. */
-class Host {
-  readonly rootless: boolean;
-  readonly uid: number;
-  readonly gid: number;
-  readonly userName: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly path: string;
-  readonly dataDir: string;
-  readonly runtimeDir: string;
-  readonly subuidFile: string;
-  readonly subgidFile: string;
-  private _mounts: MountEntry[] | undefined;
-
-  constructor(ctx: EngineContext, options: CheckOptions) {
-    this.rootless = ctx.paths.rootless;
-    this.uid = ctx.uid;
-    this.gid = ctx.gid;
-    this.userName = ctx.config.user.name;
-    this.env = options.env ?? { PATH: ctx.config.searchPath };
-    this.path = this.env.PATH ?? '';
-    this.dataDir = ctx.paths.dataDir;
-    this.runtimeDir = ctx.paths.runtimeDir;
-    this.subuidFile = options.subuidFile ?? '/etc/subuid';
-    this.subgidFile = options.subgidFile ?? '/etc/subgid';
-  }
-
-  find(name: string): string | undefined {
-    return findExecutable(name, this.path);
-  }
-
-  get mounts(): MountEntry[] {
-    this._mounts ??= parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-    return this._mounts;
-  }
-
-  /** The file system type at `path` ('ext4', 'tmpfs' ...), from the mount table. */
-  fsType(path: string): string {
-    return mountOf(this.mounts, path)?.fsType ?? 'unknown';
-  }
-}
-
-/** Where a tool is: in PATH, or only in an sbin directory that PATH lacks (Debian's user PATH). */
-function locate(h: Host, name: string): { path?: string; offPath?: string } {
-  const path = h.find(name);
-  if (path) return { path };
-  const offPath = findExecutable(name, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  return offPath ? { offPath } : {};
-}
-
-function notInPath(name: string, where: { offPath?: string }, fix: string): { detail: string; fix: string } {
-  if (where.offPath) {
-    return {
-      detail: `${name} is not in PATH (it is at ${where.offPath})`,
-      fix: `add ${dirname(where.offPath)} to PATH`,
-    };
-  }
-  return { detail: `${name} not found in PATH`, fix };
-}
-
-function missingUnshare(h: Host, prefix: string): Finding {
-  const missing = notInPath('unshare', locate(h, 'unshare'), 'apt-get install util-linux');
-  return fail(`${prefix}${missing.detail}`, missing.fix);
-}
-
 // --- 1. newuidmap / newgidmap -------------------------------------------------------------------
 
 function checkSetuidHelper(h: Host, name: string): Finding {
-  const where = locate(h, name);
+  const where = locateTool(h, name);
   if (!where.path) {
-    const missing = notInPath(name, where, 'apt-get install uidmap');
+    const missing = describeMissingTool(name, where, 'apt-get install uidmap');
     // Root mode writes id maps itself (through the OCI runtime); only rootless callers need the helper.
     return h.rootless
       ? fail(missing.detail, missing.fix)
@@ -275,7 +215,7 @@ function checkSessionMaps(h: Host): Finding {
       if (r.status !== 0) {
         return fail(
           `${helper} refused the map ${args.join(' ')}: ${r.stderr.trim() || `status ${r.status}`}`,
-          `check the lines for ${h.userName} in /etc/sub${helper === 'newuidmap' ? 'uid' : 'gid'}, or run ${SETUP} as root`,
+          `check the lines for ${h.userName} in /etc/sub${helper === 'newuidmap' ? 'uid' : 'gid'}, or run ${SETUP_SCRIPT} as root`,
         );
       }
     }
@@ -297,7 +237,7 @@ function checkUserNamespaces(h: Host): Finding {
   if (h.rootless && readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0) {
     return fail(
       'kernel.unprivileged_userns_clone is 0: unprivileged users cannot create user namespaces',
-      `sysctl -w kernel.unprivileged_userns_clone=1 (or run ${SETUP} as root)`,
+      `sysctl -w kernel.unprivileged_userns_clone=1 (or run ${SETUP_SCRIPT} as root)`,
     );
   }
   const unshare = h.find('unshare');
@@ -464,78 +404,7 @@ function checkIdmappedMounts(h: Host): Finding {
   });
 }
 
-function nearestExisting(path: string): string {
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      return realpathSync(p);
-    } catch {
-      if (dirname(p) === p) return p;
-    }
-  }
-}
-
-// --- 6, 8, 12. tools ----------------------------------------------------------------------------
-
-function checkTool(
-  h: Host,
-  name: string,
-  missingStatus: 'warn' | 'fail',
-  fix: string,
-  versionLine: RegExp = /^(.+)$/m,
-): Finding {
-  const where = locate(h, name);
-  if (!where.path) {
-    const missing = notInPath(name, where, fix);
-    return { status: missingStatus, detail: missing.detail, fix: missing.fix };
-  }
-  const r = runSync([where.path, '--version'], { env: h.env });
-  const version = versionLine.exec(`${r.stdout}\n${r.stderr}`.trim())?.[1]?.trim();
-  return ok(`${where.path}${version ? `: ${version}` : ''}`);
-}
-
 // --- 7. cgroups ---------------------------------------------------------------------------------
-
-export interface MountEntry {
-  mountPoint: string;
-  fsType: string;
-  source: string;
-  superOptions: string;
-}
-
-/** /proc/PID/mountinfo: fields 5 (mount point) and, after the ' - ' separator, type, source, options. */
-export function parseMountinfo(text: string): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const dash = line.indexOf(' - ');
-    if (dash < 0) continue;
-    const before = line.slice(0, dash).split(' ');
-    const after = line.slice(dash + 3).split(' ');
-    const mountPoint = before[4];
-    if (mountPoint === undefined || after.length < 2) continue;
-    entries.push({
-      mountPoint: unescapeOctal(mountPoint),
-      fsType: after[0]!,
-      source: unescapeOctal(after[1]!),
-      superOptions: after[2] ?? '',
-    });
-  }
-  return entries;
-}
-
-/** The kernel writes space, tab, newline and backslash in mount points as \ooo. */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** The mount that holds `path`: the longest mount point above it, the last one mounted there. */
-function mountOf(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
-  let best: MountEntry | undefined;
-  for (const m of mounts) {
-    const inside = m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
-    if (inside && (best === undefined || m.mountPoint.length >= best.mountPoint.length)) best = m;
-  }
-  return best;
-}
 
 /**
  * Classifies the cgroup layout from the mount table. `readControllers` reads a cgroup2 hierarchy's
@@ -567,7 +436,7 @@ export function describeCgroups(
     return fail(
       `hybrid: the cgroup2 hierarchy at ${unified.mountPoint} carries ${controllers.join(', ')}, so crun refuses every ` +
         `container ("cgroups in hybrid mode not supported")`,
-      `${binds.join(' && ')} (or run ${SETUP} as root)`,
+      `${binds.join(' && ')} (or run ${SETUP_SCRIPT} as root)`,
     );
   }
   return ok(
@@ -585,32 +454,6 @@ function checkCgroups(h: Host): Finding {
     }
   };
   return describeCgroups(h.mounts, read, h.rootless);
-}
-
-// --- 9. devices ---------------------------------------------------------------------------------
-
-/** Opens the device for reading and writing, which is what pasta and FUSE do; closing it again has no effect. */
-function checkDevice(h: Host, path: string): Finding {
-  const fix = `chmod 0666 /dev/net/tun /dev/fuse (or run ${SETUP} as root)`;
-  let mode: number;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      return warn(`${path} does not exist`, path === '/dev/fuse' ? 'modprobe fuse' : 'modprobe tun');
-    }
-    throw e;
-  }
-  try {
-    closeSync(openSync(path, 'r+'));
-  } catch (e) {
-    return warn(
-      `${path} (mode ${mode.toString(8)}) cannot be opened read-write by uid ${h.uid}: ${errnoCode(e) ?? (e as Error).message}`,
-      fix,
-    );
-  }
-  const others = (mode & 0o006) === 0o006 ? '' : `; other users cannot use it (mode ${mode.toString(8)})`;
-  return ok(`${path} opens read-write for uid ${h.uid}${others}`);
 }
 
 // --- 10. runtime directory ------------------------------------------------------------------------
