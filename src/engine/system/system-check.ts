@@ -14,15 +14,13 @@ import {
 } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { errnoCode, isDenError } from '../../common/errors.js';
+import { errnoCode } from '../../common/errors.js';
 import { nearestExisting } from '../../common/fs.js';
 import {
   checkDevice,
   checkTool,
-  describeMissingTool,
   fail,
   LiveHost,
-  locateTool,
   missingUnshare,
   ok,
   SETUP_SCRIPT,
@@ -33,12 +31,18 @@ import {
 } from '../../common/host-check.js';
 import type { MountEntry } from '../../common/mountinfo.js';
 import { cloneMount, idmapMount } from '../../common/libc.js';
-import { withUnmappedUserns } from '../../session/index.js';
+import {
+  checkSessionMaps,
+  checkSetuidHelper,
+  checkUserNamespaces,
+  withUnmappedUserns,
+  type SessionMaps,
+} from '../../session/index.js';
 import { chooseRootlessShift } from '../containers/userns.js';
 import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import { runSync } from '../../common/exec.js';
 import { fallbackRuntimeDir } from '../../common/paths.js';
-import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../../idmap/index.js';
+import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
 import { overlayMountOptions } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
@@ -91,13 +95,13 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
 
   const uidHelper = add('newuidmap', 'newuidmap setuid helper', () => checkSetuidHelper(h, 'newuidmap'));
   const gidHelper = add('newgidmap', 'newgidmap setuid helper', () => checkSetuidHelper(h, 'newgidmap'));
-  const subuid = add('subuid', 'subordinate uids', () => checkSubordinateIds(h, 'uid'));
-  const subgid = add('subgid', 'subordinate gids', () => checkSubordinateIds(h, 'gid'));
+  const subuid = add('subuid', 'subordinate uids', () => checkSubordinateIds(h, 'uid', ROOT_POOL_USER));
+  const subgid = add('subgid', 'subordinate gids', () => checkSubordinateIds(h, 'gid', ROOT_POOL_USER));
   add('session-maps', 'rootless session maps', () => {
     if (!h.rootless) return ok('root mode: not needed');
     const missing = [uidHelper, gidHelper, subuid, subgid].filter((r) => r.status === 'fail').map((r) => r.id);
     if (missing.length > 0) return { status: 'fail', detail: `not probed: needs ${missing.join(', ')} (see above)` };
-    return checkSessionMaps(h);
+    return checkSessionMaps(h, () => sessionMapsFrom(h));
   });
   add('userns', 'user namespaces', () => checkUserNamespaces(h));
   add('overlay', 'overlay in a user namespace', () => checkOverlay(h));
@@ -131,135 +135,16 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   return results;
 }
 
-// --- 1. newuidmap / newgidmap -------------------------------------------------------------------
-
-function checkSetuidHelper(h: Host, name: string): Finding {
-  const where = locateTool(h, name);
-  if (!where.path) {
-    const missing = describeMissingTool(name, where, 'apt-get install uidmap');
-    // Root mode writes id maps itself (through the OCI runtime); only rootless callers need the helper.
-    return h.rootless
-      ? fail(missing.detail, missing.fix)
-      : warn(`${missing.detail}; root mode does not need it, rootless users do`, missing.fix);
-  }
-  const st = statSync(where.path);
-  if (st.uid !== 0 || (st.mode & 0o4000) === 0) {
-    const detail = `${where.path} is not setuid root (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)})`;
-    const fix = 'apt-get install --reinstall uidmap';
-    return h.rootless ? fail(detail, fix) : warn(`${detail}; root mode does not need it, rootless users do`, fix);
-  }
-  return ok(`${where.path} is setuid root`);
-}
-
-// --- 2. subordinate ids -------------------------------------------------------------------------
-
-function checkSubordinateIds(h: Host, kind: 'uid' | 'gid'): Finding {
-  const file = kind === 'uid' ? h.subuidFile : h.subgidFile;
-  // Root mode hands each container a range from the subordinate ids of the system user den.
-  const owner = h.rootless ? { name: h.userName, uid: h.uid } : { name: ROOT_POOL_USER, uid: -1 };
-  let ranges: IdRange[];
-  try {
-    ranges = readSubordinateRanges(kind, owner, file);
-  } catch (e) {
-    if (isDenError(e)) return fail(e.message, e.hint);
-    throw e;
-  }
-  if (ranges.length === 0 && !h.rootless) {
-    return warn(
-      `no ${ROOT_POOL_USER} range in ${file}: as root, containers map ids one to one instead of getting a range of their own (--userns=auto)`,
-      `run scripts/setup-host.sh, or add "${ROOT_POOL_USER}:1000000000:1000000000" to /etc/subuid and /etc/subgid`,
-    );
-  }
-  if (!h.rootless) {
-    const spans = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
-    return ok(
-      `root mode's pool: ${rangesSize(ranges)} ${kind}s of ${ROOT_POOL_USER} in ${file} (${spans}) for --userns=auto`,
-    );
-  }
-  if (ranges.length === 0) {
-    return fail(
-      `no subordinate ${kind} range for ${h.userName} (uid ${h.uid}) in ${file}`,
-      `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${h.userName}`,
-    );
-  }
-  const total = rangesSize(ranges);
-  const spans = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
-  const detail = `${total} ${kind}s for ${h.userName} in ${file} (${spans})`;
-  // Container ids 1..total map onto the ranges; nobody (65534) must be among them for most images.
-  if (total < 65534) {
-    return warn(
-      `${detail}: fewer than 65534, so images with files owned by nobody (65534) cannot be used`,
-      `usermod --add-sub${kind}s 100000-165535 ${h.userName} (or another free block of 65536)`,
-    );
-  }
-  return ok(detail);
-}
-
 /**
- * Rootless: have newuidmap and newgidmap write the session's maps (own id to 0, then every
- * subordinate range) into a throwaway user namespace. They re-check /etc/subuid themselves, so
- * this is the test that the session will start.
+ * The session's maps from the subordinate id files the check was given. idmap computes them and
+ * the session's probe writes them; the two sit side by side, so only the engine joins them.
  */
-function checkSessionMaps(h: Host): Finding {
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, 'not probed: ');
+function sessionMapsFrom(h: Host): SessionMaps {
   const user = { name: h.userName, uid: h.uid };
-  const uidMap = newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile)));
-  const gidMap = newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile)));
-  return withUnmappedUserns(unshare, (pid) => {
-    for (const [helper, args] of [
-      ['newuidmap', uidMap],
-      ['newgidmap', gidMap],
-    ] as const) {
-      const r = runSync([h.find(helper) ?? helper, String(pid), ...args], { env: h.env });
-      if (r.status !== 0) {
-        return fail(
-          `${helper} refused the map ${args.join(' ')}: ${r.stderr.trim() || `status ${r.status}`}`,
-          `check the lines for ${h.userName} in /etc/sub${helper === 'newuidmap' ? 'uid' : 'gid'}, or run ${SETUP_SCRIPT} as root`,
-        );
-      }
-    }
-    const extents = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n').length;
-    return ok(`newuidmap and newgidmap wrote the session maps (${extents} extents, own uid to 0) to a test namespace`);
-  });
-}
-
-// --- 3. user namespaces -------------------------------------------------------------------------
-
-function checkUserNamespaces(h: Host): Finding {
-  const max = readNumber('/proc/sys/user/max_user_namespaces');
-  if (max === 0) {
-    return fail(
-      'user.max_user_namespaces is 0: user namespaces are disabled',
-      'sysctl -w user.max_user_namespaces=15000',
-    );
-  }
-  if (h.rootless && readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0) {
-    return fail(
-      'kernel.unprivileged_userns_clone is 0: unprivileged users cannot create user namespaces',
-      `sysctl -w kernel.unprivileged_userns_clone=1 (or run ${SETUP_SCRIPT} as root)`,
-    );
-  }
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, '');
-  const r = runSync([unshare, '--user', '--map-root-user', 'true'], { env: h.env });
-  if (r.status !== 0) {
-    const restricted = readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === 1;
-    return fail(
-      `unshare --user --map-root-user true failed: ${r.stderr.trim() || `status ${r.status}`}`,
-      restricted ? 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' : undefined,
-    );
-  }
-  return ok(`unshare --user --map-root-user works (max_user_namespaces ${max ?? 'unknown'})`);
-}
-
-function readNumber(file: string): number | undefined {
-  try {
-    const text = readFileSync(file, 'utf8').trim();
-    return /^\d+$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
+  return {
+    uidArgs: newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile))),
+    gidArgs: newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile))),
+  };
 }
 
 // --- 4. overlay in a user namespace -------------------------------------------------------------
