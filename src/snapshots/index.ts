@@ -23,6 +23,7 @@ export {
   type ShiftChoice,
 } from './choose-snapshotter.js';
 export { shiftKey } from './copy-snapshotter.js';
+export { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from './snapshot-checks.js';
 export {
   abandoned,
   leased,
