@@ -1,5 +1,5 @@
-import { accessSync, constants, lstatSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { errnoCode } from '../../common/errors.js';
 import { nearestExisting } from '../../common/fs.js';
 import {
@@ -8,19 +8,17 @@ import {
   fail,
   LiveHost,
   ok,
-  SETUP_SCRIPT,
   warn,
   type CheckResult,
   type Finding,
   type Host,
 } from '../../common/host-check.js';
-import type { MountEntry } from '../../common/mountinfo.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
 import { chooseRootlessShift } from '../containers/userns.js';
 import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import { fallbackRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
-import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
+import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 
@@ -83,8 +81,8 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('userns', 'user namespaces', () => checkUserNamespaces(h));
   add('overlay', 'overlay in a user namespace', () => checkOverlay(h));
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
-  add('crun', 'OCI runtime crun (default)', () => checkTool(h, 'crun', 'fail', 'apt-get install crun'));
-  add('runc', 'OCI runtime runc (optional)', () => checkTool(h, 'runc', 'warn', 'apt-get install runc'));
+  add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
+  add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
   add('cgroups', 'cgroup layout', () => checkCgroups(h));
   const netFix = 'apt-get install passt slirp4netns';
   add('pasta', 'pasta (rootless networking)', () => checkTool(h, 'pasta', 'warn', netFix));
@@ -92,7 +90,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkDevice(h, '/dev/net/tun', 'tun'));
   add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkFuseDevice(h));
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
-  add('seccomp', 'default seccomp profile', () => checkSeccomp());
+  add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
   add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () => checkFuseOverlayfs(h));
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
@@ -120,56 +118,6 @@ function sessionMapsFrom(h: Host): SessionMaps {
     uidArgs: newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile))),
     gidArgs: newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile))),
   };
-}
-
-/**
- * Classifies the cgroup layout from the mount table. `readControllers` reads a cgroup2 hierarchy's
- * cgroup.controllers (undefined when unreadable). crun accepts a hybrid layout only while the
- * cgroup2 hierarchy at /sys/fs/cgroup/unified has no controllers; otherwise it refuses every
- * container with "cgroups in hybrid mode not supported".
- */
-export function describeCgroups(
-  mounts: readonly MountEntry[],
-  readControllers: (dir: string) => string | undefined,
-  rootless: boolean,
-): Finding {
-  const root = '/sys/fs/cgroup';
-  const top = mounts.filter((m) => m.mountPoint === root).at(-1);
-  if (!top) return warn(`nothing is mounted at ${root}`, `mount -t cgroup2 cgroup2 ${root}`);
-  if (top.fsType === 'cgroup2') {
-    const controllers = (readControllers(root) ?? '').trim() || 'none';
-    return ok(`cgroup v2 (unified) at ${root}; controllers: ${controllers}`);
-  }
-  const v1 = mounts
-    .filter((m) => m.fsType === 'cgroup' && m.mountPoint.startsWith(`${root}/`))
-    .map((m) => m.mountPoint.slice(root.length + 1));
-  const unified = mounts.find((m) => m.fsType === 'cgroup2' && m.mountPoint === `${root}/unified`);
-  const noLimits = rootless ? '; rootless containers get no cgroup of their own there (no resource limits)' : '';
-  if (!unified) return ok(`cgroup v1 (legacy): ${v1.join(', ') || 'no hierarchies'}${noLimits}`);
-  const controllers = (readControllers(unified.mountPoint) ?? '').trim().split(/\s+/).filter(Boolean);
-  if (controllers.length > 0) {
-    const binds = controllers.map((c) => `mkdir -p ${root}/${c} && mount -t cgroup -o ${c} cgroup ${root}/${c}`);
-    return fail(
-      `hybrid: the cgroup2 hierarchy at ${unified.mountPoint} carries ${controllers.join(', ')}, so crun refuses every ` +
-        `container ("cgroups in hybrid mode not supported")`,
-      `${binds.join(' && ')} (or run ${SETUP_SCRIPT} as root)`,
-    );
-  }
-  return ok(
-    `hybrid: v1 hierarchies (${v1.join(', ')}) and a cgroup2 at ${unified.mountPoint} without controllers, which crun ` +
-      `accepts as cgroup v1${noLimits}`,
-  );
-}
-
-function checkCgroups(h: Host): Finding {
-  const read = (dir: string) => {
-    try {
-      return readFileSync(join(dir, 'cgroup.controllers'), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  return describeCgroups(h.mounts, read, h.rootless);
 }
 
 // --- 10. runtime directory ------------------------------------------------------------------------
@@ -219,36 +167,4 @@ function existsDir(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-// --- 11. seccomp --------------------------------------------------------------------------------
-
-function checkSeccomp(): Finding {
-  const file = DEFAULT_SECCOMP_PROFILE;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      return warn(
-        `${file} is missing: containers run without a seccomp filter`,
-        'apt-get install golang-github-containers-common',
-      );
-    }
-    return fail(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  let profile: { defaultAction?: unknown; syscalls?: unknown };
-  try {
-    profile = JSON.parse(text) as typeof profile;
-  } catch (e) {
-    return fail(
-      `${file} is not valid JSON: ${(e as Error).message}`,
-      'apt-get install --reinstall golang-github-containers-common',
-    );
-  }
-  if (typeof profile.defaultAction !== 'string') {
-    return fail(`${file} has no defaultAction`, 'apt-get install --reinstall golang-github-containers-common');
-  }
-  const rules = Array.isArray(profile.syscalls) ? profile.syscalls.length : 0;
-  return ok(`${file}: default ${profile.defaultAction}, ${rules} rules`);
 }
