@@ -2,17 +2,8 @@ import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../../common/errors.js';
 import { nearestExisting } from '../../common/fs.js';
-import {
-  checkDevice,
-  checkTool,
-  fail,
-  LiveHost,
-  ok,
-  warn,
-  type CheckResult,
-  type Finding,
-  type Host,
-} from '../../common/host-check.js';
+import { fail, LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
 import { chooseRootlessShift } from '../containers/userns.js';
 import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
@@ -84,10 +75,9 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
   add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
   add('cgroups', 'cgroup layout', () => checkCgroups(h));
-  const netFix = 'apt-get install passt slirp4netns';
-  add('pasta', 'pasta (rootless networking)', () => checkTool(h, 'pasta', 'warn', netFix));
-  add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkTool(h, 'slirp4netns', 'warn', netFix));
-  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkDevice(h, '/dev/net/tun', 'tun'));
+  add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
+  add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
+  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));
   add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkFuseDevice(h));
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
   add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
