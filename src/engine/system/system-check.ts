@@ -1,16 +1,11 @@
-import { accessSync, constants, lstatSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { errnoCode } from '../../common/errors.js';
-import { nearestExisting } from '../../common/fs.js';
-import { fail, LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
-import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
-import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
-import { chooseRootlessShift } from '../containers/userns.js';
-import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
-import { fallbackRuntimeDir } from '../../common/paths.js';
+import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
+import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
 import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
+import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
 import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
+import { chooseRootlessShift, defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import type { EngineContext } from '../context.js';
 
 export type { CheckResult } from '../../common/host-check.js';
@@ -33,6 +28,11 @@ export interface CheckOptions {
  *
  * Nothing outside a temporary directory is written, and that directory is removed again; the data
  * and runtime directories are not created.
+ *
+ * Each probe lives with the module that owns the capability (session/session-checks.ts,
+ * snapshots/snapshot-checks.ts ...). This is the composition: it builds the Host, names each
+ * finding and keeps their order, and answers only what joins modules or the engine's own policy:
+ * whether the session's maps can be probed at all, how ids are shifted and the default --userns.
  */
 export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): CheckResult[] {
   const h = new LiveHost({
@@ -63,6 +63,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   const gidHelper = add('newgidmap', 'newgidmap setuid helper', () => checkSetuidHelper(h, 'newgidmap'));
   const subuid = add('subuid', 'subordinate uids', () => checkSubordinateIds(h, 'uid', ROOT_POOL_USER));
   const subgid = add('subgid', 'subordinate gids', () => checkSubordinateIds(h, 'gid', ROOT_POOL_USER));
+  // Gated on the findings above (two modules'): a probe whose inputs failed would only repeat them.
   add('session-maps', 'rootless session maps', () => {
     if (!h.rootless) return ok('root mode: not needed');
     const missing = [uidHelper, gidHelper, subuid, subgid].filter((r) => r.status === 'fail').map((r) => r.id);
@@ -82,6 +83,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
   add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
   add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () => checkFuseOverlayfs(h));
+  // The engine's configuration (DEN_SHIFT) decides with snapshots' chooseShift, so the engine answers.
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
     const s = chooseRootlessShift(ctx);
@@ -108,53 +110,4 @@ function sessionMapsFrom(h: Host): SessionMaps {
     uidArgs: newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile))),
     gidArgs: newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile))),
   };
-}
-
-// --- 10. runtime directory ------------------------------------------------------------------------
-
-function checkRuntimeDir(h: Host): Finding {
-  const dir = h.runtimeDir;
-  let source: string;
-  if (h.env.DEN_RUNTIME_DIR) source = 'DEN_RUNTIME_DIR';
-  else if (!h.rootless) source = 'root mode';
-  else if (h.env.XDG_RUNTIME_DIR) source = 'XDG_RUNTIME_DIR';
-  else source = 'XDG_RUNTIME_DIR is unset: the fallback';
-  const problem = runtimeDirProblem(dir, h.uid);
-  if (problem) {
-    const fix =
-      dir === fallbackRuntimeDir(h.uid)
-        ? `remove ${dir} (as its owner or root), or set XDG_RUNTIME_DIR to a private directory you own`
-        : 'set XDG_RUNTIME_DIR (or DEN_RUNTIME_DIR) to a private directory you own';
-    return fail(`${dir} (${source}): ${problem}`, fix);
-  }
-  return ok(`${dir} (${source})${existsDir(dir) ? '' : ', created on first use'}`);
-}
-
-/** Why den would refuse `dir` as its runtime directory (see ensurePrivateDir), or undefined. */
-function runtimeDirProblem(dir: string, uid: number): string | undefined {
-  try {
-    const st = lstatSync(dir);
-    if (st.isSymbolicLink()) return 'is a symbolic link';
-    if (!st.isDirectory()) return 'is not a directory';
-    if (st.uid !== uid) return `belongs to uid ${st.uid}, not ${uid}`;
-    if ((st.mode & 0o077) !== 0) return `is open to others (mode ${(st.mode & 0o777).toString(8)})`;
-    return undefined;
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') return (e as Error).message;
-  }
-  const parent = nearestExisting(dirname(dir));
-  try {
-    accessSync(parent, constants.W_OK | constants.X_OK);
-    return undefined;
-  } catch {
-    return `does not exist and ${parent} is not writable`;
-  }
-}
-
-function existsDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
