@@ -1,5 +1,6 @@
 import type { ErrorCode } from './error-codes.js';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalidArgument, notFound } from './errors.js';
 
@@ -18,6 +19,20 @@ export function readdirOrEmpty(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/**
+ * The real path of `path`, or of its nearest ancestor that exists: the directory whose file system a
+ * path not made yet will be on. The root itself when nothing resolves.
+ */
+export function nearestExisting(path: string): string {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return realpathSync(p);
+    } catch {
+      if (dirname(p) === p) return p;
+    }
   }
 }
 

@@ -1,7 +1,9 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { failedPrecondition } from './errors.js';
+import { dirname, join } from 'node:path';
+import { errnoCode, failedPrecondition } from './errors.js';
+import { nearestExisting } from './fs.js';
+import { fail, ok, type Finding, type Host } from './host-check.js';
 
 /** Where den keeps its store and runtime files for the calling user. */
 export interface DenPaths {
@@ -60,5 +62,57 @@ export function ensurePrivateDir(path: string, uid = process.getuid?.() ?? 0): v
       `runtime directory ${path}: not a private directory owned by uid ${uid} (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid})`,
       { hint: `remove it or set XDG_RUNTIME_DIR to a private directory you own` },
     );
+  }
+}
+
+/**
+ * `den system check`'s probe of the runtime directory: where it comes from (resolvePaths' order)
+ * and whether ensurePrivateDir would accept it, without creating it. It lives here so that the
+ * three change together.
+ */
+export function checkRuntimeDir(h: Host): Finding {
+  const dir = h.runtimeDir;
+  let source: string;
+  if (h.env.DEN_RUNTIME_DIR) source = 'DEN_RUNTIME_DIR';
+  else if (!h.rootless) source = 'root mode';
+  else if (h.env.XDG_RUNTIME_DIR) source = 'XDG_RUNTIME_DIR';
+  else source = 'XDG_RUNTIME_DIR is unset: the fallback';
+  const problem = runtimeDirProblem(dir, h.uid);
+  if (problem) {
+    const fix =
+      dir === fallbackRuntimeDir(h.uid)
+        ? `remove ${dir} (as its owner or root), or set XDG_RUNTIME_DIR to a private directory you own`
+        : 'set XDG_RUNTIME_DIR (or DEN_RUNTIME_DIR) to a private directory you own';
+    return fail(`${dir} (${source}): ${problem}`, fix);
+  }
+  return ok(`${dir} (${source})${existsDir(dir) ? '' : ', created on first use'}`);
+}
+
+/** Why den would refuse `dir` as its runtime directory (see ensurePrivateDir), or undefined. */
+function runtimeDirProblem(dir: string, uid: number): string | undefined {
+  try {
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) return 'is a symbolic link';
+    if (!st.isDirectory()) return 'is not a directory';
+    if (st.uid !== uid) return `belongs to uid ${st.uid}, not ${uid}`;
+    if ((st.mode & 0o077) !== 0) return `is open to others (mode ${(st.mode & 0o777).toString(8)})`;
+    return undefined;
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') return (e as Error).message;
+  }
+  const parent = nearestExisting(dirname(dir));
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch {
+    return `does not exist and ${parent} is not writable`;
+  }
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

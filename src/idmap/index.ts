@@ -2,7 +2,7 @@
  * idmap: pure id-mapping arithmetic for den. It parses /etc/subuid and /etc/subgid, builds and checks
  * the uid/gid maps written to /proc/PID/uid_map, translates ids between a container and the host, and
  * allocates ranges. It starts no process and touches no namespace; the only file reads are
- * readSubordinateRanges and overflowId.
+ * readSubordinateRanges (also through checkSubordinateIds, den system check's probe) and overflowId.
  */
 export {
   INVALID_ID,
@@ -15,6 +15,7 @@ export {
   type IdRange,
 } from './ids.js';
 export { parseSubordinateIds, rangesFor, readSubordinateRanges, type SubIdEntry, type SubIdUser } from './subid.js';
+export { checkSubordinateIds } from './subid-checks.js';
 export {
   MAX_EXTENTS,
   containerRanges,

@@ -8,3 +8,4 @@ export {
   type NetworkLink,
   type NetworkMode,
 } from './network-driver.js';
+export { checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';

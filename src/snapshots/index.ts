@@ -16,6 +16,7 @@ export {
 } from './snapshotter.js';
 export { chooseShift, fuseShift, snapshotterFor, SNAPSHOTTERS, type ShiftChoice } from './choose-snapshotter.js';
 export { shiftKey } from './copy-snapshotter.js';
+export { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from './snapshot-checks.js';
 export {
   abandoned,
   leased,

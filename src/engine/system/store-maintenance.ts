@@ -7,7 +7,7 @@ import { publishIndex } from '../images/image-index.js';
 import { removeImage } from '../images/remove-image.js';
 import { collectSnapshots, forgetLayer } from '../containers/rootfs-mount.js';
 import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../../snapshots/index.js';
-import type { CheckResult } from './system-check.js';
+import type { CheckResult } from '../../common/host-check.js';
 
 export interface Collected {
   blobs: number;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { engineConfigFromEnv } from '../config.js';
 import { EngineContext } from '../context.js';
-import { checkSystem, describeCgroups, parseMountinfo, type CheckResult } from './system-check.js';
+import { checkSystem, type CheckResult } from './system-check.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TEST_USER = process.env.DEN_TEST_USER ?? 'dentest';
@@ -48,99 +48,6 @@ function get(results: Map<string, CheckResult>, id: string): CheckResult {
   assert.ok(r, `no result ${id}`);
   return r;
 }
-
-describe('parseMountinfo', () => {
-  test('reads mount point and type, and undoes the kernel escapes', () => {
-    const text = [
-      '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
-      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw',
-      '50 23 8:1 / /mnt/with\\040space rw - ext4 /dev/sda1 rw',
-      'garbage',
-    ].join('\n');
-    assert.deepEqual(
-      parseMountinfo(text).map((m) => [m.mountPoint, m.fsType]),
-      [
-        ['/sys/fs/cgroup', 'tmpfs'],
-        ['/sys/fs/cgroup/unified', 'cgroup2'],
-        ['/mnt/with space', 'ext4'],
-      ],
-    );
-  });
-});
-
-describe('describeCgroups', () => {
-  const v1 = (c: string) => `3${c.length} 31 0:29 / /sys/fs/cgroup/${c} rw - cgroup cgroup rw,${c}`;
-  const hybrid = [
-    '31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw',
-    v1('cpu'),
-    v1('memory'),
-    '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
-  ].join('\n');
-  const cases: {
-    name: string;
-    mountinfo: string;
-    controllers: Record<string, string>;
-    rootless?: boolean;
-    status: CheckResult['status'];
-    detail: RegExp;
-    fix?: RegExp;
-  }[] = [
-    {
-      name: 'unified cgroup v2',
-      mountinfo: '30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
-      controllers: { '/sys/fs/cgroup': 'cpu io memory pids\n' },
-      status: 'ok',
-      detail: /^cgroup v2 \(unified\) .*controllers: cpu io memory pids$/,
-    },
-    {
-      name: 'hybrid with hugetlb in the v2 hierarchy: crun refuses',
-      mountinfo: hybrid,
-      controllers: { '/sys/fs/cgroup/unified': 'hugetlb\n' },
-      status: 'fail',
-      detail: /carries hugetlb.*cgroups in hybrid mode not supported/,
-      fix: /^mkdir -p \/sys\/fs\/cgroup\/hugetlb && mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb \(or run scripts\/setup-host.sh as root\)$/,
-    },
-    {
-      name: 'hybrid with an empty v2 hierarchy: accepted as v1',
-      mountinfo: hybrid,
-      controllers: { '/sys/fs/cgroup/unified': '' },
-      status: 'ok',
-      detail: /^hybrid: v1 hierarchies \(cpu, memory\) .*without controllers/,
-    },
-    {
-      name: 'hybrid, rootless: no limits',
-      mountinfo: hybrid,
-      controllers: { '/sys/fs/cgroup/unified': '' },
-      rootless: true,
-      status: 'ok',
-      detail: /no resource limits/,
-    },
-    {
-      name: 'legacy v1 only',
-      mountinfo: ['31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw', v1('pids')].join('\n'),
-      controllers: {},
-      status: 'ok',
-      detail: /^cgroup v1 \(legacy\): pids$/,
-    },
-    {
-      name: 'nothing mounted',
-      mountinfo: '1 0 8:1 / / rw - ext4 /dev/sda1 rw',
-      controllers: {},
-      status: 'warn',
-      detail: /nothing is mounted at \/sys\/fs\/cgroup/,
-      fix: /mount -t cgroup2/,
-    },
-  ];
-  for (const c of cases) {
-    test(c.name, () => {
-      const r = describeCgroups(parseMountinfo(c.mountinfo), (dir) => c.controllers[dir], c.rootless ?? false);
-      assert.equal(r.status, c.status, r.detail);
-      assert.match(r.detail, c.detail);
-      if (c.fix) assert.match(r.fix ?? '', c.fix);
-      else assert.equal(r.fix, undefined);
-    });
-  }
-});
 
 describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs root' }, () => {
   let dir: string;

@@ -1,45 +1,14 @@
-import {
-  accessSync,
-  chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { release, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { errnoCode, isDenError } from '../../common/errors.js';
-import { cloneMount, idmapMount } from '../../common/libc.js';
-import { withUnmappedUserns } from '../../session/index.js';
-import { chooseRootlessShift } from '../containers/userns.js';
-import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
-import { runSync } from '../../common/exec.js';
-import { fallbackRuntimeDir } from '../../common/paths.js';
-import { newIdMapArgs, rangesSize, readSubordinateRanges, sessionMap, type IdRange } from '../../idmap/index.js';
-import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
-import { overlayMountOptions } from '../../snapshots/index.js';
+import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { checkRuntimeDir } from '../../common/paths.js';
+import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
+import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
+import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
+import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
+import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
+import { chooseRootlessShift, defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import type { EngineContext } from '../context.js';
-import { findExecutable } from '../runtimes.js';
 
-/**
- * One finding of `den system check`. `id` is stable (scripts and tests match on it), `detail` says
- * what was found and how it was found out, and `fix` is the command or step that repairs a 'warn'
- * or 'fail' on Debian 12, when there is one.
- */
-export interface CheckResult {
-  id: string;
-  title: string;
-  status: 'ok' | 'warn' | 'fail';
-  detail: string;
-  fix?: string;
-}
+export type { CheckResult } from '../../common/host-check.js';
 
 export interface CheckOptions {
   /**
@@ -52,8 +21,6 @@ export interface CheckOptions {
   subgidFile?: string;
 }
 
-const SETUP = 'scripts/setup-host.sh';
-
 /**
  * Tells what this host supports for den and how to fix what is missing. Probes for real where a
  * probe is cheap and leaves nothing behind (user namespaces, overlay, idmapped mounts as root, the
@@ -61,9 +28,24 @@ const SETUP = 'scripts/setup-host.sh';
  *
  * Nothing outside a temporary directory is written, and that directory is removed again; the data
  * and runtime directories are not created.
+ *
+ * Each probe lives with the module that owns the capability (session/session-checks.ts,
+ * snapshots/snapshot-checks.ts ...). This is the composition: it builds the Host, names each
+ * finding and keeps their order, and answers only what joins modules or the engine's own policy:
+ * whether the session's maps can be probed at all, how ids are shifted and the default --userns.
  */
 export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): CheckResult[] {
-  const h = new Host(ctx, options);
+  const h = new LiveHost({
+    rootless: ctx.paths.rootless,
+    uid: ctx.uid,
+    gid: ctx.gid,
+    userName: ctx.config.user.name,
+    env: options.env ?? { PATH: ctx.config.searchPath },
+    dataDir: ctx.paths.dataDir,
+    runtimeDir: ctx.paths.runtimeDir,
+    subuidFile: options.subuidFile ?? '/etc/subuid',
+    subgidFile: options.subgidFile ?? '/etc/subgid',
+  });
   const results: CheckResult[] = [];
   const add = (id: string, title: string, check: () => Finding) => {
     let r: Finding;
@@ -79,30 +61,29 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
 
   const uidHelper = add('newuidmap', 'newuidmap setuid helper', () => checkSetuidHelper(h, 'newuidmap'));
   const gidHelper = add('newgidmap', 'newgidmap setuid helper', () => checkSetuidHelper(h, 'newgidmap'));
-  const subuid = add('subuid', 'subordinate uids', () => checkSubordinateIds(h, 'uid'));
-  const subgid = add('subgid', 'subordinate gids', () => checkSubordinateIds(h, 'gid'));
+  const subuid = add('subuid', 'subordinate uids', () => checkSubordinateIds(h, 'uid', ROOT_POOL_USER));
+  const subgid = add('subgid', 'subordinate gids', () => checkSubordinateIds(h, 'gid', ROOT_POOL_USER));
+  // Gated on the findings above (two modules'): a probe whose inputs failed would only repeat them.
   add('session-maps', 'rootless session maps', () => {
     if (!h.rootless) return ok('root mode: not needed');
     const missing = [uidHelper, gidHelper, subuid, subgid].filter((r) => r.status === 'fail').map((r) => r.id);
     if (missing.length > 0) return { status: 'fail', detail: `not probed: needs ${missing.join(', ')} (see above)` };
-    return checkSessionMaps(h);
+    return checkSessionMaps(h, () => sessionMapsFrom(h));
   });
   add('userns', 'user namespaces', () => checkUserNamespaces(h));
   add('overlay', 'overlay in a user namespace', () => checkOverlay(h));
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
-  add('crun', 'OCI runtime crun (default)', () => checkTool(h, 'crun', 'fail', 'apt-get install crun'));
-  add('runc', 'OCI runtime runc (optional)', () => checkTool(h, 'runc', 'warn', 'apt-get install runc'));
+  add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
+  add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
   add('cgroups', 'cgroup layout', () => checkCgroups(h));
-  const netFix = 'apt-get install passt slirp4netns';
-  add('pasta', 'pasta (rootless networking)', () => checkTool(h, 'pasta', 'warn', netFix));
-  add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkTool(h, 'slirp4netns', 'warn', netFix));
-  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkDevice(h, '/dev/net/tun'));
-  add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkDevice(h, '/dev/fuse'));
+  add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
+  add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
+  add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));
+  add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkFuseDevice(h));
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
-  add('seccomp', 'default seccomp profile', () => checkSeccomp());
-  add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () =>
-    checkTool(h, 'fuse-overlayfs', 'warn', 'apt-get install fuse-overlayfs', /^fuse-overlayfs: (version .*)$/m),
-  );
+  add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
+  add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () => checkFuseOverlayfs(h));
+  // The engine's configuration (DEN_SHIFT) decides with snapshots' chooseShift, so the engine answers.
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
     const s = chooseRootlessShift(ctx);
@@ -119,577 +100,14 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   return results;
 }
 
-/** A check's result before it is named. */
-export type Finding = Omit<CheckResult, 'id' | 'title'>;
-
-const ok = (detail: string): Finding => ({ status: 'ok', detail });
-const warn = (detail: string, fix?: string): Finding => ({ status: 'warn', detail, ...(fix ? { fix } : {}) });
-const fail = (detail: string, fix?: string): Finding => ({ status: 'fail', detail, ...(fix ? { fix } : {}) });
-
-/** What every check needs to know about the caller, computed once. */
-class Host {
-  readonly rootless: boolean;
-  readonly uid: number;
-  readonly gid: number;
-  readonly userName: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly path: string;
-  readonly dataDir: string;
-  readonly runtimeDir: string;
-  readonly subuidFile: string;
-  readonly subgidFile: string;
-  private _mounts: MountEntry[] | undefined;
-
-  constructor(ctx: EngineContext, options: CheckOptions) {
-    this.rootless = ctx.paths.rootless;
-    this.uid = ctx.uid;
-    this.gid = ctx.gid;
-    this.userName = ctx.config.user.name;
-    this.env = options.env ?? { PATH: ctx.config.searchPath };
-    this.path = this.env.PATH ?? '';
-    this.dataDir = ctx.paths.dataDir;
-    this.runtimeDir = ctx.paths.runtimeDir;
-    this.subuidFile = options.subuidFile ?? '/etc/subuid';
-    this.subgidFile = options.subgidFile ?? '/etc/subgid';
-  }
-
-  find(name: string): string | undefined {
-    return findExecutable(name, this.path);
-  }
-
-  get mounts(): MountEntry[] {
-    this._mounts ??= parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-    return this._mounts;
-  }
-
-  /** The file system type at `path` ('ext4', 'tmpfs' ...), from the mount table. */
-  fsType(path: string): string {
-    return mountOf(this.mounts, path)?.fsType ?? 'unknown';
-  }
-}
-
-/** Where a tool is: in PATH, or only in an sbin directory that PATH lacks (Debian's user PATH). */
-function locate(h: Host, name: string): { path?: string; offPath?: string } {
-  const path = h.find(name);
-  if (path) return { path };
-  const offPath = findExecutable(name, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  return offPath ? { offPath } : {};
-}
-
-function notInPath(name: string, where: { offPath?: string }, fix: string): { detail: string; fix: string } {
-  if (where.offPath) {
-    return {
-      detail: `${name} is not in PATH (it is at ${where.offPath})`,
-      fix: `add ${dirname(where.offPath)} to PATH`,
-    };
-  }
-  return { detail: `${name} not found in PATH`, fix };
-}
-
-function missingUnshare(h: Host, prefix: string): Finding {
-  const missing = notInPath('unshare', locate(h, 'unshare'), 'apt-get install util-linux');
-  return fail(`${prefix}${missing.detail}`, missing.fix);
-}
-
-// --- 1. newuidmap / newgidmap -------------------------------------------------------------------
-
-function checkSetuidHelper(h: Host, name: string): Finding {
-  const where = locate(h, name);
-  if (!where.path) {
-    const missing = notInPath(name, where, 'apt-get install uidmap');
-    // Root mode writes id maps itself (through the OCI runtime); only rootless callers need the helper.
-    return h.rootless
-      ? fail(missing.detail, missing.fix)
-      : warn(`${missing.detail}; root mode does not need it, rootless users do`, missing.fix);
-  }
-  const st = statSync(where.path);
-  if (st.uid !== 0 || (st.mode & 0o4000) === 0) {
-    const detail = `${where.path} is not setuid root (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)})`;
-    const fix = 'apt-get install --reinstall uidmap';
-    return h.rootless ? fail(detail, fix) : warn(`${detail}; root mode does not need it, rootless users do`, fix);
-  }
-  return ok(`${where.path} is setuid root`);
-}
-
-// --- 2. subordinate ids -------------------------------------------------------------------------
-
-function checkSubordinateIds(h: Host, kind: 'uid' | 'gid'): Finding {
-  const file = kind === 'uid' ? h.subuidFile : h.subgidFile;
-  // Root mode hands each container a range from the subordinate ids of the system user den.
-  const owner = h.rootless ? { name: h.userName, uid: h.uid } : { name: ROOT_POOL_USER, uid: -1 };
-  let ranges: IdRange[];
-  try {
-    ranges = readSubordinateRanges(kind, owner, file);
-  } catch (e) {
-    if (isDenError(e)) return fail(e.message, e.hint);
-    throw e;
-  }
-  if (ranges.length === 0 && !h.rootless) {
-    return warn(
-      `no ${ROOT_POOL_USER} range in ${file}: as root, containers map ids one to one instead of getting a range of their own (--userns=auto)`,
-      `run scripts/setup-host.sh, or add "${ROOT_POOL_USER}:1000000000:1000000000" to /etc/subuid and /etc/subgid`,
-    );
-  }
-  if (!h.rootless) {
-    const spans = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
-    return ok(
-      `root mode's pool: ${rangesSize(ranges)} ${kind}s of ${ROOT_POOL_USER} in ${file} (${spans}) for --userns=auto`,
-    );
-  }
-  if (ranges.length === 0) {
-    return fail(
-      `no subordinate ${kind} range for ${h.userName} (uid ${h.uid}) in ${file}`,
-      `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${h.userName}`,
-    );
-  }
-  const total = rangesSize(ranges);
-  const spans = ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
-  const detail = `${total} ${kind}s for ${h.userName} in ${file} (${spans})`;
-  // Container ids 1..total map onto the ranges; nobody (65534) must be among them for most images.
-  if (total < 65534) {
-    return warn(
-      `${detail}: fewer than 65534, so images with files owned by nobody (65534) cannot be used`,
-      `usermod --add-sub${kind}s 100000-165535 ${h.userName} (or another free block of 65536)`,
-    );
-  }
-  return ok(detail);
-}
-
 /**
- * Rootless: have newuidmap and newgidmap write the session's maps (own id to 0, then every
- * subordinate range) into a throwaway user namespace. They re-check /etc/subuid themselves, so
- * this is the test that the session will start.
+ * The session's maps from the subordinate id files the check was given. idmap computes them and
+ * the session's probe writes them; the two sit side by side, so only the engine joins them.
  */
-function checkSessionMaps(h: Host): Finding {
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, 'not probed: ');
+function sessionMapsFrom(h: Host): SessionMaps {
   const user = { name: h.userName, uid: h.uid };
-  const uidMap = newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile)));
-  const gidMap = newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile)));
-  return withUnmappedUserns(unshare, (pid) => {
-    for (const [helper, args] of [
-      ['newuidmap', uidMap],
-      ['newgidmap', gidMap],
-    ] as const) {
-      const r = runSync([h.find(helper) ?? helper, String(pid), ...args], { env: h.env });
-      if (r.status !== 0) {
-        return fail(
-          `${helper} refused the map ${args.join(' ')}: ${r.stderr.trim() || `status ${r.status}`}`,
-          `check the lines for ${h.userName} in /etc/sub${helper === 'newuidmap' ? 'uid' : 'gid'}, or run ${SETUP} as root`,
-        );
-      }
-    }
-    const extents = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n').length;
-    return ok(`newuidmap and newgidmap wrote the session maps (${extents} extents, own uid to 0) to a test namespace`);
-  });
-}
-
-// --- 3. user namespaces -------------------------------------------------------------------------
-
-function checkUserNamespaces(h: Host): Finding {
-  const max = readNumber('/proc/sys/user/max_user_namespaces');
-  if (max === 0) {
-    return fail(
-      'user.max_user_namespaces is 0: user namespaces are disabled',
-      'sysctl -w user.max_user_namespaces=15000',
-    );
-  }
-  if (h.rootless && readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0) {
-    return fail(
-      'kernel.unprivileged_userns_clone is 0: unprivileged users cannot create user namespaces',
-      `sysctl -w kernel.unprivileged_userns_clone=1 (or run ${SETUP} as root)`,
-    );
-  }
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, '');
-  const r = runSync([unshare, '--user', '--map-root-user', 'true'], { env: h.env });
-  if (r.status !== 0) {
-    const restricted = readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === 1;
-    return fail(
-      `unshare --user --map-root-user true failed: ${r.stderr.trim() || `status ${r.status}`}`,
-      restricted ? 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' : undefined,
-    );
-  }
-  return ok(`unshare --user --map-root-user works (max_user_namespaces ${max ?? 'unknown'})`);
-}
-
-function readNumber(file: string): number | undefined {
-  try {
-    const text = readFileSync(file, 'utf8').trim();
-    return /^\d+$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// --- 4. overlay in a user namespace -------------------------------------------------------------
-
-/**
- * Mounts overlayfs the way den mounts a container's rootfs, inside a fresh user and mount namespace,
- * then writes a file and deletes a lower one: the write must land in the upper directory and the
- * delete must leave a whiteout (a 0/0 character device), which is what containers rely on.
- */
-const OVERLAY_PROBE = `
-set -e
-cd "$1"
-mkdir lower upper work merged
-echo image > lower/kept
-echo image > lower/deleted
-mount -t overlay -o "$2" overlay merged
-echo container > merged/written
-rm merged/deleted
-[ "$(cat merged/kept)" = image ] || { echo "a lower file is not visible through the overlay" >&2; exit 1; }
-[ -f upper/written ] || { echo "a file written through the overlay is not in the upper directory" >&2; exit 1; }
-[ -c upper/deleted ] || { echo "deleting a lower file left no whiteout in the upper directory" >&2; exit 1; }
-`;
-
-function checkOverlay(h: Host): Finding {
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, 'not probed: ');
-  const { dir, where } = probeDir(h);
-  try {
-    const options = overlayMountOptions({
-      lowerDirs: [join(dir, 'lower')],
-      upperDir: join(dir, 'upper'),
-      workDir: join(dir, 'work'),
-      target: join(dir, 'merged'),
-    });
-    const r = runSync(
-      [unshare, '--user', '--map-root-user', '--mount', 'sh', '-c', OVERLAY_PROBE, 'den-overlay-probe', dir, options],
-      { env: h.env },
-    );
-    const fs = h.fsType(dir);
-    if (r.status !== 0) {
-      return fail(
-        `overlay mount with userxattr in a user namespace on ${fs} (${where}) failed: ${r.stderr.trim() || `status ${r.status}`}`,
-        'use a kernel of 5.11 or later and keep the data directory on ext4, xfs or btrfs (DEN_DATA_DIR)',
-      );
-    }
-    return ok(`mounted, wrote and deleted through overlay (userxattr) on ${fs} in ${where}`);
-  } finally {
-    // overlayfs leaves work/work with mode 000; outside the namespace we are not root, so open it first.
-    try {
-      chmodSync(join(dir, 'work', 'work'), 0o700);
-    } catch {
-      // not created: the mount never happened
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * A temporary directory on the store's file system: inside the data directory if it exists, else
- * in the nearest existing parent that is writable (the data directory itself is not created), else
- * in the system's temporary directory.
- */
-function probeDir(h: Host): { dir: string; where: string } {
-  let parent = h.dataDir;
-  for (;;) {
-    try {
-      if (statSync(parent).isDirectory()) {
-        accessSync(parent, constants.W_OK | constants.X_OK);
-        return { dir: mkdtempSync(join(parent, '.den-check-')), where: parent };
-      }
-    } catch {
-      // missing or not writable: try the parent
-    }
-    const up = dirname(parent);
-    if (up === parent) break;
-    parent = up;
-  }
-  const tmp = tmpdir();
   return {
-    dir: mkdtempSync(join(tmp, 'den-check-')),
-    where: `${tmp} (the data directory's file system is not writable)`,
+    uidArgs: newIdMapArgs(sessionMap(h.uid, readSubordinateRanges('uid', user, h.subuidFile))),
+    gidArgs: newIdMapArgs(sessionMap(h.gid, readSubordinateRanges('gid', user, h.subgidFile))),
   };
-}
-
-// --- 5. idmapped mounts ---------------------------------------------------------------------------
-
-/** The probe namespace maps id 0 to this host id, and every id above it likewise shifted. */
-const PROBE_SHIFT = 100000;
-
-function checkIdmappedMounts(h: Host): Finding {
-  const store = nearestExisting(h.dataDir);
-  const fs = h.fsType(store);
-  const kernel = release();
-  const [major = 0, minor = 0] = kernel.split('.').map((n) => parseInt(n, 10));
-  const kernelHas = major > 5 || (major === 5 && minor >= 12);
-  if (!kernelHas) {
-    return warn(
-      `kernel ${kernel} predates idmapped mounts (5.12): per-container ranges need shifted copies or fuse-overlayfs`,
-      'use a kernel of 5.12 or later',
-    );
-  }
-  if (h.rootless) {
-    return warn(
-      `inferred, not probed: an idmapped mount needs CAP_SYS_ADMIN over the user namespace that owns the ` +
-        `file system, which an unprivileged user has only for file systems mounted in their own namespace (tmpfs), ` +
-        `not for the store's ${fs} (${store}). For --userns=auto, keep-id and --uidmap den shifts ids another ` +
-        `way (see userns-shift below); --userns=host needs no shift`,
-    );
-  }
-  const unshare = h.find('unshare');
-  if (!unshare) return missingUnshare(h, 'not probed: ');
-  const owner = statSync(store).uid;
-  return withUnmappedUserns(unshare, (pid) => {
-    const map = `0 ${PROBE_SHIFT} ${0xffffffff - PROBE_SHIFT}\n`;
-    writeFileSync(`/proc/${pid}/uid_map`, map);
-    writeFileSync(`/proc/${pid}/gid_map`, map);
-    const nsFd = openSync(`/proc/${pid}/ns/user`, 'r');
-    let treeFd: number | undefined;
-    try {
-      // A detached clone of the mount, idmapped, then only looked at: it is never attached
-      // anywhere, and it disappears when the descriptor is closed.
-      treeFd = cloneMount(store);
-      idmapMount(treeFd, nsFd);
-      const seen = fstatSync(treeFd).uid;
-      const expected = owner + PROBE_SHIFT;
-      if (seen !== expected) {
-        return warn(`an idmapped bind mount of ${store} (${fs}) showed owner ${owner} as ${seen}, not ${expected}`);
-      }
-      return ok(
-        `an idmapped bind mount of ${store} (${fs}) works: owner ${owner} shows as ${seen} (probed with open_tree and mount_setattr)`,
-      );
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      return warn(
-        `the kernel refuses an idmapped bind mount of ${store} (${fs}): ${code}; per-container ranges need shifted copies`,
-        'keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs',
-      );
-    } finally {
-      if (treeFd !== undefined) closeSync(treeFd);
-      closeSync(nsFd);
-    }
-  });
-}
-
-function nearestExisting(path: string): string {
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      return realpathSync(p);
-    } catch {
-      if (dirname(p) === p) return p;
-    }
-  }
-}
-
-// --- 6, 8, 12. tools ----------------------------------------------------------------------------
-
-function checkTool(
-  h: Host,
-  name: string,
-  missingStatus: 'warn' | 'fail',
-  fix: string,
-  versionLine: RegExp = /^(.+)$/m,
-): Finding {
-  const where = locate(h, name);
-  if (!where.path) {
-    const missing = notInPath(name, where, fix);
-    return { status: missingStatus, detail: missing.detail, fix: missing.fix };
-  }
-  const r = runSync([where.path, '--version'], { env: h.env });
-  const version = versionLine.exec(`${r.stdout}\n${r.stderr}`.trim())?.[1]?.trim();
-  return ok(`${where.path}${version ? `: ${version}` : ''}`);
-}
-
-// --- 7. cgroups ---------------------------------------------------------------------------------
-
-export interface MountEntry {
-  mountPoint: string;
-  fsType: string;
-  source: string;
-  superOptions: string;
-}
-
-/** /proc/PID/mountinfo: fields 5 (mount point) and, after the ' - ' separator, type, source, options. */
-export function parseMountinfo(text: string): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const dash = line.indexOf(' - ');
-    if (dash < 0) continue;
-    const before = line.slice(0, dash).split(' ');
-    const after = line.slice(dash + 3).split(' ');
-    const mountPoint = before[4];
-    if (mountPoint === undefined || after.length < 2) continue;
-    entries.push({
-      mountPoint: unescapeOctal(mountPoint),
-      fsType: after[0]!,
-      source: unescapeOctal(after[1]!),
-      superOptions: after[2] ?? '',
-    });
-  }
-  return entries;
-}
-
-/** The kernel writes space, tab, newline and backslash in mount points as \ooo. */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** The mount that holds `path`: the longest mount point above it, the last one mounted there. */
-function mountOf(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
-  let best: MountEntry | undefined;
-  for (const m of mounts) {
-    const inside = m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
-    if (inside && (best === undefined || m.mountPoint.length >= best.mountPoint.length)) best = m;
-  }
-  return best;
-}
-
-/**
- * Classifies the cgroup layout from the mount table. `readControllers` reads a cgroup2 hierarchy's
- * cgroup.controllers (undefined when unreadable). crun accepts a hybrid layout only while the
- * cgroup2 hierarchy at /sys/fs/cgroup/unified has no controllers; otherwise it refuses every
- * container with "cgroups in hybrid mode not supported".
- */
-export function describeCgroups(
-  mounts: readonly MountEntry[],
-  readControllers: (dir: string) => string | undefined,
-  rootless: boolean,
-): Finding {
-  const root = '/sys/fs/cgroup';
-  const top = mounts.filter((m) => m.mountPoint === root).at(-1);
-  if (!top) return warn(`nothing is mounted at ${root}`, `mount -t cgroup2 cgroup2 ${root}`);
-  if (top.fsType === 'cgroup2') {
-    const controllers = (readControllers(root) ?? '').trim() || 'none';
-    return ok(`cgroup v2 (unified) at ${root}; controllers: ${controllers}`);
-  }
-  const v1 = mounts
-    .filter((m) => m.fsType === 'cgroup' && m.mountPoint.startsWith(`${root}/`))
-    .map((m) => m.mountPoint.slice(root.length + 1));
-  const unified = mounts.find((m) => m.fsType === 'cgroup2' && m.mountPoint === `${root}/unified`);
-  const noLimits = rootless ? '; rootless containers get no cgroup of their own there (no resource limits)' : '';
-  if (!unified) return ok(`cgroup v1 (legacy): ${v1.join(', ') || 'no hierarchies'}${noLimits}`);
-  const controllers = (readControllers(unified.mountPoint) ?? '').trim().split(/\s+/).filter(Boolean);
-  if (controllers.length > 0) {
-    const binds = controllers.map((c) => `mkdir -p ${root}/${c} && mount -t cgroup -o ${c} cgroup ${root}/${c}`);
-    return fail(
-      `hybrid: the cgroup2 hierarchy at ${unified.mountPoint} carries ${controllers.join(', ')}, so crun refuses every ` +
-        `container ("cgroups in hybrid mode not supported")`,
-      `${binds.join(' && ')} (or run ${SETUP} as root)`,
-    );
-  }
-  return ok(
-    `hybrid: v1 hierarchies (${v1.join(', ')}) and a cgroup2 at ${unified.mountPoint} without controllers, which crun ` +
-      `accepts as cgroup v1${noLimits}`,
-  );
-}
-
-function checkCgroups(h: Host): Finding {
-  const read = (dir: string) => {
-    try {
-      return readFileSync(join(dir, 'cgroup.controllers'), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  return describeCgroups(h.mounts, read, h.rootless);
-}
-
-// --- 9. devices ---------------------------------------------------------------------------------
-
-/** Opens the device for reading and writing, which is what pasta and FUSE do; closing it again has no effect. */
-function checkDevice(h: Host, path: string): Finding {
-  const fix = `chmod 0666 /dev/net/tun /dev/fuse (or run ${SETUP} as root)`;
-  let mode: number;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      return warn(`${path} does not exist`, path === '/dev/fuse' ? 'modprobe fuse' : 'modprobe tun');
-    }
-    throw e;
-  }
-  try {
-    closeSync(openSync(path, 'r+'));
-  } catch (e) {
-    return warn(
-      `${path} (mode ${mode.toString(8)}) cannot be opened read-write by uid ${h.uid}: ${errnoCode(e) ?? (e as Error).message}`,
-      fix,
-    );
-  }
-  const others = (mode & 0o006) === 0o006 ? '' : `; other users cannot use it (mode ${mode.toString(8)})`;
-  return ok(`${path} opens read-write for uid ${h.uid}${others}`);
-}
-
-// --- 10. runtime directory ------------------------------------------------------------------------
-
-function checkRuntimeDir(h: Host): Finding {
-  const dir = h.runtimeDir;
-  let source: string;
-  if (h.env.DEN_RUNTIME_DIR) source = 'DEN_RUNTIME_DIR';
-  else if (!h.rootless) source = 'root mode';
-  else if (h.env.XDG_RUNTIME_DIR) source = 'XDG_RUNTIME_DIR';
-  else source = 'XDG_RUNTIME_DIR is unset: the fallback';
-  const problem = runtimeDirProblem(dir, h.uid);
-  if (problem) {
-    const fix =
-      dir === fallbackRuntimeDir(h.uid)
-        ? `remove ${dir} (as its owner or root), or set XDG_RUNTIME_DIR to a private directory you own`
-        : 'set XDG_RUNTIME_DIR (or DEN_RUNTIME_DIR) to a private directory you own';
-    return fail(`${dir} (${source}): ${problem}`, fix);
-  }
-  return ok(`${dir} (${source})${existsDir(dir) ? '' : ', created on first use'}`);
-}
-
-/** Why den would refuse `dir` as its runtime directory (see ensurePrivateDir), or undefined. */
-function runtimeDirProblem(dir: string, uid: number): string | undefined {
-  try {
-    const st = lstatSync(dir);
-    if (st.isSymbolicLink()) return 'is a symbolic link';
-    if (!st.isDirectory()) return 'is not a directory';
-    if (st.uid !== uid) return `belongs to uid ${st.uid}, not ${uid}`;
-    if ((st.mode & 0o077) !== 0) return `is open to others (mode ${(st.mode & 0o777).toString(8)})`;
-    return undefined;
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') return (e as Error).message;
-  }
-  const parent = nearestExisting(dirname(dir));
-  try {
-    accessSync(parent, constants.W_OK | constants.X_OK);
-    return undefined;
-  } catch {
-    return `does not exist and ${parent} is not writable`;
-  }
-}
-
-function existsDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-// --- 11. seccomp --------------------------------------------------------------------------------
-
-function checkSeccomp(): Finding {
-  const file = DEFAULT_SECCOMP_PROFILE;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      return warn(
-        `${file} is missing: containers run without a seccomp filter`,
-        'apt-get install golang-github-containers-common',
-      );
-    }
-    return fail(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  let profile: { defaultAction?: unknown; syscalls?: unknown };
-  try {
-    profile = JSON.parse(text) as typeof profile;
-  } catch (e) {
-    return fail(
-      `${file} is not valid JSON: ${(e as Error).message}`,
-      'apt-get install --reinstall golang-github-containers-common',
-    );
-  }
-  if (typeof profile.defaultAction !== 'string') {
-    return fail(`${file} has no defaultAction`, 'apt-get install --reinstall golang-github-containers-common');
-  }
-  const rules = Array.isArray(profile.syscalls) ? profile.syscalls.length : 0;
-  return ok(`${file}: default ${profile.defaultAction}, ${rules} rules`);
 }
