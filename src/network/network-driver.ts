@@ -13,7 +13,7 @@ import { hostsFile, resolvConf } from './etc-files.js';
  *   const link = await net.attach({ id, initPid, ... });   // after the runtime created the container
  *   await link.detach();                                   // after it stopped
  *
- * `checks` describes what the driver needs of the host, for `den system check`.
+ * What the drivers need of the host is probed by network-checks.ts, for `den system check`.
  */
 export interface NetworkDriver {
   readonly mode: NetworkMode;
@@ -25,8 +25,6 @@ export interface NetworkDriver {
   resolvConf(): string;
   /** Connects the container's namespace once its init runs; nothing to do for none and host. */
   attach(container: AttachTarget): Promise<NetworkLink>;
-  /** What the host must have for this driver, for `den system check`; empty when nothing. */
-  readonly requirements: readonly string[];
 }
 
 /** The network modes den has. */
@@ -53,7 +51,6 @@ export const noneNetwork: NetworkDriver = {
   hosts: (hostname) => hostsFile(hostname, 'none'),
   resolvConf,
   attach: async () => NOTHING_ATTACHED,
-  requirements: [],
 };
 
 /**
@@ -66,7 +63,6 @@ export const hostNetwork: NetworkDriver = {
   hosts: (hostname) => hostsFile(hostname, 'host'),
   resolvConf,
   attach: async () => NOTHING_ATTACHED,
-  requirements: [],
 };
 
 const DRIVERS: Record<NetworkMode, NetworkDriver> = { none: noneNetwork, host: hostNetwork };
