@@ -581,6 +581,13 @@ function benchRootlessRun(): void {
       den: () => env.wrap([process.execPath, denBin(), 'run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
       podman: () => podman(['run', '--rm', '--network', 'none', 'bench/busybox', 'true']),
     };
+    // DEN_BENCH_BASELINE=/other/checkout/bin/den adds another den build to the same interleaved
+    // rounds (same store, same image), for "is this change slower" measured side by side.
+    const baseline = process.env.DEN_BENCH_BASELINE;
+    if (baseline) {
+      commands['den-base'] = () =>
+        env.wrap([process.execPath, baseline, 'run', '--rm', '--network', 'none', 'bench/busybox', 'true']);
+    }
     const { times, medians: m } = interleave(commands);
     console.log(`\nden run --rm --network none busybox true, rootless: ${ROUNDS} interleaved rounds, medians`);
     for (const [name, ms] of Object.entries(m)) {
@@ -590,6 +597,7 @@ function benchRootlessRun(): void {
     }
     console.log(`  ratio den/podman ${(m.den! / m.podman!).toFixed(2)} (target <= 0.50)`);
     console.log(`  ratio den/crun   ${(m.den! / m.crun!).toFixed(2)}`);
+    if (baseline) console.log(`  ratio den/den-base ${(m.den! / m['den-base']!).toFixed(2)} (${baseline})`);
     sh(podman(['rmi', '-a', '-f']), 'podman rmi');
   } finally {
     spawnSync('pkill', ['-u', String(env.user.uid), '-f', 'podman pause']);
