@@ -519,8 +519,18 @@ describe('store maintenance: prune, df, check --store', () => {
     } finally {
       writeFileSync(join(blobs, victim!), original);
     }
+    const before = Number(env.exec(['du', '-sb', '--apparent-size', env.dataDir]).stdout.split('\t')[0]);
     const all = env.den(['image', 'prune', '-a', '-f'], { env: grace });
     assert.match(all.stdout, /deleted: sha256:/);
+    // What the removed image freed counts: its layer unpacked and its blobs (it once said 0B).
+    const reclaimed = /Total reclaimed space: ([0-9.]+)MB/.exec(all.stdout);
+    assert.ok(reclaimed, all.stdout);
+    const after = Number(env.exec(['du', '-sb', '--apparent-size', env.dataDir]).stdout.split('\t')[0]);
+    assert.ok(Number(reclaimed[1]) > 1, `reclaimed ${reclaimed[1]} MB`);
+    assert.ok(
+      Math.abs(Number(reclaimed[1]) * 1e6 - (before - after)) < 0.35 * (before - after),
+      `${reclaimed[1]} MB vs du ${before - after}`,
+    );
     assert.equal(env.den(['images', '-q']).stdout, '');
     assert.deepEqual(readdirSync(blobs), [], 'every blob went with the last image');
   });

@@ -1,5 +1,5 @@
 import { conflict } from '../../common/errors.js';
-import { hexOf } from '../../content/index.js';
+import { hexOf, type Digest } from '../../content/index.js';
 import { familiarName, formatReference, parseReference } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
@@ -9,6 +9,8 @@ import { leased, removeTree } from '../../snapshots/index.js';
 export interface RemovedImage {
   untagged: string[];
   deleted: string[];
+  /** Bytes freed on disk: the deleted layers unpacked, and their blobs, config and manifest. */
+  bytes: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface RemovedImage {
  */
 export function removeImage(ctx: EngineContext, ref: string, force: boolean): RemovedImage {
   const image = ctx.images.resolve(ref);
-  const result: RemovedImage = { untagged: [], deleted: [] };
+  const result: RemovedImage = { untagged: [], deleted: [], bytes: 0 };
   let byName: string | undefined;
   try {
     const canonical = formatReference(parseReference(ref));
@@ -52,13 +54,16 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
   // A running pull may be about to record an image with some of these: leave them to the garbage
   // collection (den image prune) once it is done.
   const kept = leased(ctx);
+  const blobBytes = (digest: Digest) => (ctx.content.has(digest) ? ctx.content.size(digest) : 0);
   for (const layer of unused.filter((l) => !kept.has(l.chainId) && !kept.has(l.digest))) {
+    result.bytes += ctx.layers.size(layer.chainId) + blobBytes(layer.digest);
     removeTree(ctx, ctx.layout.layerDir(hexOf(layer.chainId)));
     forgetLayer(ctx, hexOf(layer.chainId));
     ctx.layers.remove(layer.chainId);
     ctx.content.remove(layer.digest);
     result.deleted.push(layer.chainId);
   }
+  result.bytes += blobBytes(image.manifestDigest) + blobBytes(image.id);
   ctx.content.remove(image.manifestDigest);
   ctx.content.remove(image.id);
   result.deleted.unshift(image.id);

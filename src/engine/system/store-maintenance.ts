@@ -81,16 +81,23 @@ export function collectGarbage(ctx: EngineContext, options: { dryRun?: boolean }
  * `den image prune`: images without a name (with `all`, every image no container uses), then the
  * garbage they leave. Returns the ids removed and what the collection freed.
  */
+/**
+ * `den image prune`: dangling images (with `all`, every image no container uses), then garbage.
+ * What the removed images freed counts in the reclaimed bytes with what the collection freed: rmi
+ * deletes an image's own layers and blobs at once, so the collection never sees them.
+ */
 export function pruneImages(ctx: EngineContext, all: boolean): { removed: string[]; collected: Collected } {
   const removed: string[] = [];
+  let freed = 0;
   for (const image of ctx.images.list()) {
     if (image.names.length > 0 && !all) continue;
     if (ctx.containers.countUsingImage(image.id) > 0) continue;
-    removeImage(ctx, image.id, true);
+    freed += removeImage(ctx, image.id, true).bytes;
     removed.push(image.id);
   }
   if (removed.length > 0) publishIndex(ctx);
-  return { removed, collected: collectGarbage(ctx) };
+  const collected = collectGarbage(ctx);
+  return { removed, collected: { ...collected, bytes: collected.bytes + freed } };
 }
 
 export interface DiskUsage {
