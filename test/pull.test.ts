@@ -109,6 +109,25 @@ describe('pull and push against a local registry, rootless', () => {
     assert.match(none.stderr, /linux\/mips64/);
   });
 
+  test('a single-platform image asked for with another --platform is refused with docker words, not pulled', async () => {
+    const host = process.arch === 'arm64' ? 'linux/arm64/v8' : 'linux/amd64';
+    const foreign = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+    const name = `${plain.name}/busybox:platform`;
+    await harness.skopeoCopy(`oci:${image.dir}:${image.tag}`, `docker://${name}`, plain);
+    const refused = await env.denAsync(['pull', '--platform', foreign, name]);
+    assert.equal(refused.status, 125);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `image with reference ${name.replace(/[.]/g, '\\.')} was found but does not match the specified platform: wanted ${foreign}, actual: linux/(amd64|arm64)`,
+      ),
+    );
+    assert.notEqual(env.den(['inspect', name]).status, 0, 'nothing was recorded');
+    const same = await env.denAsync(['pull', '--platform', host, name]);
+    assert.equal(same.status, 0, same.stderr);
+    assert.equal(env.den(['inspect', name]).status, 0);
+  });
+
   test('a zstd layer: den pulls it, inflates it in a zstd child and runs the image', async () => {
     const dir = join(harness.dir, 'zstd-layout');
     zstdLayout(dir, busyboxTarball());

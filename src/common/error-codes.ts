@@ -271,6 +271,10 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den login REGISTRY/NAMESPACE` where a credential helper applies (one login per registry)',
   },
+  DEN0934: {
+    kind: 'NotFound',
+    meaning: 'the image pulled with --platform is for another platform (docker: does not match the specified platform)',
+  },
   DEN0950: {
     kind: 'InvalidArgument',
     meaning: '`den load`: the input is not a tar archive (garbage, or an unsupported compression)',

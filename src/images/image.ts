@@ -6,6 +6,8 @@ export interface ImageConfig {
   author?: string;
   architecture: string;
   os: string;
+  /** The CPU variant (arm's v7, arm64's v8), where the image names one. */
+  variant?: string;
   config?: {
     User?: string;
     Env?: string[];

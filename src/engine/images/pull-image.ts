@@ -1,12 +1,14 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { DenError, invalidArgument } from '../../common/errors.js';
+import { DenError, invalidArgument, notFound } from '../../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../../content/index.js';
 import {
   formatReference,
   MAX_IMAGE_CONFIG_BYTES,
   parseImageConfig,
   parsePlatform,
+  platformScore,
+  formatPlatform,
   type ImageRecord,
   type LayerRef,
 } from '../../images/index.js';
@@ -57,6 +59,20 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
 
     const configBytes = await readBlob(repository, image.config, MAX_IMAGE_CONFIG_BYTES);
     const config = parseImageConfig(configBytes, `image ${name}: config ${image.config.digest}`);
+    // A single-platform image names its platform only in its config: one for another platform
+    // than the one asked for is refused, as docker does, rather than pulled and run regardless.
+    const actual = {
+      os: config.os,
+      architecture: config.architecture,
+      ...(typeof config.variant === 'string' ? { variant: config.variant } : {}),
+    };
+    if (platform !== undefined && platformScore(actual, platform) === undefined) {
+      throw notFound(
+        'DEN0934',
+        `image with reference ${name} was found but does not match the specified platform: wanted ${formatPlatform(platform)}, actual: ${formatPlatform(actual)}`,
+        { hint: `pull it without --platform to run it where it can (${formatPlatform(actual)})` },
+      );
+    }
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== image.layers.length) {
       throw invalidArgument(
