@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv } from './harness.js';
@@ -25,6 +26,37 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
     assert.equal(env.den(['import', busyboxTarball(), 'busybox']).status, 0);
   });
   after(() => env.cleanup());
+
+  test('a registry that takes the connection and never answers: den says it waits, then names it and stops', async () => {
+    // A server that accepts and holds every connection, as a wedged registry or proxy does.
+    const held: Socket[] = [];
+    const server = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const before = storeSnapshot(env);
+      const started = Date.now();
+      const r = await env.denAsync(['pull', `127.0.0.1:${port}/silent:1`], {
+        env: { DEN_REGISTRY_TIMEOUT_SECONDS: '6' },
+      });
+      const took = Date.now() - started;
+      assert.equal(r.status, 125);
+      assert.match(r.stdout, new RegExp(`Waiting for 127\\.0\\.0\\.1:${port}: no answer for 5 s`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `registry 127\\.0\\.0\\.1:${port}: cannot connect: it accepted the connection but sent no answer in 6 s`,
+        ),
+      );
+      assert.match(r.stderr, /Hint: check that .* is a registry and is up/);
+      // Two tries of 6 s at most, not four of 30 s (about three minutes of silence, before).
+      assert.ok(took < 30_000, `took ${took} ms`);
+      assert.equal(storeSnapshot(env), before);
+    } finally {
+      for (const s of held) s.destroy();
+      server.close();
+    }
+  });
 
   test('an unknown image: not here, and (this machine has no internet) not pullable either', () => {
     const before = storeSnapshot(env);

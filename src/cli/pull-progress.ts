@@ -22,6 +22,10 @@ export class PullProgress {
       this.print(`${e.reference}: pulling ${e.layers} layer${e.layers === 1 ? '' : 's'}`);
       return;
     }
+    if (e.kind === 'waiting') {
+      this.print(`Waiting for ${e.registry}: no answer for ${e.seconds} s`);
+      return;
+    }
     if (e.kind === 'bytes') {
       if (!this.tty) return;
       this.set(e.id, `Downloading ${bar(e.current, e.total)} ${humanSize(e.current)}/${humanSize(e.total)}`, false);

@@ -16,6 +16,7 @@ import { DEFAULT_RUNTIME } from '../runtime/index.js';
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
+ *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
  */
 export interface EngineConfig {
   readonly paths: DenPaths;
@@ -33,6 +34,8 @@ export interface EngineConfig {
   readonly shift: ShiftPreference;
   /** Blobs and layers younger than this are never collected (an import writes them just before its record). */
   readonly gcGraceMs: number;
+  /** How long a registry may leave a request unanswered before it is tried again, then given up on. */
+  readonly registryTimeoutMs: number;
   /** den itself, for the workers it starts inside the rootless session: Node and den's entry script. */
   readonly self: { readonly node: string; readonly script: string | undefined };
 }
@@ -43,6 +46,7 @@ export type ShiftPreference = 'auto' | 'copy' | 'fuse';
 const AUTO_MIN = 1024;
 const AUTO_MAX = 1 << 24;
 const GC_GRACE_SECONDS = 600;
+const REGISTRY_TIMEOUT_SECONDS = 30;
 
 /**
  * The configuration the CLI runs with, from its environment. A value that cannot be used is
@@ -66,6 +70,7 @@ export function engineConfigFromEnv(
     },
     shift: shiftPreference(env.DEN_SHIFT),
     gcGraceMs: wholeNumber(env, 'DEN_GC_GRACE_SECONDS', GC_GRACE_SECONDS) * 1000,
+    registryTimeoutMs: wholeNumber(env, 'DEN_REGISTRY_TIMEOUT_SECONDS', REGISTRY_TIMEOUT_SECONDS) * 1000,
     self,
   };
 }

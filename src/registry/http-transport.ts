@@ -19,7 +19,14 @@ import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { DenError, errnoCode } from '../common/errors.js';
 import { redactUrl } from './redact.js';
-import { plainHttpRefused, protocolError, tlsFailure, tooLarge, unreachable } from './registry-errors.js';
+import {
+  plainHttpRefused,
+  protocolError,
+  silentRegistry,
+  tlsFailure,
+  tooLarge,
+  unreachable,
+} from './registry-errors.js';
 
 export interface RetryPolicy {
   /** Tries in all, the first one included. */
@@ -45,7 +52,21 @@ export interface TransportOptions {
   retry: RetryPolicy;
   timeoutMs: number;
   userAgent: string;
+  /**
+   * Told when a request has had no answer for WAIT_NOTICE_MS (once per request), so the person
+   * waiting learns why nothing happens: a registry that accepts connections and never answers
+   * otherwise keeps a pull silent until the timeouts run out.
+   */
+  onWaiting?: (registry: string, waitedMs: number) => void;
 }
+
+/** How long a request waits for an answer before the caller is told (onWaiting). */
+export const WAIT_NOTICE_MS = 5_000;
+/**
+ * Tries in all for a request that got no answer at all within the timeout: a registry that let it
+ * hang once will most likely let it hang again, and each try costs the whole timeout.
+ */
+const TIMEOUT_ATTEMPTS = 2;
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -118,7 +139,8 @@ export class HttpTransport {
       try {
         res = await this.follow(req);
       } catch (e) {
-        if (attempt < policy.attempts && isTransient(e)) {
+        const attempts = errnoCode(e) === 'ETIMEDOUT' ? Math.min(policy.attempts, TIMEOUT_ATTEMPTS) : policy.attempts;
+        if (attempt < attempts && isTransient(e)) {
           await sleep(backoff(policy, attempt));
           continue;
         }
@@ -144,6 +166,9 @@ export class HttpTransport {
       return plainHttpRefused(registry);
     }
     if (isTlsError(code, message)) return tlsFailure(registry, `${message} (${redactUrl(url)})`, e);
+    if (code === 'ETIMEDOUT' && /^no response for/.test(message)) {
+      return silentRegistry(registry, this.options.timeoutMs / 1000, e);
+    }
     return unreachable(registry, `${message}${code && !message.includes(code) ? ` (${code})` : ''}`, e);
   }
 
@@ -209,6 +234,11 @@ export class HttpTransport {
         timeout: this.options.timeoutMs,
       });
       let response: IncomingMessage | undefined;
+      const notice = this.options.onWaiting
+        ? setTimeout(() => this.options.onWaiting?.(this.options.registry, WAIT_NOTICE_MS), WAIT_NOTICE_MS)
+        : undefined;
+      notice?.unref();
+      req.on('close', () => clearTimeout(notice));
       req.on('timeout', () => {
         const err = Object.assign(new Error(`no response for ${this.options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
         response?.destroy(err);
@@ -222,6 +252,7 @@ export class HttpTransport {
         }
       });
       req.on('response', (res) => {
+        clearTimeout(notice);
         response = res;
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
       });

@@ -63,6 +63,8 @@ export interface RegistriesOptions {
   timeoutMs?: number;
   userAgent?: string;
   env?: NodeJS.ProcessEnv;
+  /** Told when a registry has not answered a request for a while (see HttpTransport). */
+  onWaiting?: (registry: string, waitedMs: number) => void;
 }
 
 /** A manifest found for a name, and where: fetch the blobs it names from `repository`. */
@@ -168,6 +170,7 @@ export class Registries {
         ...(this.options.retry ? { retry: this.options.retry } : {}),
         ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
         ...(this.options.userAgent !== undefined ? { userAgent: this.options.userAgent } : {}),
+        ...(this.options.onWaiting ? { onWaiting: this.options.onWaiting } : {}),
       });
       this.clients.set(key, client);
     }

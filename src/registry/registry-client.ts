@@ -76,6 +76,8 @@ export interface RegistryClientOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   userAgent?: string;
+  /** See TransportOptions.onWaiting. */
+  onWaiting?: (registry: string, waitedMs: number) => void;
 }
 
 /** A manifest or index as the registry served it, checked against its digest and parsed. */
@@ -176,6 +178,7 @@ export class RegistryClient {
       retry: { ...DEFAULT_RETRY, ...options.retry },
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       userAgent: options.userAgent ?? 'den',
+      ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
     });
     this.auth = new Authorizer({
       registry: this.registry,

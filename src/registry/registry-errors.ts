@@ -26,6 +26,18 @@ export const unreachable = (registry: string, why: string, cause?: unknown): Den
     reason: 'unreachable' satisfies ConnectFailure,
   });
 
+/** A registry that took the connection and never answered, the whole timeout, on every try. */
+export const silentRegistry = (registry: string, seconds: number, cause?: unknown): DenError =>
+  unavailable(
+    'DEN0901',
+    `registry ${registry}: cannot connect: it accepted the connection but sent no answer in ${seconds} s`,
+    {
+      hint: `check that ${registry} is a registry and is up (curl -v https://${registry}/v2/); a proxy or firewall that holds connections does this too`,
+      cause,
+      reason: 'unreachable' satisfies ConnectFailure,
+    },
+  );
+
 export const tlsFailure = (registry: string, why: string, cause?: unknown): DenError =>
   unavailable('DEN0902', `registry ${registry}: TLS failure: ${redact(why)}`, {
     hint: `trust its CA (a ca.crt in /etc/containers/certs.d/${registry}/ or --cert-dir), or, on a network you trust, use --tls-verify=false`,

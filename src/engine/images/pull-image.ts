@@ -31,7 +31,9 @@ export interface PullOptions extends RegistryAccess {
 export type PullEvent =
   | { kind: 'resolved'; reference: string; digest: Digest; layers: number }
   | { kind: 'layer'; id: string; status: 'exists' | 'waiting' | 'pulling' | 'done'; total: number }
-  | { kind: 'bytes'; id: string; current: number; total: number };
+  | { kind: 'bytes'; id: string; current: number; total: number }
+  /** A registry has not answered a request for `seconds`: the pull is waiting, not stuck silently. */
+  | { kind: 'waiting'; registry: string; seconds: number };
 
 /** Layers fetched at once, as docker's default max-concurrent-downloads. */
 const CONCURRENT_LAYERS = 3;
@@ -45,8 +47,11 @@ const CONCURRENT_LAYERS = 3;
  * last, so an interrupted pull leaves no image, only committed layers and resumable bytes.
  */
 export async function pullImage(ctx: EngineContext, options: PullOptions): Promise<ImageRecord> {
-  const registries = openRegistries(options);
   const progress = options.onProgress ?? (() => {});
+  const registries = openRegistries(options, {
+    timeoutMs: ctx.config.registryTimeoutMs,
+    onWaiting: (registry, waitedMs) => progress({ kind: 'waiting', registry, seconds: waitedMs / 1000 }),
+  });
   let releaseLease = () => {};
   try {
     const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;

@@ -47,7 +47,7 @@ export async function pushImage(
     }
   }
   const progress = options.onProgress ?? (() => {});
-  const registries = openRegistries(options);
+  const registries = openRegistries(options, { timeoutMs: ctx.config.registryTimeoutMs });
   try {
     const repository = registries.repository(target);
     const reference = formatReference(target);

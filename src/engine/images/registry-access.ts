@@ -12,8 +12,13 @@ export interface RegistryAccess {
   certDir?: string;
 }
 
-export function openRegistries(access: RegistryAccess): Registries {
+export function openRegistries(
+  access: RegistryAccess,
+  network: { timeoutMs?: number; onWaiting?: (registry: string, waitedMs: number) => void } = {},
+): Registries {
   return new Registries({
+    ...(network.onWaiting ? { onWaiting: network.onWaiting } : {}),
+    ...(network.timeoutMs !== undefined ? { timeoutMs: network.timeoutMs } : {}),
     ...(access.tlsVerify !== undefined ? { tlsVerify: access.tlsVerify } : {}),
     ...(access.creds !== undefined ? { credentials: parseCreds(access.creds) } : {}),
     ...(access.authFile !== undefined ? { authFile: access.authFile } : {}),
