@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -55,6 +65,54 @@ describe('bad input: a clear error, exit 125, nothing left behind', () => {
     } finally {
       for (const s of held) s.destroy();
       server.close();
+    }
+  });
+
+  test('a data directory den cannot write: every command says which directory and why, not SQLite words', () => {
+    const data = join(env.root, 'readonly-data');
+    mkdirSync(data);
+    chownSync(data, env.user.uid, env.user.gid);
+    const first = env.den(['import', busyboxTarball(), 'busybox'], { env: { DEN_DATA_DIR: data } });
+    assert.equal(first.status, 0, first.stderr);
+    chmodSync(data, 0o500);
+    try {
+      for (const args of [['images'], ['import', busyboxTarball(), 'x'], ['ps', '-a']]) {
+        // A fresh WAL: the shared-memory file a reader needs cannot be made either.
+        for (const f of ['den.db-wal', 'den.db-shm']) rmSync(join(data, f), { force: true });
+        const r = env.den(args, { env: { DEN_DATA_DIR: data } });
+        assert.equal(r.status, 125, `${args[0]}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `den cannot write in its data directory ${data}: ${data} is not writable for you \\(owner ${env.user.uid}, mode 500\\)`,
+          ),
+          args[0],
+        );
+        assert.match(r.stderr, /Hint: make it writable for you, or point den elsewhere with DEN_DATA_DIR/);
+        assert.doesNotMatch(r.stderr, /readonly database|unable to open database|internal error/);
+      }
+    } finally {
+      chmodSync(data, 0o700);
+    }
+  });
+
+  test('a full disk under the store: den says which disk is full and what to do', () => {
+    // A 3 MiB tmpfs as the data directory, filled to the last byte once den has its database.
+    const mount = join(env.root, 'tiny');
+    mkdirSync(mount);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m,mode=0755', 'tmpfs', mount]).status, 0);
+    try {
+      const data = join(mount, 'den');
+      mkdirSync(data);
+      chownSync(data, env.user.uid, env.user.gid);
+      assert.equal(env.den(['images'], { env: { DEN_DATA_DIR: data } }).status, 0);
+      spawnSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
+      const r = env.den(['import', busyboxTarball(), 'x'], { env: { DEN_DATA_DIR: data } });
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`the disk that holds den's data directory ${data} is full`));
+      assert.match(r.stderr, /Hint: free space there/);
+    } finally {
+      spawnSync('umount', ['-l', mount]);
     }
   });
 

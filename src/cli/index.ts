@@ -1,5 +1,6 @@
 import { EngineContext } from '../engine/context.js';
 import { engineConfigFromEnv } from '../engine/config.js';
+import { storageFailure } from '../state/index.js';
 import { exitCodeFor, printError } from './errors.js';
 import { helpText, parseFlags, type CommandSpec, type Parsed } from './flags.js';
 import { DEN_VERSION } from './version.js';
@@ -141,8 +142,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     ctx = cliEngineContext();
     return await command.handler(parsed, ctx);
   } catch (e) {
-    printError(e);
-    return exitCodeFor(e);
+    // A write refused by the disk under the store, wherever it happened, is said with the path.
+    const err = (ctx && storageFailure(e, ctx.paths.dataDir)) || e;
+    printError(err);
+    return exitCodeFor(err);
   } finally {
     ctx?.close();
   }

@@ -190,6 +190,11 @@ export const ERROR_CODES = {
   DEN0707: { kind: 'InvalidArgument', meaning: '`den login`: no terminal to ask for the username or password' },
   DEN0708: { kind: 'InvalidArgument', meaning: '`den image prune` without -f and without a terminal to ask on' },
   DEN0801: { kind: 'Unavailable', meaning: 'the state database cannot be opened' },
+  DEN0802: {
+    kind: 'FailedPrecondition',
+    meaning: "den cannot write in its data directory (read-only, another owner's)",
+  },
+  DEN0803: { kind: 'Unavailable', meaning: "the disk that holds den's data directory is full" },
   DEN0901: {
     kind: 'Unavailable',
     meaning: 'a registry cannot be reached (refused, reset, DNS, timeout) after the retries',

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unavailable } from '../common/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { storageFailure } from './storage-errors.js';
 
 export type Db = Database.Database;
 
@@ -17,19 +18,29 @@ export type Db = Database.Database;
  */
 export function openDatabase(dataDir: string): Db {
   const file = join(dataDir, 'den.db');
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let db: Db;
   try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const addon = process.env.DEN_SQLITE_ADDON;
     db = new Database(file, addon ? { nativeBinding: addon } : {});
+    // Even a reader writes here (WAL's shared memory, the migrations): an unwritable directory
+    // or a full disk is said now, with the path, rather than as SQLite's bare words later.
+    db.pragma('journal_mode = WAL');
   } catch (e) {
-    throw unavailable('DEN0801', `state database ${file}: cannot open: ${(e as Error).message}`, { cause: e });
+    throw (
+      storageFailure(e, dataDir) ??
+      unavailable('DEN0801', `state database ${file}: cannot open: ${(e as Error).message}`, { cause: e })
+    );
   }
-  db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 30000');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw storageFailure(e, dataDir) ?? e;
+  }
   return db;
 }
 
