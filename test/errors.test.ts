@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -259,7 +260,18 @@ describe('a user with no subordinate ids', () => {
     const r = env.den(['import', busyboxTarball(), 'busybox']);
     assert.equal(r.status, 125);
     assert.match(r.stderr, /has no subordinate uid range in \/etc\/subuid/);
-    assert.match(r.stderr, /usermod --add-subuids/);
+    const proposed = /usermod --add-subuids ([0-9]+)-([0-9]+) --add-subgids \1-\2 /.exec(r.stderr);
+    assert.ok(proposed, r.stderr);
+    // The range proposed is nobody's yet (it once proposed 100000-165535 whoever had it).
+    const [first, last] = [Number(proposed[1]), Number(proposed[2])];
+    for (const file of ['/etc/subuid', '/etc/subgid']) {
+      for (const line of readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => /^[^#].*:[0-9]+:[0-9]+$/.test(l))) {
+        const [, start, count] = line.split(':').map(Number) as [number, number, number];
+        assert.ok(last < start || first >= start + count, `${first}-${last} overlaps ${file}: ${line}`);
+      }
+    }
     assert.equal(env.sessionPid(), undefined, 'no session was left behind');
   });
 });

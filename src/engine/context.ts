@@ -3,6 +3,7 @@ import { failedPrecondition } from '../common/errors.js';
 import { ContainerStore } from '../containers/index.js';
 import { ContentStore } from '../content/index.js';
 import {
+  addRangeCommand,
   hostId,
   newIdMapArgs,
   readSubordinateRanges,
@@ -122,7 +123,7 @@ export class EngineContext implements SnapshotContext {
           'DEN0503',
           `user ${user.name} (uid ${this.uid}) has no subordinate ${kind} range in /etc/sub${kind}`,
           {
-            hint: `ask an administrator to add one, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`,
+            hint: `ask an administrator to add one: ${addRangeCommand(user.name, ['/etc/subuid', '/etc/subgid'])}`,
           },
         );
       }

@@ -14,8 +14,15 @@ export {
   type HostId,
   type IdRange,
 } from './ids.js';
-export { parseSubordinateIds, rangesFor, readSubordinateRanges, type SubIdEntry, type SubIdUser } from './subid.js';
-export { checkSubordinateIds } from './subid-checks.js';
+export {
+  freeSubordinateRange,
+  parseSubordinateIds,
+  rangesFor,
+  readSubordinateRanges,
+  type SubIdEntry,
+  type SubIdUser,
+} from './subid.js';
+export { addRangeCommand, checkSubordinateIds } from './subid-checks.js';
 export {
   MAX_EXTENTS,
   containerRanges,

@@ -3,7 +3,7 @@ import { fail, ok, SETUP_SCRIPT, warn, type Finding, type Host } from '../common
 import { isDenError } from '../common/errors.js';
 import type { IdRange } from './ids.js';
 import { rangesSize } from './ranges.js';
-import { readSubordinateRanges } from './subid.js';
+import { freeSubordinateRange, readSubordinateRanges } from './subid.js';
 
 /**
  * The subordinate `kind`s den can use: rootless, the caller's own ranges (the session maps them);
@@ -34,7 +34,7 @@ export function checkSubordinateIds(h: Host, kind: 'uid' | 'gid', rootPoolUser: 
   if (ranges.length === 0) {
     return fail(
       `no subordinate ${kind} range for ${h.userName} (uid ${h.uid}) in ${file}`,
-      `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${h.userName}`,
+      addRangeCommand(h.userName, [h.subuidFile, h.subgidFile]),
     );
   }
   const total = rangesSize(ranges);
@@ -52,4 +52,10 @@ export function checkSubordinateIds(h: Host, kind: 'uid' | 'gid', rootPoolUser: 
 /** Ranges as the host ids they span, first-last: `100000-165535, 200000-396607`. */
 function spans(ranges: readonly IdRange[]): string {
   return ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ');
+}
+
+/** The usermod line that gives `user` a range nobody in `files` has yet (not a fixed example that may be taken). */
+export function addRangeCommand(user: string, files: readonly string[]): string {
+  const { first, last } = freeSubordinateRange(files);
+  return `usermod --add-subuids ${first}-${last} --add-subgids ${first}-${last} ${user}`;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
-import { parseSubordinateIds, rangesFor, readSubordinateRanges } from './index.js';
+import { freeSubordinateRange, parseSubordinateIds, rangesFor, readSubordinateRanges } from './index.js';
 
 const F = '/etc/subuid';
 
@@ -170,5 +170,25 @@ test('readSubordinateRanges: reads the file, missing file or user gives an empty
   if (process.getuid?.() !== 0) {
     chmodSync(file, 0o000);
     assert.throws(() => readSubordinateRanges('uid', user, file), { code: 'DEN0203' });
+  }
+});
+
+test('freeSubordinateRange: the first block from 100000 that no line of either file has', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'den-free-range-'));
+  try {
+    const subuid = join(dir, 'subuid');
+    const subgid = join(dir, 'subgid');
+    writeFileSync(subuid, 'alice:100000:65536\nden:1000000000:1000000000\n');
+    writeFileSync(subgid, 'alice:100000:65536\nbob:165536:65536\n');
+    assert.deepEqual(freeSubordinateRange([subuid, subgid]), { first: 231072, last: 296607 });
+    assert.deepEqual(freeSubordinateRange([join(dir, 'missing')]), { first: 100000, last: 165535 });
+    writeFileSync(subuid, 'garbage line\n');
+    assert.deepEqual(
+      freeSubordinateRange([subuid]),
+      { first: 100000, last: 165535 },
+      'a malformed file counts as empty',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

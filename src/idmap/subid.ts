@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { errnoCode, failedPrecondition, invalidArgument } from '../common/errors.js';
-import { INVALID_ID, MAX_ID, type HostId, type IdRange } from './ids.js';
+import { hostId, INVALID_ID, MAX_ID, type HostId, type IdRange } from './ids.js';
+import { allocateRange } from './ranges.js';
 
 /**
  * One line of /etc/subuid or /etc/subgid (subuid(5)): `owner:start:count` grants `owner` the host ids
@@ -122,4 +123,26 @@ export function readSubordinateRanges(kind: 'uid' | 'gid', user: SubIdUser, file
     });
   }
   return rangesFor(parseSubordinateIds(text, file), user);
+}
+
+/**
+ * A range of `size` ids that no line of the given files hands out yet, for a hint that tells an
+ * administrator what to add: the lowest block from 100000 up (where shadow-utils starts) that is free in every
+ * file (subuid and subgid alike, so one usermod line fits both). Unreadable or missing files count
+ * as empty; a malformed one is skipped, since its own error is reported elsewhere.
+ */
+export function freeSubordinateRange(files: readonly string[], size = 65536): { first: number; last: number } {
+  const used: IdRange[] = [];
+  for (const file of files) {
+    try {
+      for (const e of parseSubordinateIds(readFileSync(file, 'utf8'), file))
+        used.push({ start: e.start, count: e.count });
+    } catch {
+      continue;
+    }
+  }
+  const from = hostId(100000);
+  const found = allocateRange([{ start: from, count: MAX_ID + 1 - from }], used, size);
+  const first = found?.start ?? from;
+  return { first, last: first + size - 1 };
 }
