@@ -404,6 +404,17 @@ describe('den save, load, tag, history', () => {
     assert.equal(idOf('example.com/team/bb:v2'), importedId);
     const listed = env.den(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').sort();
     assert.deepEqual(listed.filter(Boolean), ['example.com/team/bb:v2', 'local/bb:1']);
+    // A table format: docker's header titles (ID is IMAGE ID, whatever the function), docker's alignment.
+    const [header, ...rows] = env
+      .den(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}\\t{{truncate .ID 4}}'])
+      .stdout.split('\n');
+    assert.equal(header, `${'REPOSITORY'.padEnd(22)}TAG       IMAGE ID`);
+    const short = importedId.slice(7, 11);
+    assert.deepEqual(rows.sort(), [
+      '',
+      `${'example.com/team/bb'.padEnd(22)}v2        ${short}`,
+      `${'local/bb'.padEnd(22)}1         ${short}`,
+    ]);
     assert.match(env.den(['tag', 'nosuch', 'x']).stderr, /image nosuch: not found/);
     assert.match(env.den(['tag', 'local/bb:1', `x@sha256:${'a'.repeat(64)}`]).stderr, /digest reference/);
     assert.match(env.den(['tag', 'local/bb:1', 'Bad:Name']).stderr, /invalid reference format/);

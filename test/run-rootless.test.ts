@@ -204,11 +204,41 @@ for (const runtime of ['crun', 'runc'] as const)
     });
 
     test('ps, inspect and rm track a container that exited', () => {
-      const r = env.den(['run', '--name', 'kept', 'busybox', 'sh', '-c', 'exit 3']);
+      const data = join(env.root, 'kept-data');
+      mkdirSync(data);
+      chownSync(data, env.user.uid, env.user.gid);
+      const r = env.den(['run', '--name', 'kept', '-v', `${data}:/data:ro`, 'busybox', 'sh', '-c', 'exit 3']);
       assert.equal(r.status, 3);
       assert.equal(env.den(['ps', '-q']).stdout, '', 'not running');
       const all = env.den(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout;
       assert.match(all, /^kept Exited \(3\)/m);
+      // --format is Go's text/template with docker's functions and table headers.
+      const table = env.den(['ps', '-a', '--format', 'table {{.ID}}\\t{{.Names}}']).stdout;
+      assert.match(table, /^CONTAINER ID   NAMES\n[0-9a-f]{12}   kept\n$/);
+      const mounts = env.den([
+        'inspect',
+        '-f',
+        '{{range .Mounts}}{{.Source}} -> {{.Destination}} {{.RW}};{{end}}',
+        'kept',
+      ]);
+      assert.equal(mounts.stdout, `${data} -> /data false;\n`, mounts.stderr);
+      const state = env.den([
+        'inspect',
+        '-f',
+        '{{if eq .State.Status "exited"}}{{.State.ExitCode}}{{end}} {{json .Config.Cmd}}',
+        'kept',
+      ]);
+      assert.equal(state.stdout, '3 ["sh","-c","exit 3"]\n', state.stderr);
+      for (const args of [
+        ['ps', '-a', '--format', '{{range .Names}}'],
+        ['ps', '-a', '--format', '{{nosuch .ID}}'],
+        ['inspect', '-f', '{{.Nope}}', 'kept'],
+      ]) {
+        const bad = env.den(args);
+        assert.equal(bad.status, 125, `${args.join(' ')}: ${bad.stderr}`);
+        assert.equal(bad.stdout, '', args.join(' '));
+        assert.match(bad.stderr, /^Error: template parsing error: template ".*" at 1:\d+: /, args.join(' '));
+      }
       const info = JSON.parse(env.den(['inspect', 'kept']).stdout) as { State: { ExitCode: number; Status: string } }[];
       assert.equal(info[0]!.State.ExitCode, 3);
       assert.equal(info[0]!.State.Status, 'exited');

@@ -366,6 +366,14 @@ export const ERROR_CODES = {
     meaning: 'a layer compressed otherwise than gzip or zstd (xz, bzip2), or a media type naming one',
   },
   DEN0326: { kind: 'Internal', meaning: 'the `zstd` program cannot be run or its output cannot be read' },
+  DEN0709: {
+    kind: 'InvalidArgument',
+    meaning: '`--format`: a template that does not parse (syntax, unknown function, undefined variable)',
+  },
+  DEN0710: {
+    kind: 'InvalidArgument',
+    meaning: '`--format`: a template that fails on the data (no such field, wrong arguments, bad index)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

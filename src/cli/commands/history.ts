@@ -1,7 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
 import { imageHistory, type EngineContext } from '../../engine/index.js';
-import { ago, formatRows, humanSize } from '../output.js';
+import { ago, formatRows, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'history',
@@ -19,6 +19,19 @@ export const spec: CommandSpec = {
 
 /** docker's CREATED BY column: 45 characters, the last an ellipsis. */
 const CREATED_BY_WIDTH = 45;
+
+/** docker's `history` table and column titles (docker/cli formatter/history.go). */
+const HISTORY_FORMAT: ListFormat = {
+  defaultTable: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+  titles: {
+    ID: 'IMAGE',
+    CreatedSince: 'CREATED',
+    CreatedAt: 'CREATED AT',
+    CreatedBy: 'CREATED BY',
+    Size: 'SIZE',
+    Comment: 'COMMENT',
+  },
+};
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const noTrunc = bool(p, 'no-trunc');
@@ -39,13 +52,6 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
     return 0;
   }
-  process.stdout.write(
-    formatRows(
-      str(p, 'format'),
-      rows,
-      ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'],
-      ['ID', 'CreatedSince', 'CreatedBy', 'Size', 'Comment'],
-    ),
-  );
+  process.stdout.write(formatRows(str(p, 'format'), rows, HISTORY_FORMAT));
   return 0;
 }

@@ -2,7 +2,7 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
 import type { EngineContext } from '../../engine/index.js';
 import { familiarRepository, parseReference } from '../../images/index.js';
-import { ago, formatRows, humanSize } from '../output.js';
+import { ago, formatRows, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'images',
@@ -14,6 +14,24 @@ export const spec: CommandSpec = {
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
     { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
   ],
+};
+
+/** docker's `images` table and column titles (docker/cli formatter/image.go). */
+const IMAGES_FORMAT: ListFormat = {
+  defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
+  titles: {
+    ID: 'IMAGE ID',
+    Repository: 'REPOSITORY',
+    Tag: 'TAG',
+    Digest: 'DIGEST',
+    CreatedSince: 'CREATED',
+    CreatedAt: 'CREATED AT',
+    Size: 'SIZE',
+    Containers: 'CONTAINERS',
+    SharedSize: 'SHARED SIZE',
+    UniqueSize: 'UNIQUE SIZE',
+    VirtualSize: 'VIRTUAL SIZE',
+  },
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
@@ -41,13 +59,6 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     process.stdout.write([...new Set(rows.map((r) => r.ID as string))].map((id) => `${id}\n`).join(''));
     return 0;
   }
-  process.stdout.write(
-    formatRows(
-      str(p, 'format'),
-      rows,
-      ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-      ['Repository', 'Tag', 'ID', 'CreatedSince', 'Size'],
-    ),
-  );
+  process.stdout.write(formatRows(str(p, 'format'), rows, IMAGES_FORMAT));
   return 0;
 }

@@ -4,7 +4,7 @@ import { notFound } from '../../common/errors.js';
 import type { ContainerRecord } from '../../containers/index.js';
 import { reconcile, type EngineContext } from '../../engine/index.js';
 import { familiarName, parseReference, type ImageRecord } from '../../images/index.js';
-import { renderTemplate } from '../output.js';
+import { parseTemplate } from '../template/index.js';
 import { printError } from '../errors.js';
 
 export const spec: CommandSpec = {
@@ -20,6 +20,9 @@ export const spec: CommandSpec = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const type = str(p, 'type');
+  const format = str(p, 'format');
+  // docker parses the template before it looks anything up: a bad one prints nothing else.
+  const template = format && format !== 'json' ? parseTemplate(format) : undefined;
   const found: Record<string, unknown>[] = [];
   let status = 0;
   for (const ref of p.args) {
@@ -30,8 +33,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       status = 1;
     }
   }
-  const format = str(p, 'format');
-  if (format) process.stdout.write(found.map((o) => renderTemplate(format, o) + '\n').join(''));
+  if (template) process.stdout.write(found.map((o) => template.execute(o) + '\n').join(''));
   else process.stdout.write(JSON.stringify(found, null, 4) + '\n');
   return status;
 }

@@ -2,7 +2,7 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
 import { describeStatus } from '../../containers/index.js';
 import { reconcile, type EngineContext } from '../../engine/index.js';
-import { ago, formatRows } from '../output.js';
+import { ago, formatRows, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'ps',
@@ -15,6 +15,27 @@ export const spec: CommandSpec = {
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
     { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
   ],
+};
+
+/** docker's `ps` table and column titles (docker/cli formatter/container.go). */
+const PS_FORMAT: ListFormat = {
+  defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+  titles: {
+    ID: 'CONTAINER ID',
+    Image: 'IMAGE',
+    Command: 'COMMAND',
+    CreatedAt: 'CREATED AT',
+    RunningFor: 'CREATED',
+    Status: 'STATUS',
+    State: 'STATE',
+    Ports: 'PORTS',
+    Names: 'NAMES',
+    Size: 'SIZE',
+    Labels: 'LABELS',
+    Mounts: 'MOUNTS',
+    Networks: 'NETWORKS',
+    LocalVolumes: 'LOCAL VOLUMES',
+  },
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
@@ -41,13 +62,6 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       Names: c.name,
     };
   });
-  process.stdout.write(
-    formatRows(
-      str(p, 'format'),
-      rows,
-      ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-      ['ID', 'Image', 'Command', 'RunningFor', 'Status', 'Ports', 'Names'],
-    ),
-  );
+  process.stdout.write(formatRows(str(p, 'format'), rows, PS_FORMAT));
   return 0;
 }

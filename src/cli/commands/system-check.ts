@@ -1,7 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str, usageError } from '../flags.js';
 import { checkStore, checkSystem, type CheckResult, type EngineContext } from '../../engine/index.js';
-import { renderTemplate } from '../output.js';
+import { formatRows, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'system check',
@@ -12,6 +12,12 @@ export const spec: CommandSpec = {
     { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.id}}' },
     { long: 'store', type: 'bool', help: "Check den's store instead: blobs, images, layers, leftovers" },
   ],
+};
+
+/** For `--format 'table {{.id}}...'`: den's own titles (docker has no such command). */
+const CHECK_FORMAT: ListFormat = {
+  defaultTable: 'table {{.status}}\t{{.id}}\t{{.detail}}',
+  titles: { id: 'CHECK', status: 'STATUS', detail: 'DETAIL', fix: 'FIX' },
 };
 
 const LABEL: Record<CheckResult['status'], string> = { ok: 'ok', warn: 'warn', fail: 'FAIL' };
@@ -28,9 +34,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
 /** One line per check, the fix indented under anything that is not ok; or JSON, or a template per check. */
 export function render(results: readonly CheckResult[], format?: string): string {
   if (format === 'json') return JSON.stringify(results, null, 2) + '\n';
-  if (format !== undefined && format !== 'table') {
-    return results.map((r) => renderTemplate(format, { ...r }) + '\n').join('');
-  }
+  if (format !== undefined && format !== 'table') return formatRows(format, results, CHECK_FORMAT);
   const width = Math.max(...results.map((r) => r.id.length)) + 2;
   const lines: string[] = [];
   for (const r of results) {

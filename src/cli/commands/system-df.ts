@@ -1,7 +1,7 @@
 import { diskUsage, type EngineContext } from '../../engine/index.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
-import { formatRows, humanSize } from '../output.js';
+import { formatRows, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
   path: 'system df',
@@ -9,6 +9,12 @@ export const spec: CommandSpec = {
   summary: "Show den's disk usage",
   maxArgs: 0,
   flags: [{ long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.Type}}' }],
+};
+
+/** docker's `system df` table and column titles (docker/cli formatter/disk_usage.go). */
+const DF_FORMAT: ListFormat = {
+  defaultTable: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
+  titles: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
@@ -37,13 +43,6 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       Reclaimable: '',
     },
   ];
-  process.stdout.write(
-    formatRows(
-      str(p, 'format'),
-      rows,
-      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-      ['Type', 'TotalCount', 'Active', 'Size', 'Reclaimable'],
-    ),
-  );
+  process.stdout.write(formatRows(str(p, 'format'), rows, DF_FORMAT));
   return 0;
 }
