@@ -357,6 +357,14 @@ export const ERROR_CODES = {
     meaning: 'a layer compressed otherwise than gzip or zstd (xz, bzip2), or a media type naming one',
   },
   DEN0326: { kind: 'Internal', meaning: 'the `zstd` program cannot be run or its output cannot be read' },
+  DEN0425: {
+    kind: 'InvalidArgument',
+    meaning: '`den images --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
+  DEN0426: {
+    kind: 'InvalidArgument',
+    meaning: '`den images`: a malformed reference pattern (an unclosed [, a trailing backslash)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

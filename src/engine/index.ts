@@ -43,6 +43,13 @@ export {
   type NetworkSettings,
 } from './containers/inspect-container.js';
 export { inspectImage, type ImageInspect } from './images/inspect-image.js';
+export {
+  listImages,
+  parseImageFilters,
+  selectImages,
+  type ImageFilters,
+  type ImageSummary,
+} from './images/list-images.js';
 export { removeImage, type RemovedImage } from './images/remove-image.js';
 export { runAttached, type AttachIO } from './containers/run-attached.js';
 export { runInSession } from './containers/run-in-session.js';
