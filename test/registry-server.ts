@@ -306,6 +306,9 @@ export interface LayoutOptions {
   extraLayers?: Buffer[];
   /** Leave the busybox layer out (small images). */
   noBusybox?: boolean;
+  /** The image config's `config` (default: Cmd sh, Env PATH=/bin) and `created`. */
+  config?: Record<string, unknown>;
+  created?: string;
 }
 
 /** Builds an OCI image layout by hand: gzip layers, a config and a manifest per platform, an index. */
@@ -332,7 +335,8 @@ export function buildLayout(dir: string, options: LayoutOptions = {}): LayoutIma
           architecture,
           os,
           ...(variant ? { variant } : {}),
-          config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
+          ...(options.created ? { created: options.created } : {}),
+          config: options.config ?? { Cmd: ['sh'], Env: ['PATH=/bin'] },
           rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
         }),
       ),

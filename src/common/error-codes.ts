@@ -374,6 +374,14 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`--format`: a template that fails on the data (no such field, wrong arguments, bad index)',
   },
+  DEN0425: {
+    kind: 'InvalidArgument',
+    meaning: '`den images --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
+  DEN0426: {
+    kind: 'InvalidArgument',
+    meaning: '`den images`: a malformed reference pattern (an unclosed [, a trailing backslash)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

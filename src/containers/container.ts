@@ -12,7 +12,14 @@ export type ContainerIdMap = OciIdMaps;
 
 /** Everything den needs to (re)start a container, resolved at create time and stored with it. */
 export interface ContainerConfig {
+  /** What the runtime executes: the entrypoint, then the command. */
   args: string[];
+  /**
+   * The entrypoint and command `args` was made of, as docker's Config.Entrypoint and Config.Cmd
+   * (null: none). Records made before den kept them have neither: their args stand as the Cmd.
+   */
+  entrypoint?: string[] | null;
+  cmd?: string[] | null;
   env: string[];
   cwd: string;
   /** What -u asked for (or the image's User), kept for inspect. */

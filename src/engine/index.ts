@@ -33,7 +33,23 @@ export { importImage, type ImportOptions } from './images/import-image.js';
 export type { PullEvent, PullOptions } from './images/pull-image.js';
 export type { RegistryAccess } from './images/registry-access.js';
 export type { PushEvent, PushOptions } from './images/push-image.js';
-export { isRunning, reconcile, removeContainer } from './containers/remove-container.js';
+export { isRunning, LOST_EXIT_CODE, reconcile, removeContainer } from './containers/remove-container.js';
+export {
+  containerInitPid,
+  inspectContainer,
+  type ContainerInspect,
+  type ContainerState,
+  type HostConfig,
+  type NetworkSettings,
+} from './containers/inspect-container.js';
+export { inspectImage, type ImageInspect } from './images/inspect-image.js';
+export {
+  listImages,
+  parseImageFilters,
+  selectImages,
+  type ImageFilters,
+  type ImageSummary,
+} from './images/list-images.js';
 export { removeImage, type RemovedImage } from './images/remove-image.js';
 export { runAttached, type AttachIO } from './containers/run-attached.js';
 export { runInSession } from './containers/run-in-session.js';

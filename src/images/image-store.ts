@@ -3,7 +3,7 @@ import type { Digest } from '../content/index.js';
 import type { Db } from '../state/index.js';
 import { writeTransaction } from '../state/index.js';
 import type { ImageConfig, ImageRecord, LayerRef } from './image.js';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseReference, repositoryOf, type Reference } from './reference.js';
 
 interface Row {
   id: string;
@@ -18,8 +18,11 @@ interface Row {
 export class ImageStore {
   constructor(private readonly db: Db) {}
 
-  /** Records an image and points `names` at it (a name moves from any image it named before). */
-  add(image: Omit<ImageRecord, 'names'>, names: string[]): void {
+  /**
+   * Records an image and points `names` (tags) and `digests` (repository digests) at it; a name
+   * or digest moves from any image it named before.
+   */
+  add(image: Omit<ImageRecord, 'names' | 'digests'>, names: string[], digests: string[] = []): void {
     writeTransaction(this.db, () => {
       this.db
         .prepare(
@@ -38,6 +41,10 @@ export class ImageStore {
         'INSERT INTO image_names (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id',
       );
       for (const name of names) tag.run(name, image.id);
+      const pin = this.db.prepare(
+        'INSERT INTO image_digests (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id',
+      );
+      for (const digest of digests) pin.run(digest, image.id);
     });
   }
 
@@ -46,7 +53,10 @@ export class ImageStore {
     return rows.map((r) => this.toRecord(r));
   }
 
-  /** Finds an image by name (busybox, busybox:1.36), full id, or unambiguous id prefix. */
+  /**
+   * Finds an image by name (busybox, busybox:1.36), repository digest (busybox@sha256:...), full
+   * id, or unambiguous id prefix.
+   */
   resolve(ref: string): ImageRecord {
     const image = this.find(ref);
     if (!image) throw notFound('DEN0420', `image ${ref}: not found`, { hint: 'see `den images`, or `den import` one' });
@@ -56,12 +66,14 @@ export class ImageStore {
   find(ref: string): ImageRecord | undefined {
     const hex = ref.replace(/^sha256:/, '');
     if (/^[a-f0-9]{64}$/.test(hex)) return this.byId(`sha256:${hex}` as Digest);
-    let canonical: string | undefined;
+    let parsed: Reference | undefined;
     try {
-      canonical = formatReference(parseReference(ref));
+      parsed = parseReference(ref);
     } catch {
-      canonical = undefined;
+      parsed = undefined;
     }
+    if (parsed?.digest !== undefined) return this.byRepoDigest(parsed);
+    const canonical = parsed ? formatReference(parsed) : undefined;
     if (canonical) {
       const row = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(canonical) as
         { image_id: string } | undefined;
@@ -78,16 +90,39 @@ export class ImageStore {
     return undefined;
   }
 
+  /**
+   * REPO[:TAG]@DIGEST, as docker reads it (the tag is ignored): the image pulled by that digest from
+   * that repository, or else one of that repository whose manifest has that digest (pulled by tag,
+   * its index's digest recorded, and now named by its platform's manifest).
+   */
+  private byRepoDigest(ref: Reference): ImageRecord | undefined {
+    const repository = repositoryOf(ref);
+    const row = this.db
+      .prepare('SELECT image_id FROM image_digests WHERE name = ?')
+      .get(`${repository}@${ref.digest}`) as { image_id: string } | undefined;
+    if (row) return this.byId(row.image_id as Digest);
+    const candidates = this.db.prepare('SELECT * FROM images WHERE manifest_digest = ?').all(ref.digest) as Row[];
+    const record = candidates
+      .map((r) => this.toRecord(r))
+      .find((image) =>
+        [...image.names, ...image.digests].some(
+          (n) => n.startsWith(`${repository}:`) || n.startsWith(`${repository}@`),
+        ),
+      );
+    return record;
+  }
+
   byId(id: Digest): ImageRecord | undefined {
     const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as Row | undefined;
     return row ? this.toRecord(row) : undefined;
   }
 
-  /** Removes a name; returns the image it pointed at. */
+  /** Removes a name or repository digest; returns the image it pointed at. */
   untag(name: string): Digest | undefined {
-    const row = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(name) as
+    const table = name.includes('@') ? 'image_digests' : 'image_names';
+    const row = this.db.prepare(`SELECT image_id FROM ${table} WHERE name = ?`).get(name) as
       { image_id: Digest } | undefined;
-    if (row) this.db.prepare('DELETE FROM image_names WHERE name = ?').run(name);
+    if (row) this.db.prepare(`DELETE FROM ${table} WHERE name = ?`).run(name);
     return row?.image_id;
   }
 
@@ -109,6 +144,11 @@ export class ImageStore {
         name: string;
       }[]
     ).map((n) => n.name);
+    const digests = (
+      this.db.prepare('SELECT name FROM image_digests WHERE image_id = ? ORDER BY name').all(r.id) as {
+        name: string;
+      }[]
+    ).map((n) => n.name);
     return {
       id: r.id as Digest,
       manifestDigest: r.manifest_digest as Digest,
@@ -117,6 +157,7 @@ export class ImageStore {
       size: r.size,
       createdAt: r.created_at,
       names,
+      digests,
     };
   }
 }

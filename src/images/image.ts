@@ -43,8 +43,13 @@ export interface ImageRecord {
   /** Bytes of unpacked content. */
   size: number;
   createdAt: string;
-  /** Canonical references pointing at this image. */
+  /** Canonical tagged references pointing at this image: registry/repo:tag. */
   names: string[];
+  /**
+   * Repository digests (docker's RepoDigests), canonical: registry/repo@sha256:<hex>, the digest
+   * the registry served for the reference pulled (an index's, for a multi-platform image).
+   */
+  digests: string[];
 }
 
 /** The PATH a container gets when its image sets none (docker's default). */

@@ -64,6 +64,8 @@ export class StoreLayout {
       hostname: join(dir, 'hostname'),
       hosts: join(dir, 'hosts'),
       resolvConf: join(dir, 'resolv.conf'),
+      /** The container's init pid, written by the runtime (--pid-file) when it starts. */
+      pid: join(dir, 'pid'),
     };
   }
 }

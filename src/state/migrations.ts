@@ -52,4 +52,14 @@ export const MIGRATIONS: readonly string[] = [
     size         INTEGER NOT NULL
   );
   `,
+  `
+  -- Repository digests (docker's RepoDigests): the manifest a pull resolved, by the repository it
+  -- came from. A name moves to the image pulled last (a digest of an index names one image per
+  -- platform), as a tag does.
+  CREATE TABLE image_digests (
+    name     TEXT PRIMARY KEY,             -- registry/repo@sha256:<hex>
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+  );
+  CREATE INDEX image_digests_by_image ON image_digests(image_id);
+  `,
 ];

@@ -77,7 +77,7 @@ export async function createContainer(
   }
   const lowerTopFirst = layers.map((l) => ctx.layout.layerDir(l)).reverse();
   const imageConfig = image.config.config ?? {};
-  const args = commandLine(image, options);
+  const { entrypoint, cmd, args } = commandLine(image, options);
   // keep-id runs as the caller's own ids unless -u says otherwise (as podman does).
   const keepIdMap = userns.mode === 'keep-id' ? userns.idMap : undefined;
   const keepId = keepIdMap?.uid.find((e) => e.hostID === 0)?.containerID;
@@ -88,6 +88,8 @@ export async function createContainer(
   const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
   const config: ContainerConfig = {
     args,
+    entrypoint,
+    cmd,
     env,
     cwd: options.workdir ?? (imageConfig.WorkingDir || '/'),
     user: userSpec,
@@ -206,22 +208,26 @@ export function writeBundle(
   writeFileSync(b.config, JSON.stringify(spec));
 }
 
-function commandLine(image: ImageRecord, options: CreateSpec): string[] {
+/** The entrypoint and command as docker resolves them (null: none), and the argv they make. */
+function commandLine(
+  image: ImageRecord,
+  options: CreateSpec,
+): { entrypoint: string[] | null; cmd: string[] | null; args: string[] } {
   const cfg = image.config.config ?? {};
-  let entrypoint = cfg.Entrypoint ?? [];
-  let cmd = cfg.Cmd ?? [];
+  let entrypoint = cfg.Entrypoint?.length ? cfg.Entrypoint : null;
+  let cmd = cfg.Cmd?.length ? cfg.Cmd : null;
   if (options.entrypoint !== undefined) {
-    entrypoint = options.entrypoint;
-    cmd = [];
+    entrypoint = options.entrypoint.length > 0 ? options.entrypoint : null;
+    cmd = null;
   }
   if (options.command.length > 0) cmd = options.command;
-  const args = [...entrypoint, ...cmd];
+  const args = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (args.length === 0) {
     throw invalidArgument('DEN0623', 'no command specified', {
       hint: 'give a command after the image name, or set CMD with `den import --change`',
     });
   }
-  return args;
+  return { entrypoint, cmd, args };
 }
 
 /**

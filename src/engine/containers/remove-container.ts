@@ -30,15 +30,21 @@ export function isRunning(c: ContainerRecord): boolean {
 }
 
 /**
+ * The exit status recorded for a container whose monitor died: what became of its init is not
+ * known. Docker records 255 for the containers its daemon lost (a reboot shows them `Exited (255)`).
+ */
+export const LOST_EXIT_CODE = 255;
+
+/**
  * Records whose monitor died (den killed with SIGKILL, a reboot) still say running: they are
- * marked exited, and anything the runtime still has of them is killed and deleted.
+ * marked exited with LOST_EXIT_CODE, and anything the runtime still has of them is killed and deleted.
  */
 export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
   if (c.status !== 'running' || isRunning(c)) return c;
   stopInRuntime(ctx, c);
   unmountRootfs(ctx, c.id);
   try {
-    return ctx.containers.transition(c.id, 'exit', { exitCode: null });
+    return ctx.containers.transition(c.id, 'exit', { exitCode: LOST_EXIT_CODE });
   } catch (e) {
     // Another den reconciled (or removed) it first: what it recorded stands.
     if (!isLifecycleRace(e)) throw e;

@@ -145,7 +145,7 @@ async function startAndWait(
   try {
     const runtimeArgv = runtime.runArgv(c.id, b.dir, {
       logFile,
-      pidFile: join(b.dir, 'pid'),
+      pidFile: b.pid,
       ...(consoleSocket ? { consoleSocket: consoleSocket.path } : {}),
     });
     const [file, ...args] = ctx.ns.wrap([

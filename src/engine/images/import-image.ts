@@ -71,7 +71,7 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   };
   ctx.images.add(record, name ? [name] : []);
   publishIndex(ctx);
-  return { ...record, names: name ? [name] : [] };
+  return { ...record, names: name ? [name] : [], digests: [] };
 }
 
 function newImportConfig(options: ImportOptions): ImageConfig {

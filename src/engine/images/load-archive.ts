@@ -109,7 +109,7 @@ export async function loadArchive(ctx: EngineContext, options: LoadOptions): Pro
     await load.read(input);
     trace('archive read');
     const plans = load.plan(true)!;
-    const records: Omit<ImageRecord, 'names'>[] = [];
+    const records: Omit<ImageRecord, 'names' | 'digests'>[] = [];
     for (const plan of plans) records.push(await load.store(plan));
     trace('layers stored');
     const loaded = load.record(plans, records);
@@ -367,7 +367,7 @@ class Load {
    * Puts the layers of one image into the store, and its config and manifest into the content
    * store; returns its record, not yet written.
    */
-  async store(plan: ImagePlan): Promise<Omit<ImageRecord, 'names'>> {
+  async store(plan: ImagePlan): Promise<Omit<ImageRecord, 'names' | 'digests'>> {
     const refs: LayerRef[] = [];
     let size = 0;
     for (const layer of plan.layers) {
@@ -526,7 +526,7 @@ class Load {
   }
 
   /** Writes every image record and its names, in one go at the end, then the store's index.json. */
-  record(plans: ImagePlan[], records: Omit<ImageRecord, 'names'>[]): LoadedImage[] {
+  record(plans: ImagePlan[], records: Omit<ImageRecord, 'names' | 'digests'>[]): LoadedImage[] {
     const loaded: LoadedImage[] = [];
     plans.forEach((plan, i) => {
       const moved: LoadedImage['moved'] = [];

@@ -4,6 +4,7 @@ import { DenError, invalidArgument, notFound } from '../../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../../content/index.js';
 import {
   formatReference,
+  repositoryOf,
   MAX_IMAGE_CONFIG_BYTES,
   parseImageConfig,
   parsePlatform,
@@ -140,11 +141,14 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
       size,
       createdAt: config.created ?? new Date().toISOString(),
     };
-    // By digest, docker names the image by nothing but that digest: no tag moves.
+    // By digest, docker names the image by nothing but that digest: no tag moves. Either way the
+    // repository remembers the digest it served (docker's RepoDigests).
     const names = source.reference.digest === undefined ? [name] : [];
-    ctx.images.add(record, names);
+    const digests = [`${repositoryOf(source.reference)}@${digest}`];
+    ctx.images.add(record, names, digests);
     publishIndex(ctx);
-    return { ...record, names: ctx.images.byId(record.id)?.names ?? names };
+    const stored = ctx.images.byId(record.id);
+    return { ...record, names: stored?.names ?? names, digests: stored?.digests ?? digests };
   } finally {
     releaseLease();
     registries.close();

@@ -1,6 +1,6 @@
 import { conflict } from '../../common/errors.js';
 import { hexOf, type Digest } from '../../content/index.js';
-import { familiarName, formatReference, parseReference } from '../../images/index.js';
+import { familiarName, formatReference, parseReference, repositoryOf } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { forgetLayer } from '../containers/rootfs-mount.js';
@@ -14,27 +14,35 @@ export interface RemovedImage {
 }
 
 /**
- * `den rmi`: by name, the name goes, and the image with it when it was its last name; by id, the
+ * `den rmi`: by name or repository digest (REPO@sha256:...), that reference goes, and the image
+ * with it when it was its last; by id, the
  * image and all its names (with -f even if it has several). An image a container uses stays.
  * Layers no remaining image uses are deleted from disk, then their blobs.
  */
 export function removeImage(ctx: EngineContext, ref: string, force: boolean): RemovedImage {
   const image = ctx.images.resolve(ref);
   const result: RemovedImage = { untagged: [], deleted: [], bytes: 0 };
-  let byName: string | undefined;
-  try {
-    const canonical = formatReference(parseReference(ref));
-    if (image.names.includes(canonical)) byName = canonical;
-  } catch {
-    byName = undefined;
+  const given = givenReference(ref, [...image.names, ...image.digests]);
+  if (given) {
+    // Removing a tag takes the digests of its repository along once no other tag of it is left,
+    // as docker does: they would otherwise keep an image nobody can name by a tag.
+    const repository = given.includes('@') ? undefined : repositoryOf(parseReference(given));
+    const sameRepository = (n: string) => repositoryOf(parseReference(n)) === repository;
+    const otherTags = image.names.filter((n) => n !== given);
+    const going = [given];
+    if (repository !== undefined && !otherTags.some(sameRepository))
+      going.push(...image.digests.filter(sameRepository));
+    const remaining = [...image.names, ...image.digests].filter((n) => !going.includes(n));
+    if (remaining.length > 0) {
+      for (const n of going) {
+        ctx.images.untag(n);
+        result.untagged.push(familiarName(parseReference(n)));
+      }
+      publishIndex(ctx);
+      return result;
+    }
   }
-  if (byName && image.names.length > 1) {
-    ctx.images.untag(byName);
-    result.untagged.push(familiarName(parseReference(byName)));
-    publishIndex(ctx);
-    return result;
-  }
-  if (!byName && image.names.length > 1 && !force) {
+  if (!given && image.names.length > 1 && !force) {
     throw conflict(
       'DEN0440',
       `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced): image is referenced in multiple repositories`,
@@ -50,7 +58,7 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
     });
   }
   const unused = ctx.images.delete(image.id);
-  result.untagged.push(...image.names.map((n) => familiarName(parseReference(n))));
+  result.untagged.push(...[...image.names, ...image.digests].map((n) => familiarName(parseReference(n))));
   // A running pull may be about to record an image with some of these: leave them to the garbage
   // collection (den image prune) once it is done.
   const kept = leased(ctx);
@@ -69,4 +77,19 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
   result.deleted.unshift(image.id);
   publishIndex(ctx);
   return result;
+}
+
+/**
+ * The stored name or repository digest `ref` names, if it names one (not an id): busybox is
+ * docker.io/library/busybox:latest, busybox:1@sha256:ab.. is docker.io/library/busybox@sha256:ab..
+ */
+function givenReference(ref: string, stored: string[]): string | undefined {
+  try {
+    const parsed = parseReference(ref);
+    const canonical =
+      parsed.digest !== undefined ? `${repositoryOf(parsed)}@${parsed.digest}` : formatReference(parsed);
+    return stored.includes(canonical) ? canonical : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,428 @@
+import { readFileSync } from 'node:fs';
+import type { ContainerRecord } from '../../containers/index.js';
+import type { Digest } from '../../content/index.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
+import type { EngineContext } from '../context.js';
+import { isRunning } from './remove-container.js';
+
+/**
+ * A container as docker's Engine API (version 1.41, GET /containers/{id}/json) describes it, with
+ * docker's field names and types. Fields den has no notion of carry docker's value for "not set"
+ * (an empty string, 0, false, null), so clients that read them find the type they expect. The CLI's
+ * `inspect` prints it; the API server will serve the same object.
+ */
+export interface ContainerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  MountLabel: string;
+  ProcessLabel: string;
+  AppArmorProfile: string;
+  ExecIDs: string[] | null;
+  HostConfig: HostConfig;
+  GraphDriver: GraphDriverData;
+  Mounts: MountPoint[];
+  Config: ContainerConfigJson;
+  NetworkSettings: NetworkSettings;
+}
+
+export interface ContainerState {
+  Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  /** The container's init process on the host while it runs; 0 otherwise. */
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface GraphDriverData {
+  Name: string;
+  Data: Record<string, string>;
+}
+
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Source: string;
+  Destination: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+/** Docker's ContainerConfig: what the container was created with. */
+export interface ContainerConfigJson {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+}
+
+export interface HostConfig {
+  Binds: string[] | null;
+  ContainerIDFile: string;
+  LogConfig: { Type: string; Config: Record<string, string> };
+  NetworkMode: string;
+  PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+  RestartPolicy: { Name: string; MaximumRetryCount: number };
+  AutoRemove: boolean;
+  VolumeDriver: string;
+  VolumesFrom: string[] | null;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  CgroupnsMode: string;
+  Dns: string[];
+  DnsOptions: string[];
+  DnsSearch: string[];
+  ExtraHosts: string[] | null;
+  GroupAdd: string[] | null;
+  IpcMode: string;
+  Cgroup: string;
+  Links: string[] | null;
+  OomScoreAdj: number;
+  PidMode: string;
+  Privileged: boolean;
+  PublishAllPorts: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
+  UTSMode: string;
+  UsernsMode: string;
+  ShmSize: number;
+  Runtime: string;
+  ConsoleSize: [number, number];
+  Isolation: string;
+  CpuShares: number;
+  Memory: number;
+  NanoCpus: number;
+  CgroupParent: string;
+  BlkioWeight: number;
+  BlkioWeightDevice: object[];
+  BlkioDeviceReadBps: object[];
+  BlkioDeviceWriteBps: object[];
+  BlkioDeviceReadIOps: object[];
+  BlkioDeviceWriteIOps: object[];
+  CpuPeriod: number;
+  CpuQuota: number;
+  CpuRealtimePeriod: number;
+  CpuRealtimeRuntime: number;
+  CpusetCpus: string;
+  CpusetMems: string;
+  Devices: object[];
+  DeviceCgroupRules: string[] | null;
+  DeviceRequests: object[] | null;
+  KernelMemory: number;
+  KernelMemoryTCP: number;
+  MemoryReservation: number;
+  MemorySwap: number;
+  MemorySwappiness: number | null;
+  OomKillDisable: boolean;
+  PidsLimit: number | null;
+  Ulimits: object[] | null;
+  CpuCount: number;
+  CpuPercent: number;
+  IOMaximumIOps: number;
+  IOMaximumBandwidth: number;
+  MaskedPaths: string[];
+  ReadonlyPaths: string[];
+  /** den's own: the id maps of a container with a user namespace of its own (podman's name). */
+  IDMappings: { UidMap: string[]; GidMap: string[] } | null;
+}
+
+export interface EndpointSettings {
+  IPAMConfig: object | null;
+  Links: string[] | null;
+  Aliases: string[] | null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  MacAddress: string;
+  DriverOpts: Record<string, string> | null;
+}
+
+export interface NetworkSettings {
+  Bridge: string;
+  SandboxID: string;
+  HairpinMode: boolean;
+  LinkLocalIPv6Address: string;
+  LinkLocalIPv6PrefixLen: number;
+  Ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  SandboxKey: string;
+  SecondaryIPAddresses: object[] | null;
+  SecondaryIPv6Addresses: object[] | null;
+  EndpointID: string;
+  Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  MacAddress: string;
+  Networks: Record<string, EndpointSettings>;
+}
+
+/** Docker's zero time: what it reports for a time that has not happened. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * The container's init pid, which the runtime wrote when it started it. Only while den's monitor
+ * says the container runs: a pid file left by an earlier run names a process that is gone, or
+ * someone else's.
+ */
+export function containerInitPid(ctx: EngineContext, c: ContainerRecord): number {
+  if (!isRunning(c)) return 0;
+  try {
+    const pid = Number(readFileSync(ctx.layout.bundle(c.id).pid, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return 0; // the runtime has not written it yet
+  }
+}
+
+/**
+ * Docker's inspect of a container, from den's record (reconcile it first, so a container whose
+ * monitor died does not read as running). Records made before den kept the entrypoint apart show
+ * their whole command line as the Cmd and no Entrypoint.
+ */
+export function inspectContainer(ctx: EngineContext, c: ContainerRecord): ContainerInspect {
+  const b = ctx.layout.bundle(c.id);
+  const image = ctx.images.byId(c.imageId as Digest);
+  const imageConfig = image?.config.config ?? {};
+  const pid = containerInitPid(ctx, c);
+  const kept = c.config.cmd !== undefined || c.config.entrypoint !== undefined;
+  const entrypoint = kept ? (c.config.entrypoint ?? null) : null;
+  const cmd = kept ? (c.config.cmd ?? null) : c.config.args;
+  const network = c.config.network;
+  const exposed = imageConfig.ExposedPorts;
+  return {
+    Id: c.id,
+    Created: c.createdAt,
+    Path: c.config.args[0] ?? '',
+    Args: c.config.args.slice(1),
+    State: {
+      Status: c.status,
+      Running: c.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: pid,
+      // A record without a status is one whose monitor died before den recorded LOST_EXIT_CODE:
+      // -1, as `den ps` shows it.
+      ExitCode: c.status === 'exited' ? (c.exitCode ?? -1) : 0,
+      Error: '',
+      StartedAt: c.startedAt ?? ZERO_TIME,
+      FinishedAt: c.finishedAt ?? ZERO_TIME,
+    },
+    Image: c.imageId,
+    ResolvConfPath: b.resolvConf,
+    HostnamePath: b.hostname,
+    HostsPath: b.hosts,
+    // den keeps no log: the container's output goes to the terminal that ran it.
+    LogPath: '',
+    Name: `/${c.name}`,
+    RestartCount: 0,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: c.config.binds.length
+        ? c.config.binds.map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`)
+        : null,
+      ContainerIDFile: '',
+      LogConfig: { Type: 'none', Config: {} },
+      NetworkMode: network,
+      PortBindings: {},
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: c.config.autoRemove,
+      VolumeDriver: '',
+      VolumesFrom: null,
+      CapAdd: null,
+      CapDrop: null,
+      CgroupnsMode: 'private',
+      Dns: [],
+      DnsOptions: [],
+      DnsSearch: [],
+      ExtraHosts: null,
+      GroupAdd: null,
+      IpcMode: 'private',
+      Cgroup: '',
+      Links: null,
+      OomScoreAdj: 0,
+      PidMode: '',
+      Privileged: false,
+      PublishAllPorts: false,
+      ReadonlyRootfs: c.config.readOnly,
+      SecurityOpt: null,
+      UTSMode: '',
+      UsernsMode: c.config.usernsMode === 'explicit' ? '' : c.config.usernsMode,
+      ShmSize: 64 * 1024 * 1024,
+      Runtime: c.config.runtime,
+      ConsoleSize: [0, 0],
+      Isolation: '',
+      CpuShares: 0,
+      Memory: 0,
+      NanoCpus: 0,
+      CgroupParent: '',
+      BlkioWeight: 0,
+      BlkioWeightDevice: [],
+      BlkioDeviceReadBps: [],
+      BlkioDeviceWriteBps: [],
+      BlkioDeviceReadIOps: [],
+      BlkioDeviceWriteIOps: [],
+      CpuPeriod: 0,
+      CpuQuota: 0,
+      CpuRealtimePeriod: 0,
+      CpuRealtimeRuntime: 0,
+      CpusetCpus: '',
+      CpusetMems: '',
+      Devices: [],
+      DeviceCgroupRules: null,
+      DeviceRequests: null,
+      KernelMemory: 0,
+      KernelMemoryTCP: 0,
+      MemoryReservation: 0,
+      MemorySwap: 0,
+      MemorySwappiness: null,
+      OomKillDisable: false,
+      PidsLimit: null,
+      Ulimits: null,
+      CpuCount: 0,
+      CpuPercent: 0,
+      IOMaximumIOps: 0,
+      IOMaximumBandwidth: 0,
+      MaskedPaths: [...MASKED_PATHS],
+      ReadonlyPaths: [...READONLY_PATHS],
+      IDMappings: c.config.idMap
+        ? {
+            UidMap: c.config.idMap.uid.map((e) => `${e.containerID}:${e.hostID}:${e.size}`),
+            GidMap: c.config.idMap.gid.map((e) => `${e.containerID}:${e.hostID}:${e.size}`),
+          }
+        : null,
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: c.config.layers
+          .map((l) => ctx.layout.layerDir(l))
+          .reverse()
+          .join(':'),
+        UpperDir: b.upper,
+        WorkDir: b.work,
+        MergedDir: b.rootfs,
+      },
+    },
+    Mounts: c.config.binds.map((m) => ({
+      Type: 'bind',
+      Source: m.source,
+      Destination: m.destination,
+      Mode: m.readOnly ? 'ro' : '',
+      RW: !m.readOnly,
+      Propagation: 'rprivate',
+    })),
+    Config: {
+      Hostname: c.config.hostname,
+      Domainname: '',
+      User: c.config.user,
+      // den run attaches stdout and stderr (there is no -d); stdin with -i.
+      AttachStdin: c.config.interactive,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(exposed && Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+      Tty: c.config.tty,
+      OpenStdin: c.config.interactive,
+      StdinOnce: c.config.interactive,
+      Env: c.config.env,
+      Cmd: cmd,
+      Image: c.imageName,
+      Volumes: imageConfig.Volumes && Object.keys(imageConfig.Volumes).length ? imageConfig.Volumes : null,
+      WorkingDir: c.config.cwd,
+      Entrypoint: entrypoint,
+      OnBuild: null,
+      Labels: imageConfig.Labels ?? {},
+      ...(imageConfig.StopSignal ? { StopSignal: imageConfig.StopSignal } : {}),
+    },
+    NetworkSettings: networkSettings(network, pid),
+  };
+}
+
+/**
+ * den's networks are `none` (a namespace of the container's own, loopback only) and `host`: no
+ * addresses, ports or gateways. The sandbox is the init's network namespace while it runs.
+ */
+function networkSettings(network: string, pid: number): NetworkSettings {
+  return {
+    Bridge: '',
+    SandboxID: '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: {},
+    SandboxKey: network === 'none' && pid > 0 ? `/proc/${pid}/ns/net` : '',
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: '',
+    Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    MacAddress: '',
+    Networks: {
+      [network]: {
+        IPAMConfig: null,
+        Links: null,
+        Aliases: null,
+        NetworkID: '',
+        EndpointID: '',
+        Gateway: '',
+        IPAddress: '',
+        IPPrefixLen: 0,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        MacAddress: '',
+        DriverOpts: null,
+      },
+    },
+  };
+}
