@@ -1,4 +1,5 @@
 import { DenError } from '../common/errors.js';
+import type { UsageFailure } from './errors.js';
 
 export type FlagType = 'bool' | 'string' | 'list';
 
@@ -21,6 +22,11 @@ export interface CommandSpec {
   stopAtPositional?: boolean;
   minArgs?: number;
   maxArgs?: number;
+  /**
+   * The exit status when the command fails for a reason with no status of its own (errors.ts):
+   * docker's run and create give 125, its other commands 1. Default 125.
+   */
+  failureStatus?: number;
 }
 
 export interface Parsed {
@@ -30,9 +36,12 @@ export interface Parsed {
 
 const HELP: FlagSpec = { long: 'help', type: 'bool', help: 'Print usage' };
 
-/** A usage error: docker prints it, points at --help, and exits 125. */
+/** A usage error: docker prints it, points at --help, and exits 125 (errors.ts prints it so). */
 export function usageError(spec: CommandSpec, message: string): DenError {
-  return new DenError('InvalidArgument', 'DEN0701', message, { hint: `see 'den ${spec.path} --help'` });
+  return new DenError('InvalidArgument', 'DEN0701', message, {
+    hint: `see 'den ${spec.path} --help'`,
+    reason: 'usage' satisfies UsageFailure,
+  });
 }
 
 /**

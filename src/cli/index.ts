@@ -131,8 +131,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 125;
   }
   let ctx: EngineContext | undefined;
+  let command: CommandModule | undefined;
   try {
-    const command = await COMMANDS[found.path]!();
+    command = await COMMANDS[found.path]!();
     const parsed = parseFlags(command.spec, found.rest);
     if (parsed.flags.get('help')) {
       process.stdout.write(helpText(command.spec));
@@ -142,7 +143,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.handler(parsed, ctx);
   } catch (e) {
     printError(e);
-    return exitCodeFor(e);
+    return exitCodeFor(e, command?.spec.failureStatus);
   } finally {
     ctx?.close();
   }
