@@ -32,13 +32,18 @@ export function exitCodeFor(e: unknown, failureStatus = 125): number {
 }
 
 /**
- * The one place errors are printed: message, then what to do. Internal errors also show the
+ * The one place errors are printed: message, then what to do. A usage error is printed in
+ * docker's words (`unknown flag: --x` and `See 'den run --help'.`). Internal errors also show the
  * stack with DEN_DEBUG.
  */
 export function printError(e: unknown): void {
   if (isDenError(e)) {
-    process.stderr.write(`Error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`Hint: ${e.hint}\n`);
+    if (e.reason === ('usage' satisfies UsageFailure)) {
+      process.stderr.write(`${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
+    } else {
+      process.stderr.write(`Error: ${e.message}\n`);
+      if (e.hint) process.stderr.write(`Hint: ${e.hint}\n`);
+    }
     if (process.env.DEN_DEBUG) {
       process.stderr.write(`${e.code} ${e.kind}\n${e.stack ?? ''}\n`);
       for (let c = e.cause; c instanceof Error; c = c.cause)

@@ -1,4 +1,5 @@
 import { DenError } from '../common/errors.js';
+import { dockerFlag } from './docker-flags.js';
 import type { UsageFailure } from './errors.js';
 
 export type FlagType = 'bool' | 'string' | 'list';
@@ -39,9 +40,19 @@ const HELP: FlagSpec = { long: 'help', type: 'bool', help: 'Print usage' };
 /** A usage error: docker prints it, points at --help, and exits 125 (errors.ts prints it so). */
 export function usageError(spec: CommandSpec, message: string): DenError {
   return new DenError('InvalidArgument', 'DEN0701', message, {
-    hint: `see 'den ${spec.path} --help'`,
+    hint: `See 'den ${spec.path} --help'.`,
     reason: 'usage' satisfies UsageFailure,
   });
+}
+
+/**
+ * For a flag docker has and den does not (docker-flags.ts): say so, after docker's own words; a
+ * shorthand with the long name it stands for.
+ */
+function notYet(spec: CommandSpec, name: { long: string } | { short: string }): string {
+  const f = dockerFlag(spec.path, name);
+  if (!f) return '';
+  return `: docker's ${'short' in name ? `-${name.short} (--${f.long})` : `--${f.long}`} is not supported by den yet`;
 }
 
 /**
@@ -74,7 +85,7 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const f = byLong.get(name);
-      if (!f) throw usageError(spec, `unknown flag: --${name}`);
+      if (!f) throw usageError(spec, `unknown flag: --${name}${notYet(spec, { long: name })}`);
       if (f.type === 'bool') {
         const v = eq < 0 ? 'true' : a.slice(eq + 1);
         if (v !== 'true' && v !== 'false')
@@ -92,7 +103,7 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
       for (let j = 1; j < a.length; j++) {
         const ch = a[j]!;
         const f = byShort.get(ch);
-        if (!f) throw usageError(spec, `unknown shorthand flag: '${ch}' in ${a}`);
+        if (!f) throw usageError(spec, `unknown shorthand flag: '${ch}' in ${a}${notYet(spec, { short: ch })}`);
         if (f.type === 'bool') {
           set(f, true);
           continue;
