@@ -4,8 +4,13 @@
  * to; the docker that was compared is 28.2 (flag errors, `version`), and its cli sources for rm/rmi.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { busyboxTarball, DenEnv } from './harness.js';
+import { busyboxTarball, DenEnv, REPO, subuidBase } from './harness.js';
+
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface Case {
   /** What docker does, in words. */
@@ -197,5 +202,145 @@ describe("docker's contract", () => {
 
   describe('unknown flags', () => {
     for (const c of FLAGS) test(c.name, () => check(c));
+  });
+  describe('version', () => {
+    const cases: Case[] = [
+      {
+        name: '{{.Client.Version}}',
+        args: ['version', '--format', '{{.Client.Version}}'],
+        status: 0,
+        stdout: `${VERSION}\n`,
+      },
+      {
+        name: '{{.Server.Version}}',
+        args: ['version', '--format', '{{.Server.Version}}'],
+        status: 0,
+        stdout: `${VERSION}\n`,
+      },
+      {
+        name: '{{.Server.ApiVersion}}',
+        args: ['version', '-f', '{{.Server.ApiVersion}}'],
+        status: 0,
+        stdout: '1.41\n',
+      },
+      {
+        name: 'the default text',
+        args: ['version'],
+        status: 0,
+        stdout: /^Client:\n Version: +[^\n]+\n[^]*\nServer: den\n Engine:\n  Version: /,
+      },
+      { name: 'too many arguments', args: ['version', 'x'], status: 125 },
+    ];
+    for (const c of cases) test(c.name, () => check(c));
+    for (const format of ['{{json .}}', 'json']) {
+      test(`--format ${format}: Client and Server`, () => {
+        const r = env.den(['version', '--format', format]);
+        assert.equal(r.status, 0, r.stderr);
+        const v = JSON.parse(r.stdout) as {
+          Client: Record<string, unknown>;
+          Server: {
+            Version: string;
+            ApiVersion: string;
+            MinAPIVersion: string;
+            Components: { Name: string; Version: string }[];
+          };
+        };
+        assert.equal(v.Client.Version, VERSION);
+        assert.equal(v.Client.ApiVersion, '1.41');
+        assert.equal(v.Client.Os, 'linux');
+        assert.equal(v.Server.Version, VERSION);
+        assert.equal(v.Server.ApiVersion, '1.41');
+        assert.equal(v.Server.Components[0]!.Name, 'Engine');
+        assert.equal(v.Server.Components[0]!.Version, VERSION);
+        assert.match(v.Server.Components[1]!.Version, /^\d+\.\d+/, 'the OCI runtime and its version');
+      });
+    }
+  });
+
+  describe('info', () => {
+    interface Info {
+      Containers: number;
+      ContainersRunning: number;
+      ContainersStopped: number;
+      Images: number;
+      Driver: string;
+      DockerRootDir: string;
+      KernelVersion: string;
+      NCPU: number;
+      MemTotal: number;
+      ServerVersion: string;
+      SecurityOptions: string[];
+      Host: {
+        Kernel: string;
+        CgroupsVersion: string;
+        OCIRuntime: { Name: string; Path: string; Version: string };
+        Security: { Rootless: boolean };
+        IDMappings: { UIDMap: { ContainerID: number; HostID: number; Size: number }[] };
+      };
+      Store: { GraphRoot: string; RunRoot: string; GraphDriverName: string; ImageStore: { Number: number } };
+    }
+    const info = (format: string): Info => {
+      const r = env.den(['info', '--format', format]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as Info;
+    };
+
+    test('{{json .}}: the host, the store, the session, the runtime', () => {
+      assert.equal(env.den(['create', '--name', 'counted', 'busybox', 'true']).status, 0);
+      const i = info('{{json .}}');
+      const containers = env.den(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean).length;
+      assert.equal(i.Containers, containers);
+      assert.equal(i.ContainersRunning, 0);
+      assert.equal(i.ContainersStopped, containers);
+      assert.equal(i.Images, 1);
+      assert.equal(i.Store.ImageStore.Number, 1);
+      assert.equal(i.Driver, 'overlay');
+      assert.equal(i.Store.GraphDriverName, 'overlay');
+      assert.equal(i.DockerRootDir, env.dataDir);
+      assert.equal(i.Store.GraphRoot, env.dataDir);
+      assert.equal(i.Store.RunRoot, env.runtimeDir);
+      assert.equal(i.KernelVersion, release());
+      assert.equal(i.Host.Kernel, release());
+      assert.equal(i.NCPU, cpus().length);
+      assert.ok(i.MemTotal > 0);
+      assert.equal(i.ServerVersion, VERSION);
+      assert.match(i.Host.CgroupsVersion, /^v[12]$/);
+      assert.equal(i.Host.OCIRuntime.Name, 'crun');
+      assert.equal(i.Host.OCIRuntime.Path, '/usr/bin/crun');
+      assert.match(i.Host.OCIRuntime.Version, /^crun version \d/);
+      assert.equal(i.Host.Security.Rootless, true);
+      assert.ok(i.SecurityOptions.includes('name=rootless'), String(i.SecurityOptions));
+      assert.deepEqual(i.Host.IDMappings.UIDMap.slice(0, 2), [
+        { ContainerID: 0, HostID: env.user.uid, Size: 1 },
+        { ContainerID: 1, HostID: subuidBase(env.user), Size: i.Host.IDMappings.UIDMap[1]!.Size },
+      ]);
+      assert.equal(env.den(['rm', 'counted']).status, 0);
+    });
+
+    test('--format json, and fields', () => {
+      assert.equal(info('json').Driver, 'overlay');
+      check({
+        name: '',
+        args: ['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Driver}}'],
+        status: 0,
+        stdout: 'crun overlay\n',
+      });
+    });
+
+    test('the default text', () => {
+      check({
+        name: '',
+        args: ['info'],
+        status: 0,
+        stdout:
+          /^Client:\n Version: [^]*\nServer:\n Containers: \d+\n  Running: 0\n[^]* Storage Driver: overlay\n[^]* Security Options:\n  seccomp\n   Profile: [^]*  rootless\n/,
+      });
+    });
+  });
+
+  test('den --help lists version and info', () => {
+    const help = env.den(['--help']).stdout;
+    assert.match(help, /^  version +Show the den version information$/m);
+    assert.match(help, /^  info +Display system-wide information$/m);
   });
 });
