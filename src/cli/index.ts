@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'image prune': () => import('./commands/image-prune.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
+  info: () => import('./commands/info.js'),
 };
 
 const ALIASES: Record<string, string> = {
@@ -58,6 +59,7 @@ const ALIASES: Record<string, string> = {
   'image save': 'save',
   'image tag': 'tag',
   'image history': 'history',
+  'system info': 'info',
 };
 
 const SUMMARIES: [string, string][] = [
@@ -82,7 +84,8 @@ const SUMMARIES: [string, string][] = [
   ['system df', "Show den's disk usage"],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
   ['unshare', "Run a command in den's rootless session, as root there"],
-  ['version', 'Show the den version'],
+  ['version', 'Show the den version information'],
+  ['info', 'Display system-wide information'],
 ];
 
 function topHelp(): string {

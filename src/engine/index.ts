@@ -40,6 +40,7 @@ export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system/system-check.js';
+export { systemInfo, type SystemInfo } from './system/system-info.js';
 export {
   checkStore,
   collectGarbage,
