@@ -89,6 +89,17 @@ export function denBin(): string {
 }
 
 /**
+ * How den is started: as people start it, its entry script run by the kernel (bin/den starts Node
+ * itself, so Node's own option scan never sees den's arguments), when the Node that runs the tests
+ * is the one in the environment's PATH; otherwise by this Node, with `--` as bin/den passes it.
+ */
+export function denCommand(): string[] {
+  const bin = denBin();
+  if (process.env.DEN_TEST_BIN || PATH.split(':').includes(dirname(process.execPath))) return [bin];
+  return [process.execPath, '--', bin];
+}
+
+/**
  * Makes `path` once per run: `make` writes a temporary sibling, which is then published under
  * `path` unless another process got there first, in which case theirs is used and ours dropped.
  * A published path is complete (it appears by rename or link) and never replaced, so a test that
@@ -216,7 +227,7 @@ export class DenEnv {
   }
 
   den(args: string[], options: RunOptions = {}): Result {
-    return this.exec([process.execPath, denBin(), ...args], options);
+    return this.exec([...denCommand(), ...args], options);
   }
 
   exec(argv: string[], options: RunOptions = {}): Result {
@@ -233,7 +244,7 @@ export class DenEnv {
 
   /** Starts den in the background (for signals and concurrency tests). */
   spawnDen(args: string[], options: SpawnOptions & { env?: Record<string, string> } = {}) {
-    const [file, ...rest] = this.wrap([process.execPath, denBin(), ...args], options.env);
+    const [file, ...rest] = this.wrap([...denCommand(), ...args], options.env);
     return spawn(file!, rest, { cwd: this.root, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 

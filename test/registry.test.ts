@@ -608,12 +608,13 @@ describe('transport failures, with small local servers', () => {
       if (req.url === '/v2/') hits++;
       // never answers
     });
-    const c = client(port, { timeoutMs: 200, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const c = client(port, { timeoutMs: 200, retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 10 } });
     try {
       const started = Date.now();
-      await assert.rejects(c.ping(), denError('DEN0901', /no response for 200 ms/));
+      await assert.rejects(c.ping(), denError('DEN0901', /accepted the connection but sent no answer in 0\.2 s/));
       assert.ok(Date.now() - started < 3000);
-      assert.ok(hits >= 2, `tried ${hits} times`);
+      // A request that got no answer is tried twice, not as often as other transient failures.
+      assert.equal(hits, 2, `tried ${hits} times`);
     } finally {
       c.close();
     }

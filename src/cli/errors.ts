@@ -1,16 +1,49 @@
 import { isDenError } from '../common/errors.js';
+import type { RunFailure, UserLookupFailure } from '../engine/index.js';
 
-/** docker's exit statuses for den's own failures: 125, unless the error names another (126, 127). */
-export function exitCodeFor(e: unknown): number {
-  if (isDenError(e) && e.exitCode !== undefined) return e.exitCode;
-  return 125;
+/** A command line den cannot parse (flags, argument counts): flags.ts throws it. */
+export type UsageFailure = 'usage';
+
+/**
+ * docker's exit statuses for failures with a status of their own; the rest get the command's
+ * (`CommandSpec.failureStatus`). docker gives 125 to its flag errors everywhere, 126 and 127 when
+ * the container's command cannot run or is missing, and 1 to `-it` without a terminal.
+ */
+const STATUS_BY_REASON: Record<RunFailure | UserLookupFailure | UsageFailure, number | undefined> = {
+  'command-not-found': 127,
+  'command-cannot-run': 126,
+  'unknown-user': 126,
+  'unknown-group': 126,
+  'not-a-tty': 1,
+  'runtime-error': undefined,
+  usage: 125,
+};
+
+/**
+ * The exit status for a failure: the reason's, else the command's: docker's run and create exit
+ * 125 when docker itself fails, its other commands 1.
+ */
+export function exitCodeFor(e: unknown, failureStatus = 125): number {
+  const reason = isDenError(e) ? e.reason : undefined;
+  if (reason !== undefined && reason in STATUS_BY_REASON) {
+    return STATUS_BY_REASON[reason as keyof typeof STATUS_BY_REASON] ?? failureStatus;
+  }
+  return failureStatus;
 }
 
-/** The one place errors are printed: message, then what to do. Internal errors also show the stack with DEN_DEBUG. */
+/**
+ * The one place errors are printed: message, then what to do. A usage error is printed in
+ * docker's words (`unknown flag: --x` and `See 'den run --help'.`). Internal errors also show the
+ * stack with DEN_DEBUG.
+ */
 export function printError(e: unknown): void {
   if (isDenError(e)) {
-    process.stderr.write(`Error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`Hint: ${e.hint}\n`);
+    if (e.reason === ('usage' satisfies UsageFailure)) {
+      process.stderr.write(`${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
+    } else {
+      process.stderr.write(`Error: ${e.message}\n`);
+      if (e.hint) process.stderr.write(`Hint: ${e.hint}\n`);
+    }
     if (process.env.DEN_DEBUG) {
       process.stderr.write(`${e.code} ${e.kind}\n${e.stack ?? ''}\n`);
       for (let c = e.cause; c instanceof Error; c = c.cause)

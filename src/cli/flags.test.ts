@@ -57,3 +57,27 @@ test('bad flags are usage errors naming the flag', () => {
     );
   }
 });
+
+test("a docker flag den lacks is named as docker's; one docker lacks too keeps docker's words", () => {
+  const message = (argv: string[]) => {
+    try {
+      parseFlags(run, argv);
+    } catch (e) {
+      assert.ok(e instanceof DenError);
+      assert.equal(e.reason, 'usage');
+      return e.message;
+    }
+    return assert.fail('no error');
+  };
+  assert.equal(
+    message(['--restart=always', 'x']),
+    "unknown flag: --restart: docker's --restart is not supported by den yet",
+  );
+  assert.equal(
+    message(['-p', '80', 'x']),
+    "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet",
+  );
+  assert.equal(message(['--cpus', '2', 'x']), "unknown flag: --cpus: docker's --cpus is not supported by den yet");
+  assert.equal(message(['--nosuch', 'x']), 'unknown flag: --nosuch');
+  assert.equal(message(['-Z', 'x']), "unknown shorthand flag: 'Z' in -Z");
+});

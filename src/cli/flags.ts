@@ -1,4 +1,6 @@
 import { DenError } from '../common/errors.js';
+import { dockerFlag } from './docker-flags.js';
+import type { UsageFailure } from './errors.js';
 
 export type FlagType = 'bool' | 'string' | 'list';
 
@@ -21,6 +23,11 @@ export interface CommandSpec {
   stopAtPositional?: boolean;
   minArgs?: number;
   maxArgs?: number;
+  /**
+   * The exit status when the command fails for a reason with no status of its own (errors.ts):
+   * docker's run and create give 125, its other commands 1. Default 125.
+   */
+  failureStatus?: number;
 }
 
 export interface Parsed {
@@ -30,9 +37,22 @@ export interface Parsed {
 
 const HELP: FlagSpec = { long: 'help', type: 'bool', help: 'Print usage' };
 
-/** A usage error: docker prints it, points at --help, and exits 125. */
+/** A usage error: docker prints it, points at --help, and exits 125 (errors.ts prints it so). */
 export function usageError(spec: CommandSpec, message: string): DenError {
-  return new DenError('InvalidArgument', 'DEN0701', message, { hint: `see 'den ${spec.path} --help'` });
+  return new DenError('InvalidArgument', 'DEN0701', message, {
+    hint: `See 'den ${spec.path} --help'.`,
+    reason: 'usage' satisfies UsageFailure,
+  });
+}
+
+/**
+ * For a flag docker has and den does not (docker-flags.ts): say so, after docker's own words; a
+ * shorthand with the long name it stands for.
+ */
+function notYet(spec: CommandSpec, name: { long: string } | { short: string }): string {
+  const f = dockerFlag(spec.path, name);
+  if (!f) return '';
+  return `: docker's ${'short' in name ? `-${name.short} (--${f.long})` : `--${f.long}`} is not supported by den yet`;
 }
 
 /**
@@ -65,7 +85,7 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const f = byLong.get(name);
-      if (!f) throw usageError(spec, `unknown flag: --${name}`);
+      if (!f) throw usageError(spec, `unknown flag: --${name}${notYet(spec, { long: name })}`);
       if (f.type === 'bool') {
         const v = eq < 0 ? 'true' : a.slice(eq + 1);
         if (v !== 'true' && v !== 'false')
@@ -83,7 +103,7 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
       for (let j = 1; j < a.length; j++) {
         const ch = a[j]!;
         const f = byShort.get(ch);
-        if (!f) throw usageError(spec, `unknown shorthand flag: '${ch}' in ${a}`);
+        if (!f) throw usageError(spec, `unknown shorthand flag: '${ch}' in ${a}${notYet(spec, { short: ch })}`);
         if (f.type === 'bool') {
           set(f, true);
           continue;

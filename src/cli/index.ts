@@ -37,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'image prune': () => import('./commands/image-prune.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
+  info: () => import('./commands/info.js'),
 };
 
 const ALIASES: Record<string, string> = {
@@ -59,6 +60,7 @@ const ALIASES: Record<string, string> = {
   'image save': 'save',
   'image tag': 'tag',
   'image history': 'history',
+  'system info': 'info',
 };
 
 const SUMMARIES: [string, string][] = [
@@ -83,7 +85,8 @@ const SUMMARIES: [string, string][] = [
   ['system df', "Show den's disk usage"],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
   ['unshare', "Run a command in den's rootless session, as root there"],
-  ['version', 'Show the den version'],
+  ['version', 'Show the den version information'],
+  ['info', 'Display system-wide information'],
 ];
 
 function topHelp(): string {
@@ -132,8 +135,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 125;
   }
   let ctx: EngineContext | undefined;
+  let command: CommandModule | undefined;
   try {
-    const command = await COMMANDS[found.path]!();
+    command = await COMMANDS[found.path]!();
     const parsed = parseFlags(command.spec, found.rest);
     if (parsed.flags.get('help')) {
       process.stdout.write(helpText(command.spec));
@@ -145,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A write refused by the disk under the store, wherever it happened, is said with the path.
     const err = (ctx && storageFailure(e, ctx.paths.dataDir)) || e;
     printError(err);
-    return exitCodeFor(err);
+    return exitCodeFor(err, command?.spec.failureStatus);
   } finally {
     ctx?.close();
   }

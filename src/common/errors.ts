@@ -21,8 +21,6 @@ export type ErrorKind =
 export interface DenErrorOptions {
   hint?: string;
   cause?: unknown;
-  /** Exit status the CLI should use instead of the kind's default (126 and 127 for run). */
-  exitCode?: number;
   /**
    * What a caller may branch on, finer than the kind and stable like the code: a short word the
    * throwing module exports in a union of its own (`'lifecycle'`, `'truncated-archive'`). Never
@@ -35,7 +33,6 @@ export class DenError extends Error {
   readonly kind: ErrorKind;
   readonly code: ErrorCode;
   readonly hint: string | undefined;
-  readonly exitCode: number | undefined;
   readonly reason: string | undefined;
 
   constructor(kind: ErrorKind, code: ErrorCode, message: string, options: DenErrorOptions = {}) {
@@ -44,7 +41,6 @@ export class DenError extends Error {
     this.kind = kind;
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode;
     this.reason = options.reason;
   }
 }

@@ -108,8 +108,11 @@ export class EngineContext implements SnapshotContext {
     return toContainer(this.sessionIdMaps()[kind], hostId(id));
   }
 
-  /** Read once per command: /etc/subuid and /etc/subgid do not change under one. */
-  private sessionIdMaps(): { uid: IdMap; gid: IdMap } {
+  /**
+   * The rootless session's id maps, from /etc/subuid and /etc/subgid (read once per command: they
+   * do not change under one).
+   */
+  sessionIdMaps(): { uid: IdMap; gid: IdMap } {
     if (this._sessionIdMaps) return this._sessionIdMaps;
     const user = { name: this.config.user.name, uid: this.uid };
     const uidRanges = readSubordinateRanges('uid', user);

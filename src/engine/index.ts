@@ -51,10 +51,12 @@ export {
   type ImageSummary,
 } from './images/list-images.js';
 export { removeImage, type RemovedImage } from './images/remove-image.js';
-export { runAttached, type AttachIO } from './containers/run-attached.js';
+export { runAttached, type AttachIO, type RunFailure } from './containers/run-attached.js';
+export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system/system-check.js';
+export { systemInfo, type SystemInfo } from './system/system-info.js';
 export {
   checkStore,
   collectGarbage,

@@ -11,7 +11,7 @@ export {
 export { CrunRuntime } from './crun-runtime.js';
 export { RuncRuntime } from './runc-runtime.js';
 export { DEFAULT_RUNTIME, findRuntime } from './find-runtime.js';
-export { readRuntimeFailure, type RuntimeFailure } from './runtime-log.js';
+export { readRuntimeFailure, type RuntimeFailure, type RuntimeFailureReason } from './runtime-log.js';
 export { DEFAULT_SECCOMP_PROFILE } from './seccomp.js';
 export { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from './runtime-checks.js';
 export {

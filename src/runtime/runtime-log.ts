@@ -1,11 +1,26 @@
 import { readTextOrEmpty } from '../common/fs.js';
 
+/**
+ * Why a runtime failed, as far as its caller cares: the container's command is missing
+ * (`command-not-found`, docker's 127), is there but cannot be run (`command-cannot-run`: not
+ * executable, a directory, a foreign binary; docker's 126), or the runtime failed on its own
+ * account (`runtime-error`, docker's 125).
+ */
+export type RuntimeFailureReason = 'command-not-found' | 'command-cannot-run' | 'runtime-error';
+
 /** A runtime's own failure, as its JSON log tells it. */
 export interface RuntimeFailure {
-  /** The exit status docker would give: 127 command not found, 126 cannot invoke, 125 anything else. */
-  exitCode: 125 | 126 | 127;
+  reason: RuntimeFailureReason;
   message: string;
 }
+
+/**
+ * Only a failure to start the command itself is the command's: the runtime's words for that step
+ * (crun: "executable file `x` not found in $PATH", "open executable: Permission denied"; runc:
+ * `exec: "x": executable file not found in $PATH`, `exec: "/etc": permission denied`). A file
+ * missing anywhere else (a mount source, a device) is the runtime's failure, not a missing command.
+ */
+const COMMAND_STEP = /executable file|open executable|exec: "|exec container process|exec format error/i;
 
 /**
  * Reads a runtime's JSON log (`--log-format=json`, which crun and runc both write) after `run`
@@ -29,8 +44,8 @@ export function readRuntimeFailure(logFile: string): RuntimeFailure | undefined 
   }
   if (errors.length === 0) return undefined;
   const message = errors.join('; ');
-  // crun: executable file `x` not found in $PATH; runc: exec: "x": executable file not found in $PATH.
-  if (/executable file (.* )?not found|no such file or directory/i.test(message)) return { exitCode: 127, message };
-  if (/permission denied|is a directory|exec format error/i.test(message)) return { exitCode: 126, message };
-  return { exitCode: 125, message };
+  if (!COMMAND_STEP.test(message)) return { reason: 'runtime-error', message };
+  if (/not found|no such file or directory/i.test(message)) return { reason: 'command-not-found', message };
+  // Permission denied, and crun's "Operation not permitted" for a directory: docker's 126 for both.
+  return { reason: 'command-cannot-run', message };
 }

@@ -55,7 +55,8 @@ export async function runWorker<P, R>(
   call: WorkerCall<P>,
 ): Promise<R> {
   if (!self.script) throw new DenError('Internal', 'DEN0504', `cannot find den's entry script to start ${name}`);
-  const [file, ...argv] = ns.wrap([self.node, self.script, name, ...args, String(process.pid)]);
+  // `--`: Node 20 scans its whole command line for --env-file, and a worker's arguments are paths.
+  const [file, ...argv] = ns.wrap([self.node, '--', self.script, name, ...args, String(process.pid)]);
   const child = spawn(file!, argv, { stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
   let last: WorkerAnswer<P, R> | undefined;
   let pending = '';

@@ -1,5 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool } from '../flags.js';
+import { isDenError } from '../../common/errors.js';
 import { removeContainer, type EngineContext } from '../../engine/index.js';
 import { reportEach } from '../report.js';
 
@@ -8,12 +9,20 @@ export const spec: CommandSpec = {
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Remove one or more containers',
   minArgs: 1,
+  failureStatus: 1,
   flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' }],
 };
 
+/** With -f a container that is not there is no failure, and docker says nothing of it. */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  return reportEach(p.args, async (ref) => {
-    await removeContainer(ctx, ref, bool(p, 'force'));
+  const force = bool(p, 'force');
+  return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
+    try {
+      await removeContainer(ctx, ref, force);
+    } catch (e) {
+      if (force && isDenError(e) && e.kind === 'NotFound') return;
+      throw e;
+    }
     process.stdout.write(`${ref}\n`);
   });
 }

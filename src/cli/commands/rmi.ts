@@ -1,5 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool } from '../flags.js';
+import { isDenError } from '../../common/errors.js';
 import { removeImage, type EngineContext } from '../../engine/index.js';
 import { reportEach } from '../report.js';
 
@@ -8,12 +9,16 @@ export const spec: CommandSpec = {
   usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
   summary: 'Remove one or more images',
   minArgs: 1,
+  failureStatus: 1,
   flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force removal of the image' }],
 };
 
+/** With -f an image that is not there is still reported, as docker does, but is no failure. */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  return reportEach(p.args, async (ref) => {
-    const r = removeImage(ctx, ref, bool(p, 'force'));
+  const force = bool(p, 'force');
+  const tolerated = (e: unknown) => force && isDenError(e) && e.kind === 'NotFound';
+  return reportEach(p.args, { failureStatus: spec.failureStatus!, tolerated }, async (ref) => {
+    const r = removeImage(ctx, ref, force);
     for (const u of r.untagged) process.stdout.write(`Untagged: ${u}\n`);
     for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`);
   });

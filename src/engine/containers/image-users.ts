@@ -9,6 +9,9 @@ export interface ResolvedUser {
   home: string;
 }
 
+/** Why `-u` names no one in the image (docker's 126: the runtime could not become them). */
+export type UserLookupFailure = 'unknown-user' | 'unknown-group';
+
 /**
  * Resolves docker's `--user` forms (name, uid, name:group, uid:gid) against the image's own
  * /etc/passwd and /etc/group, read from the layers top-down without mounting anything. A symlinked
@@ -36,9 +39,7 @@ export function resolveUser(spec: string, layerDirsTopFirst: readonly string[]):
       'NotFound',
       'DEN0610',
       `unable to find user ${userPart}: no matching entries in the image's passwd file`,
-      {
-        exitCode: 126,
-      },
+      { reason: 'unknown-user' satisfies UserLookupFailure },
     );
   }
   if (groupPart !== undefined && groupPart !== '') {
@@ -52,9 +53,7 @@ export function resolveUser(spec: string, layerDirsTopFirst: readonly string[]):
         'NotFound',
         'DEN0611',
         `unable to find group ${groupPart}: no matching entries in the image's group file`,
-        {
-          exitCode: 126,
-        },
+        { reason: 'unknown-group' satisfies UserLookupFailure },
       );
     }
   }

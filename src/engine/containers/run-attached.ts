@@ -6,7 +6,7 @@ import { signalNumber } from '../../common/exec.js';
 import { readdirOrEmpty, readTextOrEmpty } from '../../common/fs.js';
 import { trace } from '../../common/trace.js';
 import type { ContainerRecord } from '../../containers/index.js';
-import { ConsoleSocket, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
+import { ConsoleSocket, readRuntimeFailure, type OciRuntime, type RuntimeFailureReason } from '../../runtime/index.js';
 import { processStartTime } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
@@ -23,6 +23,13 @@ export interface AttachIO extends TerminalIO {
   consoleSize?: { height: number; width: number };
   setRawMode?: (raw: boolean) => void;
 }
+
+/**
+ * Why `runAttached` failed, where a caller may care (docker gives each its own exit status): the
+ * runtime's reasons (the command missing, the command not runnable, the runtime's own failure),
+ * and `-it` without a terminal.
+ */
+export type RunFailure = RuntimeFailureReason | 'not-a-tty';
 
 /** Signals den passes on to the container (docker's --sig-proxy), by way of the runtime. */
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT'];
@@ -46,7 +53,7 @@ exec "$@"
 /**
  * Starts a created container and stays attached until it exits: the runtime's stdio is den's own,
  * so container output never passes through Node.js. Returns the container's exit status; the
- * runtime's own failures become DenErrors with docker's codes (125, 126, 127). Whatever happens,
+ * runtime's own failures become DenErrors with a RunFailure reason. Whatever happens,
  * the overlay is unmounted afterwards, and a --rm container is removed.
  */
 export async function runAttached(ctx: EngineContext, container: ContainerRecord, io: AttachIO): Promise<number> {
@@ -83,9 +90,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
         'FailedPrecondition',
         'DEN0650',
         `OCI runtime ${c.config.runtime} failed: ${runtimeFailure.message}`,
-        {
-          exitCode: runtimeFailure.exitCode,
-        },
+        { reason: runtimeFailure.reason satisfies RunFailure },
       );
     }
   }
@@ -106,7 +111,7 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, r
   if (!io.stdinIsTTY && c.config.interactive) {
     throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
       hint: 'drop -t, or run den from a terminal',
-      exitCode: 1,
+      reason: 'not-a-tty' satisfies RunFailure,
     });
   }
   if (!io.stdinIsTTY && !runtime.features.sendsTerminalWhenAttached) {

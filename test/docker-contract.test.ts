@@ -1,0 +1,346 @@
+/**
+ * docker's contract, case by case: each row runs the built CLI (as the test user, rootless) and
+ * checks what docker would print and its exit status. A row names docker's behaviour it holds den
+ * to; the docker that was compared is 28.2 (flag errors, `version`), and its cli sources for rm/rmi.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { busyboxTarball, DenEnv, REPO, subuidBase } from './harness.js';
+
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Case {
+  /** What docker does, in words. */
+  name: string;
+  args: string[];
+  status: number;
+  stdout?: string | RegExp;
+  stderr?: string | RegExp;
+}
+
+const EXIT_STATUSES: Case[] = [
+  { name: 'a command that is not executable: 126', args: ['run', '--rm', 'busybox', '/etc/passwd'], status: 126 },
+  {
+    name: 'a command that is not executable, with runc: 126',
+    args: ['run', '--rm', '--runtime', 'runc', 'busybox', '/etc/passwd'],
+    status: 126,
+  },
+  {
+    name: 'a directory as the command: 126',
+    args: ['run', '--rm', 'busybox', '/etc'],
+    status: 126,
+    stderr: /OCI runtime crun failed: .*\/etc|open executable/,
+  },
+  {
+    name: 'a directory as the command, with runc: 126',
+    args: ['run', '--rm', '--runtime', 'runc', 'busybox', '/etc'],
+    status: 126,
+  },
+  { name: 'a missing command: 127', args: ['run', '--rm', 'busybox', 'no-such-command'], status: 127 },
+  {
+    name: 'a missing command, with runc: 127',
+    args: ['run', '--rm', '--runtime', 'runc', 'busybox', 'no-such-command'],
+    status: 127,
+  },
+  { name: 'a missing absolute command: 127', args: ['run', '--rm', 'busybox', '/no/such/command'], status: 127 },
+  {
+    name: 'rm of a container that does not exist: 1',
+    args: ['rm', 'nosuch'],
+    status: 1,
+    stdout: '',
+    stderr: /no such container: nosuch/,
+  },
+  {
+    name: 'rm -f of a container that does not exist: nothing, 0',
+    args: ['rm', '-f', 'nosuch'],
+    status: 0,
+    stdout: '',
+    stderr: '',
+  },
+  {
+    name: 'rmi of an image that does not exist: 1',
+    args: ['rmi', 'nosuch'],
+    status: 1,
+    stdout: '',
+    stderr: /image nosuch: not found/,
+  },
+  {
+    name: 'rmi -f of an image that does not exist: the error on stderr, 0',
+    args: ['rmi', '-f', 'nosuch'],
+    status: 0,
+    stdout: '',
+    stderr: /image nosuch: not found/,
+  },
+  {
+    name: 'run of an image that does not exist: 125',
+    args: ['run', '--rm', '--pull=never', 'nosuch', 'true'],
+    status: 125,
+  },
+];
+
+/** Node 20 scans its whole command line for some options (--env-file); none after den's may reach it. */
+const NODE_OPTIONS_AFTER_THE_IMAGE: string[][] = [
+  ['--env-file', '/only/in/container'],
+  ['--env-file=/only/in/container'],
+  ['--env-file-if-exists', '/only/in/container'],
+  ['--inspect'],
+  ['--require', '/only/in/container'],
+  ['-r', '/only/in/container'],
+  ['-e', 'process.exit(3)'],
+  ['--eval=process.exit(3)'],
+  ['-p', '1'],
+  ['--test'],
+  ['--', '--env-file', '/only/in/container'],
+];
+
+const FLAGS: Case[] = [
+  {
+    name: 'a docker flag den lacks says so: --restart',
+    args: ['run', '--restart', 'always', 'busybox', 'true'],
+    status: 125,
+    stdout: '',
+    stderr: "unknown flag: --restart: docker's --restart is not supported by den yet\nSee 'den run --help'.\n",
+  },
+  {
+    name: 'a docker flag den lacks, with its value attached',
+    args: ['create', '--memory=1g', 'busybox'],
+    status: 125,
+    stderr: "unknown flag: --memory: docker's --memory is not supported by den yet\nSee 'den create --help'.\n",
+  },
+  {
+    name: 'a docker shorthand den lacks names its long form: -p',
+    args: ['run', '-p', '8080:80', 'busybox'],
+    status: 125,
+    stderr:
+      "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet\nSee 'den run --help'.\n",
+  },
+  {
+    name: 'a docker shorthand den lacks, among combined ones: -itd',
+    args: ['run', '-itd', 'busybox'],
+    status: 125,
+    stderr: /^unknown shorthand flag: 'd' in -itd: docker's -d \(--detach\) is not supported by den yet\n/,
+  },
+  {
+    name: 'ps --filter',
+    args: ['ps', '--filter', 'status=exited'],
+    status: 125,
+    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+  },
+  {
+    name: 'rm -v (docker has it, den not yet)',
+    args: ['rm', '-v', 'x'],
+    status: 125,
+    stderr: /^unknown shorthand flag: 'v' in -v: docker's -v \(--volumes\) is not supported by den yet\n/,
+  },
+  {
+    name: "a flag docker does not have either: docker's words",
+    args: ['run', '--nosuch', 'busybox'],
+    status: 125,
+    stdout: '',
+    stderr: "unknown flag: --nosuch\nSee 'den run --help'.\n",
+  },
+  {
+    name: "a shorthand docker does not have either: docker's words",
+    args: ['run', '-Z', 'busybox'],
+    status: 125,
+    stderr: "unknown shorthand flag: 'Z' in -Z\nSee 'den run --help'.\n",
+  },
+  {
+    name: 'a flag of the management-command form names that form',
+    args: ['container', 'ls', '--filter', 'status=exited'],
+    status: 125,
+    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+  },
+];
+
+describe("docker's contract", () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    assert.equal(env.den(['import', busyboxTarball(), 'busybox']).status, 0);
+  });
+  after(() => env.cleanup());
+
+  const check = (c: Case) => {
+    const r = env.den(c.args);
+    const what = `den ${c.args.join(' ')}: ${r.stderr}`;
+    assert.equal(r.status, c.status, what);
+    for (const [stream, expected] of [
+      [r.stdout, c.stdout],
+      [r.stderr, c.stderr],
+    ] as const) {
+      if (typeof expected === 'string') assert.equal(stream, expected, what);
+      else if (expected) assert.match(stream, expected, what);
+    }
+  };
+
+  describe('exit statuses', () => {
+    for (const c of EXIT_STATUSES) test(c.name, () => check(c));
+    test('rm -f of a missing container among present ones removes those and exits 0', () => {
+      assert.equal(env.den(['create', '--name', 'present', 'busybox', 'true']).status, 0);
+      check({ name: '', args: ['rm', '-f', 'nosuch', 'present'], status: 0, stdout: 'present\n', stderr: '' });
+    });
+  });
+
+  describe("Node's own options after the image reach the container, never Node", () => {
+    for (const tail of NODE_OPTIONS_AFTER_THE_IMAGE) {
+      test(tail.join(' '), () =>
+        check({
+          name: '',
+          // `echo` reads options only before its first word.
+          args: ['run', '--rm', 'busybox', 'echo', 'x', ...tail],
+          status: 0,
+          stdout: `x ${tail.join(' ')}\n`,
+          stderr: '',
+        }),
+      );
+    }
+  });
+
+  describe('unknown flags', () => {
+    for (const c of FLAGS) test(c.name, () => check(c));
+  });
+  describe('version', () => {
+    const cases: Case[] = [
+      {
+        name: '{{.Client.Version}}',
+        args: ['version', '--format', '{{.Client.Version}}'],
+        status: 0,
+        stdout: `${VERSION}\n`,
+      },
+      {
+        name: '{{.Server.Version}}',
+        args: ['version', '--format', '{{.Server.Version}}'],
+        status: 0,
+        stdout: `${VERSION}\n`,
+      },
+      {
+        name: '{{.Server.ApiVersion}}',
+        args: ['version', '-f', '{{.Server.ApiVersion}}'],
+        status: 0,
+        stdout: '1.41\n',
+      },
+      {
+        name: 'the default text',
+        args: ['version'],
+        status: 0,
+        stdout: /^Client:\n Version: +[^\n]+\n[^]*\nServer: den\n Engine:\n  Version: /,
+      },
+      { name: 'too many arguments', args: ['version', 'x'], status: 125 },
+    ];
+    for (const c of cases) test(c.name, () => check(c));
+    for (const format of ['{{json .}}', 'json']) {
+      test(`--format ${format}: Client and Server`, () => {
+        const r = env.den(['version', '--format', format]);
+        assert.equal(r.status, 0, r.stderr);
+        const v = JSON.parse(r.stdout) as {
+          Client: Record<string, unknown>;
+          Server: {
+            Version: string;
+            ApiVersion: string;
+            MinAPIVersion: string;
+            Components: { Name: string; Version: string }[];
+          };
+        };
+        assert.equal(v.Client.Version, VERSION);
+        assert.equal(v.Client.ApiVersion, '1.41');
+        assert.equal(v.Client.Os, 'linux');
+        assert.equal(v.Server.Version, VERSION);
+        assert.equal(v.Server.ApiVersion, '1.41');
+        assert.equal(v.Server.Components[0]!.Name, 'Engine');
+        assert.equal(v.Server.Components[0]!.Version, VERSION);
+        assert.match(v.Server.Components[1]!.Version, /^\d+\.\d+/, 'the OCI runtime and its version');
+      });
+    }
+  });
+
+  describe('info', () => {
+    interface Info {
+      Containers: number;
+      ContainersRunning: number;
+      ContainersStopped: number;
+      Images: number;
+      Driver: string;
+      DockerRootDir: string;
+      KernelVersion: string;
+      NCPU: number;
+      MemTotal: number;
+      ServerVersion: string;
+      SecurityOptions: string[];
+      Host: {
+        Kernel: string;
+        CgroupsVersion: string;
+        OCIRuntime: { Name: string; Path: string; Version: string };
+        Security: { Rootless: boolean };
+        IDMappings: { UIDMap: { ContainerID: number; HostID: number; Size: number }[] };
+      };
+      Store: { GraphRoot: string; RunRoot: string; GraphDriverName: string; ImageStore: { Number: number } };
+    }
+    const info = (format: string): Info => {
+      const r = env.den(['info', '--format', format]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as Info;
+    };
+
+    test('{{json .}}: the host, the store, the session, the runtime', () => {
+      assert.equal(env.den(['create', '--name', 'counted', 'busybox', 'true']).status, 0);
+      const i = info('{{json .}}');
+      const containers = env.den(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean).length;
+      assert.equal(i.Containers, containers);
+      assert.equal(i.ContainersRunning, 0);
+      assert.equal(i.ContainersStopped, containers);
+      assert.equal(i.Images, 1);
+      assert.equal(i.Store.ImageStore.Number, 1);
+      assert.equal(i.Driver, 'overlay');
+      assert.equal(i.Store.GraphDriverName, 'overlay');
+      assert.equal(i.DockerRootDir, env.dataDir);
+      assert.equal(i.Store.GraphRoot, env.dataDir);
+      assert.equal(i.Store.RunRoot, env.runtimeDir);
+      assert.equal(i.KernelVersion, release());
+      assert.equal(i.Host.Kernel, release());
+      assert.equal(i.NCPU, cpus().length);
+      assert.ok(i.MemTotal > 0);
+      assert.equal(i.ServerVersion, VERSION);
+      assert.match(i.Host.CgroupsVersion, /^v[12]$/);
+      assert.equal(i.Host.OCIRuntime.Name, 'crun');
+      assert.equal(i.Host.OCIRuntime.Path, '/usr/bin/crun');
+      assert.match(i.Host.OCIRuntime.Version, /^crun version \d/);
+      assert.equal(i.Host.Security.Rootless, true);
+      assert.ok(i.SecurityOptions.includes('name=rootless'), String(i.SecurityOptions));
+      assert.deepEqual(i.Host.IDMappings.UIDMap.slice(0, 2), [
+        { ContainerID: 0, HostID: env.user.uid, Size: 1 },
+        { ContainerID: 1, HostID: subuidBase(env.user), Size: i.Host.IDMappings.UIDMap[1]!.Size },
+      ]);
+      assert.equal(env.den(['rm', 'counted']).status, 0);
+    });
+
+    test('--format json, and fields', () => {
+      assert.equal(info('json').Driver, 'overlay');
+      check({
+        name: '',
+        args: ['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Driver}}'],
+        status: 0,
+        stdout: 'crun overlay\n',
+      });
+    });
+
+    test('the default text', () => {
+      check({
+        name: '',
+        args: ['info'],
+        status: 0,
+        stdout:
+          /^Client:\n Version: [^]*\nServer:\n Containers: \d+\n  Running: 0\n[^]* Storage Driver: overlay\n[^]* Security Options:\n  seccomp\n   Profile: [^]*  rootless\n/,
+      });
+    });
+  });
+
+  test('den --help lists version and info', () => {
+    const help = env.den(['--help']).stdout;
+    assert.match(help, /^  version +Show the den version information$/m);
+    assert.match(help, /^  info +Display system-wide information$/m);
+  });
+});
