@@ -22,7 +22,7 @@ export interface ContainerConfig {
   cmd?: string[] | null;
   env: string[];
   cwd: string;
-  /** What -u asked for (or the image's User), kept for inspect. */
+  /** What -u asked for (or the image's User; empty when neither names one), kept for inspect. */
   user: string;
   uid: number;
   gid: number;

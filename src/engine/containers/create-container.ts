@@ -82,8 +82,9 @@ export async function createContainer(
   const keepIdMap = userns.mode === 'keep-id' ? userns.idMap : undefined;
   const keepId = keepIdMap?.uid.find((e) => e.hostID === 0)?.containerID;
   const keepGid = keepIdMap?.gid.find((e) => e.hostID === 0)?.containerID;
-  const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '0');
-  const user = resolveUser(userSpec, lowerTopFirst);
+  // What was asked for, as docker's inspect shows it: '' when neither -u nor the image names a user.
+  const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '');
+  const user = resolveUser(userSpec || '0', lowerTopFirst);
   const hostname = options.hostname ?? id.slice(0, 12);
   const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
   const config: ContainerConfig = {
