@@ -66,7 +66,10 @@ export interface MountPoint {
   Propagation: string;
 }
 
-/** Docker's ContainerConfig: what the container was created with. */
+/**
+ * Docker's container.Config: what a container was created with, and (ImageInspect's Config) the
+ * defaults an image gives the containers made from it. One type for both, as in docker.
+ */
 export interface ContainerConfigJson {
   Hostname: string;
   Domainname: string;
@@ -78,14 +81,14 @@ export interface ContainerConfigJson {
   Tty: boolean;
   OpenStdin: boolean;
   StdinOnce: boolean;
-  Env: string[];
+  Env: string[] | null;
   Cmd: string[] | null;
   Image: string;
   Volumes: Record<string, object> | null;
   WorkingDir: string;
   Entrypoint: string[] | null;
   OnBuild: string[] | null;
-  Labels: Record<string, string>;
+  Labels: Record<string, string> | null;
   StopSignal?: string;
 }
 

@@ -1,7 +1,7 @@
 import { hexOf } from '../../content/index.js';
 import { familiarName, parseReference, type ImageRecord } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
-import type { GraphDriverData } from '../containers/inspect-container.js';
+import type { ContainerConfigJson, GraphDriverData } from '../containers/inspect-container.js';
 
 /**
  * An image as docker's Engine API (version 1.41, GET /images/{name}/json) describes it, with
@@ -17,10 +17,10 @@ export interface ImageInspect {
   Comment: string;
   Created: string;
   Container: string;
-  ContainerConfig: ImageContainerConfig;
+  ContainerConfig: ContainerConfigJson;
   DockerVersion: string;
   Author: string;
-  Config: ImageContainerConfig;
+  Config: ContainerConfigJson;
   Architecture: string;
   Variant?: string;
   Os: string;
@@ -32,34 +32,10 @@ export interface ImageInspect {
   Metadata: { LastTagTime: string };
 }
 
-/** Docker's ContainerConfig as an image carries it: the defaults of containers made from it. */
-export interface ImageContainerConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, object>;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Image: string;
-  Volumes: Record<string, object> | null;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: string[] | null;
-  Labels: Record<string, string> | null;
-  StopSignal?: string;
-}
-
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** The parts of an OCI config den's ImageConfig type leaves out, read as docker does. */
 interface ConfigExtras {
-  variant?: unknown;
   'os.version'?: unknown;
   comment?: unknown;
 }
@@ -67,7 +43,7 @@ interface ConfigExtras {
 export function inspectImage(ctx: EngineContext, image: ImageRecord): ImageInspect {
   const cfg = image.config.config ?? {};
   const extras = image.config as ConfigExtras;
-  const config: ImageContainerConfig = {
+  const config: ContainerConfigJson = {
     ...emptyConfig(),
     User: cfg.User ?? '',
     ...(cfg.ExposedPorts && Object.keys(cfg.ExposedPorts).length ? { ExposedPorts: cfg.ExposedPorts } : {}),
@@ -95,7 +71,7 @@ export function inspectImage(ctx: EngineContext, image: ImageRecord): ImageInspe
     Author: image.config.author ?? '',
     Config: config,
     Architecture: image.config.architecture,
-    ...(typeof extras.variant === 'string' ? { Variant: extras.variant } : {}),
+    ...(typeof image.config.variant === 'string' ? { Variant: image.config.variant } : {}),
     Os: image.config.os,
     ...(typeof extras['os.version'] === 'string' ? { OsVersion: extras['os.version'] } : {}),
     Size: image.size,
@@ -110,7 +86,7 @@ export function inspectImage(ctx: EngineContext, image: ImageRecord): ImageInspe
   };
 }
 
-function emptyConfig(): ImageContainerConfig {
+function emptyConfig(): ContainerConfigJson {
   return {
     Hostname: '',
     Domainname: '',
