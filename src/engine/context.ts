@@ -14,7 +14,14 @@ import {
 } from '../idmap/index.js';
 import { ImageStore } from '../images/index.js';
 import { HostNamespaces, RootlessSession, type Namespaces, type SessionMaps } from '../session/index.js';
-import { LayerStore, ownerTag, StoreLayout, type SnapshotContext } from '../snapshots/index.js';
+import {
+  chooseShift,
+  LayerStore,
+  ownerTag,
+  StoreLayout,
+  type ShiftChoice,
+  type SnapshotContext,
+} from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
 import type { EngineConfig } from './config.js';
 
@@ -41,6 +48,7 @@ export class EngineContext implements SnapshotContext {
   private _db: Db | undefined;
   private _ns: Namespaces | undefined;
   private _sessionIdMaps: { uid: IdMap; gid: IdMap } | undefined;
+  private _rootlessShift: ShiftChoice | undefined;
 
   constructor(
     readonly config: EngineConfig,
@@ -137,6 +145,20 @@ export class EngineContext implements SnapshotContext {
     validateIdMap(gid, 'gid');
     this._sessionIdMaps = { uid, gid };
     return this._sessionIdMaps;
+  }
+
+  /**
+   * How this den shifts a rootless container's ids (snapshots' chooseShift with the engine's
+   * configuration). Asked by the default --userns and again by create when it is auto; the reflink
+   * probe writes and clones a file, so the answer is taken once per context.
+   */
+  rootlessShift(): ShiftChoice {
+    this._rootlessShift ??= chooseShift({
+      dataDir: this.paths.dataDir,
+      searchPath: this.config.searchPath,
+      preference: this.config.shift,
+    });
+    return this._rootlessShift;
   }
 
   close(): void {

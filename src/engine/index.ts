@@ -28,7 +28,6 @@ export type { NetworkMode } from '../network/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
 export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';
-export { chooseRootlessShift } from './containers/userns.js';
 export { importImage, type ImportOptions } from './images/import-image.js';
 export type { PullEvent, PullOptions } from './images/pull-image.js';
 export type { RegistryAccess } from './images/registry-access.js';

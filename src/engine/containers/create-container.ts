@@ -19,7 +19,7 @@ import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import type { CreateSpec } from './create-spec.js';
-import { allocateUserns, chooseRootlessShift, planUserns } from './userns.js';
+import { allocateUserns, planUserns } from './userns.js';
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
@@ -61,7 +61,7 @@ export async function createContainer(
   }
   const userns = planUserns(ctx, options.userns, image);
   const shift =
-    ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? chooseRootlessShift(ctx) : undefined;
+    ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? ctx.rootlessShift() : undefined;
   const id = newContainerId();
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {

@@ -17,7 +17,6 @@ import type { ImageRecord } from '../../images/index.js';
 import type { SessionMaps } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { readImageFile } from './image-users.js';
-import { chooseShift, type ShiftChoice } from '../../snapshots/index.js';
 
 /** The /etc/subuid and /etc/subgid owner whose ranges root mode hands out (scripts/setup-host.sh). */
 export const ROOT_POOL_USER = 'den';
@@ -110,7 +109,7 @@ export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
  */
 export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why: string } {
   if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: idmapped mounts shift ids without copying' };
-  const shift = chooseRootlessShift(ctx);
+  const shift = ctx.rootlessShift();
   if (shift.newMapping === 'full copy') {
     return { mode: 'host', why: `ids cannot be shifted without copying the image: ${shift.why}` };
   }
@@ -249,9 +248,4 @@ function rootPools() {
 function identity(): ContainerIdMap {
   const m = [{ containerID: 0, hostID: 0, size: 65536 }];
   return { uid: m, gid: m };
-}
-
-/** How this den shifts a rootless container's ids (snapshots' chooseShift, with the engine's configuration). */
-export function chooseRootlessShift(ctx: EngineContext): ShiftChoice {
-  return chooseShift({ dataDir: ctx.paths.dataDir, searchPath: ctx.config.searchPath, preference: ctx.config.shift });
 }

@@ -5,7 +5,7 @@ import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/inde
 import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
 import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
-import { chooseRootlessShift, defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
+import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import type { EngineContext } from '../context.js';
 
 export type { CheckResult } from '../../common/host-check.js';
@@ -86,7 +86,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   // The engine's configuration (DEN_SHIFT) decides with snapshots' chooseShift, so the engine answers.
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');
-    const s = chooseRootlessShift(ctx);
+    const s = ctx.rootlessShift();
     return ok(`${s.method} (${s.why})`);
   });
   add('userns-default', 'default --userns', () => {
