@@ -2,6 +2,8 @@
  * Facts `den version` and `den info` share, in docker's vocabulary: docker names architectures as
  * Go does (amd64) in `version` and as uname does (x86_64) in `info`, and speaks an API version.
  */
+import { hostPlatform } from '../images/index.js';
+import { scaledSize } from './output.js';
 
 /**
  * The Docker Engine API version den's commands follow (podman's compatibility API says the same),
@@ -10,7 +12,6 @@
 export const API_VERSION = '1.41';
 export const MIN_API_VERSION = '1.24';
 
-const GO_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
 const UNAME_ARCH: Partial<Record<NodeJS.Architecture, string>> = {
   x64: 'x86_64',
   ia32: 'i686',
@@ -18,8 +19,8 @@ const UNAME_ARCH: Partial<Record<NodeJS.Architecture, string>> = {
   ppc64: 'ppc64le',
 };
 
-/** The architecture as Go names it (docker version's OS/Arch, podman's host.arch). */
-export const goArch = (arch: NodeJS.Architecture = process.arch): string => GO_ARCH[arch] ?? arch;
+/** The architecture as Go and OCI name it (docker version's OS/Arch, podman's host.arch). */
+export const goArch = (arch: NodeJS.Architecture = process.arch): string => hostPlatform(arch).architecture;
 /** The architecture as uname -m names it (docker info's Architecture). */
 export const unameArch = (arch: NodeJS.Architecture = process.arch): string => UNAME_ARCH[arch] ?? arch;
 
@@ -27,16 +28,7 @@ export const unameArch = (arch: NodeJS.Architecture = process.arch): string => U
 export const runtimeVersionNumber = (text: string): string => /version (\S+)/.exec(text)?.[1] ?? '';
 
 /** Sizes as docker's info prints memory: binary units, four significant digits (7.751GiB). */
-export function binarySize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number(v.toPrecision(4))}${units[u]}`;
-}
+export const binarySize = (bytes: number): string => scaledSize(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB'], 4);
 
 /** `-f/--format` of version and info: `json`, or a template over the one object. */
 export const formatFlag = {

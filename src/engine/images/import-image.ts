@@ -3,6 +3,7 @@ import { openInputFile } from '../../common/fs.js';
 import {
   DEFAULT_PATH,
   formatReference,
+  hostPlatform,
   layerMediaType,
   parseReference,
   synthesizeManifest,
@@ -80,7 +81,7 @@ function newImportConfig(options: ImportOptions): ImageConfig {
   const created = new Date().toISOString().replace(/\.?0+Z$/, 'Z');
   const config: ImageConfig = {
     created,
-    architecture: goArch(process.arch),
+    architecture: hostPlatform().architecture,
     os: 'linux',
     config: { Env: [`PATH=${DEFAULT_PATH}`] },
     rootfs: { type: 'layers', diff_ids: [] },
@@ -88,8 +89,4 @@ function newImportConfig(options: ImportOptions): ImageConfig {
   };
   applyChanges(config, options.changes ?? []);
   return config;
-}
-
-function goArch(arch: string): string {
-  return ({ x64: 'amd64', ia32: '386' } as Record<string, string>)[arch] ?? arch;
 }
