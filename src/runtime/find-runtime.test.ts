@@ -32,7 +32,9 @@ test('crun and runc on this host are known by what they say they are, with a sta
 
 test('a runc under another name is runc; a program that is neither is refused with what it said', () => {
   const runDir = join(dir, 'run-fake');
-  assert.equal(findRuntime(fakeRuntime('oci', 'runc version 1.1.5'), PATH, runDir).kind, 'runc');
+  const oci = findRuntime(fakeRuntime('oci', 'runc version 1.1.5'), PATH, runDir);
+  assert.equal(oci.kind, 'runc');
+  assert.equal(oci.version, 'runc version 1.1.5', 'what it said of itself, for version and info');
   assert.equal(findRuntime(fakeRuntime('crun-ish-runc', 'crun version 1.8'), PATH, runDir).kind, 'crun');
   assert.throws(
     () => findRuntime(fakeRuntime('youki', 'youki version 0.3'), PATH, runDir),
@@ -52,7 +54,8 @@ test('what a binary is, is remembered until the binary changes', () => {
   // Same size and times, other words: the remembered answer stands (no exec on the hot path).
   writeFileSync(path, `#!/bin/sh\necho "crun version 1.0"\n`);
   utimesSync(path, atime, mtime);
-  assert.equal(findRuntime(path, PATH, runDir).kind, 'runc');
+  const remembered = findRuntime(path, PATH, runDir);
+  assert.deepEqual([remembered.kind, remembered.version], ['runc', 'runc version 1.0']);
   // Changed (a new modification time): asked again.
   utimesSync(path, atime, new Date(mtime.getTime() + 5000));
   assert.equal(findRuntime(path, PATH, runDir).kind, 'crun');

@@ -26,17 +26,22 @@ export function findRuntime(name: string, searchPath: string, runtimeDir: string
           : 'give the name or path of crun or runc with --runtime',
     });
   }
-  const kind = runtimeKind(binary, runtimeDir);
+  const { kind, version } = identify(binary, runtimeDir);
   const stateRoot = runtimeStateRoot(runtimeDir, kind);
-  return kind === 'runc' ? new RuncRuntime(binary, stateRoot) : new CrunRuntime(binary, stateRoot);
+  return kind === 'runc' ? new RuncRuntime(binary, stateRoot, version) : new CrunRuntime(binary, stateRoot, version);
 }
 
-interface KnownBinary {
-  key: string;
+/** What a binary said it is: its kind, and the first line of its --version ("crun version 1.8.1"). */
+interface Identity {
   kind: RuntimeKind;
+  version: string;
 }
 
-function runtimeKind(binary: string, runtimeDir: string): RuntimeKind {
+interface KnownBinary extends Identity {
+  key: string;
+}
+
+function identify(binary: string, runtimeDir: string): Identity {
   const st = statSync(binary);
   const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
   const cacheFile = join(runtimeDir, 'runtimes.json');
@@ -51,21 +56,22 @@ function runtimeKind(binary: string, runtimeDir: string): RuntimeKind {
     // none yet, or unreadable: ask the binary
   }
   const hit = known[binary];
-  if (hit && hit.key === key) return hit.kind;
-  const kind = askKind(binary);
+  // A cache written before it held the version is asked again.
+  if (hit && hit.key === key && typeof hit.version === 'string') return { kind: hit.kind, version: hit.version };
+  const identity = ask(binary);
   try {
     mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
     const tmp = `${cacheFile}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ ...known, [binary]: { key, kind } }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ ...known, [binary]: { key, ...identity } }), { mode: 0o600 });
     renameSync(tmp, cacheFile); // a reader sees the old cache or the new one, never half of one
   } catch {
     // only a cache: the next command asks again
   }
-  return kind;
+  return identity;
 }
 
 /** crun prints "crun version 1.8.1", runc "runc version 1.1.5". */
-function askKind(binary: string): RuntimeKind {
+function ask(binary: string): Identity {
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   const first = (r.stdout ?? '').split('\n')[0] ?? '';
   const m = /^(crun|runc) version/.exec(first);
@@ -74,5 +80,5 @@ function askKind(binary: string): RuntimeKind {
       hint: `its --version printed "${first.slice(0, 80)}"; give --runtime crun or runc`,
     });
   }
-  return m[1] as RuntimeKind;
+  return { kind: m[1] as RuntimeKind, version: first.trim() };
 }

@@ -23,6 +23,8 @@ export interface OciRuntime {
   readonly binary: string;
   /** Where it keeps containers' state (`--root`): den's own, per runtime. */
   readonly stateRoot: string;
+  /** What the binary says of itself, the first line of `--version`: "crun version 1.8.1". */
+  readonly version: string;
   readonly features: RuntimeFeatures;
   /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
   runArgv(id: string, bundle: string, io: RunIo): string[];
@@ -71,6 +73,7 @@ export abstract class CommandLineRuntime implements OciRuntime {
   constructor(
     readonly binary: string,
     readonly stateRoot: string,
+    readonly version: string,
   ) {}
 
   protected base(logFile?: string): string[] {

@@ -2,7 +2,6 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
 import { findRuntime, type EngineContext } from '../../engine/index.js';
 import { isDenError } from '../../common/errors.js';
-import { runSync } from '../../common/exec.js';
 import { release } from 'node:os';
 import { renderTemplate } from '../output.js';
 import { API_VERSION, formatFlag, goArch, MIN_API_VERSION, runtimeVersionNumber } from '../system-facts.js';
@@ -43,8 +42,11 @@ function versionObject(ctx: EngineContext) {
   ];
   try {
     const runtime = findRuntime(ctx);
-    const text = runSync([runtime.binary, '--version']).stdout;
-    components.push({ Name: runtime.kind, Version: runtimeVersionNumber(text), Details: { Path: runtime.binary } });
+    components.push({
+      Name: runtime.kind,
+      Version: runtimeVersionNumber(runtime.version),
+      Details: { Path: runtime.binary },
+    });
   } catch (e) {
     if (!isDenError(e)) throw e; // no runtime: version still answers, as docker's does without one
   }

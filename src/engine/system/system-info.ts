@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { isDenError } from '../../common/errors.js';
-import { runSync } from '../../common/exec.js';
 import type { IdMap } from '../../idmap/index.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
@@ -67,9 +66,8 @@ export function systemInfo(ctx: EngineContext): SystemInfo {
   const running = containers.filter((c) => c.status === 'running').length;
   const runtime = attempt('OCI runtime', () => {
     const r = findRuntime(ctx);
-    // "crun version 1.8.1\ncommit: ...": podman reports the whole text; its first line says it.
-    const version = runSync([r.binary, '--version']).stdout.split('\n')[0]!.trim();
-    return { name: r.kind, path: r.binary, version };
+    // "crun version 1.8.1": podman reports the whole --version text; its first line says it.
+    return { name: r.kind, path: r.binary, version: r.version };
   });
   return {
     host: {
