@@ -17,6 +17,12 @@ interface CommandModule {
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   run: () => import('./commands/run.js'),
   create: () => import('./commands/create.js'),
+  start: () => import('./commands/start.js'),
+  stop: () => import('./commands/stop.js'),
+  restart: () => import('./commands/restart.js'),
+  kill: () => import('./commands/kill.js'),
+  wait: () => import('./commands/wait.js'),
+  logs: () => import('./commands/logs.js'),
   ps: () => import('./commands/ps.js'),
   rm: () => import('./commands/rm.js'),
   inspect: () => import('./commands/inspect.js'),
@@ -43,6 +49,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 const ALIASES: Record<string, string> = {
   'container run': 'run',
   'container create': 'create',
+  'container start': 'start',
+  'container stop': 'stop',
+  'container restart': 'restart',
+  'container kill': 'kill',
+  'container wait': 'wait',
+  'container logs': 'logs',
   'container ls': 'ps',
   'container list': 'ps',
   'container ps': 'ps',
@@ -66,6 +78,12 @@ const ALIASES: Record<string, string> = {
 const SUMMARIES: [string, string][] = [
   ['run', 'Create and run a new container from an image'],
   ['create', 'Create a new container'],
+  ['start', 'Start one or more stopped containers'],
+  ['stop', 'Stop one or more running containers'],
+  ['restart', 'Restart one or more containers'],
+  ['kill', 'Kill one or more running containers'],
+  ['wait', 'Block until one or more containers stop, then print their exit codes'],
+  ['logs', 'Fetch the logs of a container'],
   ['ps', 'List containers'],
   ['rm', 'Remove one or more containers'],
   ['inspect', 'Return low-level information on containers and images'],
@@ -126,6 +144,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
+  if (first === '__exited') {
+    const ctx = cliEngineContext();
+    try {
+      return await (await import('./internal-exited.js')).exitedMain(argv.slice(1), ctx);
+    } catch (e) {
+      printError(e);
+      return 125;
+    } finally {
+      ctx.close();
+    }
+  }
   const found = lookup(argv);
   if (!found) {
     const word = argv

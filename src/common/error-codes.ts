@@ -382,6 +382,20 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den images`: a malformed reference pattern (an unclosed [, a trailing backslash)',
   },
+  DEN1101: { kind: 'InvalidArgument', meaning: 'a malformed `--restart` policy' },
+  DEN1102: { kind: 'InvalidArgument', meaning: '`--restart` together with `--rm`' },
+  DEN1103: { kind: 'InvalidArgument', meaning: 'an unknown signal (`--stop-signal`, `den stop -s`, `den kill -s`)' },
+  DEN1104: { kind: 'InvalidArgument', meaning: 'a `--label` with an empty name' },
+  DEN1105: { kind: 'InvalidArgument', meaning: 'an unknown `--log-driver`, or a `--log-opt` den does not take' },
+  DEN1106: { kind: 'InvalidArgument', meaning: 'a malformed `--health-*` value, or `--no-healthcheck` with them' },
+  DEN1107: { kind: 'FailedPrecondition', meaning: 'conmon, the monitor of detached containers, is not installed' },
+  DEN1108: {
+    kind: 'FailedPrecondition',
+    meaning: "the monitor could not create or start the container (conmon's reason follows)",
+  },
+  DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
+  DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
+  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

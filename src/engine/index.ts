@@ -17,11 +17,19 @@ export { EngineContext } from './context.js';
 export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
+  HEALTH_DEFAULTS,
+  parseBytes,
+  parseDuration,
+  parseLabels,
+  parseLogConfig,
   parseNetwork,
+  parseRestartPolicy,
+  parseSignal,
   parseUserns,
   parseVolume,
   resolveEnv,
   type CreateSpec,
+  type HealthFlags,
   type UsernsRequest,
 } from './containers/create-spec.js';
 export type { NetworkMode } from '../network/index.js';
@@ -32,7 +40,12 @@ export { importImage, type ImportOptions } from './images/import-image.js';
 export type { PullEvent, PullOptions } from './images/pull-image.js';
 export type { RegistryAccess } from './images/registry-access.js';
 export type { PushEvent, PushOptions } from './images/push-image.js';
-export { isRunning, LOST_EXIT_CODE, reconcile, removeContainer } from './containers/remove-container.js';
+export { isRunning, LOST_EXIT_CODE, reconcile } from './containers/container-state.js';
+export { removeContainer } from './containers/remove-container.js';
+export { startContainer } from './containers/start-detached.js';
+export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
+export { containerExited, restartDelay } from './containers/container-exited.js';
+export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';
 export {
   containerInitPid,
   inspectContainer,

@@ -26,6 +26,8 @@ export interface OciRuntime {
   /** What the binary says of itself, the first line of `--version`: "crun version 1.8.1". */
   readonly version: string;
   readonly features: RuntimeFeatures;
+  /** The runtime's argv before its verb (its state root, and its JSON log when given): a monitor appends the verb. */
+  globalArgv(logFile?: string): string[];
   /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
   runArgv(id: string, bundle: string, io: RunIo): string[];
   /** Creates the container (its init waits for start); with a terminal, sends it to the console socket. */
@@ -75,6 +77,10 @@ export abstract class CommandLineRuntime implements OciRuntime {
     readonly stateRoot: string,
     readonly version: string,
   ) {}
+
+  globalArgv(logFile?: string): string[] {
+    return this.base(logFile);
+  }
 
   protected base(logFile?: string): string[] {
     const argv = [this.binary, '--root', this.stateRoot];

@@ -18,8 +18,33 @@ import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import type { CreateSpec } from './create-spec.js';
+import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
+
+/**
+ * What a detached container needs beyond its process: labels (the image's, then --label), its
+ * restart policy, how it is stopped, where its output is logged, and its health check.
+ */
+function serviceConfig(options: CreateSpec, image: ImageRecord): Partial<ContainerConfig> {
+  const imageConfig = image.config.config ?? {};
+  const policy = options.restartPolicy;
+  if (policy && policy.name !== 'no' && options.autoRemove) {
+    throw invalidArgument('DEN1102', 'conflicting options: --restart and --rm', {
+      hint: 'a container removed when it exits cannot be restarted: drop one of them',
+    });
+  }
+  const labels = { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) };
+  const stopSignal = options.stopSignal ?? (imageConfig.StopSignal ? parseSignal(imageConfig.StopSignal) : undefined);
+  const healthcheck = healthcheckOf(options.health ?? { none: false }, imageConfig.Healthcheck);
+  return {
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(policy && policy.name !== 'no' ? { restartPolicy: policy } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
+    ...(options.stopTimeout !== undefined ? { stopTimeout: options.stopTimeout } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
+  };
+}
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
@@ -107,6 +132,7 @@ export async function createContainer(
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,
+    ...serviceConfig(options, image),
   };
   let record: ContainerRecord = {
     id,
@@ -117,7 +143,12 @@ export async function createContainer(
     status: 'created',
     pid: null,
     pidStart: null,
+    monitor: null,
+    initPid: null,
     exitCode: null,
+    restartCount: 0,
+    stopRequested: false,
+    health: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

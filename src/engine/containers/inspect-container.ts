@@ -3,7 +3,7 @@ import type { ContainerRecord } from '../../containers/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
-import { isRunning } from './remove-container.js';
+import { isRunning } from './container-state.js';
 
 /**
  * A container as docker's Engine API (version 1.41, GET /containers/{id}/json) describes it, with
