@@ -124,7 +124,7 @@ export class ContainerStore {
    * start, stop or remove it, one wins and the other gets a Conflict naming the status it found.
    * Returns the record as it is after the event.
    */
-  transition(id: string, event: 'start', fields: StartFields): ContainerRecord;
+  transition(id: string, event: 'start' | 'restart', fields: StartFields): ContainerRecord;
   transition(id: string, event: 'exit' | 'fail', fields: { exitCode: number | null }): ContainerRecord;
   transition(
     id: string,
@@ -138,6 +138,7 @@ export class ContainerStore {
     const set = (() => {
       switch (event) {
         case 'start':
+        case 'restart':
           // A start from restarting is the restart policy's: it counts; any other start is a
           // user's, and clears a stop the user asked for earlier (docker's manual-stop flag).
           return {

@@ -43,6 +43,7 @@ export type { PushEvent, PushOptions } from './images/push-image.js';
 export { isRunning, LOST_EXIT_CODE, reconcile } from './containers/container-state.js';
 export { removeContainer } from './containers/remove-container.js';
 export { startContainer } from './containers/start-detached.js';
+export { restartAtBoot } from './containers/restart-at-boot.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
 export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';

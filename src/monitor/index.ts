@@ -7,3 +7,4 @@ export {
   type LogLine,
   type LogRecord,
 } from './container-log.js';
+export { checkConmon } from './monitor-checks.js';

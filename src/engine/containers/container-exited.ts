@@ -86,7 +86,7 @@ async function restartAfter(ctx: EngineContext, id: string): Promise<'restarted'
   const c = ctx.containers.get(id);
   if (!c || c.status !== 'restarting' || c.pid !== process.pid) return 'ignored';
   try {
-    await startDetached(ctx, c);
+    await startDetached(ctx, c, 'restart');
     return 'restarted';
   } catch (e) {
     try {

@@ -116,3 +116,29 @@ export async function waitForExit(
     await sleep(POLL_MS);
   }
 }
+
+/** Waits (at most `ms`) until a process has exited; true when it has. */
+export async function processGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (processStartTime(pid) !== undefined) {
+    if (Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
+/**
+ * A stop or rm -f during a restart policy's back-off: the container is recorded exited, so the den
+ * waiting to start it again gives up (its restart event needs `restarting`); that den is waited
+ * for, so that a start it had under way is undone before the caller goes on.
+ */
+export async function endBackoff(ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+  try {
+    ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });
+  } catch (e) {
+    if (!isLifecycleRace(e)) throw e;
+  }
+  if (c.pid !== null && c.pid !== process.pid) await processGone(c.pid, 15_000);
+  const now = ctx.containers.get(c.id);
+  return now ? reconcile(ctx, now) : c;
+}

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerRecord } from '../../containers/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
@@ -90,6 +90,7 @@ export interface ContainerConfigJson {
   OnBuild: string[] | null;
   Labels: Record<string, string> | null;
   StopSignal?: string;
+  StopTimeout?: number;
 }
 
 export interface HostConfig {
@@ -239,15 +240,16 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     Args: c.config.args.slice(1),
     State: {
       Status: c.status,
-      Running: c.status === 'running',
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
+      // docker's Running is true while paused too: the process is there, frozen.
+      Running: c.status === 'running' || c.status === 'paused',
+      Paused: c.status === 'paused',
+      Restarting: c.status === 'restarting',
+      OOMKilled: c.status === 'exited' && existsSync(b.oom),
       Dead: false,
       Pid: pid,
       // A record without a status is one whose monitor died before den recorded LOST_EXIT_CODE:
       // -1, as `den ps` shows it.
-      ExitCode: c.status === 'exited' ? (c.exitCode ?? -1) : 0,
+      ExitCode: c.status === 'exited' || c.status === 'restarting' ? (c.exitCode ?? -1) : 0,
       Error: '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
@@ -256,10 +258,10 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     ResolvConfPath: b.resolvConf,
     HostnamePath: b.hostname,
     HostsPath: b.hosts,
-    // den keeps no log: the container's output goes to the terminal that ran it.
-    LogPath: '',
+    // A detached container's log; one run attached has none (its output went to the terminal).
+    LogPath: c.config.log?.driver === 'none' ? '' : b.log,
     Name: `/${c.name}`,
-    RestartCount: 0,
+    RestartCount: c.restartCount,
     Driver: 'overlay',
     Platform: 'linux',
     MountLabel: '',
@@ -271,10 +273,13 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
         ? c.config.binds.map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`)
         : null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'none', Config: {} },
+      LogConfig: { Type: c.config.log?.driver ?? 'k8s-file', Config: c.config.log?.opts ?? {} },
       NetworkMode: network,
       PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: {
+        Name: c.config.restartPolicy?.name ?? 'no',
+        MaximumRetryCount: c.config.restartPolicy?.maximumRetryCount ?? 0,
+      },
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
       VolumesFrom: null,
@@ -380,8 +385,9 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       WorkingDir: c.config.cwd,
       Entrypoint: entrypoint,
       OnBuild: null,
-      Labels: imageConfig.Labels ?? {},
-      ...(imageConfig.StopSignal ? { StopSignal: imageConfig.StopSignal } : {}),
+      Labels: c.config.labels ?? imageConfig.Labels ?? {},
+      ...(c.config.stopSignal ? { StopSignal: c.config.stopSignal } : {}),
+      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
     NetworkSettings: networkSettings(network, pid),
   };

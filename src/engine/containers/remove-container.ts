@@ -3,7 +3,7 @@ import { conflict } from '../../common/errors.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import { removeRootfs } from '../../snapshots/index.js';
-import { isLifecycleRace, reconcile, stopInRuntime, waitForExit } from './container-state.js';
+import { endBackoff, reconcile, stopInRuntime, waitForExit } from './container-state.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 
 /**
@@ -25,15 +25,8 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
       });
     }
     ctx.containers.markStopRequested(c.id);
-    if (c.status === 'restarting') {
-      try {
-        ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });
-      } catch (e) {
-        if (!isLifecycleRace(e)) throw e;
-      }
-    } else {
-      stopInRuntime(ctx, c);
-    }
+    if (c.status === 'restarting') c = await endBackoff(ctx, c);
+    if (isActive(c.status)) stopInRuntime(ctx, c);
     // Its monitor sees the exit and records it (and, with --rm, removes the container).
     await waitForExit(ctx, c, Date.now() + 10_000);
     const now = ctx.containers.get(c.id);

@@ -4,7 +4,7 @@ import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitCodeOf, reconcile, waitForExit } from './container-state.js';
+import { endBackoff, exitCodeOf, reconcile, waitForExit } from './container-state.js';
 
 /** docker's default grace between the stop signal and SIGKILL, in seconds. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -70,15 +70,6 @@ export async function waitContainer(ctx: EngineContext, ref: string): Promise<nu
     if (seen.status === 'exited') return seen.exitCode ?? 0;
     if (seen.status === 'created') return 0;
     await sleep(POLL_MS);
-  }
-}
-
-/** A stop during a restart policy's back-off: the container is simply not started again. */
-function endBackoff(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
-  try {
-    return ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });
-  } catch {
-    return ctx.containers.get(c.id) ?? c; // it was started meanwhile, or removed: what is, stands
   }
 }
 

@@ -1,6 +1,7 @@
 import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
+import { checkConmon } from '../../monitor/index.js';
 import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
 import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
@@ -75,6 +76,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
   add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
   add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
+  add('conmon', 'conmon (monitor of detached containers)', () => checkConmon(h));
   add('cgroups', 'cgroup layout', () => checkCgroups(h));
   add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
