@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv, type Result } from './harness.js';
@@ -41,7 +40,7 @@ for (const user of ['dentest', 'root'] as const)
 
     test('run -d prints the id, ps shows it up, logs keep stdout and stderr apart, wait gives the status', async () => {
       const id = ok(
-        env.den(['run', '-d', '--name', 'svc', 'busybox', 'sh', '-c', 'echo out; echo err >&2; sleep 1; exit 3']),
+        env.den(['run', '-d', '--name', 'svc', 'busybox', 'sh', '-c', 'echo out; echo err >&2; sleep 4; exit 3']),
       ).trim();
       assert.match(id, /^[0-9a-f]{64}$/);
       assert.match(ok(env.den(['ps'])), /svc\n?/);

@@ -7,8 +7,7 @@ import { processStartTime } from '../../session/index.js';
 import { unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitCodeOf, exitDir, isLifecycleRace, LOST_EXIT_CODE } from './container-state.js';
-import { discardContainer } from './remove-container.js';
+import { discardContainer, exitCodeOf, exitDir, isLifecycleRace, LOST_EXIT_CODE } from './container-state.js';
 import { startDetached } from './start-detached.js';
 
 /**

@@ -1,13 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { processStartTime } from '../../session/index.js';
-import { unmountRootfs } from '../../snapshots/index.js';
+import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
+import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 
 /**
  * What den knows of a container's life between its own commands: a record says running (or
@@ -95,21 +96,44 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
   }
 }
 
+/**
+ * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
+ * range), and the shifted copies that were its own.
+ */
+export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
+  ctx.containers.delete(c.id);
+  snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
+}
+
 /** How often a waiting den looks at the record again. */
 const POLL_MS = 50;
 
 /**
  * Waits until the container's end is recorded (by its monitor, or by reconcile when the monitor
  * died) or its record is gone (--rm); returns the record as it ended, or undefined at the deadline.
+ * `finish`, given by a den that stopped the container itself: once conmon is gone, it records the
+ * end at once (the exit command, still starting up, then finds it done), instead of waiting.
  */
 export async function waitForExit(
   ctx: EngineContext,
   c: ContainerRecord,
   deadline: number,
+  finish?: (ended: ContainerRecord) => Promise<unknown>,
 ): Promise<ContainerRecord | undefined> {
   for (;;) {
     const now = ctx.containers.get(c.id);
     if (!now) return { ...c, status: 'exited', exitCode: exitCodeOf(ctx, c.id) ?? c.exitCode };
+    if (
+      finish &&
+      now.monitor === 'conmon' &&
+      isActive(now.status) &&
+      !isRunning(now) &&
+      exitCodeOf(ctx, c.id) !== undefined
+    ) {
+      await finish(now);
+      continue;
+    }
     const seen = reconcile(ctx, now);
     if (!isActive(seen.status)) return seen;
     if (Date.now() >= deadline) return undefined;

@@ -1,20 +1,8 @@
-import { existsSync } from 'node:fs';
 import { conflict } from '../../common/errors.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
-import { removeRootfs } from '../../snapshots/index.js';
-import { endBackoff, reconcile, stopInRuntime, waitForExit } from './container-state.js';
-import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
-
-/**
- * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
- * range), and the shifted copies that were its own.
- */
-export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
-  if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
-  ctx.containers.delete(c.id);
-  snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
-}
+import { containerExited } from './container-exited.js';
+import { discardContainer, endBackoff, reconcile, stopInRuntime, waitForExit } from './container-state.js';
 
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
   let c = reconcile(ctx, ctx.containers.resolve(ref));
@@ -28,7 +16,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
     if (c.status === 'restarting') c = await endBackoff(ctx, c);
     if (isActive(c.status)) stopInRuntime(ctx, c);
     // Its monitor sees the exit and records it (and, with --rm, removes the container).
-    await waitForExit(ctx, c, Date.now() + 10_000);
+    await waitForExit(ctx, c, Date.now() + 10_000, (ended) => containerExited(ctx, ended.id, ended.pid!));
     const now = ctx.containers.get(c.id);
     if (!now) return c; // it was a --rm container: its own monitor removed it
     c = reconcile(ctx, now);

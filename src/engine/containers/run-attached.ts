@@ -10,8 +10,7 @@ import { ConsoleSocket, readRuntimeFailure, type OciRuntime, type RuntimeFailure
 import { processStartTime } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
-import { discardContainer } from './remove-container.js';
-import { isLifecycleRace } from './container-state.js';
+import { discardContainer, isLifecycleRace } from './container-state.js';
 import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';

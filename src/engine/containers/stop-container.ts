@@ -4,6 +4,7 @@ import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
+import { containerExited } from './container-exited.js';
 import { endBackoff, exitCodeOf, reconcile, waitForExit } from './container-state.js';
 
 /** docker's default grace between the stop signal and SIGKILL, in seconds. */
@@ -31,12 +32,13 @@ export async function stopContainer(
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';
   if (c.status === 'paused') signalInit(ctx, c, 'CONT'); // a frozen process cannot act on a signal
   signalInit(ctx, c, signal);
+  const finish = (ended: ContainerRecord) => containerExited(ctx, ended.id, ended.pid!);
   if (timeout >= 0) {
-    const ended = await waitForExit(ctx, c, Date.now() + timeout * 1000);
+    const ended = await waitForExit(ctx, c, Date.now() + timeout * 1000, finish);
     if (ended) return ended;
     signalInit(ctx, c, 'KILL');
   }
-  return (await waitForExit(ctx, c, timeout < 0 ? Infinity : Date.now() + 30_000)) ?? reconcile(ctx, c);
+  return (await waitForExit(ctx, c, timeout < 0 ? Infinity : Date.now() + 30_000, finish)) ?? reconcile(ctx, c);
 }
 
 /**
