@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { SeededRandom } from '../src/common/seeded-random.js';
 import { busyboxTarball, DenEnv, type Result } from './harness.js';
 
 /**
@@ -93,6 +95,25 @@ for (const user of ['dentest', 'root'] as const)
       assert.equal(ok(env.den(['logs', '--since', '2999-01-01T00:00:00Z', 'logs'])), '');
       assert.equal(ok(env.den(['logs', '--until', '1h', 'logs'])), '', 'nothing was written an hour ago');
       ok(env.den(['rm', 'logs']));
+    });
+
+    test('--log-opt max-size bounds the log; --log-driver none keeps nothing and logs says so', () => {
+      const flood = 'i=0; while [ $i -lt 2000 ]; do echo "line $i of a container that talks a lot"; i=$((i+1)); done';
+      ok(env.den(['run', '-d', '--name', 'bounded', '--log-opt', 'max-size=4k', 'busybox', 'sh', '-c', flood]));
+      ok(env.den(['wait', 'bounded']));
+      const log = inspect('bounded', '{{.LogPath}}');
+      assert.ok(statSync(log).size <= 8192, `the log holds ${statSync(log).size} bytes`);
+      assert.match(ok(env.den(['logs', '--tail', '1', 'bounded'])), /^line 1999 of a container that talks a lot\n$/);
+      assert.equal(inspect('bounded', '{{.HostConfig.LogConfig.Config}}'), 'map[max-size:4k]');
+      ok(env.den(['run', '-d', '--name', 'silent', '--log-driver', 'none', 'busybox', 'echo', 'hi']));
+      ok(env.den(['wait', 'silent']));
+      const r = env.den(['logs', 'silent']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /configured logging driver does not support reading/);
+      const bad = env.den(['run', '-d', '--log-opt', 'max-file=3', 'busybox', 'true']);
+      assert.equal(bad.status, 125);
+      assert.match(bad.stderr, /den keeps one log file per container/);
+      ok(env.den(['rm', 'bounded', 'silent']));
     });
 
     test('stop sends the stop signal and waits; a container that ignores it is killed after -t', async () => {
@@ -253,5 +274,66 @@ describe('detached containers started by many dens at once (rootless)', () => {
     assert.equal(check.status, 0, check.stdout + check.stderr);
     assert.deepEqual(env.mountsUnderRoot(), []);
     assert.deepEqual(env.strayProcesses(), []);
+  });
+});
+
+describe('SIGKILL of den and of monitors at random points (rootless, seeded)', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    assert.equal(env.den(['import', busyboxTarball(), 'busybox']).status, 0);
+  });
+  after(() => env.cleanup());
+
+  test('every container stays recoverable: rm -f works, the store checks clean, nothing leaks', async (t) => {
+    // DEN_TEST_SEED=<n> replays a run: the same verbs, each killed after the same delay.
+    const seed = process.env.DEN_TEST_SEED !== undefined ? Number(process.env.DEN_TEST_SEED) : randomInt(2 ** 31);
+    const random = new SeededRandom(seed);
+    t.diagnostic(`seed ${seed} (DEN_TEST_SEED=${seed} replays it)`);
+    const log: string[] = [`seed ${seed}`];
+    const names = ['a', 'b', 'c'];
+    for (const name of names) {
+      assert.equal(
+        env.den(['create', '--name', name, '--restart', 'on-failure:2', 'busybox', 'sleep', '1000']).status,
+        0,
+      );
+    }
+    const verbs = [['start'], ['stop', '-t', '1'], ['restart', '-t', '1'], ['rm', '-f'], ['kill']];
+    for (let round = 0; round < 12; round++) {
+      const name = names[random.int(0, names.length - 1)]!;
+      const verb = verbs[random.int(0, verbs.length - 1)]!;
+      const delay = random.int(0, 600);
+      if (verb[0] === 'rm' && env.den(['inspect', name]).status !== 0) continue;
+      if (env.den(['inspect', name]).status !== 0) {
+        env.den(['create', '--name', name, '--restart', 'on-failure:2', 'busybox', 'sleep', '1000']);
+      }
+      const victim = env.spawnDen([...verb, name]);
+      victim.stdin.end();
+      const exited = new Promise<void>((resolve) => victim.on('exit', () => resolve()));
+      const killedDen = await Promise.race([exited.then(() => false), sleep(delay).then(() => true)]);
+      if (killedDen) victim.kill('SIGKILL');
+      await exited;
+      // Now and then a monitor dies too.
+      const monitors = spawnSync('pgrep', ['-f', `conmon .*${env.root}`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+      const killMonitor = monitors.length > 0 && random.next() < 0.3;
+      if (killMonitor) process.kill(Number(monitors[random.int(0, monitors.length - 1)]), 'SIGKILL');
+      log.push(
+        `${verb.join(' ')} ${name}: ${killedDen ? `den killed after ${delay} ms` : 'finished'}${killMonitor ? ', a monitor killed' : ''}`,
+      );
+      const ps = env.den(['ps', '-a']);
+      assert.equal(ps.status, 0, `${log.join('\n')}\n${ps.stderr}`);
+    }
+    for (const name of names) {
+      const r = env.den(['rm', '-f', name]);
+      assert.equal(r.status, 0, `${log.join('\n')}\nrm -f ${name}: ${r.stderr}`);
+    }
+    await sleep(500); // exit commands still running finish
+    assert.equal(env.den(['ps', '-aq']).stdout, '', log.join('\n'));
+    const check = env.den(['system', 'check', '--store']);
+    assert.equal(check.status, 0, `${log.join('\n')}\n${check.stdout}${check.stderr}`);
+    assert.deepEqual(env.mountsUnderRoot(), [], log.join('\n'));
+    assert.deepEqual(env.strayProcesses(), [], log.join('\n'));
   });
 });

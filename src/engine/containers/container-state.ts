@@ -101,9 +101,21 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
  * range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  // A den killed half-way through a start can leave the runtime's created container (and the
+  // monitor waiting on it) behind a record that says created: they go with it.
+  if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
   if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
+}
+
+/** Whether the container's runtime still keeps state of it (its directory under the state root). */
+export function hasRuntimeState(ctx: EngineContext, c: ContainerRecord): boolean {
+  try {
+    return existsSync(join(findRuntime(ctx, c.config.runtime).stateRoot, c.id));
+  } catch {
+    return false; // the runtime is gone: it keeps nothing den could remove
+  }
 }
 
 /** How often a waiting den looks at the record again. */

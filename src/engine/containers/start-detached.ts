@@ -10,7 +10,7 @@ import { processStartTime } from '../../session/index.js';
 import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitDir, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
+import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 
 /**
@@ -52,7 +52,7 @@ export async function startDetached(
   const socketDir = join(ctx.paths.runtimeDir, 'attach');
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   // A runtime state left by a start that died half-way would make create fail: the id is taken.
-  runSync(ctx.ns.wrap(runtime.deleteArgv(c.id)));
+  if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
   mountRootfs(ctx, c, await rootfsMountArgs(ctx, c, false));
   let monitor;
   try {
