@@ -18,6 +18,7 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a numeric DEN_* variable (auto range bounds, garbage collection grace) is not a whole number',
   },
+  DEN0106: { kind: 'InvalidArgument', meaning: '`DEN_CGROUP_PARENT` is not an absolute cgroup path' },
   DEN0201: { kind: 'InvalidArgument', meaning: 'a malformed line in /etc/subuid or /etc/subgid (names file:line)' },
   DEN0202: { kind: 'InvalidArgument', meaning: 'two ranges of one owner overlap in /etc/subuid or /etc/subgid' },
   DEN0203: { kind: 'FailedPrecondition', meaning: '/etc/subuid or /etc/subgid exists but cannot be read' },
