@@ -4,7 +4,9 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type ContainerLimits,
   type ContainerRecord,
+  type Ulimit,
 } from './container.js';
 export { canTransition, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 export { ContainerStore } from './container-store.js';

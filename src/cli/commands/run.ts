@@ -10,12 +10,14 @@ import {
   parseNetwork,
   parseUserns,
   parseVolume,
+  planLimits,
   resolveEnv,
   runAttached,
   type CreateSpec,
   type EngineContext,
 } from '../../engine/index.js';
 import { shiftProgress } from '../shift-progress.js';
+import { limitFlags, limitsFromFlags } from '../limit-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -55,6 +57,7 @@ export const createFlags: CommandSpec['flags'] = [
   },
   { long: 'platform', type: 'string', help: 'Platform os/arch[/variant] of the image to pull', value: 'string' },
   { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
+  ...limitFlags,
   ...registryFlags,
 ];
 
@@ -110,6 +113,7 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
     autoRemove,
+    limits: limitsFromFlags(p),
   };
 }
 
@@ -125,6 +129,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
   // Flags are checked before anything is pulled; the pull may resolve a short name to a registry.
   const spec = createSpec(p, bool(p, 'rm'));
+  planLimits(ctx, spec.limits); // refused before anything is pulled
   spec.image = await ensureImage(p, ctx);
   const container = await createContainer(ctx, spec, shiftProgress());
   trace('container created');

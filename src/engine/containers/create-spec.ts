@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
-import type { BindSpec } from '../../containers/index.js';
+import type { BindSpec, ContainerLimits } from '../../containers/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
 import type { NetworkMode } from '../../network/index.js';
 
@@ -40,6 +40,11 @@ export interface CreateSpec {
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
+  /**
+   * --memory, --cpus, --pids-limit, --ulimit ... as given (limits.ts parses docker's syntax); the
+   * engine applies docker's rules (swap twice the memory unless given, 0 for none).
+   */
+  limits?: ContainerLimits;
 }
 
 /**

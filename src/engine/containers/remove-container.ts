@@ -8,13 +8,15 @@ import type { EngineContext } from '../context.js';
 import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
+import { removeContainerCgroup } from './container-cgroup.js';
 
 /**
- * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
- * range), and the shifted copies that were its own.
+ * The end of a container (rm, or --rm when it exits): its files, what is left of its cgroup, its
+ * record (and with it its id range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
   if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
+  removeContainerCgroup(ctx, c);
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
 }
