@@ -106,9 +106,16 @@ const FLAGS: Case[] = [
   },
   {
     name: 'a docker flag den lacks, with its value attached',
-    args: ['create', '--memory=1g', 'busybox'],
+    args: ['create', '--shm-size=1g', 'busybox'],
     status: 125,
-    stderr: "unknown flag: --memory: docker's --memory is not supported by den yet\nSee 'den create --help'.\n",
+    stderr: "unknown flag: --shm-size: docker's --shm-size is not supported by den yet\nSee 'den create --help'.\n",
+  },
+  {
+    name: "a malformed value of a typed flag: docker's words for the flag and the value",
+    args: ['create', '--memory=1q', 'busybox'],
+    status: 125,
+    stdout: '',
+    stderr: 'invalid argument "1q" for "-m, --memory" flag: invalid suffix: \'q\'\nSee \'den create --help\'.\n',
   },
   {
     name: 'a docker shorthand den lacks names its long form: -p',

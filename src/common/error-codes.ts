@@ -18,6 +18,7 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a numeric DEN_* variable (auto range bounds, garbage collection grace) is not a whole number',
   },
+  DEN0106: { kind: 'InvalidArgument', meaning: '`DEN_CGROUP_PARENT` is not an absolute cgroup path' },
   DEN0201: { kind: 'InvalidArgument', meaning: 'a malformed line in /etc/subuid or /etc/subgid (names file:line)' },
   DEN0202: { kind: 'InvalidArgument', meaning: 'two ranges of one owner overlap in /etc/subuid or /etc/subgid' },
   DEN0203: { kind: 'FailedPrecondition', meaning: '/etc/subuid or /etc/subgid exists but cannot be read' },
@@ -180,6 +181,24 @@ export const ERROR_CODES = {
   DEN0688: {
     kind: 'Unavailable',
     meaning: 'a layer could not be copied with shifted owners (disk full, damaged layer)',
+  },
+  DEN0690: {
+    kind: 'InvalidArgument',
+    meaning: "a malformed `--memory*`, `--cpus`, `--cpu-shares`, `--pids-limit` or `--ulimit` value, in docker's words",
+  },
+  DEN0691: {
+    kind: 'InvalidArgument',
+    meaning: "limits docker's daemon refuses: memory under 6MB or under swap, `--cpus` past the CPUs, shares < 0",
+  },
+  DEN0692: { kind: 'InvalidArgument', meaning: '`--cpuset-cpus` malformed, or naming CPUs the container may not have' },
+  DEN0693: {
+    kind: 'FailedPrecondition',
+    meaning: 'rootless limits without a delegated cgroup v2 with their controllers (the message says what is missing)',
+  },
+  DEN0694: { kind: 'FailedPrecondition', meaning: 'as root, a limit whose cgroup controller this host does not have' },
+  DEN0695: {
+    kind: 'FailedPrecondition',
+    meaning: "`--ulimit` with a hard limit above den's own, which den may not raise (no CAP_SYS_RESOURCE)",
   },
   DEN0701: { kind: 'InvalidArgument', meaning: 'a command-line usage error (unknown flag, missing argument)' },
   DEN0702: { kind: 'NotFound', meaning: '`den inspect`: no such container or image' },

@@ -4,6 +4,7 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type ContainerLimits,
   type ContainerRecord,
   type HealthConfig,
   type HealthProbe,
@@ -11,6 +12,7 @@ export {
   type LogConfig,
   type MonitorKind,
   type RestartPolicy,
+  type Ulimit,
 } from './container.js';
 export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 export { ContainerStore, type StartFields } from './container-store.js';

@@ -1,5 +1,8 @@
 import type { DenPaths } from '../common/paths.js';
 import { failedPrecondition } from '../common/errors.js';
+import { readFileSync } from 'node:fs';
+import { cgroupLayout, type CgroupLayout } from '../cgroups/index.js';
+import { parseMountinfo } from '../common/mountinfo.js';
 import { ContainerStore } from '../containers/index.js';
 import { ContentStore } from '../content/index.js';
 import {
@@ -49,6 +52,7 @@ export class EngineContext implements SnapshotContext {
   private _ns: Namespaces | undefined;
   private _sessionIdMaps: { uid: IdMap; gid: IdMap } | undefined;
   private _rootlessShift: ShiftChoice | undefined;
+  private _cgroupLayout: CgroupLayout | undefined;
 
   constructor(
     readonly config: EngineConfig,
@@ -70,6 +74,12 @@ export class EngineContext implements SnapshotContext {
 
   get self(): EngineConfig['self'] {
     return this.config.self;
+  }
+
+  /** How this host mounts cgroups, read on first use (containers with limits, and their removal). */
+  get cgroupLayout(): CgroupLayout {
+    this._cgroupLayout ??= cgroupLayout(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+    return this._cgroupLayout;
   }
 
   get db(): Db {

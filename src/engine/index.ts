@@ -32,6 +32,9 @@ export {
   type HealthFlags,
   type UsernsRequest,
 } from './containers/create-spec.js';
+export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlimit } from './containers/limits.js';
+export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
+export type { ContainerLimits, Ulimit } from '../containers/index.js';
 export type { NetworkMode } from '../network/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';

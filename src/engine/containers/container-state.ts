@@ -8,6 +8,7 @@ import { processStartTime } from '../../session/index.js';
 import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
+import { removeContainerCgroup } from './container-cgroup.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 
 /**
@@ -97,14 +98,15 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
 }
 
 /**
- * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
- * range), and the shifted copies that were its own.
+ * The end of a container (rm, or --rm when it exits): its files, what is left of its cgroup, its
+ * record (and with it its id range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
   // A den killed half-way through a start can leave the runtime's created container (and the
   // monitor waiting on it) behind a record that says created: they go with it.
   if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
   if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
+  removeContainerCgroup(ctx, c);
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
 }

@@ -152,7 +152,7 @@ export interface HostConfig {
   MemorySwappiness: number | null;
   OomKillDisable: boolean;
   PidsLimit: number | null;
-  Ulimits: object[] | null;
+  Ulimits: { Name: string; Hard: number; Soft: number }[] | null;
   CpuCount: number;
   CpuPercent: number;
   IOMaximumIOps: number;
@@ -233,6 +233,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
   const cmd = kept ? (c.config.cmd ?? null) : c.config.args;
   const network = c.config.network;
   const exposed = imageConfig.ExposedPorts;
+  const limits = c.config.limits ?? {};
   return {
     Id: c.id,
     Created: c.createdAt,
@@ -306,9 +307,9 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       Runtime: c.config.runtime,
       ConsoleSize: [0, 0],
       Isolation: '',
-      CpuShares: 0,
-      Memory: 0,
-      NanoCpus: 0,
+      CpuShares: limits.cpuShares ?? 0,
+      Memory: limits.memory ?? 0,
+      NanoCpus: limits.nanoCpus ?? 0,
       CgroupParent: '',
       BlkioWeight: 0,
       BlkioWeightDevice: [],
@@ -320,19 +321,20 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       CpuQuota: 0,
       CpuRealtimePeriod: 0,
       CpuRealtimeRuntime: 0,
-      CpusetCpus: '',
+      CpusetCpus: limits.cpusetCpus ?? '',
       CpusetMems: '',
       Devices: [],
       DeviceCgroupRules: null,
       DeviceRequests: null,
       KernelMemory: 0,
       KernelMemoryTCP: 0,
-      MemoryReservation: 0,
-      MemorySwap: 0,
+      MemoryReservation: limits.memoryReservation ?? 0,
+      MemorySwap: limits.memorySwap ?? 0,
       MemorySwappiness: null,
       OomKillDisable: false,
-      PidsLimit: null,
-      Ulimits: null,
+      PidsLimit: limits.pidsLimit ?? null,
+      // docker's Ulimit: Name, Hard, Soft, in that order.
+      Ulimits: limits.ulimits?.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })) ?? null,
       CpuCount: 0,
       CpuPercent: 0,
       IOMaximumIOps: 0,
