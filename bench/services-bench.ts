@@ -61,7 +61,7 @@ export function benchServices(t: BenchTools): void {
     }
     const denMonitors = pids(env.user.uid, `conmon .*${env.dataDir}`);
     const podmanMonitors = pids(env.user.uid, 'conmon .*-n pmem');
-    const slirp = pids(env.user.uid, '^slirp4netns');
+    const slirp = pids(env.user.uid, 'slirp4netns');
     const sum = (ps: number[]) => ps.reduce((a, p) => a + rssKb(p), 0);
     const denPer = sum(denMonitors) / n;
     const podmanPer = sum(podmanMonitors) / n;

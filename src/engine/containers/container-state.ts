@@ -86,6 +86,15 @@ export function isLifecycleRace(e: unknown): boolean {
   return e instanceof DenError && e.reason === 'lifecycle';
 }
 
+/** The runtime's `delete --force`: kills the container if it still runs, and forgets it, in one call. */
+export function deleteInRuntime(ctx: EngineContext, c: ContainerRecord): void {
+  try {
+    runSync(ctx.ns.wrap(findRuntime(ctx, c.config.runtime).deleteArgv(c.id)));
+  } catch {
+    // the runtime is gone too: nothing of the container can still run under it
+  }
+}
+
 /** Kills and deletes whatever the runtime still has of the container. */
 export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
   try {
