@@ -395,7 +395,11 @@ export const ERROR_CODES = {
   },
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
-  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
+  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs`/`den events` `--since`/`--until`: not a time' },
+  DEN1140: {
+    kind: 'InvalidArgument',
+    meaning: '`den ps --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -42,6 +42,15 @@ export type { RegistryAccess } from './images/registry-access.js';
 export type { PushEvent, PushOptions } from './images/push-image.js';
 export { isRunning, LOST_EXIT_CODE, reconcile } from './containers/container-state.js';
 export { removeContainer } from './containers/remove-container.js';
+export {
+  CONTAINER_FILTERS,
+  listContainers,
+  parseContainerFilters,
+  type ContainerFilterKey,
+  type ContainerFilters,
+  type ListContainersOptions,
+  type ListedContainer,
+} from './containers/list-containers.js';
 export { startContainer } from './containers/start-detached.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
