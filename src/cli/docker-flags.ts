@@ -17,6 +17,7 @@ const DOCKER_FLAGS: Record<string, string> = {
   wait: '',
   logs: 'details f|follow since n|tail t|timestamps until',
   ps: 'a|all f|filter format n|last l|latest no-trunc q|quiet s|size',
+  events: 'f|filter format since until',
   rm: 'f|force l|link v|volumes',
   rmi: 'f|force no-prune platform',
   images: 'a|all digests f|filter format no-trunc q|quiet tree',

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   wait: () => import('./commands/wait.js'),
   logs: () => import('./commands/logs.js'),
   ps: () => import('./commands/ps.js'),
+  events: () => import('./commands/events.js'),
   rm: () => import('./commands/rm.js'),
   inspect: () => import('./commands/inspect.js'),
   images: () => import('./commands/images.js'),
@@ -73,6 +74,7 @@ const ALIASES: Record<string, string> = {
   'image tag': 'tag',
   'image history': 'history',
   'system info': 'info',
+  'system events': 'events',
 };
 
 const SUMMARIES: [string, string][] = [
@@ -85,6 +87,7 @@ const SUMMARIES: [string, string][] = [
   ['wait', 'Block until one or more containers stop, then print their exit codes'],
   ['logs', 'Fetch the logs of a container'],
   ['ps', 'List containers'],
+  ['events', 'Get real time events from the server'],
   ['rm', 'Remove one or more containers'],
   ['inspect', 'Return low-level information on containers and images'],
   ['images', 'List images'],

@@ -14,6 +14,7 @@ import type { LoadOptions } from './images/load-archive.js';
 import type { SaveOptions } from './images/save-archive.js';
 
 export { EngineContext } from './context.js';
+export { followEvents, type EventsOptions } from './events.js';
 export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
@@ -51,7 +52,7 @@ export {
   type ListContainersOptions,
   type ListedContainer,
 } from './containers/list-containers.js';
-export { startContainer } from './containers/start-detached.js';
+export { restartContainer, startContainer } from './containers/start-detached.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
 export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';

@@ -5,6 +5,7 @@ import type { EngineContext } from '../context.js';
 import { removeRootfs } from '../../snapshots/index.js';
 import { isLifecycleRace, reconcile, stopInRuntime, waitForExit } from './container-state.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
+import { killEvent } from './stop-container.js';
 
 /**
  * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
@@ -33,6 +34,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
       }
     } else {
       stopInRuntime(ctx, c);
+      ctx.emit(killEvent(c, 'KILL'));
     }
     // Its monitor sees the exit and records it (and, with --rm, removes the container).
     await waitForExit(ctx, c, Date.now() + 10_000);

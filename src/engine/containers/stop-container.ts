@@ -1,8 +1,10 @@
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
+import { containerEvent } from '../events.js';
 import { findRuntime } from '../runtimes.js';
 import { exitCodeOf, reconcile, waitForExit } from './container-state.js';
 
@@ -31,12 +33,25 @@ export async function stopContainer(
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';
   if (c.status === 'paused') signalInit(ctx, c, 'CONT'); // a frozen process cannot act on a signal
   signalInit(ctx, c, signal);
-  if (timeout >= 0) {
-    const ended = await waitForExit(ctx, c, Date.now() + timeout * 1000);
-    if (ended) return ended;
-    signalInit(ctx, c, 'KILL');
+  ctx.emit(killEvent(c, signal));
+  const ended =
+    timeout >= 0 ? await waitForExit(ctx, c, Date.now() + timeout * 1000) : await waitForExit(ctx, c, Infinity);
+  if (ended) {
+    ctx.emit(containerEvent(ended, 'stop'));
+    return ended;
   }
-  return (await waitForExit(ctx, c, timeout < 0 ? Infinity : Date.now() + 30_000)) ?? reconcile(ctx, c);
+  signalInit(ctx, c, 'KILL');
+  ctx.emit(killEvent(c, 'KILL'));
+  const killed = await waitForExit(ctx, c, Date.now() + 30_000);
+  if (killed) ctx.emit(containerEvent(killed, 'stop'));
+  return killed ?? reconcile(ctx, c);
+}
+
+/** docker's kill event: the signal by its number. */
+export function killEvent(c: ContainerRecord, signal: string) {
+  const name = signal.toUpperCase().replace(/^SIG/, '');
+  const number = /^[0-9]+$/.test(name) ? name : String(constants.signals[`SIG${name}` as NodeJS.Signals] ?? name);
+  return containerEvent(c, 'kill', { signal: number });
 }
 
 /**
@@ -52,6 +67,7 @@ export function killContainer(ctx: EngineContext, ref: string, signal = 'KILL'):
   }
   ctx.containers.markStopRequested(c.id);
   signalInit(ctx, c, signal);
+  ctx.emit(killEvent(c, signal));
   if (c.status === 'paused' && signal !== 'KILL' && signal !== 'SIGKILL' && signal !== '9') signalInit(ctx, c, 'CONT');
   return c;
 }
