@@ -43,6 +43,15 @@ export type { RegistryAccess } from './images/registry-access.js';
 export type { PushEvent, PushOptions } from './images/push-image.js';
 export { isRunning, LOST_EXIT_CODE, reconcile } from './containers/container-state.js';
 export { removeContainer } from './containers/remove-container.js';
+export { renameContainer } from './containers/rename-container.js';
+export { pauseContainer, unpauseContainer } from './containers/pause-container.js';
+export {
+  parsePruneFilters,
+  pruneContainers,
+  type PruneFilters,
+  type PrunedContainers,
+} from './containers/prune-containers.js';
+export { sampleStats, statsBetween, type ContainerStats } from './containers/container-stats.js';
 export {
   CONTAINER_FILTERS,
   listContainers,

@@ -24,3 +24,13 @@ export {
   type SpecInput,
 } from './spec.js';
 export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
+export {
+  cgroupStats,
+  containerCgroup,
+  containerProcesses,
+  freezerMissing,
+  parseMembership,
+  procStats,
+  type ContainerCgroup,
+  type StatsSample,
+} from './container-cgroup.js';

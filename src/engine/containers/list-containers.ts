@@ -206,7 +206,7 @@ export function listContainers(ctx: EngineContext, options: ListContainersOption
  * belong to the container's ids, which rootless den cannot read outside its session, so one
  * `find` lists them in the namespaces for every container at once.
  */
-function writableLayerSizes(ctx: EngineContext, ids: readonly string[]): Map<string, number> {
+export function writableLayerSizes(ctx: EngineContext, ids: readonly string[]): Map<string, number> {
   const sizes = new Map<string, number>();
   const uppers = new Map(ids.map((id) => [ctx.layout.bundle(id).upper, id]));
   if (uppers.size === 0) return sizes;

@@ -5,6 +5,7 @@ import type { EngineContext } from '../context.js';
 import { removeRootfs } from '../../snapshots/index.js';
 import { isLifecycleRace, reconcile, stopInRuntime, waitForExit } from './container-state.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
+import { thaw } from './pause-container.js';
 import { killEvent } from './stop-container.js';
 
 /**
@@ -33,6 +34,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
         if (!isLifecycleRace(e)) throw e;
       }
     } else {
+      if (c.status === 'paused') thaw(ctx, c);
       stopInRuntime(ctx, c);
       ctx.emit(killEvent(c, 'KILL'));
     }

@@ -7,6 +7,7 @@ import type { EngineContext } from '../context.js';
 import { containerEvent } from '../events.js';
 import { findRuntime } from '../runtimes.js';
 import { exitCodeOf, reconcile, waitForExit } from './container-state.js';
+import { thaw } from './pause-container.js';
 
 /** docker's default grace between the stop signal and SIGKILL, in seconds. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -31,9 +32,10 @@ export async function stopContainer(
   if (c.status === 'restarting') return endBackoff(ctx, c);
   const timeout = options.timeoutSeconds ?? c.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';
-  if (c.status === 'paused') signalInit(ctx, c, 'CONT'); // a frozen process cannot act on a signal
   signalInit(ctx, c, signal);
   ctx.emit(killEvent(c, signal));
+  // SIGKILL ends a paused container (thawed, it dies); another signal waits for den unpause.
+  if (c.status === 'paused' && killEvent(c, signal).Actor.Attributes.signal === '9') thaw(ctx, c); // a frozen process acts on no signal
   const ended =
     timeout >= 0 ? await waitForExit(ctx, c, Date.now() + timeout * 1000) : await waitForExit(ctx, c, Infinity);
   if (ended) {
@@ -68,7 +70,8 @@ export function killContainer(ctx: EngineContext, ref: string, signal = 'KILL'):
   ctx.containers.markStopRequested(c.id);
   signalInit(ctx, c, signal);
   ctx.emit(killEvent(c, signal));
-  if (c.status === 'paused' && signal !== 'KILL' && signal !== 'SIGKILL' && signal !== '9') signalInit(ctx, c, 'CONT');
+  // SIGKILL ends a paused container (thawed, it dies); another signal waits for den unpause.
+  if (c.status === 'paused' && killEvent(c, signal).Actor.Attributes.signal === '9') thaw(ctx, c);
   return c;
 }
 
