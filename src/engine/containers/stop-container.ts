@@ -34,8 +34,7 @@ export async function stopContainer(
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';
   signalInit(ctx, c, signal);
   ctx.emit(killEvent(c, signal));
-  // SIGKILL ends a paused container (thawed, it dies); another signal waits for den unpause.
-  if (c.status === 'paused' && killEvent(c, signal).Actor.Attributes.signal === '9') thaw(ctx, c); // a frozen process acts on no signal
+  if (c.status === 'paused') thaw(ctx, c); // a frozen process acts on no signal
   const ended =
     timeout >= 0 ? await waitForExit(ctx, c, Date.now() + timeout * 1000) : await waitForExit(ctx, c, Infinity);
   if (ended) {
