@@ -40,6 +40,8 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A reader that went away (`den events | head -1`) ends the following.
+  process.stdout.on('error', onSignal);
   try {
     await followEvents(ctx, {
       ...(since !== undefined ? { since } : {}),
