@@ -29,6 +29,8 @@ export interface ContainerFilterKey {
   /** Refuses a value the key cannot take, when the filters are parsed (before anything is listed). */
   check?(value: string): void;
   match(c: ContainerRecord, values: readonly string[], scope: FilterScope): boolean;
+  /** Looks up what the values name once, before any container is matched (a missing one is an error even in an empty list). */
+  prepare?(values: readonly string[], scope: FilterScope): void;
   /** Lists stopped containers without --all (docker's status filter does). */
   showsAll?: boolean;
 }
@@ -122,9 +124,11 @@ export const CONTAINER_FILTERS: Record<string, ContainerFilterKey> = {
     match: (c, values) => values.some((v) => Number(v) === endedWith(c)),
   },
   before: {
+    prepare: (values, scope) => values.forEach((v) => scope.container(v)),
     match: (c, values, scope) => values.every((v) => scope.position(c) > scope.position(scope.container(v))),
   },
   since: {
+    prepare: (values, scope) => values.forEach((v) => scope.container(v)),
     match: (c, values, scope) => values.every((v) => scope.position(c) < scope.position(scope.container(v))),
   },
 };
@@ -181,6 +185,7 @@ export function listContainers(ctx: EngineContext, options: ListContainersOption
       return images.get(ref);
     },
   };
+  for (const [key, values] of filters) CONTAINER_FILTERS[key]!.prepare?.(values, scope);
   const limit = options.last !== undefined && options.last > 0 ? options.last : undefined;
   const all =
     options.all === true || limit !== undefined || [...filters.keys()].some((k) => CONTAINER_FILTERS[k]?.showsAll);
