@@ -131,10 +131,10 @@ const FLAGS: Case[] = [
     stderr: /^unknown shorthand flag: 'd' in -itd: docker's -d \(--detach\) is not supported by den yet\n/,
   },
   {
-    name: 'ps --filter',
-    args: ['ps', '--filter', 'status=exited'],
+    name: 'images --tree',
+    args: ['images', '--tree'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --tree: docker's --tree is not supported by den yet\nSee 'den images --help'.\n",
   },
   {
     name: 'rm -v (docker has it, den not yet)',
@@ -157,9 +157,9 @@ const FLAGS: Case[] = [
   },
   {
     name: 'a flag of the management-command form names that form',
-    args: ['container', 'ls', '--filter', 'status=exited'],
+    args: ['image', 'ls', '--tree'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --tree: docker's --tree is not supported by den yet\nSee 'den images --help'.\n",
   },
 ];
 

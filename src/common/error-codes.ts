@@ -414,7 +414,32 @@ export const ERROR_CODES = {
   },
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
-  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
+  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs`/`den events` `--since`/`--until`: not a time' },
+  DEN1140: {
+    kind: 'InvalidArgument',
+    meaning: '`den ps --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
+  DEN1141: {
+    kind: 'InvalidArgument',
+    meaning: '`den events --filter`: not KEY=VALUE, or a key den events do not have',
+  },
+  DEN1142: {
+    kind: 'FailedPrecondition',
+    meaning: '`den pause`/`unpause`: the container has no cgroup freezer (rootless without a delegated cgroup v2)',
+  },
+  DEN1143: {
+    kind: 'FailedPrecondition',
+    meaning: 'the OCI runtime refused to pause or resume the container (its reason follows)',
+  },
+  DEN1144: { kind: 'InvalidArgument', meaning: '`den rename`: the new name is the name the container has' },
+  DEN1145: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune --filter`: not KEY=VALUE, an unknown key, or an until that is not a time',
+  },
+  DEN1146: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune` asks for confirmation, and stdin is not a terminal (add -f)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

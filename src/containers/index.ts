@@ -15,6 +15,6 @@ export {
   type Ulimit,
 } from './container.js';
 export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
-export { ContainerStore, type StartFields } from './container-store.js';
+export { ContainerStore, type ContainerChange, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';
 export { IdRangeStore, type AllocatedRange } from './id-range-store.js';

@@ -35,3 +35,13 @@ export {
   type OciRlimit,
 } from './rlimits.js';
 export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
+export {
+  cgroupStats,
+  containerCgroup,
+  containerProcesses,
+  freezerMissing,
+  parseMembership,
+  procStats,
+  type ContainerCgroup,
+  type StatsSample,
+} from './container-cgroup.js';

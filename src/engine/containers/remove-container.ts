@@ -12,6 +12,8 @@ import {
   stopInRuntime,
   waitForExit,
 } from './container-state.js';
+import { thaw } from './pause-container.js';
+import { killEvent } from './stop-container.js';
 
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
   let c = reconcile(ctx, ctx.containers.resolve(ref));
@@ -23,6 +25,8 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
     }
     ctx.containers.markStopRequested(c.id);
     if (c.status === 'restarting') c = await endBackoff(ctx, c);
+    if (c.status === 'paused') thaw(ctx, c); // a frozen process does not die of SIGKILL until thawed
+    if (isActive(c.status)) ctx.emit(killEvent(c, 'KILL'));
     if (isActive(c.status) && c.monitor === 'conmon') {
       c = forceEnd(ctx, c);
     } else if (isActive(c.status)) {

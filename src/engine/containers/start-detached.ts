@@ -12,6 +12,8 @@ import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
+import { stopContainer } from './stop-container.js';
+import { containerEvent } from '../events.js';
 
 /**
  * `den start` (and `den run -d`): starts a created or exited container in the background, watched
@@ -22,6 +24,21 @@ export async function startContainer(ctx: EngineContext, ref: string): Promise<C
   const c = reconcile(ctx, ctx.containers.resolve(ref));
   if (isActive(c.status) && c.status !== 'restarting') return c;
   return startDetached(ctx, c);
+}
+
+/**
+ * `den restart`: a stop (as `den stop`, with its options), then a start in the background; the
+ * journal gets docker's restart event after the start's.
+ */
+export async function restartContainer(
+  ctx: EngineContext,
+  ref: string,
+  options: { timeoutSeconds?: number; signal?: string } = {},
+): Promise<ContainerRecord> {
+  await stopContainer(ctx, ref, options);
+  const started = await startContainer(ctx, ref);
+  ctx.emit(containerEvent(started, 'restart'));
+  return started;
 }
 
 /**

@@ -27,6 +27,7 @@ const IDS = [
   'idmapped-mounts',
   'crun',
   'runc',
+  'conmon',
   'cgroups',
   'cgroup-limits',
   'pasta',
