@@ -98,11 +98,11 @@ const NODE_OPTIONS_AFTER_THE_IMAGE: string[][] = [
 
 const FLAGS: Case[] = [
   {
-    name: 'a docker flag den lacks says so: --restart',
-    args: ['run', '--restart', 'always', 'busybox', 'true'],
+    name: 'a docker flag den lacks says so: --cap-add',
+    args: ['run', '--cap-add', 'NET_ADMIN', 'busybox', 'true'],
     status: 125,
     stdout: '',
-    stderr: "unknown flag: --restart: docker's --restart is not supported by den yet\nSee 'den run --help'.\n",
+    stderr: "unknown flag: --cap-add: docker's --cap-add is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
     name: 'a docker flag den lacks, with its value attached',
@@ -125,10 +125,10 @@ const FLAGS: Case[] = [
       "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
-    name: 'a docker shorthand den lacks, among combined ones: -itd',
-    args: ['run', '-itd', 'busybox'],
+    name: 'a docker shorthand den lacks, among combined ones: -itP',
+    args: ['run', '-itP', 'busybox'],
     status: 125,
-    stderr: /^unknown shorthand flag: 'd' in -itd: docker's -d \(--detach\) is not supported by den yet\n/,
+    stderr: /^unknown shorthand flag: 'P' in -itP: docker's -P \(--publish-all\) is not supported by den yet\n/,
   },
   {
     name: 'images --tree',
