@@ -21,6 +21,7 @@ export {
   READONLY_PATHS,
   type BindMount,
   type IdMapping,
+  type OciHook,
   type SpecInput,
 } from './spec.js';
 export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';

@@ -75,6 +75,15 @@ export interface SpecInput {
   rootless: boolean;
   seccompProfile?: string;
   annotations?: Record<string, string>;
+  /** Programs the runtime runs in its own namespaces after the container is gone, before it returns. */
+  poststop?: OciHook[];
+}
+
+/** An OCI hook: `path` absolute, `args` with argv[0], `env` the whole environment it gets. */
+export interface OciHook {
+  path: string;
+  args: string[];
+  env: string[];
 }
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
@@ -168,6 +177,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     linux,
   };
   if (input.annotations) spec.annotations = input.annotations;
+  if (input.poststop?.length) spec.hooks = { poststop: input.poststop };
   return spec;
 }
 

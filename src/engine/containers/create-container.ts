@@ -16,7 +16,7 @@ import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
-import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
+import { imageRootOwner, rootfsCleanupHook, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import type { CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
@@ -205,6 +205,7 @@ export function writeBundle(
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
     seccompProfile: DEFAULT_SECCOMP_PROFILE,
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
+    poststop: [rootfsCleanupHook(ctx, c.id, c.config.autoRemove)],
   });
   writeFileSync(b.config, JSON.stringify(spec));
 }
