@@ -140,7 +140,8 @@ const lazyBuiltins = {
   },
 };
 
-const isCommand = (file) => dirname(file) === COMMANDS_DIR;
+/** A command's module: anything under src/cli/commands/. */
+const isCommand = (file) => !relative(COMMANDS_DIR, file).startsWith('..');
 const programs = await build({
   ...common,
   entryPoints: [...bundles.keys()].map((name) => ({ in: `den-bundle:${name}`, out: name })),

@@ -66,6 +66,11 @@ function loadBundle(name) {
 }
 
 module.exports = loadBundle;
+/** For the tests: compiles dist/NAME as loadBundle does, and says whether V8 took the cache. */
+loadBundle.cacheAccepted = (name) => {
+  const { script } = compile(join(__dirname, name), true);
+  return script.cachedDataRejected === false;
+};
 
 if (require.main === module && process.argv[2] === '--write-cache') {
   for (const name of process.argv.slice(3)) {
