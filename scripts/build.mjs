@@ -104,26 +104,32 @@ const entry = await build({
 });
 
 /**
- * Node's modules that Node itself has loaded before den starts; the others are required when a
- * bundle first uses them rather than when it starts: `den ps` never starts a process, and
- * node:child_process alone costs ~6 ms of CPU to load here (it brings node:net and node:dgram).
+ * Node's modules that cost milliseconds to load (measured here: node:child_process ~7 ms of CPU
+ * with node:net and node:dgram, node:zlib ~4, node:stream ~3) and that many commands never use:
+ * a bundle requires them when it first uses them, not when it starts (`den ps` starts no process).
+ * The others (node:fs, node:path and the like, mostly loaded by Node before den starts, or cheap)
+ * are required as usual.
  */
-const LOADED_BY_NODE = new Set([
-  'node:buffer',
-  'node:events',
-  'node:fs',
-  'node:module',
-  'node:path',
-  'node:url',
-  'node:util',
+const LOADED_ON_FIRST_USE = new Set([
+  'node:child_process',
+  'node:dgram',
+  'node:http',
+  'node:https',
+  'node:net',
+  'node:readline',
+  'node:stream',
+  'node:stream/promises',
+  'node:tls',
+  'node:tty',
+  'node:zlib',
 ]);
 const lazyBuiltins = {
   name: 'den-lazy-builtins',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) =>
-      args.namespace === 'den-builtin' || LOADED_BY_NODE.has(args.path)
-        ? { path: args.path, external: true }
-        : { path: args.path, namespace: 'den-builtin' },
+      args.namespace !== 'den-builtin' && LOADED_ON_FIRST_USE.has(args.path)
+        ? { path: args.path, namespace: 'den-builtin' }
+        : { path: args.path, external: true },
     );
     // A stand-in with the module's names, each a getter that requires the module on first use.
     b.onLoad({ filter: /.*/, namespace: 'den-builtin' }, (args) => ({
