@@ -66,6 +66,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // CommonJS files (scripts/load-bundle.cjs, copied into dist/) load with require().
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...CONCERNS.map(layered),
   // The engine's use cases sit in src/engine/ and one folder below (containers/, images/, system/:
   // groups of use cases, not the concern modules of the same names), so what leads out of the engine

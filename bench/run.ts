@@ -1,6 +1,8 @@
 /**
  * `npm run bench` (as root): den against the reference on this machine, side by side in one run.
  *
+ * 0. `den --version` against `node -e 0`, and rootless `ps -a` and `images` against podman's
+ * (section `cli`): what a command costs before and around its work.
  * 1. `den run --rm --network none IMAGE true` rootless, `podman run --rm --network none` rootless
  * on the same image, and bare `crun run` of a prepared rootless bundle (the floor), interleaved so
  * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
@@ -374,6 +376,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run the bench as root: it becomes the bench user and installs podman');
   // `npm run bench -- NAME...` runs only the sections named.
   const sections: Record<string, () => void | Promise<void>> = {
+    cli: benchCli,
     run: benchRootlessRun,
     'root-auto': benchRootAuto,
     shift: benchRootlessShift,
@@ -549,6 +552,59 @@ function freshFileSystem(mount: string, kind: 'ext4' | 'xfs' = 'ext4') {
       device = undefined;
     },
   };
+}
+
+/**
+ * The commands that do little but start: `den --version` against `node -e 0` (what Node itself
+ * costs: den's start-up is the difference), and `ps -a` and `images` rootless against podman's,
+ * with one image and one exited container in each, interleaved. DEN_BENCH_BASELINE adds another
+ * den build, as for `run`.
+ */
+function benchCli(): void {
+  const env = new DenEnv(BENCH_USER);
+  try {
+    const tarball = busyboxTarball();
+    const den = (args: string[], bin = denBin()) => env.wrap([process.execPath, bin, ...args]);
+    sh(den(['import', tarball, 'bench/busybox']), 'den import');
+    sh(den(['create', '--network', 'none', 'bench/busybox', 'true']), 'den create');
+    const podman = rootlessPodman(env);
+    sh(podman(['import', tarball, 'bench/busybox']), 'podman import');
+    sh(podman(['create', '--network', 'none', 'bench/busybox', 'true']), 'podman create');
+    const commands: Record<string, () => string[]> = {
+      'node -e 0': () => env.wrap([process.execPath, '-e', '0']),
+      'den --version': () => den(['--version']),
+      'podman --version': () => podman(['--version']),
+      'den ps -a': () => den(['ps', '-a']),
+      'podman ps -a': () => podman(['ps', '-a']),
+      'den images': () => den(['images']),
+      'podman images': () => podman(['images']),
+    };
+    const baseline = process.env.DEN_BENCH_BASELINE;
+    if (baseline) {
+      for (const args of [['--version'], ['ps', '-a'], ['images']])
+        commands[`den-base ${args.join(' ')}`] = () => den(args, baseline);
+    }
+    const { times, medians: m } = interleave(commands);
+    console.log(`\nrootless, commands that only start and list: ${ROUNDS} interleaved rounds, medians`);
+    for (const [name, ms] of Object.entries(m)) {
+      console.log(
+        `  ${name.padEnd(26)} ${ms.toFixed(1).padStart(7)} ms   (min ${Math.min(...times[name]!).toFixed(1)}, max ${Math.max(...times[name]!).toFixed(1)})`,
+      );
+    }
+    console.log(`  den --version/node -e 0 ${(m['den --version']! / m['node -e 0']!).toFixed(2)} (target <= 1.20)`);
+    console.log(`  den ps -a/podman ps -a  ${(m['den ps -a']! / m['podman ps -a']!).toFixed(2)} (target <= 0.50)`);
+    console.log(`  den images/podman images ${(m['den images']! / m['podman images']!).toFixed(2)} (target <= 0.50)`);
+    if (baseline) {
+      for (const what of ['--version', 'ps -a', 'images'])
+        console.log(`  den/den-base ${what} ${(m[`den ${what}`]! / m[`den-base ${what}`]!).toFixed(2)} (${baseline})`);
+    }
+    spawnSync(podman(['rm', '-a', '-f'])[0]!, podman(['rm', '-a', '-f']).slice(1));
+    sh(podman(['rmi', '-a', '-f']), 'podman rmi');
+  } finally {
+    spawnSync('pkill', ['-u', String(env.user.uid), '-f', 'podman pause']);
+    env.cleanup();
+    rmSync(env.root, { recursive: true, force: true });
+  }
 }
 
 /** Rootless `run --rm true`: den, podman and bare crun, interleaved. */

@@ -9,3 +9,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = 125;
   },
 );
+
+// When nothing is left to do, exit at once: Node's own way out first tears down its environment
+// and the heap, which costs a listing command ~10 ms here. 'beforeExit' comes only once the event
+// loop is empty, so nothing den still waits for (a child, a stream, a timer) is cut short.
+process.once('beforeExit', () => process.exit());

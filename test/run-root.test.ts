@@ -36,6 +36,25 @@ describe('den run as root (root mode, no session)', () => {
     assert.equal(env.den(['ps', '-a', '-q']).stdout, '');
   });
 
+  for (const runtime of ['crun', 'runc']) {
+    test(`${runtime}: nothing stays mounted after a container, whether its command ran or could not start, with --rm or not`, () => {
+      for (const [cmd, status] of [
+        [['true'], 0],
+        [['no-such-command'], 127],
+      ] as const) {
+        const rm = env.den(['run', '--rm', '--runtime', runtime, 'busybox', ...cmd]);
+        assert.equal(rm.status, status, rm.stderr);
+        assert.deepEqual(env.mountsUnderRoot(), [], `--rm ${cmd.join(' ')}`);
+        assert.deepEqual(env.containerDirs(), [], `--rm ${cmd.join(' ')}`);
+        const kept = env.den(['run', '--name', 'kept', '--runtime', runtime, 'busybox', ...cmd]);
+        assert.equal(kept.status, status, kept.stderr);
+        assert.deepEqual(env.mountsUnderRoot(), [], cmd.join(' '));
+        assert.equal(env.den(['rm', 'kept']).status, 0);
+        assert.deepEqual(env.containerDirs(), [], cmd.join(' '));
+      }
+    });
+  }
+
   test('runc works as the alternative runtime', () => {
     const r = env.den(['run', '--rm', '--runtime', 'runc', 'busybox', 'sh', '-c', 'echo via-runc; exit 3']);
     assert.equal(r.status, 3, r.stderr);

@@ -203,6 +203,23 @@ for (const runtime of ['crun', 'runc'] as const)
       assert.deepEqual(existsSync(crunState) ? readdirSync(crunState) : [], []);
     });
 
+    test('nothing stays mounted after a container, whether its command ran or could not start, with --rm or not', () => {
+      for (const [cmd, status] of [
+        [['sh', '-c', 'echo x > /x'], 0],
+        [['no-such-command'], 127],
+      ] as const) {
+        const rm = env.den(['run', '--rm', 'busybox', ...cmd]);
+        assert.equal(rm.status, status, rm.stderr);
+        assert.deepEqual(env.mountsUnderRoot(), [], `--rm ${cmd.join(' ')}`);
+        assert.deepEqual(env.containerDirs(), [], `--rm ${cmd.join(' ')}`);
+        const kept = env.den(['run', '--name', 'kept', 'busybox', ...cmd]);
+        assert.equal(kept.status, status, kept.stderr);
+        assert.deepEqual(env.mountsUnderRoot(), [], cmd.join(' '));
+        assert.equal(env.den(['rm', 'kept']).status, 0);
+        assert.deepEqual(env.containerDirs(), [], cmd.join(' '));
+      }
+    });
+
     test('ps, inspect and rm track a container that exited', () => {
       const data = join(env.root, 'kept-data');
       mkdirSync(data);

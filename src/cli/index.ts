@@ -1,17 +1,9 @@
-import { EngineContext } from '../engine/context.js';
-import { engineConfigFromEnv } from '../engine/config.js';
-import { storageFailure } from '../state/index.js';
-import { exitCodeFor, printError } from './errors.js';
-import { helpText, parseFlags, type CommandSpec, type Parsed } from './flags.js';
+import type { CommandModule } from './run-command.js';
 import { DEN_VERSION } from './version.js';
 
-interface CommandModule {
-  spec: CommandSpec;
-  handler(p: Parsed, ctx: EngineContext): Promise<number>;
-}
-
 /**
- * Commands load on demand, so `den ps` does not pay for parsing the code of `den import`.
+ * Commands load on demand, so `den ps` does not pay for parsing the code of `den import`, and
+ * `den --version` loads none of them (nor the engine: this file imports nothing else at its top).
  * Docker's management-command forms (`den container ls`) are aliases of the short ones.
  */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
@@ -163,17 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
-  if (first === '__exited') {
-    const ctx = cliEngineContext();
-    try {
-      return await (await import('./internal-exited.js')).exitedMain(argv.slice(1), ctx);
-    } catch (e) {
-      printError(e);
-      return 125;
-    } finally {
-      ctx.close();
-    }
-  }
+  if (first === '__exited') return (await import('./internal-exited.js')).exitedMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
     const word = argv
@@ -182,29 +164,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 125;
   }
-  let ctx: EngineContext | undefined;
-  let command: CommandModule | undefined;
-  try {
-    command = await COMMANDS[found.path]!();
-    const parsed = parseFlags(command.spec, found.rest);
-    if (parsed.flags.get('help')) {
-      process.stdout.write(helpText(command.spec));
-      return 0;
-    }
-    ctx = cliEngineContext();
-    return await command.handler(parsed, ctx);
-  } catch (e) {
-    // A write refused by the disk under the store, wherever it happened, is said with the path.
-    const err = (ctx && storageFailure(e, ctx.paths.dataDir)) || e;
-    printError(err);
-    return exitCodeFor(err, command?.spec.failureStatus);
-  } finally {
-    ctx?.close();
-  }
-}
-
-/** The engine as the CLI drives it: configured from den's environment, warnings to stderr. */
-function cliEngineContext(): EngineContext {
-  const config = engineConfigFromEnv(process.env, { node: process.execPath, script: process.argv[1] });
-  return new EngineContext(config, { warning: (message) => process.stderr.write(`warning: ${message}\n`) });
+  return (await import('./run-command.js')).runCommand(COMMANDS[found.path]!, found.rest);
 }

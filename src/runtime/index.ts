@@ -23,6 +23,7 @@ export {
   type BindMount,
   type IdMapping,
   type OciResources,
+  type OciHook,
   type SpecInput,
 } from './spec.js';
 export {

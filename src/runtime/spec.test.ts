@@ -109,3 +109,11 @@ test('seccomp rules are resolved against capabilities, architecture and kernel',
   ]);
   assert.equal(out.defaultErrnoRet, 38);
 });
+
+test('poststop hooks go into the config as given, and no hooks key without any', () => {
+  const hook = { path: '/bin/sh', args: ['sh', '-c', 'true'], env: ['PATH=/bin'] };
+  const spec = buildOciSpec({ ...input, poststop: [hook] }) as { hooks?: { poststop: unknown[] } };
+  assert.deepEqual(spec.hooks, { poststop: [hook] });
+  assert.equal('hooks' in buildOciSpec(input), false);
+  assert.equal('hooks' in buildOciSpec({ ...input, poststop: [] }), false);
+});

@@ -92,6 +92,15 @@ export interface SpecInput {
   resources?: OciResources;
   /** Limits set with setrlimit; absent ones are inherited from the runtime (den's own). */
   rlimits?: OciRlimit[];
+  /** Programs the runtime runs in its own namespaces after the container is gone, before it returns. */
+  poststop?: OciHook[];
+}
+
+/** An OCI hook: `path` absolute, `args` with argv[0], `env` the whole environment it gets. */
+export interface OciHook {
+  path: string;
+  args: string[];
+  env: string[];
 }
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
@@ -188,6 +197,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     linux,
   };
   if (input.annotations) spec.annotations = input.annotations;
+  if (input.poststop?.length) spec.hooks = { poststop: input.poststop };
   return spec;
 }
 

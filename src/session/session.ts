@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSync } from '../common/exec.js';
 import { failedPrecondition } from '../common/errors.js';
+import { parseMountinfo, type MountEntry } from '../common/mountinfo.js';
 import { ensurePrivateDir } from '../common/paths.js';
 import { CREATE_SESSION_SCRIPT } from './create-session.js';
 
@@ -22,6 +23,11 @@ export interface Namespaces {
   wrap(argv: readonly string[]): string[];
   /** The pid of the session's pause process, when there is one. */
   readonly pid: number | undefined;
+  /**
+   * The mounts of these namespaces, read without entering them (and without creating a session:
+   * when there is none, nothing is mounted in it).
+   */
+  mounts(): MountEntry[];
 }
 
 export class HostNamespaces implements Namespaces {
@@ -30,6 +36,9 @@ export class HostNamespaces implements Namespaces {
   ensure(): void {}
   wrap(argv: readonly string[]): string[] {
     return [...argv];
+  }
+  mounts(): MountEntry[] {
+    return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
   }
 }
 
@@ -99,6 +108,16 @@ export class RootlessSession implements Namespaces {
   wrap(argv: readonly string[]): string[] {
     this.ensure();
     return ['nsenter', '-t', String(this.sessionPid), '-U', '-m', '--', ...argv];
+  }
+
+  mounts(): MountEntry[] {
+    const pid = this.sessionPid ?? readLiveSession(this.runtimeDir);
+    if (pid === undefined) return [];
+    try {
+      return parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+    } catch {
+      return []; // the session ended just now, and its mounts with it
+    }
   }
 }
 

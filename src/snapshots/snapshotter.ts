@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSync } from '../common/exec.js';
+import { findExecutable, runSync } from '../common/exec.js';
 import type { WorkerProgram } from '../session/index.js';
 import type { OverlayMount, IdShift } from './overlay.js';
 import type { StoreAccess } from './store-lock.js';
@@ -30,7 +30,8 @@ import type { StoreAccess } from './store-lock.js';
  *   const s = snapshotterFor(ctx.paths.rootless, record.config);
  *   await s.prepare(ctx, root, onProgress);   // at create: the slow, once-only part (copies)
  *   const mounts = await s.mount(ctx, root);  // at every start; then MOUNT_ROOTFS in the namespaces
- *   unmountRootfs(ctx, root.id);              // after it exits
+ *   unmountRootfs(ctx, root.id);              // after it exits (the runtime's poststop hook,
+ *                                             // rootfsCleanupHook, has usually done it)
  *   s.release(ctx, root);                     // when it is removed
  *   s.collect(ctx, inUse, old, dryRun);       // garbage collection of what no container uses
  */
@@ -158,24 +159,85 @@ export function lowerMountsDir(ctx: SnapshotContext | StoreAccess, id: string): 
 /**
  * Unmounts the container's overlay ($1) and then its lower mounts (under $2), whichever are
  * mounted. umount is simply tried (lazily when busy): asking mountpoint first would cost an exec
- * per mount on the --rm path, where the overlay is always mounted.
+ * per mount.
  */
 export const UNMOUNT_ROOTFS =
   'for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true';
 
-/** Undoes `mount` and MOUNT_ROOTFS, whatever part of them was done. */
+/** An OCI runtime hook: a program the runtime runs at a point of the container's life. */
+export interface RuntimeHook {
+  path: string;
+  args: string[];
+  env: string[];
+}
+
+/**
+ * The runtime's poststop hook of a container: as the runtime removes the container after it
+ * exited, it unmounts the root file system (UNMOUNT_ROOTFS), and for a container removed when it
+ * exits (`removeFiles`) deletes its upper and work directories, which hold files of the container's
+ * ids that only the namespaces can delete. The runtime runs the hook in its own namespaces, the
+ * storage's, so that den then has nothing to do there: no nsenter, no shell started from Node.
+ * It prints nothing and always succeeds; whatever it leaves (it does not run when the runtime
+ * failed before the container started) `unmountRootfs` and `removeRootfs` still find and undo.
+ */
+export function rootfsCleanupHook(ctx: SnapshotContext, id: string, removeFiles: boolean): RuntimeHook {
+  const b = ctx.layout.bundle(id);
+  const remove = removeFiles ? '; rm -rf --one-file-system "$3" "$4"' : '';
+  return {
+    path: findExecutable('sh', ctx.searchPath) ?? '/bin/sh',
+    args: [
+      'sh',
+      '-c',
+      `exec > /dev/null 2>&1; ${UNMOUNT_ROOTFS}${remove}; true`,
+      'den-poststop',
+      b.rootfs,
+      lowerMountsDir(ctx, id),
+      b.upper,
+      b.work,
+    ],
+    env: [`PATH=${ctx.searchPath}`],
+  };
+}
+
+/**
+ * Whether anything is mounted at or below `dir` in the storage's namespaces: read from their mount
+ * table, so that finding nothing costs no process.
+ */
+function mountedUnder(ctx: StoreAccess, dir: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return false; // no directory, nothing mounted on it
+  }
+  return ctx.ns.mounts().some((m) => m.mountPoint === real || m.mountPoint.startsWith(`${real}/`));
+}
+
+/** Undoes `mount` and MOUNT_ROOTFS, whatever part of them is still there. */
 export function unmountRootfs(ctx: StoreAccess, id: string): void {
+  if (!mountedUnder(ctx, ctx.layout.containerDir(id))) return;
   runSync(
     ctx.ns.wrap(['sh', '-c', UNMOUNT_ROOTFS, 'den-umount', ctx.layout.bundle(id).rootfs, lowerMountsDir(ctx, id)]),
   );
 }
 
 /**
- * Unmounts the container's root file system (if mounted) and deletes its directory, from inside
- * the namespaces: the upper layer holds files owned by subordinate ids that only the session can remove.
+ * Unmounts the container's root file system (if mounted) and deletes its directory. The upper and
+ * work directories hold files of the container's ids that only the namespaces can remove, so while
+ * they exist, or anything is mounted, it is done there. Rootless, once they are gone (the runtime's
+ * poststop hook removed them) what is left is den's own, and den removes it itself: the session's
+ * mounts are not in den's mount namespace, so a recursive removal from outside never enters one.
  */
 export function removeRootfs(ctx: StoreAccess, id: string): void {
   const b = ctx.layout.bundle(id);
+  if (ctx.ns.rootless && !existsSync(b.upper) && !existsSync(b.work) && !mountedUnder(ctx, b.dir)) {
+    try {
+      rmSync(b.dir, { recursive: true, force: true });
+      return;
+    } catch {
+      // something den cannot remove: the namespaces can
+    }
+  }
   runSync(
     ctx.ns.wrap([
       'sh',

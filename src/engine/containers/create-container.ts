@@ -16,7 +16,7 @@ import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
-import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
+import { imageRootOwner, rootfsCleanupHook, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
@@ -244,6 +244,7 @@ export function writeBundle(
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
     ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
     ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
+    poststop: [rootfsCleanupHook(ctx, c.id, c.config.autoRemove)],
   });
   writeFileSync(b.config, ociConfigJson(spec));
 }

@@ -39,13 +39,15 @@ const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 /**
  * One process enters the namespaces, mounts the container's root file system and becomes the OCI
  * runtime (exec keeps its pid, so signals sent to it reach the runtime). A mount failure is told
- * apart from the container's own exit status by the log it leaves (removed when the mounts worked).
+ * apart from the container's own exit status by the log it leaves (emptied when the mounts worked,
+ * by the shell itself: no rm). When the container has gone, the runtime's poststop hook unmounts
+ * (snapshots' rootfsCleanupHook), so an attached run starts no process from Node but this one.
  *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
  */
 const MOUNT_AND_RUN = `
 log=$1; shift
 ${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
-rm -f "$log"
+: > "$log"
 shift 6
 exec "$@"
 `;
