@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'system check': () => import('./commands/system-check.js'),
   'system df': () => import('./commands/system-df.js'),
   'image prune': () => import('./commands/image-prune.js'),
+  'healthcheck run': () => import('./commands/healthcheck-run.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
   info: () => import('./commands/info.js'),
@@ -102,6 +103,7 @@ const SUMMARIES: [string, string][] = [
   ['system check', 'Tell what this host supports and how to fix what is missing (--store: the store)'],
   ['system df', "Show den's disk usage"],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
+  ['healthcheck run', "Run a container's health check now"],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version information'],
   ['info', 'Display system-wide information'],
@@ -144,9 +146,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
-  if (first === '__exited') {
+  if (first === '__exited' || first === '__healthcheck') {
     const ctx = cliEngineContext();
     try {
+      if (first === '__healthcheck') {
+        return await (await import('./internal-healthcheck.js')).healthcheckMain(argv.slice(1), ctx);
+      }
       return await (await import('./internal-exited.js')).exitedMain(argv.slice(1), ctx);
     } catch (e) {
       printError(e);
@@ -157,9 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const found = lookup(argv);
   if (!found) {
-    const word = argv
-      .slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1)
-      .join(' ');
+    const word = argv.slice(0, ['system', 'container', 'image', 'healthcheck'].includes(argv[0]!) ? 2 : 1).join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 125;
   }

@@ -396,6 +396,15 @@ export const ERROR_CODES = {
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
   DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
+  DEN1130: { kind: 'FailedPrecondition', meaning: '`den healthcheck run` of a container that has no health check' },
+  DEN1131: { kind: 'Conflict', meaning: '`den healthcheck run` of a container that is not running (or is paused)' },
+  DEN1132: {
+    kind: 'FailedPrecondition',
+    meaning: "a health check's test den cannot run: neither CMD nor CMD-SHELL, or no command",
+  },
+  DEN1133: { kind: 'InvalidArgument', meaning: '`den ps --filter health=`: not starting, healthy, unhealthy or none' },
+  DEN1134: { kind: 'InvalidArgument', meaning: '`den ps --filter`: not KEY=VALUE, or a key den does not take' },
+  DEN1135: { kind: 'Internal', meaning: 'the health-check scheduler (a `/bin/sh` loop) cannot be started' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

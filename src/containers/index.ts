@@ -12,6 +12,21 @@ export {
   type MonitorKind,
   type RestartPolicy,
 } from './container.js';
+export {
+  activeHealthcheck,
+  goDuration,
+  HEALTH_DEFAULTS,
+  HEALTH_LOG_ENTRIES,
+  HEALTH_OUTPUT_LIMIT,
+  healthFilter,
+  healthFilterValue,
+  probeArgv,
+  probeOutput,
+  recordProbe,
+  startingHealth,
+  type HealthFilterValue,
+  type HealthStatus,
+} from './health.js';
 export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 export { ContainerStore, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';

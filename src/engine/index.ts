@@ -17,7 +17,6 @@ export { EngineContext } from './context.js';
 export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
-  HEALTH_DEFAULTS,
   parseBytes,
   parseDuration,
   parseLabels,
@@ -33,6 +32,7 @@ export {
   type UsernsRequest,
 } from './containers/create-spec.js';
 export type { NetworkMode } from '../network/index.js';
+export { HEALTH_DEFAULTS } from '../containers/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
 export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';
@@ -46,6 +46,13 @@ export { startContainer } from './containers/start-detached.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
 export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';
+export {
+  runHealthcheck,
+  scheduledHealthcheck,
+  type HealthcheckResult,
+  type ScheduledProbe,
+} from './containers/health-check.js';
+export { HEALTH_LOOP_DONE } from '../monitor/index.js';
 export {
   containerInitPid,
   inspectContainer,

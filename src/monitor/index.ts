@@ -7,3 +7,4 @@ export {
   type LogLine,
   type LogRecord,
 } from './container-log.js';
+export { HEALTH_LOOP_DONE, startHealthLoop, stopHealthLoop } from './health-loop.js';

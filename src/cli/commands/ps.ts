@@ -1,6 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { bool, str } from '../flags.js';
-import { describeStatus } from '../../containers/index.js';
+import { bool, list, str } from '../flags.js';
+import { invalidArgument } from '../../common/errors.js';
+import { describeStatus, healthFilter, type ContainerRecord } from '../../containers/index.js';
 import { reconcile, type EngineContext } from '../../engine/index.js';
 import { ago, formatRows, type ListFormat } from '../output.js';
 
@@ -14,6 +15,13 @@ export const spec: CommandSpec = {
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
     { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
+    {
+      long: 'filter',
+      short: 'f',
+      type: 'list',
+      help: 'Filter output based on conditions provided: health=starting|healthy|unhealthy|none',
+      value: 'filter',
+    },
   ],
 };
 
@@ -40,10 +48,12 @@ const PS_FORMAT: ListFormat = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const noTrunc = bool(p, 'no-trunc');
+  const selected = psFilter(list(p, 'filter'));
   const containers = ctx.containers
     .list()
     .map((c) => reconcile(ctx, c))
-    .filter((c) => bool(p, 'all') || c.status === 'running');
+    .filter((c) => bool(p, 'all') || c.status === 'running')
+    .filter(selected);
   if (bool(p, 'quiet')) {
     process.stdout.write(containers.map((c) => `${noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
     return 0;
@@ -64,4 +74,29 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   });
   process.stdout.write(formatRows(str(p, 'format'), rows, PS_FORMAT));
   return 0;
+}
+
+/**
+ * `--filter KEY=VALUE` (repeated: values of one key are alternatives, keys must all match), as
+ * docker's ps takes it. One key so far, health; each key's matcher lives with what it matches.
+ */
+function psFilter(entries: readonly string[]): (c: ContainerRecord) => boolean {
+  const byKey = new Map<string, string[]>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) {
+      throw invalidArgument('DEN1134', `bad format of filter "${entry}" (expected name=value)`, {
+        hint: 'filters: health=starting|healthy|unhealthy|none',
+      });
+    }
+    const key = entry.slice(0, eq);
+    byKey.set(key, [...(byKey.get(key) ?? []), entry.slice(eq + 1)]);
+  }
+  const matchers = [...byKey].map(([key, values]) => {
+    if (key === 'health') return healthFilter(values);
+    throw invalidArgument('DEN1134', `invalid filter "${key}"`, {
+      hint: 'filters: health=starting|healthy|unhealthy|none',
+    });
+  });
+  return (c) => matchers.every((m) => m(c));
 }

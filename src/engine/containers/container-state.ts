@@ -8,6 +8,7 @@ import { processStartTime } from '../../session/index.js';
 import { unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
+import { stopHealthChecks } from './health-scheduler.js';
 
 /**
  * What den knows of a container's life between its own commands: a record says running (or
@@ -76,6 +77,9 @@ export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerReco
     // Another den reconciled (or removed) it first: what it recorded stands.
     if (!isLifecycleRace(e)) throw e;
     return ctx.containers.get(c.id) ?? c;
+  } finally {
+    // Last: called by the health-check loop's own probe, this ends that den too.
+    stopHealthChecks(ctx, c.id);
   }
 }
 

@@ -312,9 +312,6 @@ function healthDuration(text: string | undefined, flag: string): number {
   return ns;
 }
 
-/** docker's defaults for a health check's fields left at 0. */
-export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, startPeriod: 0, retries: 3 };
-
 /** What `--no-healthcheck` (and an image's HEALTHCHECK NONE) records. */
 const NO_HEALTHCHECK: HealthConfig = { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 };
 

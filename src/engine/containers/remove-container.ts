@@ -4,6 +4,7 @@ import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import { removeRootfs } from '../../snapshots/index.js';
 import { isLifecycleRace, reconcile, stopInRuntime, waitForExit } from './container-state.js';
+import { stopHealthChecks } from './health-scheduler.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 
 /**
@@ -11,6 +12,7 @@ import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
  * range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  stopHealthChecks(ctx, c.id);
   if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
@@ -25,6 +27,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
       });
     }
     ctx.containers.markStopRequested(c.id);
+    stopHealthChecks(ctx, c.id);
     if (c.status === 'restarting') {
       try {
         ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });

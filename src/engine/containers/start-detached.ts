@@ -10,6 +10,7 @@ import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { exitDir, isLifecycleRace, reconcile, stopInRuntime } from './container-state.js';
+import { startHealthChecks } from './health-scheduler.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 
 /**
@@ -98,7 +99,9 @@ export async function startDetached(ctx: EngineContext, c: ContainerRecord): Pro
     abandon(ctx, c);
     throw runtimeFailure(c, runtimeLog) ?? startFailed(c, r.stderr.trim() || `status ${r.status}`);
   }
-  return started;
+  // Health checks begin once the container runs; a restart (by policy or by hand) begins them anew.
+  startHealthChecks(ctx, started, c.health);
+  return ctx.containers.get(c.id) ?? started;
 }
 
 /** A created container that is not to run after all: the runtime's part killed, the mounts undone. */
