@@ -124,10 +124,10 @@ const FLAGS: Case[] = [
     stderr: /^unknown shorthand flag: 'd' in -itd: docker's -d \(--detach\) is not supported by den yet\n/,
   },
   {
-    name: 'ps --filter',
-    args: ['ps', '--filter', 'status=exited'],
+    name: 'ps --last',
+    args: ['ps', '--last', '1'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --last: docker's --last is not supported by den yet\nSee 'den ps --help'.\n",
   },
   {
     name: 'rm -v (docker has it, den not yet)',
@@ -150,9 +150,9 @@ const FLAGS: Case[] = [
   },
   {
     name: 'a flag of the management-command form names that form',
-    args: ['container', 'ls', '--filter', 'status=exited'],
+    args: ['container', 'ls', '--last', '1'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --last: docker's --last is not supported by den yet\nSee 'den ps --help'.\n",
   },
 ];
 
