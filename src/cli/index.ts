@@ -40,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'system df': () => import('./commands/system-df.js'),
   'system boot': () => import('./commands/system-boot.js'),
   'image prune': () => import('./commands/image-prune.js'),
+  'healthcheck run': () => import('./commands/healthcheck-run.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
   info: () => import('./commands/info.js'),
@@ -113,6 +114,7 @@ const SUMMARIES: [string, string][] = [
   ['system df', "Show den's disk usage"],
   ['system boot', 'Start the containers whose restart policy says so; run once at boot'],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
+  ['healthcheck run', "Run a container's health check now"],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version information'],
   ['info', 'Display system-wide information'],
@@ -156,11 +158,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
   if (first === '__exited') return (await import('./internal-exited.js')).exitedMain(argv.slice(1));
+  if (first === '__healthcheck') return (await import('./internal-healthcheck.js')).healthcheckMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
-    const word = argv
-      .slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1)
-      .join(' ');
+    const word = argv.slice(0, ['system', 'container', 'image', 'healthcheck'].includes(argv[0]!) ? 2 : 1).join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 125;
   }

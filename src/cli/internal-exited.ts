@@ -1,5 +1,5 @@
-import { containerExited, EngineContext, engineConfigFromEnv } from '../engine/index.js';
-import { printError } from './errors.js';
+import { containerExited } from '../engine/index.js';
+import { withInternalContext } from './internal-context.js';
 
 /**
  * `den __exited ID`: a detached container's exit command, run by its monitor (conmon) when the
@@ -12,15 +12,8 @@ export async function exitedMain(args: readonly string[]): Promise<number> {
     process.stderr.write("den __exited: expected a container id (this is den's exit command for conmon)\n");
     return 2;
   }
-  const config = engineConfigFromEnv(process.env, { node: process.execPath, script: process.argv[1] });
-  const ctx = new EngineContext(config, { warning: (message) => process.stderr.write(`warning: ${message}\n`) });
-  try {
+  return withInternalContext(async (ctx) => {
     await containerExited(ctx, id, process.ppid);
     return 0;
-  } catch (e) {
-    printError(e);
-    return 125;
-  } finally {
-    ctx.close();
-  }
+  });
 }

@@ -440,6 +440,15 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den container prune` asks for confirmation, and stdin is not a terminal (add -f)',
   },
+  DEN1130: { kind: 'FailedPrecondition', meaning: '`den healthcheck run` of a container that has no health check' },
+  DEN1131: { kind: 'Conflict', meaning: '`den healthcheck run` of a container that is not running (or is paused)' },
+  DEN1132: {
+    kind: 'FailedPrecondition',
+    meaning: "a health check's test den cannot run: neither CMD nor CMD-SHELL, or no command",
+  },
+  DEN1133: { kind: 'InvalidArgument', meaning: '`den ps --filter health=`: not starting, healthy, unhealthy or none' },
+  DEN1134: { kind: 'InvalidArgument', meaning: 'retired: `den ps --filter` errors are DEN1140' },
+  DEN1135: { kind: 'Internal', meaning: 'the health-check scheduler (a `/bin/sh` loop) cannot be started' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

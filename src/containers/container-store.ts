@@ -210,6 +210,28 @@ export class ContainerStore {
       .run(JSON.stringify(health), id);
   }
 
+  /**
+   * Applies one health-check probe: `next` gets the health as it is now and returns the new one,
+   * in one write transaction, so that two probes finishing at once (the scheduler's and a person's)
+   * never lose each other's result. Nothing changes, and undefined is returned, unless the container
+   * is still in the run that was probed (running or paused, started at `startedAt`).
+   */
+  updateHealth(
+    id: string,
+    startedAt: string,
+    next: (health: HealthState | null) => HealthState,
+  ): HealthState | undefined {
+    return writeTransaction(this.db, () => {
+      const row = this.db.prepare('SELECT status, started_at, health FROM containers WHERE id = ?').get(id) as
+        Pick<Row, 'status' | 'started_at' | 'health'> | undefined;
+      if (!row || (row.status !== 'running' && row.status !== 'paused') || row.started_at !== startedAt)
+        return undefined;
+      const health = next(row.health === null ? null : (JSON.parse(row.health) as HealthState));
+      this.db.prepare('UPDATE containers SET health = ? WHERE id = ?').run(JSON.stringify(health), id);
+      return health;
+    });
+  }
+
   /** `den rename`: names stay unique (the column is UNIQUE; the clash is told as docker tells it). */
   rename(id: string, name: string): ContainerRecord {
     const renamed = writeTransaction(this.db, () => {

@@ -14,6 +14,21 @@ export {
   type RestartPolicy,
   type Ulimit,
 } from './container.js';
+export {
+  activeHealthcheck,
+  goDuration,
+  HEALTH_DEFAULTS,
+  HEALTH_LOG_ENTRIES,
+  HEALTH_OUTPUT_LIMIT,
+  healthFilter,
+  healthFilterValue,
+  probeArgv,
+  probeOutput,
+  recordProbe,
+  startingHealth,
+  type HealthFilterValue,
+  type HealthStatus,
+} from './health.js';
 export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 export { ContainerStore, type ContainerChange, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';

@@ -18,7 +18,6 @@ export { followEvents, type EventsOptions } from './events.js';
 export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
-  HEALTH_DEFAULTS,
   parseBytes,
   parseDuration,
   parseLabels,
@@ -37,6 +36,7 @@ export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlim
 export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
 export type { ContainerLimits, Ulimit } from '../containers/index.js';
 export type { NetworkMode } from '../network/index.js';
+export { HEALTH_DEFAULTS } from '../containers/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
 export type { ShiftChoice, ShiftProgress } from '../snapshots/index.js';
@@ -69,6 +69,13 @@ export { restartAtBoot } from './containers/restart-at-boot.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
 export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';
+export {
+  runHealthcheck,
+  scheduledHealthcheck,
+  type HealthcheckResult,
+  type ScheduledProbe,
+} from './containers/health-check.js';
+export { HEALTH_LOOP_DONE } from '../monitor/index.js';
 export {
   containerInitPid,
   inspectContainer,

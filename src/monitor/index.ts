@@ -8,3 +8,4 @@ export {
   type LogRecord,
 } from './container-log.js';
 export { checkConmon } from './monitor-checks.js';
+export { HEALTH_LOOP_DONE, startHealthLoop, stopHealthLoop } from './health-loop.js';

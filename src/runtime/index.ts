@@ -1,5 +1,6 @@
 export {
   CommandLineRuntime,
+  type ExecIo,
   parseState,
   runtimeStateRoot,
   type OciRuntime,

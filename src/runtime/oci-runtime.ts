@@ -42,6 +42,19 @@ export interface OciRuntime {
   pauseArgv(id: string): string[];
   /** Thaws what pause froze. */
   resumeArgv(id: string): string[];
+  /**
+   * Runs one more process in the running container, with the caller's stdio, and exits with its
+   * status. `io.processFile` is an OCI process (config.json's `process` form): its args, user,
+   * environment, cwd and capabilities, so nothing of the container's own is left to the runtime's
+   * defaults; the runtime writes the process's host pid to `io.pidFile`.
+   */
+  execArgv(id: string, io: ExecIo): string[];
+}
+
+/** What an exec runs and where the runtime says which pid it got. */
+export interface ExecIo {
+  processFile: string;
+  pidFile: string;
 }
 
 export type RuntimeKind = 'crun' | 'runc';
@@ -132,6 +145,10 @@ export abstract class CommandLineRuntime implements OciRuntime {
 
   resumeArgv(id: string): string[] {
     return [...this.base(), 'resume', id];
+  }
+
+  execArgv(id: string, io: ExecIo): string[] {
+    return [...this.base(), 'exec', '--process', io.processFile, '--pid-file', io.pidFile, id];
   }
 }
 

@@ -8,6 +8,7 @@ import { unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { discardContainer, exitCodeOf, exitDir, isLifecycleRace, LOST_EXIT_CODE } from './container-state.js';
+import { stopHealthChecks } from './health-scheduler.js';
 import { startDetached } from './start-detached.js';
 
 /**
@@ -26,6 +27,7 @@ export async function containerExited(
   // conmon forks this command and exits: its pid is this process's parent only for a moment.
   // A live monitor that is not the parent is a later start's.
   if (c.pid !== null && c.pid !== monitorPid && processStartTime(c.pid) === c.pidStart) return 'ignored';
+  stopHealthChecks(ctx, id);
   const exitCode = exitCodeOf(ctx, id) ?? LOST_EXIT_CODE;
   runSync(ctx.ns.wrap(findRuntime(ctx, c.config.runtime).deleteArgv(id)));
   unmountRootfs(ctx, id);

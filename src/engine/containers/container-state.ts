@@ -10,6 +10,7 @@ import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { removeContainerCgroup } from './container-cgroup.js';
 import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
+import { stopHealthChecks } from './health-scheduler.js';
 
 /**
  * What den knows of a container's life between its own commands: a record says running (or
@@ -78,6 +79,9 @@ export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerReco
     // Another den reconciled (or removed) it first: what it recorded stands.
     if (!isLifecycleRace(e)) throw e;
     return ctx.containers.get(c.id) ?? c;
+  } finally {
+    // Last: called by the health-check loop's own probe, this ends that den too.
+    stopHealthChecks(ctx, c.id);
   }
 }
 
@@ -111,6 +115,7 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
  * record (and with it its id range), and the shifted copies that were its own.
  */
 export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  stopHealthChecks(ctx, c.id);
   // A den killed half-way through a start can leave the runtime's created container (and the
   // monitor waiting on it) behind a record that says created: they go with it.
   if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);

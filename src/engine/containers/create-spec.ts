@@ -304,37 +304,52 @@ export interface HealthFlags {
   none: boolean;
 }
 
-/** Durations docker refuses below 1 ms (0 means the default). */
-function healthDuration(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ns = parseDuration(text, flag);
+/**
+ * A --health-* duration: Go's syntax, as docker's flags take it. docker refuses a negative one, and
+ * one below 1 ms (0 means the default).
+ */
+function healthDuration(text: string | undefined, flag: string): number {
+  if (text === undefined) return 0;
+  const sign = /^[-+]/.exec(text)?.[0];
+  const ns = parseDuration(sign ? text.slice(1) : text, flag);
+  if (sign === '-' && ns !== 0) throw invalidArgument('DEN1106', `${flag} cannot be negative`);
   if (ns !== 0 && ns < 1e6) throw invalidArgument('DEN1106', `${flag} cannot be less than 1ms`);
   return ns;
 }
 
-/** docker's defaults for a health check's fields left at 0. */
-export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, startPeriod: 0, retries: 3 };
+/** What `--no-healthcheck` (and an image's HEALTHCHECK NONE) records. */
+const NO_HEALTHCHECK: HealthConfig = { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 };
 
+/**
+ * The container's health check, as docker makes it: the flags first (docker's CLI: an empty
+ * --health-cmd is no --health-cmd, and --no-healthcheck conflicts with any --health-* that is not
+ * zero), then merged over the image's HEALTHCHECK field by field (docker's daemon: a field the
+ * flags leave at zero, the test included, takes the image's value). --health-cmd is always a
+ * shell command, ['CMD-SHELL', cmd]. Undefined when neither flags nor image give one.
+ */
 export function healthcheckOf(
   flags: HealthFlags,
   image: Partial<ImageHealthcheck> | undefined,
 ): HealthConfig | undefined {
+  const cmd = flags.cmd === '' ? undefined : flags.cmd;
+  const interval = healthDuration(flags.interval, '--health-interval');
+  const timeout = healthDuration(flags.timeout, '--health-timeout');
+  const startPeriod = healthDuration(flags.startPeriod, '--health-start-period');
+  const retries = flags.retries ?? 0;
+  if (retries < 0) throw invalidArgument('DEN1106', '--health-retries cannot be negative');
+  const given = cmd !== undefined || interval !== 0 || timeout !== 0 || startPeriod !== 0 || retries !== 0;
   if (flags.none) {
-    if (flags.cmd !== undefined) {
-      throw invalidArgument('DEN1106', '--no-healthcheck conflicts with --health-* options');
-    }
-    return { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 };
+    if (given) throw invalidArgument('DEN1106', '--no-healthcheck conflicts with --health-* options');
+    return NO_HEALTHCHECK;
   }
-  if (flags.retries !== undefined && flags.retries < 0)
-    throw invalidArgument('DEN1106', '--health-retries cannot be negative');
-  const test = flags.cmd !== undefined ? ['CMD-SHELL', flags.cmd] : image?.Test;
-  if (!test || test.length === 0 || test[0] === 'NONE')
-    return test?.[0] === 'NONE' ? { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 } : undefined;
+  const test = cmd !== undefined ? ['CMD-SHELL', cmd] : (image?.Test ?? []);
+  if (!given && test.length === 0) return undefined;
+  if (test[0] === 'NONE') return NO_HEALTHCHECK;
   return {
     test,
-    interval: healthDuration(flags.interval, '--health-interval') ?? image?.Interval ?? 0,
-    timeout: healthDuration(flags.timeout, '--health-timeout') ?? image?.Timeout ?? 0,
-    startPeriod: healthDuration(flags.startPeriod, '--health-start-period') ?? image?.StartPeriod ?? 0,
-    retries: flags.retries ?? image?.Retries ?? 0,
+    interval: interval || image?.Interval || 0,
+    timeout: timeout || image?.Timeout || 0,
+    startPeriod: startPeriod || image?.StartPeriod || 0,
+    retries: retries || image?.Retries || 0,
   };
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { ContainerRecord } from '../../containers/index.js';
+import type { ContainerRecord, HealthConfig, HealthState } from '../../containers/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
@@ -50,6 +50,27 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a health check has started, as docker has it. */
+  Health?: HealthJson;
+}
+
+/** docker's State.Health. */
+export interface HealthJson {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
+/**
+ * docker's container.HealthConfig: durations in nanoseconds; fields at their zero are left out
+ * (docker's omitempty), so `--no-healthcheck` reads {"Test": ["NONE"]}.
+ */
+export interface HealthConfigJson {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
 }
 
 export interface GraphDriverData {
@@ -83,6 +104,8 @@ export interface ContainerConfigJson {
   StdinOnce: boolean;
   Env: string[] | null;
   Cmd: string[] | null;
+  /** Where docker has it, after Cmd. */
+  Healthcheck?: HealthConfigJson;
   Image: string;
   Volumes: Record<string, object> | null;
   WorkingDir: string;
@@ -254,6 +277,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       Error: '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: healthJson(c.health) } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: b.resolvConf,
@@ -382,6 +406,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       StdinOnce: c.config.interactive,
       Env: c.config.env,
       Cmd: cmd,
+      ...(c.config.healthcheck ? { Healthcheck: healthConfigJson(c.config.healthcheck) } : {}),
       Image: c.imageName,
       Volumes: imageConfig.Volumes && Object.keys(imageConfig.Volumes).length ? imageConfig.Volumes : null,
       WorkingDir: c.config.cwd,
@@ -392,6 +417,25 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
     NetworkSettings: networkSettings(network, pid),
+  };
+}
+
+function healthJson(h: HealthState): HealthJson {
+  return {
+    Status: h.status,
+    FailingStreak: h.failingStreak,
+    Log: h.log.map((p) => ({ Start: p.start, End: p.end, ExitCode: p.exitCode, Output: p.output })),
+  };
+}
+
+/** The check as the container was created with it: zeros stay zeros (docker's defaults apply when it runs). */
+function healthConfigJson(h: HealthConfig): HealthConfigJson {
+  return {
+    ...(h.test.length > 0 ? { Test: h.test } : {}),
+    ...(h.interval ? { Interval: h.interval } : {}),
+    ...(h.timeout ? { Timeout: h.timeout } : {}),
+    ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}),
+    ...(h.retries ? { Retries: h.retries } : {}),
   };
 }
 

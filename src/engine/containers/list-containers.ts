@@ -1,6 +1,6 @@
 import { invalidArgument } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
-import { isActive, type ContainerRecord } from '../../containers/index.js';
+import { healthFilter, isActive, type ContainerRecord } from '../../containers/index.js';
 import type { ImageRecord } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { reconcile } from './container-state.js';
@@ -106,6 +106,10 @@ export const CONTAINER_FILTERS: Record<string, ContainerFilterKey> = {
   },
   id: {
     match: (c, values) => values.some((v) => matchesText(v, c.id)),
+  },
+  health: {
+    check: (value) => void healthFilter([value]),
+    match: (c, values) => healthFilter(values)(c),
   },
   label: {
     match: (c, values) => matchesLabels(c.config.labels ?? {}, values),

@@ -14,6 +14,7 @@ import {
 } from './container-state.js';
 import { thaw } from './pause-container.js';
 import { killEvent } from './stop-container.js';
+import { stopHealthChecks } from './health-scheduler.js';
 
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
   let c = reconcile(ctx, ctx.containers.resolve(ref));
@@ -24,6 +25,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
       });
     }
     ctx.containers.markStopRequested(c.id);
+    stopHealthChecks(ctx, c.id);
     if (c.status === 'restarting') c = await endBackoff(ctx, c);
     if (c.status === 'paused') thaw(ctx, c); // a frozen process does not die of SIGKILL until thawed
     if (isActive(c.status)) ctx.emit(killEvent(c, 'KILL'));

@@ -11,6 +11,7 @@ import { processStartTime } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
+import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
 import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
@@ -188,11 +189,13 @@ async function startAndWait(
   const rawMode = c.config.tty && io.stdinIsTTY && (c.config.interactive || !denRelays) && io.setRawMode;
   try {
     if (rawMode) io.setRawMode!(true);
-    ctx.containers.transition(c.id, 'start', {
+    const started = ctx.containers.transition(c.id, 'start', {
       monitorPid: process.pid,
       monitorStart: processStartTime(process.pid) ?? '',
       monitor: 'attached',
     });
+    // Probed as a detached container is, by a loop of its own (docker checks attached ones too).
+    startHealthChecks(ctx, started, c.health);
     const relayed = consoleSocket ? relayTerminal(consoleSocket, io, c.config.interactive, exited) : Promise.resolve();
     relayed.catch(() => {}); // awaited below, once the container has exited
     const status = await exited;
@@ -246,6 +249,7 @@ function forwardSignals(forward: (sig: NodeJS.Signals) => void): () => void {
  * is left as that den made it.
  */
 function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | null): void {
+  stopHealthChecks(ctx, c.id);
   if (c.config.autoRemove) {
     discardContainer(ctx, c);
     return;

@@ -11,6 +11,7 @@ import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
+import { startHealthChecks } from './health-scheduler.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { stopContainer } from './stop-container.js';
 import { containerEvent } from '../events.js';
@@ -124,7 +125,9 @@ export async function startDetached(
     await abandon(ctx, c, monitor.monitorPid);
     throw runtimeFailure(c, runtimeLog) ?? startFailed(c, r.stderr.trim() || `status ${r.status}`);
   }
-  return started;
+  // Health checks begin once the container runs; a restart (by policy or by hand) begins them anew.
+  startHealthChecks(ctx, started, c.health);
+  return ctx.containers.get(c.id) ?? started;
 }
 
 /**

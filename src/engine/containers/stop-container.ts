@@ -9,6 +9,7 @@ import { findRuntime } from '../runtimes.js';
 import { containerExited } from './container-exited.js';
 import { endBackoff, exitCodeOf, reconcile, waitForExit } from './container-state.js';
 import { thaw } from './pause-container.js';
+import { stopHealthChecks } from './health-scheduler.js';
 
 /** docker's default grace between the stop signal and SIGKILL, in seconds. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -30,6 +31,7 @@ export async function stopContainer(
   const c = reconcile(ctx, ctx.containers.resolve(ref));
   if (!isActive(c.status)) return c;
   ctx.containers.markStopRequested(c.id);
+  stopHealthChecks(ctx, c.id); // no probe of a container on its way out
   if (c.status === 'restarting') return endBackoff(ctx, c);
   const timeout = options.timeoutSeconds ?? c.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';

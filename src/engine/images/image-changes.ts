@@ -1,9 +1,10 @@
 import { invalidArgument } from '../../common/errors.js';
-import type { ImageConfig } from '../../images/index.js';
+import type { ImageConfig, ImageHealthcheck } from '../../images/index.js';
+import { parseDuration } from '../containers/create-spec.js';
 
 /**
  * Applies `--change` instructions (a subset of Dockerfile syntax, as docker import takes) to an
- * image config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME.
+ * image config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME, HEALTHCHECK.
  */
 export function applyChanges(image: ImageConfig, changes: readonly string[]): void {
   const c = (image.config ??= {});
@@ -39,6 +40,9 @@ export function applyChanges(image: ImageConfig, changes: readonly string[]): vo
         for (const port of rest.split(/\s+/))
           c.ExposedPorts = { ...c.ExposedPorts, [port.includes('/') ? port : `${port}/tcp`]: {} };
         break;
+      case 'HEALTHCHECK':
+        c.Healthcheck = healthcheck(change, rest);
+        break;
       case 'VOLUME':
         for (const v of rest.startsWith('[') ? jsonArray(change, rest) : rest.split(/\s+/))
           c.Volumes = { ...c.Volumes, [v]: {} };
@@ -46,10 +50,49 @@ export function applyChanges(image: ImageConfig, changes: readonly string[]): vo
       default:
         throw badChange(
           change,
-          `${instruction} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR`,
+          `${instruction} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR`,
         );
     }
   }
+}
+
+/**
+ * `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N] CMD command` or
+ * `HEALTHCHECK NONE`, as a Dockerfile has it: the command's shell form becomes ['CMD-SHELL', line],
+ * its JSON form ['CMD', ...argv]; a duration is Go's (30s, 1m30s), 0 or at least 1ms.
+ */
+function healthcheck(change: string, rest: string): ImageHealthcheck {
+  const check: ImageHealthcheck = {};
+  let line = rest;
+  for (let m = /^--([a-z-]+)=(\S*)\s*/.exec(line); m; m = /^--([a-z-]+)=(\S*)\s*/.exec(line)) {
+    const [, flag, value] = m as unknown as [string, string, string];
+    line = line.slice(m[0].length);
+    if (flag === 'retries') {
+      if (!/^-?[0-9]+$/.test(value)) throw badChange(change, `--retries=${value} is not a whole number`);
+      if (Number(value) < 0) throw badChange(change, `--retries cannot be negative (${value})`);
+      check.Retries = Number(value);
+      continue;
+    }
+    const field = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod' }[flag] as
+      'Interval' | 'Timeout' | 'StartPeriod' | undefined;
+    if (!field)
+      throw badChange(change, `unknown flag --${flag}; use --interval, --timeout, --start-period or --retries`);
+    const ns = parseDuration(value, `--change "${change}": --${flag}`);
+    if (ns !== 0 && ns < 1e6) throw badChange(change, `--${flag} cannot be less than 1ms`);
+    check[field] = ns;
+  }
+  const m = /^(\S+)\s*(.*)$/s.exec(line);
+  const kind = m?.[1]!.toUpperCase();
+  const command = m?.[2]!.trim() ?? '';
+  if (kind === 'NONE') {
+    if (command !== '' || line !== rest) throw badChange(change, 'HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (kind !== 'CMD') throw badChange(change, `unknown type ${JSON.stringify(m?.[1] ?? '')} in HEALTHCHECK (try CMD)`);
+  if (command === '') throw badChange(change, 'missing command after HEALTHCHECK CMD');
+  const test = command.startsWith('[') ? ['CMD', ...jsonArray(change, command)] : ['CMD-SHELL', command];
+  if (test.length === 1) throw badChange(change, 'missing command after HEALTHCHECK CMD');
+  return { Test: test, ...check };
 }
 
 function commandForm(change: string, rest: string): string[] {

@@ -49,6 +49,7 @@ export function inspectImage(ctx: EngineContext, image: ImageRecord): ImageInspe
     ...(cfg.ExposedPorts && Object.keys(cfg.ExposedPorts).length ? { ExposedPorts: cfg.ExposedPorts } : {}),
     Env: cfg.Env ?? null,
     Cmd: cfg.Cmd ?? null,
+    ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
     Volumes: cfg.Volumes ?? null,
     WorkingDir: cfg.WorkingDir ?? '',
     Entrypoint: cfg.Entrypoint ?? null,
