@@ -144,6 +144,18 @@ export const ERROR_CODES = {
   },
   DEN0662: { kind: 'Unavailable', meaning: '`den export`: the output cannot be written' },
   DEN0663: { kind: 'InvalidArgument', meaning: '`den export` to a terminal without -o' },
+  DEN0664: {
+    kind: 'NotFound',
+    meaning: "`den cp`: the path does not exist in the container (docker's `Could not find the file`)",
+  },
+  DEN0666: {
+    kind: 'InvalidArgument',
+    meaning: "`den cp`: source and destination break docker's rules (a directory onto a file, `/` on a missing one)",
+  },
+  DEN0667: {
+    kind: 'FailedPrecondition',
+    meaning: '`den cp`: into a read-only root file system, or through a bind mount',
+  },
   DEN0670: { kind: 'InvalidArgument', meaning: '`--userns` together with `--uidmap`/`--gidmap`' },
   DEN0671: { kind: 'InvalidArgument', meaning: '`--gidmap` without `--uidmap`' },
   DEN0672: { kind: 'InvalidArgument', meaning: 'a malformed `--userns=auto:...` value' },
@@ -366,6 +378,10 @@ export const ERROR_CODES = {
     meaning: 'a layer compressed otherwise than gzip or zstd (xz, bzip2), or a media type naming one',
   },
   DEN0326: { kind: 'Internal', meaning: 'the `zstd` program cannot be run or its output cannot be read' },
+  DEN0327: {
+    kind: 'InvalidArgument',
+    meaning: '`den cp`: the archive would replace a directory with a non-directory, or the other way round',
+  },
   DEN0709: {
     kind: 'InvalidArgument',
     meaning: '`--format`: a template that does not parse (syntax, unknown function, undefined variable)',
