@@ -101,6 +101,10 @@ export const ERROR_CODES = {
   DEN0502: { kind: 'FailedPrecondition', meaning: 'the rootless session died as soon as it was created' },
   DEN0503: { kind: 'FailedPrecondition', meaning: 'the caller has no subordinate uid or gid range' },
   DEN0504: { kind: 'Internal', meaning: 'den cannot find its own entry script to start a worker in the session' },
+  DEN0505: {
+    kind: 'Internal',
+    meaning: "den's file worker (cp, diff, commit) failed unexpectedly or exited without an answer",
+  },
   DEN0601: { kind: 'InvalidArgument', meaning: 'an invalid container name' },
   DEN0602: { kind: 'Conflict', meaning: 'a container name already in use' },
   DEN0603: { kind: 'NotFound', meaning: 'no such container' },
@@ -148,6 +152,10 @@ export const ERROR_CODES = {
     kind: 'NotFound',
     meaning: "`den cp`: the path does not exist in the container (docker's `Could not find the file`)",
   },
+  DEN0665: {
+    kind: 'InvalidArgument',
+    meaning: '`den cp`: no container path, two of them, or an empty source or destination',
+  },
   DEN0666: {
     kind: 'InvalidArgument',
     meaning: "`den cp`: source and destination break docker's rules (a directory onto a file, `/` on a missing one)",
@@ -155,6 +163,11 @@ export const ERROR_CODES = {
   DEN0667: {
     kind: 'FailedPrecondition',
     meaning: '`den cp`: into a read-only root file system, or through a bind mount',
+  },
+  DEN0668: { kind: 'NotFound', meaning: '`den cp`: the local path (or its directory) does not exist' },
+  DEN0669: {
+    kind: 'Unavailable',
+    meaning: '`den cp`: the local path or standard input/output cannot be read or written',
   },
   DEN0670: { kind: 'InvalidArgument', meaning: '`--userns` together with `--uidmap`/`--gidmap`' },
   DEN0671: { kind: 'InvalidArgument', meaning: '`--gidmap` without `--uidmap`' },
