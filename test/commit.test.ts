@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv } from './harness.js';
 
@@ -112,6 +113,36 @@ for (const user of ['dentest', 'root'] as const) {
       const id = commit.stdout.trim();
       assert.equal(env.den(['inspect', '--format', '{{len .RootFS.Layers}}', id]).stdout, '1\n');
       assert.equal(env.den(['rm', 'same']).status, 0);
+    });
+
+    test('a running container: diff and commit read its changes as they are, commit says it cannot pause', async () => {
+      const running = env.spawnDen([
+        'run',
+        '--name',
+        'busy',
+        'busybox',
+        'sh',
+        '-c',
+        'echo r > /tmp/r; while :; do sleep 0.2; done',
+      ]);
+      running.stdin.end();
+      try {
+        let diff = '';
+        for (let i = 0; i < 300 && diff === ''; i++) {
+          diff = env.den(['diff', 'busy']).stdout;
+          if (diff === '') await sleep(100);
+        }
+        assert.equal(diff, 'C /tmp\nA /tmp/r\n');
+        const commit = env.den(['commit', 'busy', 'busy:1']);
+        assert.equal(commit.status, 0, commit.stderr);
+        assert.match(commit.stderr, /den cannot pause containers yet/);
+        assert.equal(env.den(['run', '--rm', 'busy:1', 'cat', '/tmp/r']).stdout, 'r\n');
+      } finally {
+        const exited = new Promise((resolve) => running.on('exit', resolve));
+        running.kill('SIGKILL');
+        await exited;
+        assert.equal(env.den(['rm', '-f', 'busy']).status, 0);
+      }
     });
 
     test('deleting a whole directory is one D', () => {

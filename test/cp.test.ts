@@ -132,6 +132,10 @@ for (const user of ['dentest', 'root'] as const) {
       assert.equal(readFileSync(join(d, 'dirfollowed', 'one'), 'utf8'), 'one\n');
       // Whatever the owner inside, local files are the caller's.
       assert.equal(statSync(join(d, 'copy', 'one')).uid, env.user.uid);
+      // The whole root: its content, as a directory made for it.
+      ok('src:/', join(d, 'root'));
+      assert.equal(readFileSync(join(d, 'root', 'data', 'one'), 'utf8'), 'one\n');
+      assert.equal(lstatSync(join(d, 'root', 'bin', 'busybox')).isFile(), true);
       // Relative local paths are the caller's working directory's.
       ok('src:/data/one', 'relative');
       assert.equal(readFileSync(join(local, 'relative'), 'utf8'), 'one\n');

@@ -68,6 +68,12 @@ test("prepareArchiveCopy: docker's rules for a file and a directory onto what is
     ['content into a directory', content, aDir('/dst/x'), { dir: '/dst/x' }],
     ['content to a new name', content, missing('/dst/new'), { dir: '/dst', rename: { from: '.', to: 'new' } }],
     [
+      'the root to a new name',
+      { path: '/', isDir: true },
+      missing('/dst/new'),
+      { dir: '/dst', rename: { from: '.', to: 'new' } },
+    ],
+    [
       'a followed link to a new name',
       { path: '/src/target', isDir: false, rebaseName: 'link' },
       missing('/dst/new'),

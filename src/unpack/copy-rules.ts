@@ -92,7 +92,8 @@ export function rebaseName(path: string, resolved: string): { path: string; reba
  */
 export function prepareArchiveCopy(src: CopySource, dst: CopyDestination, describe: DescribePath): CopyPlan {
   const [dstDir, dstBase] = splitPathDirEntry(dst.path);
-  const srcBase = src.rebaseName ?? splitPathDirEntry(src.path)[1];
+  // The root directory is archived as `.`, as its content.
+  const srcBase = src.rebaseName ?? splitPathDirEntry(src.path)[1].replace(/^\/$/, '.');
   if (dst.exists && dst.isDir) return { dir: dst.path };
   if (dst.exists && src.isDir) {
     throw ruleError(`cannot copy directory: ${describe(dst.path)} exists and is not a directory`);

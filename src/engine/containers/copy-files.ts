@@ -76,16 +76,35 @@ export async function archiveFromContainer(
   refuseBindMounts(c, spec.path);
   const map = c.config.idMap;
   const args = { path: spec.path, follow: spec.followLink, container: spec.container, ...(map ? { idMap: map } : {}) };
-  return withRootfs(ctx, c, async (rootfs) => {
-    const r = await runWorker<{ source: CopySource }, { bytes: number }>(
-      ctx.ns,
-      ctx.config.self,
-      '__files',
-      ['get', rootfs, JSON.stringify(args)],
-      { output: out, onProgress: (p) => onSource(p.source), noAnswer: workerGone },
-    );
-    return r.bytes;
-  });
+  // A reader that went away (`den cp C:/ - | head`) is why the worker stopped: say that, not its EPIPE.
+  let outFailed: unknown;
+  const onError = (e: unknown) => (outFailed ??= e);
+  out.on('error', onError);
+  try {
+    return await withRootfs(ctx, c, async (rootfs) => {
+      const r = await runWorker<{ source: CopySource }, { bytes: number }>(
+        ctx.ns,
+        ctx.config.self,
+        '__files',
+        ['get', rootfs, JSON.stringify(args)],
+        { output: out, onProgress: (p) => onSource(p.source), noAnswer: workerGone },
+      );
+      return r.bytes;
+    });
+  } catch (e) {
+    if (outFailed !== undefined) {
+      throw unavailable(
+        'DEN0669',
+        `cannot write the archive: ${errnoCode(outFailed) ?? (outFailed as Error).message}`,
+        {
+          cause: outFailed,
+        },
+      );
+    }
+    throw e;
+  } finally {
+    out.off('error', onError);
+  }
 }
 
 /**
@@ -140,7 +159,7 @@ export async function copyFromContainer(
   });
   container.catch(() => {}); // awaited below
   const src = await Promise.race([sourceKnown, container.then(() => undefined)]);
-  if (src === undefined) return container; // the worker answered without a source: it failed
+  if (src === undefined) throw internal('DEN0505', "den's file worker archived a path without saying what it was");
   let unpacking: Promise<unknown>;
   try {
     const plan = prepareArchiveCopy(src, dst, local);
