@@ -16,7 +16,7 @@ import {
   type LayerRef,
 } from '../../images/index.js';
 import { runWorker } from '../../session/index.js';
-import { sweepAbandoned, type Change, type UpperRequest } from '../../snapshots/index.js';
+import { sweepAbandoned, upperChanges, type Change, type UpperRequest } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { applyChanges } from '../images/image-changes.js';
 import { publishIndex } from '../images/image-index.js';
@@ -36,6 +36,8 @@ import { reconcile } from './remove-container.js';
 /** `den diff CONTAINER`: docker's list of changes (A added, C changed, D deleted), in its order. */
 export async function containerChanges(ctx: EngineContext, ref: string): Promise<Change[]> {
   const c = reconcile(ctx, ctx.containers.resolve(ref));
+  // As root den reads every file itself: the worker would only cost a second Node start.
+  if (!ctx.paths.rootless) return upperChanges({ ...upperSpec(ctx, c), upper: ctx.layout.bundle(c.id).upper });
   const r = await runWorker<never, { changes: Change[] }>(
     ctx.ns,
     ctx.config.self,
