@@ -33,6 +33,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   history: () => import('./commands/history.js'),
   pull: () => import('./commands/pull.js'),
   export: () => import('./commands/export.js'),
+  cp: () => import('./commands/cp.js'),
+  diff: () => import('./commands/diff.js'),
+  commit: () => import('./commands/commit.js'),
   push: () => import('./commands/push.js'),
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
@@ -61,6 +64,9 @@ const ALIASES: Record<string, string> = {
   'container rm': 'rm',
   'container inspect': 'inspect',
   'container export': 'export',
+  'container cp': 'cp',
+  'container diff': 'diff',
+  'container commit': 'commit',
   'image ls': 'images',
   'image list': 'images',
   'image rm': 'rmi',
@@ -107,6 +113,9 @@ const SUMMARIES: [string, string][] = [
   ['history', 'Show the history of an image'],
   ['pull', 'Download an image from a registry'],
   ['export', "Export a container's filesystem as a tar archive"],
+  ['cp', 'Copy files/folders between a container and the local filesystem'],
+  ['diff', "Inspect changes to files or directories on a container's filesystem"],
+  ['commit', "Create a new image from a container's changes"],
   ['push', 'Upload an image to a registry'],
   ['login', 'Log in to a registry'],
   ['logout', 'Log out from a registry'],
@@ -159,6 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
   if (first === '__exited') return (await import('./internal-exited.js')).exitedMain(argv.slice(1));
   if (first === '__healthcheck') return (await import('./internal-healthcheck.js')).healthcheckMain(argv.slice(1));
+  if (first === '__files') return (await import('./internal-files.js')).filesMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
     const word = argv.slice(0, ['system', 'container', 'image', 'healthcheck'].includes(argv[0]!) ? 2 : 1).join(' ');

@@ -102,6 +102,10 @@ export const ERROR_CODES = {
   DEN0502: { kind: 'FailedPrecondition', meaning: 'the rootless session died as soon as it was created' },
   DEN0503: { kind: 'FailedPrecondition', meaning: 'the caller has no subordinate uid or gid range' },
   DEN0504: { kind: 'Internal', meaning: 'den cannot find its own entry script to start a worker in the session' },
+  DEN0505: {
+    kind: 'Internal',
+    meaning: "den's file worker (cp, diff, commit) failed unexpectedly or exited without an answer",
+  },
   DEN0601: { kind: 'InvalidArgument', meaning: 'an invalid container name' },
   DEN0602: { kind: 'Conflict', meaning: 'a container name already in use' },
   DEN0603: { kind: 'NotFound', meaning: 'no such container' },
@@ -145,6 +149,27 @@ export const ERROR_CODES = {
   },
   DEN0662: { kind: 'Unavailable', meaning: '`den export`: the output cannot be written' },
   DEN0663: { kind: 'InvalidArgument', meaning: '`den export` to a terminal without -o' },
+  DEN0664: {
+    kind: 'NotFound',
+    meaning: "`den cp`: the path does not exist in the container (docker's `Could not find the file`)",
+  },
+  DEN0665: {
+    kind: 'InvalidArgument',
+    meaning: '`den cp`: no container path, two of them, or an empty source or destination',
+  },
+  DEN0666: {
+    kind: 'InvalidArgument',
+    meaning: "`den cp`: source and destination break docker's rules (a directory onto a file, `/` on a missing one)",
+  },
+  DEN0667: {
+    kind: 'FailedPrecondition',
+    meaning: '`den cp`: into a read-only root file system, or through a bind mount',
+  },
+  DEN0668: { kind: 'NotFound', meaning: '`den cp`: the local path (or its directory) does not exist' },
+  DEN0669: {
+    kind: 'Unavailable',
+    meaning: '`den cp`: the local path or standard input/output cannot be read or written',
+  },
   DEN0670: { kind: 'InvalidArgument', meaning: '`--userns` together with `--uidmap`/`--gidmap`' },
   DEN0671: { kind: 'InvalidArgument', meaning: '`--gidmap` without `--uidmap`' },
   DEN0672: { kind: 'InvalidArgument', meaning: 'a malformed `--userns=auto:...` value' },
@@ -385,6 +410,10 @@ export const ERROR_CODES = {
     meaning: 'a layer compressed otherwise than gzip or zstd (xz, bzip2), or a media type naming one',
   },
   DEN0326: { kind: 'Internal', meaning: 'the `zstd` program cannot be run or its output cannot be read' },
+  DEN0327: {
+    kind: 'InvalidArgument',
+    meaning: '`den cp`: the archive would replace a directory with a non-directory, or the other way round',
+  },
   DEN0709: {
     kind: 'InvalidArgument',
     meaning: '`--format`: a template that does not parse (syntax, unknown function, undefined variable)',

@@ -1,6 +1,6 @@
 /**
  * The few libc calls Node.js lacks: mknod (fifos, device nodes, overlay whiteouts), the
- * non-following xattr calls (get, set, list), and the mount API that makes idmapped mounts (open_tree,
+ * non-following xattr calls (get, set, list), chroot (den's copier confined to a container's root), and the mount API that makes idmapped mounts (open_tree,
  * mount_setattr, move_mount; glibc 2.36+). None of them needs a single-threaded process. Paths and names are byte buffers, so a name that is not UTF-8 reaches
  * the kernel unchanged. Failures throw errors shaped like Node's own (`code`, `errno`, `syscall`).
  */
@@ -43,6 +43,7 @@ interface Libc {
   lsetxattr(path: Buffer, name: Buffer, value: Buffer, size: number, flags: number): number;
   lgetxattr(path: Buffer, name: Buffer, value: Buffer, size: number): number | bigint;
   llistxattr(path: Buffer, list: Buffer, size: number): number | bigint;
+  chroot(path: Buffer): number;
 }
 
 let libc: Libc | undefined;
@@ -66,6 +67,7 @@ function load(): Libc {
       'intptr_t lgetxattr(const uint8_t *path, const uint8_t *name, _Out_ uint8_t *value, size_t size)',
     ),
     llistxattr: lib.func('intptr_t llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)'),
+    chroot: lib.func('int chroot(const uint8_t *path)'),
   };
   return libc;
 }
@@ -168,4 +170,16 @@ export function attachMount(mountFd: number, target: string): void {
   if (load().moveMount(mountFd, cstr(Buffer.alloc(0)), AT_FDCWD, cstr(t), MOVE_MOUNT_F_EMPTY_PATH) !== 0) {
     throw failure('move_mount', t);
   }
+}
+
+/**
+ * Makes `dir` this process's root and working directory, for every thread: from here on the kernel
+ * resolves every path inside `dir` (an absolute symlink starts again at `dir`, `..` stops there),
+ * whatever the tree holds. Nothing outside can be opened by name afterwards, so whatever the process
+ * still needs from outside (koffi, which this call loads) must be loaded before.
+ */
+export function enterRoot(dir: string): void {
+  const p = Buffer.from(dir);
+  if (load().chroot(cstr(p)) !== 0) throw failure('chroot', p);
+  process.chdir('/');
 }

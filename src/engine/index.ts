@@ -12,6 +12,9 @@ import type { PushOptions } from './images/push-image.js';
 import type { RegistryAccess } from './images/registry-access.js';
 import type { LoadOptions } from './images/load-archive.js';
 import type { SaveOptions } from './images/save-archive.js';
+import type { CopyFromContainer, CopyToContainer } from './containers/copy-files.js';
+import type { CommitOptions } from './containers/container-changes.js';
+import type { Readable } from 'node:stream';
 
 export { EngineContext } from './context.js';
 export { followEvents, type EventsOptions } from './events.js';
@@ -109,6 +112,9 @@ export {
 } from './system/store-maintenance.js';
 export type { LoadedImage, LoadOptions } from './images/load-archive.js';
 export type { ArchiveFormat, SaveOptions } from './images/save-archive.js';
+export type { CopyFromContainer, CopyToContainer } from './containers/copy-files.js';
+export type { CommitOptions } from './containers/container-changes.js';
+export type { Change } from '../snapshots/index.js';
 export { imageHistory, tagImage, type HistoryEntry } from './images/tag-image.js';
 
 export async function pullImage(ctx: EngineContext, options: PullOptions) {
@@ -145,4 +151,31 @@ export async function exportContainer(
   output: { path: string } | { stream: Writable },
 ) {
   return (await import('./containers/export-container.js')).exportContainer(ctx, ref, output);
+}
+
+export async function copyFromContainer(ctx: EngineContext, spec: CopyFromContainer & { dest: string }) {
+  return (await import('./containers/copy-files.js')).copyFromContainer(ctx, spec);
+}
+
+export async function archiveFromContainer(ctx: EngineContext, spec: CopyFromContainer, out: Writable) {
+  return (await import('./containers/copy-files.js')).archiveFromContainer(ctx, spec, out);
+}
+
+export async function copyToContainer(
+  ctx: EngineContext,
+  spec: CopyToContainer & { src: string; followLink: boolean },
+) {
+  return (await import('./containers/copy-files.js')).copyToContainer(ctx, spec);
+}
+
+export async function extractToContainer(ctx: EngineContext, spec: CopyToContainer, input: Readable) {
+  return (await import('./containers/copy-files.js')).extractToContainer(ctx, spec, input);
+}
+
+export async function containerChanges(ctx: EngineContext, ref: string) {
+  return (await import('./containers/container-changes.js')).containerChanges(ctx, ref);
+}
+
+export async function commitContainer(ctx: EngineContext, options: CommitOptions) {
+  return (await import('./containers/container-changes.js')).commitContainer(ctx, options);
 }

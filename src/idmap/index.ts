@@ -48,4 +48,13 @@ export {
   rangesSize,
   subtractRanges,
 } from './ranges.js';
-export { fromOci, mapsHostId, shiftId, shiftsIds, toOci, type OciIdMapping, type OciIdMaps } from './oci-id-map.js';
+export {
+  fromOci,
+  mapsHostId,
+  shiftId,
+  shiftsIds,
+  toOci,
+  unshiftId,
+  type OciIdMapping,
+  type OciIdMaps,
+} from './oci-id-map.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromOci, mapsHostId, shiftId, shiftsIds, toOci, type OciIdMapping } from './oci-id-map.js';
+import { fromOci, mapsHostId, shiftId, shiftsIds, toOci, unshiftId, type OciIdMapping } from './oci-id-map.js';
 
 // seed 004's example: the caller (1000) is root inside, their subordinate range above it.
 const SESSION: OciIdMapping[] = [
@@ -18,6 +18,18 @@ test('shiftId: each container id lands where its extent says; an id no extent co
     [70000, 65534],
   ];
   for (const [inside, outside] of table) assert.equal(shiftId(SESSION, inside), outside, `container id ${inside}`);
+});
+
+test('unshiftId: the way back; a host id no extent covers is the overflow id', () => {
+  const table: [number, number][] = [
+    [1000, 0],
+    [100000, 1],
+    [165534, 65535],
+    [165535, 65534],
+    [0, 65534],
+  ];
+  for (const [outside, inside] of table) assert.equal(unshiftId(SESSION, outside), inside, `host id ${outside}`);
+  for (let id = 0; id < 65536; id += 997) assert.equal(unshiftId(SESSION, shiftId(SESSION, id)), id);
 });
 
 test('shiftsIds: only maps that move some id; none at all is no shift', () => {

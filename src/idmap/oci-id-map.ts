@@ -1,5 +1,5 @@
 import { containerId, hostId } from './ids.js';
-import { toHost, type IdMap } from './id-map.js';
+import { toContainer, toHost, type IdMap } from './id-map.js';
 
 /**
  * A map in the OCI runtime spec's form (`linux.uidMappings`): the form den records with a
@@ -37,6 +37,15 @@ export function fromOci(map: readonly OciIdMapping[]): IdMap {
  */
 export function shiftId(map: readonly OciIdMapping[], id: number): number {
   return toHost(branded(map), containerId(id)) ?? OVERFLOW_ID;
+}
+
+/**
+ * The container id under which id `id` (on the other side of the map) appears; the overflow id when
+ * the map does not cover it, as the kernel shows it. With `0 1000 1 / 1 100000 65535`: 1000 -> 0,
+ * 100005 -> 6, 5 -> 65534.
+ */
+export function unshiftId(map: readonly OciIdMapping[], id: number): number {
+  return toContainer(branded(map), hostId(id)) ?? OVERFLOW_ID;
 }
 
 /** The shifted copier asks twice per file: convert each map once, not per question. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DenError } from '../common/errors.js';
-import { parseImageConfig } from './image-config.js';
+import { parseImageConfig, serializeImageConfig } from './image-config.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -80,4 +80,34 @@ test('image configs den refuses, each with the reason (DEN0913)', () => {
       label,
     );
   }
+});
+
+test("serializeImageConfig: Go's bytes for the OCI structs, which a conversion writes again unchanged", () => {
+  const bytes = serializeImageConfig({
+    history: [
+      { comment: 'c', created_by: 'sh -c echo a > b && c < d', created: '2026-01-01T00:00:00Z' },
+      { created: '2026-01-02T00:00:00Z', empty_layer: true, author: '' },
+    ],
+    rootfs: { diff_ids: [D('a')], type: 'layers' },
+    config: { Cmd: ['x'], Env: ['A=\b\f\\b\u2028'], User: '', Labels: {}, Healthcheck: { Test: ['NONE'] } },
+    os: 'linux',
+    author: 'me <m@example.com>',
+    architecture: 'amd64',
+    created: '2026-01-02T00:00:00Z',
+    container_config: { Cmd: ['kept, after the known fields'] },
+  });
+  assert.equal(
+    bytes.toString(),
+    '{"created":"2026-01-02T00:00:00Z","author":"me \\u003cm@example.com\\u003e","architecture":"amd64","os":"linux",' +
+      '"config":{"Env":["A=\\u0008\\u000c\\\\b\\u2028"],"Cmd":["x"],"Healthcheck":{"Test":["NONE"]}},' +
+      `"rootfs":{"type":"layers","diff_ids":["${D('a')}"]},` +
+      '"history":[{"created":"2026-01-01T00:00:00Z","created_by":"sh -c echo a \\u003e b \\u0026\\u0026 c \\u003c d","comment":"c"},' +
+      '{"created":"2026-01-02T00:00:00Z","empty_layer":true}],' +
+      '"container_config":{"Cmd":["kept, after the known fields"]}}',
+  );
+  assert.deepEqual(JSON.parse(bytes.toString()).config.Env, ['A=\b\f\\b\u2028'], 'the same values');
+  assert.equal(
+    serializeImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }).toString(),
+    '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}',
+  );
 });

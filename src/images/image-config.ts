@@ -48,3 +48,63 @@ export function parseImageConfig(bytes: Buffer, what: string): ImageConfig {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** The OCI image config's fields in the order Go's image-spec structs declare them. */
+const IMAGE_KEYS = ['created', 'author', 'architecture', 'os', 'os.version', 'os.features', 'variant', 'config'];
+const RUN_KEYS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal'];
+const ROOTFS_KEYS = ['type', 'diff_ids'];
+const HISTORY_KEYS = ['created', 'created_by', 'author', 'comment', 'empty_layer'];
+
+/**
+ * The bytes of an image config den writes (import, commit), as Go's encoding/json writes the OCI
+ * structs: their fields in declaration order, empty ones left out, `config` always there, and `<`,
+ * `>`, `&` escaped. Tools that convert an image (skopeo copying a docker archive to an OCI layout)
+ * decode the config into those structs and encode it again; a config already in that form comes
+ * out byte for byte, and keeps its digest, which is the image id. Fields those structs do not have
+ * (docker's Healthcheck) are kept after the known ones: they survive where the config is copied as
+ * it is, and are dropped by a conversion whatever den does.
+ */
+export function serializeImageConfig(config: Record<string, unknown>): Buffer {
+  const doc = ordered(config, IMAGE_KEYS);
+  doc.config = ordered(isObject(config.config) ? config.config : {}, RUN_KEYS);
+  if (isObject(config.rootfs)) doc.rootfs = ordered(config.rootfs, ROOTFS_KEYS, ROOTFS_KEYS);
+  if (Array.isArray(config.history) && config.history.length > 0) {
+    doc.history = config.history.map((h) => (isObject(h) ? ordered(h, HISTORY_KEYS) : h));
+  } else {
+    delete doc.history;
+  }
+  // The known fields first (config, rootfs and history in their places), then the rest.
+  const out: Record<string, unknown> = {};
+  for (const key of [...IMAGE_KEYS, 'rootfs', 'history']) if (key in doc) out[key] = doc[key];
+  for (const [key, value] of Object.entries(doc)) if (!(key in out)) out[key] = value;
+  return Buffer.from(goJson(out));
+}
+
+/** `o` with `keys` first in that order and empty values left out (but `kept`'s), then its other fields. */
+function ordered(
+  o: Record<string, unknown>,
+  keys: readonly string[],
+  kept: readonly string[] = ['config'],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const empty = (v: unknown) =>
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    v === false ||
+    (Array.isArray(v) && v.length === 0) ||
+    (isObject(v) && Object.keys(v).length === 0);
+  for (const key of keys) if (key in o && (kept.includes(key) || !empty(o[key]))) out[key] = o[key];
+  for (const [key, value] of Object.entries(o)) if (!(key in out) && !keys.includes(key)) out[key] = value;
+  return out;
+}
+
+/** JSON as Go's encoding/json writes it: HTML characters and U+2028/U+2029 escaped, \b and \f as \u escapes. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]|\\[bf]|\\\\/g, (m) => {
+    if (m === '\\\\') return m; // an escaped backslash: what follows it is not an escape
+    if (m === '\\b') return '\\u0008';
+    if (m === '\\f') return '\\u000c';
+    return `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}

@@ -6,7 +6,7 @@ export {
   type ImageRecord,
   type LayerRef,
 } from './image.js';
-export { MAX_IMAGE_CONFIG_BYTES, parseImageConfig } from './image-config.js';
+export { MAX_IMAGE_CONFIG_BYTES, parseImageConfig, serializeImageConfig } from './image-config.js';
 export { ImageStore } from './image-store.js';
 export { compilePattern, matchesReference } from './reference-pattern.js';
 export {

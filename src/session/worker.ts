@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { isErrorCode } from '../common/error-codes.js';
 import { DenError, isDenError, type ErrorKind } from '../common/errors.js';
 import type { Namespaces } from './session.js';
@@ -14,6 +14,9 @@ import type { Namespaces } from './session.js';
  *   runWorker(ns, self, '__shift', args) -> serveWorker(work)
  *                                        <- {"progress": P}      any number, one JSON line each
  *                                        <- {"result": R}        or {"error": {kind, code, ...}}
+ *
+ * Data goes beside the answers: into the worker's stdin (`stdin`, a layer to unpack), and out of its
+ * descriptor 3 (`output`, an archive it makes), never mixed with the answer lines on stdout.
  *
  * The worker's last argument is the waiting den's pid: a worker whose den is gone (killed before
  * or while it worked) is an orphan, and stops and removes what it made (`orphaned`).
@@ -41,6 +44,8 @@ export interface WorkerProgram {
 export interface WorkerCall<P> {
   /** Bytes for the worker's stdin (a layer's tar); none by default. */
   stdin?: Readable;
+  /** Where the bytes the worker writes to its descriptor 3 go (an archive it makes); none by default. */
+  output?: Writable;
   onProgress?: (progress: P) => void;
   /** The error when the worker ends without an answer (killed, crashed), from its exit status. */
   noAnswer: (status: number) => DenError;
@@ -57,7 +62,23 @@ export async function runWorker<P, R>(
   if (!self.script) throw new DenError('Internal', 'DEN0504', `cannot find den's entry script to start ${name}`);
   // `--`: Node 20 scans its whole command line for --env-file, and a worker's arguments are paths.
   const [file, ...argv] = ns.wrap([self.node, '--', self.script, name, ...args, String(process.pid)]);
-  const child = spawn(file!, argv, { stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+  const child = spawn(file!, argv, {
+    stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit', ...(call.output ? (['pipe'] as const) : [])],
+  });
+  // The output is read to its end before the worker counts as finished ('close' waits for it).
+  let outputDone: Promise<void> = Promise.resolve();
+  if (call.output) {
+    const data = child.stdio[3] as Readable;
+    const output = call.output;
+    outputDone = new Promise<void>((resolve) => {
+      data.on('end', resolve).on('error', resolve).on('close', resolve);
+      // A reader that goes away (a closed pipe, a consumer that gave up) stops the worker: it gets
+      // EPIPE and answers, instead of waiting for ever to write.
+      output.on('error', () => data.destroy());
+      output.on('close', () => data.destroy());
+    });
+    data.pipe(output, { end: false });
+  }
   let last: WorkerAnswer<P, R> | undefined;
   let pending = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -86,6 +107,7 @@ export async function runWorker<P, R>(
     exited.finally(() => input.unpipe(stdin)).catch(() => {});
   }
   const status = await exited;
+  await outputDone;
   if (status === 0 && last?.result !== undefined) return last.result;
   const e = last?.error;
   if (e && isErrorCode(e.code)) {

@@ -32,3 +32,4 @@ export {
   type Abandoned,
   type StoreAccess,
 } from './store-lock.js';
+export { upperChanges, upperLayer, type Change, type ChangeKind, type UpperRequest } from './upper-changes.js';

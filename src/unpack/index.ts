@@ -1,5 +1,5 @@
 /**
- * Layer unpacking: an OCI layer blob (tar, tar+gzip or tar+zstd) becomes a directory that
+ * Tar archives in and out of directories. Mostly layer unpacking: an OCI layer blob (tar, tar+gzip or tar+zstd) becomes a directory that
  * overlayfs (mounted with `userxattr`) can use as a lower layer. Whiteouts become 0/0 character
  * devices, opaque markers the xattr `user.overlay.opaque=y`; owners are the archive's own ids, so
  * the caller runs this as root or inside the rootless session's user namespace.
@@ -16,8 +16,40 @@
  * compressed streams) end in a DenError (DEN0301-DEN0326) with nothing written outside the
  * directory, and no child process left behind.
  */
-export { unpackLayer, DEFAULT_LIMITS, OPAQUE_XATTR } from './tar-unpacker.js';
-export type { UnpackOptions, UnpackStats, UnpackLimits } from './tar-unpacker.js';
+export { unpackLayer, unpackCopy, DEFAULT_LIMITS, OPAQUE_XATTR } from './tar-unpacker.js';
+export type { CopyOptions, UnpackOptions, UnpackStats, UnpackLimits } from './tar-unpacker.js';
+/** den's tar writer, and a directory tree into it (den cp, den commit). */
+export { TarWriter, type TarHeader } from './tar-writer.js';
+/** docker's `cp`: its path rules, and the container's half of a copy (run confined to the container's root). */
+export {
+  assertsDirectory,
+  containerPath,
+  destinationInfo,
+  prepareArchiveCopy,
+  renameTop,
+  sourceInfo,
+  splitPathDirEntry,
+  type CopyDestination,
+  type CopyPlan,
+  type CopySource,
+  type DescribePath,
+} from './copy-rules.js';
+export {
+  archiveFromRoot,
+  extractIntoRoot,
+  notInContainer,
+  type ArchiveRequest,
+  type ExtractRequest,
+} from './copy-archive.js';
+export {
+  listDir,
+  lstatOrUndefined,
+  openDir,
+  TreePacker,
+  type DirHandle,
+  type PackOptions,
+  type TreeAccess,
+} from './pack-tree.js';
 export { decompressor, compressionOf, sniffCompression } from './decompress.js';
 export type { Compression, DecompressOptions, Decompressor } from './decompress.js';
 /** The tar reader itself, for tar files that are not layers (den load's archives). */

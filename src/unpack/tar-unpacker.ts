@@ -46,6 +46,7 @@ import { streamChunks } from './stream-chunks.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
 import { setFileTimes, setPathTimes, type Timespec } from '../common/timestamps.js';
 import {
+  asCopyError,
   destinationExists,
   destinationFailed,
   display,
@@ -55,6 +56,8 @@ import {
   hardlinkTargetMissing,
   invalidName,
   invalidOwner,
+  overwriteDirectory,
+  overwriteNonDirectory,
   symlinkEscape,
   tooManyBytes,
   tooManyEntries,
@@ -76,6 +79,22 @@ export interface UnpackOptions {
   canMknod: boolean;
   onWarning?: (message: string) => void;
   limits?: UnpackLimits;
+}
+
+/**
+ * An archive that is not a layer (`den cp`), unpacked into a directory that exists, as docker
+ * extracts a copy: `.wh.` names are files like any other and extended attributes are set as named;
+ * a directory is never replaced by a non-directory nor the other way round (DEN0327); an entry
+ * naming the destination itself changes nothing.
+ */
+export interface CopyOptions extends UnpackOptions {
+  /**
+   * The owner an entry gets, from its owner in the archive (undefined: an id the destination cannot
+   * hold, DEN0318); without, entries keep the unpacker's own.
+   */
+  owner?: (uid: number, gid: number) => { uid: number | undefined; gid: number | undefined };
+  /** Where an entry goes (a name, or a hardlink's target, rebased); undefined leaves it out. */
+  rename?: (name: string) => string | undefined;
 }
 
 export interface UnpackStats {
@@ -119,8 +138,27 @@ export async function unpackLayer(
   } catch (e) {
     throw errnoCode(e) === 'EEXIST' ? destinationExists(dest, e) : destinationFailed(dest, e);
   }
+  return unpack(input, new Unpacker(new LayerRoot(dest), options, undefined));
+}
+
+/**
+ * Unpacks an archive that is not a layer into `dest`, a directory that exists (CopyOptions). Errors
+ * name the entry as an archive entry; what was written before one stays, as with docker.
+ */
+export async function unpackCopy(
+  input: NodeJS.ReadableStream,
+  dest: string,
+  options: CopyOptions,
+): Promise<UnpackStats> {
+  try {
+    return await unpack(input, new Unpacker(new LayerRoot(dest), options, options));
+  } catch (e) {
+    throw isDenError(e) ? asCopyError(e) : e;
+  }
+}
+
+async function unpack(input: NodeJS.ReadableStream, unpacker: Unpacker): Promise<UnpackStats> {
   const reader = new TarReader(streamChunks(input));
-  const unpacker = new Unpacker(new LayerRoot(dest), options);
   try {
     for (let entry = await reader.next(); entry !== null; entry = await reader.next()) {
       await unpacker.apply(entry, reader);
@@ -151,12 +189,16 @@ class Unpacker {
   constructor(
     private readonly root: LayerRoot,
     private readonly options: UnpackOptions,
+    /** Set for an archive that is not a layer. */
+    private readonly copy: CopyOptions | undefined,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.defaultAcl = hasDefaultAcl(root.abs(''));
   }
 
-  async apply(e: TarEntry, reader: TarReader): Promise<void> {
+  async apply(archived: TarEntry, reader: TarReader): Promise<void> {
+    const e = this.copy ? this.copied(archived) : archived;
+    if (e === undefined) return;
     if (++this.stats.entries > this.limits.maxEntries) throw tooManyEntries(this.limits.maxEntries);
     if (e.size > this.limits.maxFileBytes) throw fileTooLarge(e.name, e.size, this.limits.maxFileBytes);
     this.stats.bytes += dataBytes(e);
@@ -169,6 +211,18 @@ class Unpacker {
     } catch (err) {
       throw isDenError(err) ? err : writeFailed(e.name, err);
     }
+  }
+
+  /** A copy's entry as it is placed: renamed, its hardlink target too, and owned as the caller says. */
+  private copied(e: TarEntry): TarEntry | undefined {
+    const rename = this.copy?.rename;
+    const name = rename ? rename(e.name) : e.name;
+    if (name === undefined) return undefined;
+    const linkname = e.type === 'link' && rename ? (rename(e.linkname) ?? e.linkname) : e.linkname;
+    const owner = this.copy?.owner?.(e.uid, e.gid);
+    if (owner?.uid === undefined && owner) throw invalidOwner(name, 'uid', e.uid);
+    if (owner?.gid === undefined && owner) throw invalidOwner(name, 'gid', e.gid);
+    return { ...e, name, linkname, ...(owner ? { uid: owner.uid!, gid: owner.gid! } : {}) };
   }
 
   finish(): void {
@@ -184,10 +238,15 @@ class Unpacker {
   private async place(e: TarEntry, parts: string[], reader: TarReader): Promise<void> {
     const base = parts[parts.length - 1];
     if (base === undefined) {
+      if (this.copy) {
+        // docker leaves the directory it extracts into as it is.
+        if (e.type !== 'dir') throw overwriteDirectory(e.name);
+        return;
+      }
       if (e.type !== 'dir') throw invalidName(e.name, `a ${e.type} cannot replace the layer root`);
       return this.directory(e, '', undefined);
     }
-    if (base.startsWith('.wh.')) return this.whiteout(e, parts, base);
+    if (base.startsWith('.wh.') && !this.copy) return this.whiteout(e, parts, base);
     const errors: ResolveErrors = {
       escape: (link) => (link === undefined ? escapesRoot(e.name) : symlinkEscape(e.name, link)),
     };
@@ -239,6 +298,7 @@ class Unpacker {
         if (errnoCode(err) !== 'EEXIST') throw err;
         const st = lstat(path);
         if (st !== undefined && !st.isDirectory()) {
+          if (this.copy) throw overwriteNonDirectory(e.name);
           // A directory where this layer put a whiteout: the lower one is gone, so this one is opaque.
           const replacesWhiteout = isWhiteout(st);
           this.remove(real, st);
@@ -288,6 +348,7 @@ class Unpacker {
       if (errnoCode(err) !== 'EEXIST') throw err;
       const existing = lstat(path);
       if (existing !== undefined && existing.ino === st.ino && existing.dev === st.dev) return;
+      if (existing?.isDirectory() && this.copy) throw overwriteDirectory(e.name);
       if (existing !== undefined) this.remove(real, existing);
       linkSync(this.root.abs(target), path);
     }
@@ -338,6 +399,7 @@ class Unpacker {
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
       const st = lstat(this.root.abs(real));
+      if (st?.isDirectory() && this.copy) throw overwriteDirectory(real);
       if (st !== undefined) this.remove(real, st);
       return op();
     }
@@ -361,6 +423,7 @@ class Unpacker {
 
   /** Sets the owner with `op`, or records it as already right when `op` is undefined. */
   private chown(e: TarEntry, op: (() => void) | undefined): void {
+    if (this.copy && !this.copy.owner) return; // files stay the unpacker's, as docker's client leaves them
     try {
       op?.();
     } catch (err) {
@@ -375,9 +438,10 @@ class Unpacker {
 
   private setXattrs(e: TarEntry, path: Buffer): void {
     for (const [name, value] of e.xattrs) {
-      const stored = name.startsWith(OVERLAY_XATTR_PREFIX)
-        ? ESCAPED_OVERLAY_XATTR_PREFIX + name.slice(OVERLAY_XATTR_PREFIX.length)
-        : name;
+      const stored =
+        name.startsWith(OVERLAY_XATTR_PREFIX) && !this.copy
+          ? ESCAPED_OVERLAY_XATTR_PREFIX + name.slice(OVERLAY_XATTR_PREFIX.length)
+          : name;
       try {
         if (name === DEFAULT_ACL_XATTR) this.defaultAcl = true;
         lsetxattr(path, stored, value);

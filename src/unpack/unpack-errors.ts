@@ -130,3 +130,28 @@ export const unsupportedCompression = (name: string, what: string): DenError =>
 
 export const zstdFailed = (name: string, program: string, cause: unknown): DenError =>
   internal('DEN0326', `${layer(name)}: cannot run ${program}: ${(cause as Error).message}`, { cause });
+
+export const overwriteDirectory = (name: string): DenError =>
+  invalidArgument('DEN0327', `${entry(name)}: cannot overwrite a directory with a non-directory`);
+
+export const overwriteNonDirectory = (name: string): DenError =>
+  invalidArgument('DEN0327', `${entry(name)}: cannot overwrite a non-directory with a directory`);
+
+/**
+ * An unpack error of an archive that is not a layer (`den cp`), in its words: the same error (kind,
+ * code, hint, reason), about an archive entry and the destination directory.
+ */
+export function asCopyError(e: DenError): DenError {
+  const message = e.message
+    .replace(/^layer entry /, 'archive entry ')
+    .replace(/^layer archive /, 'archive ')
+    .replace(/the layer root/g, 'the destination directory')
+    .replace(/ in a layer$/, ' in the archive')
+    .replace(/: layer content /, ': archive content ');
+  if (message === e.message) return e;
+  return new DenError(e.kind, e.code, message, {
+    cause: e.cause ?? e,
+    ...(e.hint ? { hint: e.hint.replace(/this layer/g, 'this archive') } : {}),
+    ...(e.reason ? { reason: e.reason } : {}),
+  });
+}

@@ -1,8 +1,12 @@
+import { DenError } from '../../common/errors.js';
+import { runSync } from '../../common/exec.js';
 import type { ContainerRecord } from '../../containers/index.js';
 import {
+  MOUNT_ROOTFS,
   overlayMountOptions,
   snapshotterFor,
   SNAPSHOTTERS,
+  unmountRootfs,
   type RootfsRequest,
   type ShiftProgress,
   type Snapshotter,
@@ -51,6 +55,35 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
     overlayMountOptions(mounts.overlay),
     mounts.overlay.target,
   ];
+}
+
+/**
+ * Runs `use` with the container's root file system mounted, inside the namespaces, at the path it
+ * is given: a running container's is mounted already (its runtime's overlay, left alone); a created
+ * or exited one's is mounted for the time `use` takes and unmounted after, whatever happens. For
+ * the commands that read or write a container's files from outside it (export, cp).
+ */
+export async function withRootfs<T>(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  use: (rootfs: string) => Promise<T>,
+): Promise<T> {
+  const rootfs = ctx.layout.bundle(c.id).rootfs;
+  if (c.status === 'running' || c.status === 'paused') return use(rootfs);
+  try {
+    const r = runSync(ctx.ns.wrap(['sh', '-c', MOUNT_ROOTFS, 'den-mount', ...(await rootfsMountArgs(ctx, c, false))]));
+    if (r.status !== 0) {
+      throw new DenError(
+        'FailedPrecondition',
+        'DEN0651',
+        `container ${c.name}: cannot mount its root file system: ${r.stderr.trim() || `status ${r.status}`}`,
+        { hint: 'run `den system check` to see whether overlay mounts work here' },
+      );
+    }
+    return await use(rootfs);
+  } finally {
+    unmountRootfs(ctx, c.id);
+  }
 }
 
 /** A layer leaves the store: every snapshotter drops what it derived from it (shifted copies). */

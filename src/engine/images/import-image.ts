@@ -7,6 +7,7 @@ import {
   hostPlatform,
   layerMediaType,
   parseReference,
+  serializeImageConfig,
   synthesizeManifest,
   type ImageConfig,
   type ImageRecord,
@@ -55,7 +56,7 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   });
   const content = ctx.content;
   config.rootfs.diff_ids = [diffId];
-  const configDesc = content.put(JSON.stringify(config));
+  const configDesc = content.put(serializeImageConfig(config as unknown as Record<string, unknown>));
   const layer: LayerRef = {
     digest: blob.digest,
     size: blob.size,
@@ -78,10 +79,16 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   return { ...record, names: name ? [name] : [], digests: [] };
 }
 
+/**
+ * Now, in Go's RFC 3339 form, as docker and skopeo write an image's `created` (no trailing zeros in
+ * the fraction): a tool that re-serialises the config then keeps its bytes, and so the image id.
+ */
+export function imageTimestamp(now = new Date()): string {
+  return now.toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
 function newImportConfig(options: ImportOptions): ImageConfig {
-  // Go's RFC 3339 form, as docker and skopeo write it (no trailing zeros in the fraction): a tool
-  // that re-serialises the config then keeps its bytes, and so the image id.
-  const created = new Date().toISOString().replace(/\.?0+Z$/, 'Z');
+  const created = imageTimestamp();
   const config: ImageConfig = {
     created,
     architecture: hostPlatform().architecture,
