@@ -235,7 +235,7 @@ for (const runtime of ['crun', 'runc'] as const)
         ['inspect', '-f', '{{.Nope}}', 'kept'],
       ]) {
         const bad = env.den(args);
-        assert.equal(bad.status, 125, `${args.join(' ')}: ${bad.stderr}`);
+        assert.equal(bad.status, 1, `${args.join(' ')}: ${bad.stderr}`);
         assert.equal(bad.stdout, '', args.join(' '));
         assert.match(bad.stderr, /^Error: template parsing error: template ".*" at 1:\d+: /, args.join(' '));
       }

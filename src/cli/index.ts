@@ -132,7 +132,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .slice(0, argv[0] === 'system' || argv[0] === 'container' || argv[0] === 'image' ? 2 : 1)
       .join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
-    return 125;
+    return 1;
   }
   let ctx: EngineContext | undefined;
   let command: CommandModule | undefined;

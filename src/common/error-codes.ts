@@ -181,7 +181,10 @@ export const ERROR_CODES = {
     kind: 'Unavailable',
     meaning: 'a layer could not be copied with shifted owners (disk full, damaged layer)',
   },
-  DEN0701: { kind: 'InvalidArgument', meaning: 'a command-line usage error (unknown flag, missing argument)' },
+  DEN0701: {
+    kind: 'InvalidArgument',
+    meaning: 'a command-line usage error (a flag: exit 125; the number of arguments: exit 1)',
+  },
   DEN0702: { kind: 'NotFound', meaning: '`den inspect`: no such container or image' },
   DEN0703: { kind: 'InvalidArgument', meaning: '`--pull` other than always, missing or never' },
   DEN0704: { kind: 'InvalidArgument', meaning: '`den login`: --password and --password-stdin together' },

@@ -1,5 +1,5 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { bool, list, str } from '../flags.js';
+import { bool, list, str, usageError } from '../flags.js';
 import { listImages, parseImageFilters, type EngineContext, type ImageSummary } from '../../engine/index.js';
 import { familiarRepository, parseReference } from '../../images/index.js';
 import { ago, formatRows, humanSize, type ListFormat } from '../output.js';
@@ -46,6 +46,14 @@ const IMAGES_FORMAT: ListFormat = {
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const noTrunc = bool(p, 'no-trunc');
   const digests = bool(p, 'digests');
+  // A filter that is not name=value is refused by docker's flag parser, with its flag error status.
+  for (const f of list(p, 'filter')) {
+    if (!f.includes('='))
+      throw usageError(
+        spec,
+        `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
+      );
+  }
   // As docker: REPOSITORY[:TAG] is one more reference pattern.
   const filters = parseImageFilters([...list(p, 'filter'), ...p.args.map((a) => `reference=${a}`)]);
   const rows: Record<string, unknown>[] = [];

@@ -81,6 +81,8 @@ export const spec: CommandSpec = {
   summary: 'Create and run a new container from an image',
   stopAtPositional: true,
   minArgs: 1,
+  // docker's status when docker itself fails to create or run a container.
+  failureStatus: 125,
   flags: [{ long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' }, ...createFlags],
 };
 
