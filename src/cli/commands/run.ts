@@ -15,6 +15,7 @@ import {
   type CreateSpec,
   type EngineContext,
 } from '../../engine/index.js';
+import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
@@ -145,5 +146,6 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     setRawMode: (raw) => {
       if (process.stdin.isTTY) process.stdin.setRawMode(raw);
     },
+    rawOutput: () => (stdout.isTTY ? rawTerminalOutput(stdout.fd) : () => {}),
   });
 }
