@@ -4,7 +4,7 @@
  * to; the docker that was compared is 28.2 (flag errors, `version`), and its cli sources for rm/rmi.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -465,6 +465,56 @@ describe("docker's contract", () => {
         stdout:
           /^Client:\n Version: [^]*\nServer:\n Containers: \d+\n  Running: 0\n[^]* Storage Driver: overlay\n[^]* Security Options:\n  seccomp\n   Profile: [^]*  rootless\n/,
       });
+    });
+  });
+
+  describe("docker's config.json: psFormat and imagesFormat are the default --format", () => {
+    const config = (dir: string, doc: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), doc);
+      chmodSync(join(dir, 'config.json'), 0o644);
+    };
+    before(() => assert.equal(env.den(['create', '--name', 'formatted', 'busybox', 'true']).status, 0));
+    after(() => {
+      rmSync(join(env.home, '.docker'), { recursive: true, force: true });
+      env.den(['rm', 'formatted']);
+    });
+
+    test('~/.docker/config.json: ps and images use it; --format and -q still win', () => {
+      config(
+        join(env.home, '.docker'),
+        JSON.stringify({ psFormat: '{{.Names}}:{{.State}}', imagesFormat: 'table {{.Repository}}\\t{{.Tag}}' }),
+      );
+      check({ name: '', args: ['ps', '-a'], status: 0, stdout: /^formatted:created$/m, stderr: '' });
+      assert.doesNotMatch(env.den(['ps', '-a']).stdout, /CONTAINER ID/);
+      check({ name: '', args: ['ps', '-a', '--format', '{{.Names}}!'], status: 0, stdout: /^formatted!$/m });
+      check({ name: '', args: ['ps', '-a', '-q'], status: 0, stdout: /^[0-9a-f]{12}$/m });
+      check({ name: '', args: ['images'], status: 0, stdout: /^REPOSITORY +TAG\nbusybox +latest\n$/, stderr: '' });
+      check({ name: '', args: ['images', '--format', '{{.Tag}}'], status: 0, stdout: 'latest\n' });
+      check({ name: '', args: ['images', '-q'], status: 0, stdout: /^[0-9a-f]{12}\n$/ });
+    });
+
+    test('$DOCKER_CONFIG/config.json is read instead, as docker reads it', () => {
+      const dir = join(env.root, 'docker-config');
+      config(dir, JSON.stringify({ imagesFormat: '{{.Repository}}={{.Tag}}' }));
+      const r = env.den(['images'], { env: { DOCKER_CONFIG: dir } });
+      assert.equal(r.stdout, 'busybox=latest\n', r.stderr);
+      check({ name: '', args: ['ps', '-a'], status: 0, stdout: /^formatted:created$/m });
+    });
+
+    test('a config file den cannot parse: a warning naming it, and the default table', () => {
+      config(join(env.home, '.docker'), '{"psFormat": ');
+      const r = env.den(['ps', '-a']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^CONTAINER ID +IMAGE/);
+      assert.equal(
+        r.stderr,
+        `warning: docker's config file ${join(env.home, '.docker', 'config.json')}: not valid JSON; psFormat ignored\n`,
+      );
+      config(join(env.home, '.docker'), JSON.stringify({ imagesFormat: 7 }));
+      const images = env.den(['images']);
+      assert.match(images.stdout, /^REPOSITORY +TAG +IMAGE ID/);
+      assert.match(images.stderr, /"imagesFormat" is not a string; imagesFormat ignored/);
     });
   });
 

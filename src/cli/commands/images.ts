@@ -2,6 +2,7 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str, usageError } from '../flags.js';
 import { listImages, parseImageFilters, type EngineContext, type ImageSummary } from '../../engine/index.js';
 import { familiarRepository, parseReference } from '../../images/index.js';
+import { configuredFormat } from '../configured-format.js';
 import { ago, formatRows, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -21,7 +22,11 @@ export const spec: CommandSpec = {
     },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only show image IDs' },
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
-    { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
+    {
+      long: 'format',
+      type: 'string',
+      help: "Format output: table, json, or a template like {{.ID}} (default: docker's config.json imagesFormat, else table)",
+    },
   ],
 };
 
@@ -83,7 +88,8 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
         defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
       }
     : IMAGES_FORMAT;
-  process.stdout.write(formatRows(str(p, 'format'), rows, format));
+  // Without --format, docker's config.json may set one (imagesFormat).
+  process.stdout.write(formatRows(str(p, 'format') || configuredFormat('imagesFormat'), rows, format));
   return 0;
 }
 

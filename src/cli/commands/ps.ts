@@ -2,6 +2,7 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
 import { describeStatus } from '../../containers/index.js';
 import { reconcile, type EngineContext } from '../../engine/index.js';
+import { configuredFormat } from '../configured-format.js';
 import { ago, formatRows, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -13,7 +14,11 @@ export const spec: CommandSpec = {
     { long: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
-    { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
+    {
+      long: 'format',
+      type: 'string',
+      help: "Format output: table, json, or a template like {{.ID}} (default: docker's config.json psFormat, else table)",
+    },
   ],
 };
 
@@ -62,6 +67,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       Names: c.name,
     };
   });
-  process.stdout.write(formatRows(str(p, 'format'), rows, PS_FORMAT));
+  // Without --format, docker's config.json may set one (psFormat).
+  process.stdout.write(formatRows(str(p, 'format') || configuredFormat('psFormat'), rows, PS_FORMAT));
   return 0;
 }
