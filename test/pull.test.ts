@@ -87,6 +87,32 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(byDigest.status, 0, byDigest.stderr);
   });
 
+  test("push records the repository digest, as docker's RepoDigests: inspect and images --digests show it", async () => {
+    assert.equal(env.den(['import', busyboxTarball(), 'local/imported:1']).status, 0);
+    const digestsOf = (ref: string) =>
+      JSON.parse(env.den(['inspect', '-f', '{{json .RepoDigests}}', ref]).stdout) as string[];
+    assert.deepEqual(digestsOf('local/imported:1'), [], 'an imported image comes from no repository');
+    const pushed = await env.denAsync(['push', 'local/imported:1', `${plain.name}/imported:1`]);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+    assert.ok(digest, pushed.stdout);
+    assert.deepEqual(digestsOf('local/imported:1'), [`${plain.name}/imported@${digest}`]);
+    // Another tag of the same repository: the same manifest, one repository digest still.
+    assert.equal((await env.denAsync(['push', 'local/imported:1', `${plain.name}/imported:2`])).status, 0);
+    // Another repository: a second one.
+    assert.equal((await env.denAsync(['push', 'local/imported:1', `${plain.name}/elsewhere:1`])).status, 0);
+    assert.deepEqual(digestsOf('local/imported:1').sort(), [
+      `${plain.name}/elsewhere@${digest}`,
+      `${plain.name}/imported@${digest}`,
+    ]);
+    const listed = env.den(['images', '--digests', '--format', '{{.Repository}} {{.Digest}}', `${plain.name}/*`]);
+    assert.match(listed.stdout, new RegExp(`^${plain.name.replace(/\./g, '\\.')}/elsewhere ${digest}$`, 'm'));
+    // The digest names the image: run and rmi take it, as after a pull.
+    const byDigest = env.den(['inspect', '-f', '{{.Id}}', `${plain.name}/imported@${digest}`]);
+    assert.equal(byDigest.stdout.trim(), env.den(['inspect', '-f', '{{.Id}}', 'local/imported:1']).stdout.trim());
+    assert.equal(env.den(['rmi', 'local/imported:1']).status, 0);
+  });
+
   test('a multi-platform index: den picks this host platform, or the one asked for', async () => {
     const multi = buildLayout(join(harness.dir, 'multi'), {
       tag: 'multi',

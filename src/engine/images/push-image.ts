@@ -63,6 +63,9 @@ export async function pushImage(
       bytes: manifestBytes,
       mediaType: manifest.mediaType,
     });
+    // The repository now serves the image by that digest: docker's RepoDigests gains it, as a pull
+    // from there would have recorded it.
+    ctx.images.addDigest(image.id, `${repositoryOf(target)}@${digest}`);
     return { reference, digest, size: manifestBytes.length };
   } finally {
     registries.close();
