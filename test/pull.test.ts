@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { busyboxTarball, DenEnv } from './harness.js';
+import { busyboxTarball, denCommand, DenEnv } from './harness.js';
 import {
   buildLayout,
   RegistryHarness,
@@ -307,6 +307,72 @@ describe('pull and push against a local registry, rootless', () => {
       assert.equal(clean.status, 0, `${point}: ${clean.stdout}`);
       assert.deepEqual(leftovers(env), [], point);
     }
+  });
+
+  test('SIGTERM or Ctrl-C mid-pull: den removes its temporaries and exits 143 or 130; check --store is clean at once', async () => {
+    // A layer that takes seconds through the slow proxy, so the signal lands mid-layer.
+    const slow = buildLayout(join(harness.dir, 'stopped'), {
+      tag: 'stopped',
+      extraLayers: [tinyTar('noise', randomBytes(4_000_000).toString('base64'))],
+    });
+    await harness.skopeoCopy(`oci:${slow.dir}:stopped`, `docker://${plain.name}/stopped:latest`, plain);
+    const proxy = await throttlingProxy(harness, plain);
+    const ref = `127.0.0.1:${proxy.port}/stopped`;
+    const noiseLayer = slow.manifests[0]!.layers[1]!.digest;
+    for (const [sig, status, group] of [
+      ['SIGTERM', 143, false],
+      ['SIGINT', 130, true],
+    ] as const) {
+      const what = `${sig}${group ? ' to the process group' : ''}`;
+      const start = proxy.bytesSent();
+      // As a terminal's Ctrl-C, SIGINT goes to den's whole process group: its unpacker gets it too.
+      const [cmd, ...rest] = env.wrap([...denCommand(), 'pull', '-q', ref]);
+      const victim = spawn(cmd!, rest, { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+      let stderr = '';
+      victim.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      victim.stdout.resume();
+      const exited = new Promise<number | null>((resolve) => victim.on('exit', (code) => resolve(code)));
+      const until = Date.now() + 20_000;
+      while (proxy.bytesSent() - start < 512 * 1024 && Date.now() < until) await sleep(10);
+      assert.ok(proxy.bytesSent() - start >= 512 * 1024, `${what}: the pull got under way`);
+      // Its temporaries, lock and lease are a live den's: another den's check finds nothing wrong.
+      const live = await env.denAsync(['system', 'check', '--store', '--format', 'json']);
+      const results = JSON.parse(live.stdout) as { id: string; status: string; detail: string }[];
+      assert.deepEqual(
+        results.filter((x) => x.status !== 'ok'),
+        [],
+        `${what}: check --store while the pull runs`,
+      );
+      assert.notDeepEqual(leftovers(env), [], `${what}: the pull had temporaries when it was stopped`);
+      if (group) process.kill(-victim.pid!, sig);
+      else victim.kill(sig);
+      assert.equal(await exited, status, `${what}: ${stderr}`);
+      assert.equal(stderr, '', what);
+      const check = await env.denAsync(['system', 'check', '--store']);
+      assert.equal(check.status, 0, `${what}: ${check.stdout}`);
+      assert.doesNotMatch(check.stdout, /FAIL/, what);
+      // What was downloaded stays, to be resumed: the one thing left, and no failure.
+      const left = leftovers(env);
+      assert.deepEqual(
+        left.filter((n) => !n.endsWith('.partial')),
+        [],
+        `${what}: left ${left.join(' ')}`,
+      );
+      assert.deepEqual(left, [`${noiseLayer.slice('sha256:'.length)}.partial`], what);
+      assert.deepEqual(strayStoreFiles(env), [], what);
+      assert.equal(env.den(['images', '-q', ref]).stdout, '', `${what}: no image recorded`);
+    }
+    proxy.requests.length = 0;
+    const again = await env.denAsync(['pull', '-q', ref]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(
+      proxy.requests.some(
+        (r) => r.url.endsWith(noiseLayer) && r.range !== undefined && !r.range.startsWith('bytes=0-'),
+      ),
+      'the stopped download resumed where it was',
+    );
+    assert.deepEqual(leftovers(env), []);
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
   });
 
   test("SIGKILL between renaming a layer into place and recording it: check --store lists it as a dead den's, prune removes it", async () => {

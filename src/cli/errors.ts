@@ -7,6 +7,9 @@ import type { RunFailure, UserLookupFailure } from '../engine/index.js';
  */
 export type UsageFailure = 'usage' | 'arguments';
 
+/** A command stopped by a signal (interrupt.ts): it exits 128 + the signal's number, silently. */
+export type InterruptFailure = 'interrupted-SIGINT' | 'interrupted-SIGTERM' | 'interrupted-SIGHUP';
+
 /**
  * docker's exit statuses for failures with a status of their own; the rest get the command's
  * (`CommandSpec.failureStatus`). docker gives 125 to its flag errors everywhere (cobra's flag
@@ -14,7 +17,7 @@ export type UsageFailure = 'usage' | 'arguments';
  * check returns a plain error); 126 and 127 when the container's command cannot run or is
  * missing, and 1 to `-it` without a terminal.
  */
-const STATUS_BY_REASON: Record<RunFailure | UserLookupFailure | UsageFailure, number | undefined> = {
+const STATUS_BY_REASON: Record<RunFailure | UserLookupFailure | UsageFailure | InterruptFailure, number | undefined> = {
   'command-not-found': 127,
   'command-cannot-run': 126,
   'unknown-user': 126,
@@ -23,6 +26,9 @@ const STATUS_BY_REASON: Record<RunFailure | UserLookupFailure | UsageFailure, nu
   'runtime-error': undefined,
   usage: 125,
   arguments: 1,
+  'interrupted-SIGINT': 130,
+  'interrupted-SIGTERM': 143,
+  'interrupted-SIGHUP': 129,
 };
 
 /** docker's status for a failure of a command other than run and create: its daemon's errors. */
@@ -47,6 +53,8 @@ export function exitCodeFor(e: unknown, failureStatus = DEFAULT_FAILURE_STATUS):
  */
 export function printError(e: unknown): void {
   if (isDenError(e)) {
+    // Stopped by a signal: the status says so, as for any process a signal ended.
+    if (e.reason?.startsWith('interrupted-')) return;
     if (e.reason === ('usage' satisfies UsageFailure) || e.reason === ('arguments' satisfies UsageFailure)) {
       process.stderr.write(`${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
     } else {

@@ -385,6 +385,10 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den images`: a malformed reference pattern (an unclosed [, a trailing backslash)',
   },
+  DEN0106: {
+    kind: 'Unavailable',
+    meaning: 'a command writing the store stopped by a signal, cleaned up (exit 130 SIGINT, 143 SIGTERM, 129 SIGHUP)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,6 +17,7 @@ import {
 } from '../../engine/index.js';
 import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
+import { interruptible } from '../interrupt.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -73,7 +74,7 @@ export async function ensureImage(p: Parsed, ctx: EngineContext): Promise<string
   if (policy === 'never' || (policy === 'missing' && ctx.images.find(image))) return image;
   const quiet = bool(p, 'quiet');
   if (policy === 'missing' && !quiet) process.stderr.write(`Unable to find image '${image}' locally\n`);
-  return pullReporting(ctx, pullOptions(p, image), process.stderr, quiet);
+  return interruptible((signal) => pullReporting(ctx, { ...pullOptions(p, image), signal }, process.stderr, quiet));
 }
 
 export const spec: CommandSpec = {

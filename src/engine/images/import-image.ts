@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../../common/abort.js';
 import { invalidArgument } from '../../common/errors.js';
 import { openInputFile } from '../../common/fs.js';
 import {
@@ -26,6 +27,8 @@ export interface ImportOptions {
   changes?: string[];
   message?: string;
   onProgress?: (message: string) => void;
+  /** Stops the import (common/abort.ts): it fails with the abort's reason and leaves nothing. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -50,7 +53,10 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
     describe: `import source ${options.source}`,
     parent: null,
     emptyError: invalidArgument('DEN0435', `import source ${options.source}: the archive is empty`),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  // The layer is stored; stopped now, it stays for another import to find, and no image is recorded.
+  throwIfAborted(options.signal);
   const content = ctx.content;
   config.rootfs.diff_ids = [diffId];
   const configDesc = content.put(JSON.stringify(config));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { onAbort } from '../../common/abort.js';
 import { DenError, errnoCode, invalidArgument } from '../../common/errors.js';
 import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../../content/index.js';
 import { runWorker } from '../../session/index.js';
@@ -38,6 +39,8 @@ export interface LayerSource {
   keepPartial?: (e: unknown) => boolean;
   /** Refuses an empty blob with this error (an import of an empty file). */
   emptyError?: DenError;
+  /** Stops the layer (common/abort.ts): the blob is destroyed with the abort's reason, and nothing remains. */
+  signal?: AbortSignal;
 }
 
 export interface StoredLayer {
@@ -70,6 +73,8 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
   let stats: UnpackStats;
   let have = ingest.size;
   let compression: Compression;
+  // Aborted, the input fails: both halves then end as for a broken input, and nothing remains.
+  const stopListening = onAbort(src.signal, (reason) => src.blob.destroy(reason));
   try {
     const tapBlob = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -128,6 +133,8 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     else ingest.abort();
     removeTree(ctx, tmp);
     throw e;
+  } finally {
+    stopListening();
   }
   const diffId = digestFromHash(diffHash);
   if (src.diffId !== undefined && src.diffId !== diffId) {
