@@ -1,6 +1,7 @@
 import { throwIfAborted } from '../../common/abort.js';
 import { invalidArgument } from '../../common/errors.js';
-import { openInputFile } from '../../common/fs.js';
+import { inputSize, openInputFile } from '../../common/fs.js';
+import { spaceNeeded } from '../../state/index.js';
 import {
   DEFAULT_PATH,
   formatReference,
@@ -41,6 +42,18 @@ export interface ImportOptions {
  * record is written last, so a failure at any point leaves no half-made layer or image.
  */
 export async function importImage(ctx: EngineContext, options: ImportOptions): Promise<ImageRecord> {
+  try {
+    return await importTarball(ctx, options);
+  } catch (e) {
+    // A full disk is said with how much the tarball needed, when its size is known.
+    const bytes = inputSize(options.source);
+    if (bytes === undefined) throw e;
+    const what = options.source === '-' ? 'importing standard input' : `importing ${options.source}`;
+    throw spaceNeeded(e, ctx.paths.dataDir, { what, blobBytes: bytes });
+  }
+}
+
+async function importTarball(ctx: EngineContext, options: ImportOptions): Promise<ImageRecord> {
   const name = options.name ? formatReference(parseReference(options.name)) : undefined;
   const config = newImportConfig(options);
   const input = openInputFile(options.source, `import source ${options.source}`, 'a tarball', {

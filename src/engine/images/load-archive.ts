@@ -3,7 +3,8 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { onAbort, throwIfAborted } from '../../common/abort.js';
 import { DenError, invalidArgument } from '../../common/errors.js';
-import { openInputFile } from '../../common/fs.js';
+import { inputSize, openInputFile } from '../../common/fs.js';
+import { spaceNeeded } from '../../state/index.js';
 import { trace } from '../../common/trace.js';
 import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../../content/index.js';
 import {
@@ -100,6 +101,18 @@ class NotYet {
  * layers and blobs it stored that no image uses are removed again, and so are its ingest files.
  */
 export async function loadArchive(ctx: EngineContext, options: LoadOptions): Promise<LoadedImage[]> {
+  try {
+    return await loadFrom(ctx, options);
+  } catch (e) {
+    // A full disk is said with how much the archive needed, when its size is known.
+    const bytes = options.input ? undefined : inputSize(options.source);
+    if (bytes === undefined) throw e;
+    const what = options.source === '-' ? 'loading standard input' : `loading ${options.source}`;
+    throw spaceNeeded(e, ctx.paths.dataDir, { what, blobBytes: bytes });
+  }
+}
+
+async function loadFrom(ctx: EngineContext, options: LoadOptions): Promise<LoadedImage[]> {
   const describe = options.source === '-' ? 'on standard input' : options.source;
   const input =
     options.input ??

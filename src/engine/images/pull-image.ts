@@ -15,6 +15,7 @@ import {
   type LayerRef,
 } from '../../images/index.js';
 import type { Repository } from '../../registry/index.js';
+import { spaceNeeded, type SpaceNeeded } from '../../state/index.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
@@ -63,6 +64,8 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     signal: stop.signal,
   });
   let releaseLease = () => {};
+  // What the layers it lacks take, compressed: said with a full disk.
+  let need: SpaceNeeded | undefined;
   try {
     const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
     const source = await registries.resolveImage(options.reference, platform);
@@ -118,6 +121,10 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     // pass for a stored layer, or the image is recorded without it; fetched again, it comes back.
     const present = (l: LayerRef) =>
       ctx.layers.has(l.chainId) && ctx.content.has(l.digest) && existsSync(ctx.layout.layerDir(hexOf(l.chainId)));
+    need = {
+      what: `pulling ${name}`,
+      blobBytes: layers.filter((l) => !present(l)).reduce((n, l) => n + l.size, image.config.size),
+    };
     await forEachConcurrently(
       layers,
       CONCURRENT_LAYERS,
@@ -165,6 +172,8 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     publishIndex(ctx);
     const stored = ctx.images.byId(record.id);
     return { ...record, names: stored?.names ?? names, digests: stored?.digests ?? digests };
+  } catch (e) {
+    throw need ? spaceNeeded(e, ctx.paths.dataDir, need) : e;
   } finally {
     releaseLease();
     registries.close();
