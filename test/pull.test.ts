@@ -168,6 +168,31 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(run.status, 0, run.stderr);
   });
 
+  test('a layer of gzipped zeros from a registry (a decompression bomb) is refused as it unpacks, and the pull leaves nothing', async () => {
+    // A tar of one 128 MB file of zeros, gzipped by buildLayout to about 125 kB.
+    const zeros = Buffer.alloc(128_000_000 + 1024);
+    zeros.set(tinyTar('zeros', '').subarray(0, 512));
+    zeros.write(`${(128_000_000).toString(8).padStart(11, '0')}\0`, 124);
+    let sum = 0;
+    zeros.fill(0x20, 148, 156);
+    for (let i = 0; i < 512; i++) sum += zeros[i]!;
+    zeros.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    const bomb = buildLayout(join(harness.dir, 'bomb'), { tag: 'bomb', extraLayers: [zeros] });
+    await harness.skopeoCopy(`oci:${bomb.dir}:bomb`, `docker://${plain.name}/bomb:1`, plain);
+    const r = await env.denAsync(['pull', '-q', `${plain.name}/bomb:1`]);
+    assert.equal(r.status, 1, r.stderr);
+    const layer = bomb.manifests[0]!.layers[1]!.digest;
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^Error: layer ${layer}: unpacks to more than 100 times its compressed size \\([0-9.]+MB from [0-9.]+kB so far\\): refused as a decompression bomb\\n`,
+      ),
+    );
+    assert.deepEqual(leftovers(env), [], 'no temporary, and no partial download: the blob is not wanted again');
+    assert.equal(env.den(['images', '-q', `${plain.name}/bomb`]).stdout, '');
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
+  });
+
   test('round trip: pull, save (oci-archive), rmi, load, push, pull again: the digest and the id hold', async () => {
     const source = `${plain.name}/busybox:latest`;
     assert.equal((await env.denAsync(['pull', '-q', source])).status, 0);

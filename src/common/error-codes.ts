@@ -389,6 +389,10 @@ export const ERROR_CODES = {
     kind: 'Unavailable',
     meaning: 'a command writing the store stopped by a signal, cleaned up (exit 130 SIGINT, 143 SIGTERM, 129 SIGHUP)',
   },
+  DEN0327: {
+    kind: 'InvalidArgument',
+    meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
