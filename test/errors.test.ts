@@ -77,6 +77,7 @@ describe("bad input: a clear error, docker's exit status, nothing left behind", 
     assert.equal(first.status, 0, first.stderr);
     chmodSync(data, 0o500);
     try {
+      // docker's CLI fails with 1 when the engine fails (run and create with 125).
       for (const args of [['images'], ['import', busyboxTarball(), 'x'], ['ps', '-a']]) {
         // A fresh WAL: the shared-memory file a reader needs cannot be made either.
         for (const f of ['den.db-wal', 'den.db-shm']) rmSync(join(data, f), { force: true });

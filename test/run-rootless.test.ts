@@ -255,6 +255,7 @@ for (const runtime of ['crun', 'runc'] as const)
         'kept',
       ]);
       assert.equal(state.stdout, '3 ["sh","-c","exit 3"]\n', state.stderr);
+      // docker's CLI fails with 1 for what is not a flag error (run and create with 125).
       for (const args of [
         ['ps', '-a', '--format', '{{range .Names}}'],
         ['ps', '-a', '--format', '{{nosuch .ID}}'],

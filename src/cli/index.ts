@@ -17,7 +17,19 @@ interface CommandModule {
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   run: () => import('./commands/run.js'),
   create: () => import('./commands/create.js'),
+  start: () => import('./commands/start.js'),
+  stop: () => import('./commands/stop.js'),
+  restart: () => import('./commands/restart.js'),
+  kill: () => import('./commands/kill.js'),
+  wait: () => import('./commands/wait.js'),
+  logs: () => import('./commands/logs.js'),
   ps: () => import('./commands/ps.js'),
+  events: () => import('./commands/events.js'),
+  rename: () => import('./commands/rename.js'),
+  pause: () => import('./commands/pause.js'),
+  unpause: () => import('./commands/unpause.js'),
+  stats: () => import('./commands/stats.js'),
+  'container prune': () => import('./commands/container-prune.js'),
   rm: () => import('./commands/rm.js'),
   inspect: () => import('./commands/inspect.js'),
   images: () => import('./commands/images.js'),
@@ -34,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   logout: () => import('./commands/logout.js'),
   'system check': () => import('./commands/system-check.js'),
   'system df': () => import('./commands/system-df.js'),
+  'system boot': () => import('./commands/system-boot.js'),
   'image prune': () => import('./commands/image-prune.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
@@ -43,6 +56,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 const ALIASES: Record<string, string> = {
   'container run': 'run',
   'container create': 'create',
+  'container start': 'start',
+  'container stop': 'stop',
+  'container restart': 'restart',
+  'container kill': 'kill',
+  'container wait': 'wait',
+  'container logs': 'logs',
   'container ls': 'ps',
   'container list': 'ps',
   'container ps': 'ps',
@@ -61,12 +80,29 @@ const ALIASES: Record<string, string> = {
   'image tag': 'tag',
   'image history': 'history',
   'system info': 'info',
+  'system events': 'events',
+  'container rename': 'rename',
+  'container pause': 'pause',
+  'container unpause': 'unpause',
+  'container stats': 'stats',
 };
 
 const SUMMARIES: [string, string][] = [
   ['run', 'Create and run a new container from an image'],
   ['create', 'Create a new container'],
+  ['start', 'Start one or more stopped containers'],
+  ['stop', 'Stop one or more running containers'],
+  ['restart', 'Restart one or more containers'],
+  ['kill', 'Kill one or more running containers'],
+  ['wait', 'Block until one or more containers stop, then print their exit codes'],
+  ['logs', 'Fetch the logs of a container'],
   ['ps', 'List containers'],
+  ['events', 'Get real time events from the server'],
+  ['rename', 'Rename a container'],
+  ['pause', 'Pause all processes within one or more containers'],
+  ['unpause', 'Unpause all processes within one or more containers'],
+  ['stats', 'Display a live stream of container(s) resource usage statistics'],
+  ['container prune', 'Remove all stopped containers'],
   ['rm', 'Remove one or more containers'],
   ['inspect', 'Return low-level information on containers and images'],
   ['images', 'List images'],
@@ -83,6 +119,7 @@ const SUMMARIES: [string, string][] = [
   ['logout', 'Log out from a registry'],
   ['system check', 'Tell what this host supports and how to fix what is missing (--store: the store)'],
   ['system df', "Show den's disk usage"],
+  ['system boot', 'Start the containers whose restart policy says so; run once at boot'],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version information'],
@@ -126,6 +163,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (first === '__unpack') return (await import('./internal-unpack.js')).unpackMain(argv.slice(1));
   if (first === '__shift') return (await import('./internal-shift.js')).shiftMain(argv.slice(1));
+  if (first === '__exited') {
+    const ctx = cliEngineContext();
+    try {
+      return await (await import('./internal-exited.js')).exitedMain(argv.slice(1), ctx);
+    } catch (e) {
+      printError(e);
+      return 125;
+    } finally {
+      ctx.close();
+    }
+  }
   const found = lookup(argv);
   if (!found) {
     const word = argv

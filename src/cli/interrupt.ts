@@ -35,7 +35,7 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
 }
 
 function interrupted(sig: NodeJS.Signals): DenError {
-  return new DenError('Unavailable', 'DEN0106', `interrupted by ${sig}`, {
+  return new DenError('Unavailable', 'DEN0107', `interrupted by ${sig}`, {
     reason: `interrupted-${sig}` as InterruptFailure,
   });
 }

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a numeric DEN_* variable (auto range bounds, garbage collection grace) is not a whole number',
   },
+  DEN0106: { kind: 'InvalidArgument', meaning: '`DEN_CGROUP_PARENT` is not an absolute cgroup path' },
   DEN0201: { kind: 'InvalidArgument', meaning: 'a malformed line in /etc/subuid or /etc/subgid (names file:line)' },
   DEN0202: { kind: 'InvalidArgument', meaning: 'two ranges of one owner overlap in /etc/subuid or /etc/subgid' },
   DEN0203: { kind: 'FailedPrecondition', meaning: '/etc/subuid or /etc/subgid exists but cannot be read' },
@@ -180,6 +181,24 @@ export const ERROR_CODES = {
   DEN0688: {
     kind: 'Unavailable',
     meaning: 'a layer could not be copied with shifted owners (disk full, damaged layer)',
+  },
+  DEN0690: {
+    kind: 'InvalidArgument',
+    meaning: "a malformed `--memory*`, `--cpus`, `--cpu-shares`, `--pids-limit` or `--ulimit` value, in docker's words",
+  },
+  DEN0691: {
+    kind: 'InvalidArgument',
+    meaning: "limits docker's daemon refuses: memory under 6MB or under swap, `--cpus` past the CPUs, shares < 0",
+  },
+  DEN0692: { kind: 'InvalidArgument', meaning: '`--cpuset-cpus` malformed, or naming CPUs the container may not have' },
+  DEN0693: {
+    kind: 'FailedPrecondition',
+    meaning: 'rootless limits without a delegated cgroup v2 with their controllers (the message says what is missing)',
+  },
+  DEN0694: { kind: 'FailedPrecondition', meaning: 'as root, a limit whose cgroup controller this host does not have' },
+  DEN0695: {
+    kind: 'FailedPrecondition',
+    meaning: "`--ulimit` with a hard limit above den's own, which den may not raise (no CAP_SYS_RESOURCE)",
   },
   DEN0701: {
     kind: 'InvalidArgument',
@@ -385,7 +404,46 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den images`: a malformed reference pattern (an unclosed [, a trailing backslash)',
   },
-  DEN0106: {
+  DEN1101: { kind: 'InvalidArgument', meaning: 'a malformed `--restart` policy' },
+  DEN1102: { kind: 'InvalidArgument', meaning: '`--restart` together with `--rm`' },
+  DEN1103: { kind: 'InvalidArgument', meaning: 'an unknown signal (`--stop-signal`, `den stop -s`, `den kill -s`)' },
+  DEN1104: { kind: 'InvalidArgument', meaning: 'a `--label` with an empty name' },
+  DEN1105: { kind: 'InvalidArgument', meaning: 'an unknown `--log-driver`, or a `--log-opt` den does not take' },
+  DEN1106: { kind: 'InvalidArgument', meaning: 'a malformed `--health-*` value, or `--no-healthcheck` with them' },
+  DEN1107: { kind: 'FailedPrecondition', meaning: 'conmon, the monitor of detached containers, is not installed' },
+  DEN1108: {
+    kind: 'FailedPrecondition',
+    meaning: "the monitor could not create or start the container (conmon's reason follows)",
+  },
+  DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
+  DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
+  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs`/`den events` `--since`/`--until`: not a time' },
+  DEN1140: {
+    kind: 'InvalidArgument',
+    meaning: '`den ps --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
+  DEN1141: {
+    kind: 'InvalidArgument',
+    meaning: '`den events --filter`: not KEY=VALUE, or a key den events do not have',
+  },
+  DEN1142: {
+    kind: 'FailedPrecondition',
+    meaning: '`den pause`/`unpause`: the container has no cgroup freezer (rootless without a delegated cgroup v2)',
+  },
+  DEN1143: {
+    kind: 'FailedPrecondition',
+    meaning: 'the OCI runtime refused to pause or resume the container (its reason follows)',
+  },
+  DEN1144: { kind: 'InvalidArgument', meaning: '`den rename`: the new name is the name the container has' },
+  DEN1145: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune --filter`: not KEY=VALUE, an unknown key, or an until that is not a time',
+  },
+  DEN1146: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune` asks for confirmation, and stdin is not a terminal (add -f)',
+  },
+  DEN0107: {
     kind: 'Unavailable',
     meaning: 'a command writing the store stopped by a signal, cleaned up (exit 130 SIGINT, 143 SIGTERM, 129 SIGHUP)',
   },

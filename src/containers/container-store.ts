@@ -1,7 +1,7 @@
 import { conflict, notFound } from '../common/errors.js';
 import type { Db } from '../state/index.js';
 import { writeTransaction } from '../state/index.js';
-import type { ContainerConfig, ContainerRecord } from './container.js';
+import type { ContainerConfig, ContainerRecord, HealthState, MonitorKind } from './container.js';
 import { TRANSITIONS, transitionRefused, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
 
 interface Row {
@@ -13,7 +13,12 @@ interface Row {
   status: ContainerStatus;
   pid: number | null;
   pid_start: string | null;
+  monitor: MonitorKind | null;
+  init_pid: number | null;
   exit_code: number | null;
+  restart_count: number;
+  stop_requested: number;
+  health: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -28,28 +33,54 @@ const toRecord = (r: Row): ContainerRecord => ({
   status: r.status,
   pid: r.pid,
   pidStart: r.pid_start,
+  monitor: r.monitor,
+  initPid: r.init_pid,
   exitCode: r.exit_code,
+  restartCount: r.restart_count,
+  stopRequested: r.stop_requested !== 0,
+  health: r.health === null ? null : (JSON.parse(r.health) as HealthState),
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
 });
 
-interface TransitionFields {
-  monitorPid?: number;
-  monitorStart?: string;
+/** What a start records: who watches the container, and its init when already known. */
+export interface StartFields {
+  monitorPid: number;
+  monitorStart: string;
+  monitor: MonitorKind;
+  initPid?: number;
+}
+
+interface TransitionFields extends Partial<StartFields> {
   exitCode?: number | null;
 }
 
-/** Container records in the state database. */
+/**
+ * A change to a container's record, told to the store's observer once it is committed: the
+ * engine keeps its events journal from these. A lifecycle event carries the status it left.
+ */
+export type ContainerChange =
+  | { kind: 'create' | 'destroy'; container: ContainerRecord }
+  | { kind: 'transition'; event: LifecycleEvent; from: ContainerStatus | undefined; container: ContainerRecord }
+  | { kind: 'rename'; oldName: string; container: ContainerRecord };
+
+/**
+ * Container records in the state database. Every change to a record passes through here, so the
+ * observer hears of each exactly once: a lifecycle event only from the den whose compare-and-set won.
+ */
 export class ContainerStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly observe: (change: ContainerChange) => void = () => {},
+  ) {}
 
   /**
    * Records a new container. `within` runs in the same transaction after the insert (allocating
    * its id range), and may return a config to store instead: all of it commits or none does.
    */
   insert(c: ContainerRecord, within?: () => ContainerConfig | undefined): ContainerRecord {
-    return writeTransaction(this.db, () => {
+    const inserted = writeTransaction(this.db, () => {
       const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as
         { id: string } | undefined;
       if (clash) {
@@ -72,6 +103,8 @@ export class ContainerStore {
       this.db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(config), c.id);
       return { ...c, config };
     });
+    this.observe({ kind: 'create', container: inserted });
+    return inserted;
   }
 
   list(): ContainerRecord[] {
@@ -108,24 +141,47 @@ export class ContainerStore {
    * start, stop or remove it, one wins and the other gets a Conflict naming the status it found.
    * Returns the record as it is after the event.
    */
-  transition(id: string, event: 'start', fields: { monitorPid: number; monitorStart: string }): ContainerRecord;
+  transition(id: string, event: 'start' | 'restart', fields: StartFields): ContainerRecord;
   transition(id: string, event: 'exit' | 'fail', fields: { exitCode: number | null }): ContainerRecord;
-  transition(id: string, event: 'remove'): ContainerRecord;
+  transition(
+    id: string,
+    event: 'backoff',
+    fields: { exitCode: number | null; monitorPid: number; monitorStart: string },
+  ): ContainerRecord;
+  transition(id: string, event: 'remove' | 'pause' | 'unpause'): ContainerRecord;
   transition(id: string, event: LifecycleEvent, fields: TransitionFields = {}): ContainerRecord {
     const { from, to } = TRANSITIONS[event];
+    const before = this.get(id)?.status;
     const now = new Date().toISOString();
-    const set =
-      event === 'start'
-        ? {
-            sql: 'pid = ?, pid_start = ?, started_at = ?, exit_code = NULL',
-            args: [fields.monitorPid, fields.monitorStart, now],
-          }
-        : event === 'remove'
-          ? { sql: 'pid = pid', args: [] }
-          : {
-              sql: 'pid = NULL, pid_start = NULL, exit_code = ?, finished_at = ?',
-              args: [fields.exitCode ?? null, now],
-            };
+    const set = (() => {
+      switch (event) {
+        case 'start':
+        case 'restart':
+          // A start from restarting is the restart policy's: it counts; any other start is a
+          // user's, and clears a stop the user asked for earlier (docker's manual-stop flag).
+          return {
+            sql:
+              'pid = ?, pid_start = ?, monitor = ?, init_pid = ?, started_at = ?, exit_code = NULL, ' +
+              "restart_count = CASE status WHEN 'restarting' THEN restart_count + 1 ELSE 0 END, " +
+              "stop_requested = CASE status WHEN 'restarting' THEN stop_requested ELSE 0 END, health = NULL",
+            args: [fields.monitorPid, fields.monitorStart, fields.monitor, fields.initPid ?? null, now],
+          };
+        case 'exit':
+        case 'fail':
+          return {
+            sql: 'pid = NULL, pid_start = NULL, monitor = NULL, init_pid = NULL, exit_code = ?, finished_at = ?',
+            args: [fields.exitCode ?? null, now],
+          };
+        case 'backoff':
+          // The monitor is gone; pid is now the den waiting out the delay to start it again.
+          return {
+            sql: 'pid = ?, pid_start = ?, monitor = NULL, init_pid = NULL, exit_code = ?, finished_at = ?',
+            args: [fields.monitorPid, fields.monitorStart, fields.exitCode ?? null, now],
+          };
+        default:
+          return { sql: 'pid = pid', args: [] };
+      }
+    })();
     const changed = this.db
       .prepare(
         `UPDATE containers SET status = ?, ${set.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
@@ -133,11 +189,51 @@ export class ContainerStore {
       .run(to, ...set.args, id, ...from).changes;
     const after = this.get(id);
     if (changed === 0 || !after) throw transitionRefused(after?.name ?? id.slice(0, 12), after?.status, event);
+    this.observe({ kind: 'transition', event, from: before, container: after });
     return after;
   }
 
+  /** den stop and kill: the container's restart policy is not to start it again. */
+  markStopRequested(id: string): void {
+    this.db.prepare('UPDATE containers SET stop_requested = 1 WHERE id = ?').run(id);
+  }
+
+  /** The container's init, once the runtime has made it (an attached run learns it after the start). */
+  setInitPid(id: string, initPid: number): void {
+    this.db.prepare("UPDATE containers SET init_pid = ? WHERE id = ? AND status = 'running'").run(initPid, id);
+  }
+
+  /** The latest health-check state, while the container runs (a later start clears it). */
+  setHealth(id: string, health: HealthState): void {
+    this.db
+      .prepare("UPDATE containers SET health = ? WHERE id = ? AND status IN ('running', 'paused')")
+      .run(JSON.stringify(health), id);
+  }
+
+  /** `den rename`: names stay unique (the column is UNIQUE; the clash is told as docker tells it). */
+  rename(id: string, name: string): ContainerRecord {
+    const renamed = writeTransaction(this.db, () => {
+      const clash = this.db.prepare('SELECT id FROM containers WHERE name = ? AND id != ?').get(name, id) as
+        { id: string } | undefined;
+      if (clash) {
+        throw conflict('DEN0602', `container name "/${name}" is already in use by container ${clash.id.slice(0, 12)}`, {
+          hint: 'remove that container (den rm) or choose another name',
+        });
+      }
+      const old = this.get(id);
+      if (!old) throw notFound('DEN0603', `no such container: ${id}`);
+      this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+      return { old, now: { ...old, name } };
+    });
+    this.observe({ kind: 'rename', oldName: renamed.old.name, container: renamed.now });
+    return renamed.now;
+  }
+
   delete(id: string): void {
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    const c = this.get(id);
+    if (this.db.prepare('DELETE FROM containers WHERE id = ?').run(id).changes > 0 && c) {
+      this.observe({ kind: 'destroy', container: c });
+    }
   }
 
   countUsingImage(imageId: string): number {

@@ -7,6 +7,36 @@ export interface BindSpec {
   readOnly: boolean;
 }
 
+/**
+ * Resource limits as docker's HostConfig keeps them (bytes, billionths of a CPU, docker's --ulimit
+ * entries); a field that is absent sets no limit.
+ */
+export interface ContainerLimits {
+  /** --memory, bytes. */
+  memory?: number;
+  /** --memory-swap: memory plus swap, bytes; -1 unlimited swap. */
+  memorySwap?: number;
+  /** --memory-reservation: the soft limit, bytes. */
+  memoryReservation?: number;
+  /** --cpus, in billionths of a CPU (docker's NanoCpus). */
+  nanoCpus?: number;
+  /** --cpu-shares: the relative weight. */
+  cpuShares?: number;
+  /** --cpuset-cpus: the CPUs it may run on, in the kernel's list form (0-3,6). */
+  cpusetCpus?: string;
+  /** --pids-limit, above 0. */
+  pidsLimit?: number;
+  /** --ulimit, one per name, sorted by name; -1 unlimited. */
+  ulimits?: Ulimit[];
+}
+
+/** One --ulimit, as docker's HostConfig.Ulimits holds it. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /** The id maps of a container with a user namespace of its own (OCI linux.uidMappings form). */
 export type ContainerIdMap = OciIdMaps;
 
@@ -48,7 +78,70 @@ export interface ContainerConfig {
   shiftMethod?: 'fuse' | 'copy';
   /** With shiftMethod copy: the name of the mapping's copies under shifted/. */
   shiftKey?: string;
+  /** --label, over the image's labels. */
+  labels?: Record<string, string>;
+  /** --restart; absent: no. */
+  restartPolicy?: RestartPolicy;
+  /** The signal `den stop` sends first: --stop-signal, else the image's STOPSIGNAL, else SIGTERM. */
+  stopSignal?: string;
+  /** Seconds `den stop` waits before SIGKILL: --stop-timeout (docker's default 10). */
+  stopTimeout?: number;
+  /** Where a detached container's output goes (--log-driver, --log-opt). */
+  log?: LogConfig;
+  /** --health-* over the image's HEALTHCHECK; absent or test ['NONE']: none. */
+  healthcheck?: HealthConfig;
+  /** Resource limits (--memory, --cpus, --ulimit ...); absent: none. */
+  limits?: ContainerLimits;
+  /**
+   * The container's cgroup, as the runtime is given it (linux.cgroupsPath) and as /proc/PID/cgroup
+   * names it: `/den/<id>` as root, `<delegated parent>/<id>` rootless with limits. Absent: none den
+   * chose (rootless without limits, where the runtime makes none; records made before den chose one).
+   */
+  cgroupsPath?: string;
 }
+
+/** docker's HostConfig.RestartPolicy. */
+export interface RestartPolicy {
+  name: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  /** on-failure:N; 0 means without limit. */
+  maximumRetryCount: number;
+}
+
+export interface LogConfig {
+  /** k8s-file is what den writes; json-file is accepted as its docker name and written the same way. */
+  driver: 'k8s-file' | 'json-file' | 'none';
+  /** max-size in bytes; 0: unbounded. */
+  maxSize: number;
+  /** docker's --log-opt as given, for inspect. */
+  opts: Record<string, string>;
+}
+
+/** docker's HealthConfig, durations in nanoseconds as docker keeps them. */
+export interface HealthConfig {
+  /** ['CMD', ...argv], ['CMD-SHELL', command] or ['NONE']. */
+  test: string[];
+  interval: number;
+  timeout: number;
+  startPeriod: number;
+  retries: number;
+}
+
+/** docker's State.Health. */
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  log: HealthProbe[];
+}
+
+export interface HealthProbe {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+/** Who watches a running container: the den that runs it attached, or conmon for a detached one. */
+export type MonitorKind = 'attached' | 'conmon';
 
 export interface ContainerRecord {
   id: string;
@@ -63,7 +156,16 @@ export interface ContainerRecord {
    */
   pid: number | null;
   pidStart: string | null;
+  /** What kind of process `pid` is. */
+  monitor: MonitorKind | null;
+  /** The container's init (docker's State.Pid), while it runs. */
+  initPid: number | null;
   exitCode: number | null;
+  /** How often its restart policy started it again. */
+  restartCount: number;
+  /** Stopped by den stop or kill: restart policies leave it stopped. */
+  stopRequested: boolean;
+  health: HealthState | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -73,14 +175,24 @@ export interface ContainerRecord {
 export function describeStatus(c: ContainerRecord, now = Date.now()): string {
   switch (c.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(c.startedAt ?? c.createdAt))}`;
+      return `Up ${humanDuration(now - Date.parse(c.startedAt ?? c.createdAt))}${healthSuffix(c)}`;
     case 'exited':
       return `Exited (${c.exitCode ?? -1}) ${humanDuration(now - Date.parse(c.finishedAt ?? c.createdAt))} ago`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(c.startedAt ?? c.createdAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${c.exitCode ?? -1}) ${humanDuration(now - Date.parse(c.finishedAt ?? c.createdAt))} ago`;
     case 'created':
       return 'Created';
     case 'removing':
       return 'Removal In Progress';
   }
+}
+
+/** docker's health note after "Up ...": " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthSuffix(c: ContainerRecord): string {
+  if (!c.health) return '';
+  return c.health.status === 'starting' ? ' (health: starting)' : ` (${c.health.status})`;
 }
 
 export function humanDuration(ms: number): string {

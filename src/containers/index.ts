@@ -4,9 +4,17 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type ContainerLimits,
   type ContainerRecord,
+  type HealthConfig,
+  type HealthProbe,
+  type HealthState,
+  type LogConfig,
+  type MonitorKind,
+  type RestartPolicy,
+  type Ulimit,
 } from './container.js';
-export { canTransition, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
-export { ContainerStore } from './container-store.js';
+export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
+export { ContainerStore, type ContainerChange, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';
 export { IdRangeStore, type AllocatedRange } from './id-range-store.js';

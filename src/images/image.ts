@@ -18,9 +18,19 @@ export interface ImageConfig {
     ExposedPorts?: Record<string, object>;
     Volumes?: Record<string, object>;
     StopSignal?: string;
+    Healthcheck?: ImageHealthcheck;
   };
   rootfs: { type: 'layers'; diff_ids: Digest[] };
   history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+}
+
+/** docker's HEALTHCHECK in an image config, durations in nanoseconds. */
+export interface ImageHealthcheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
 }
 
 export interface LayerRef {

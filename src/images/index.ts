@@ -1,4 +1,11 @@
-export { DEFAULT_PATH, MEDIA_TYPES, type ImageConfig, type ImageRecord, type LayerRef } from './image.js';
+export {
+  DEFAULT_PATH,
+  MEDIA_TYPES,
+  type ImageConfig,
+  type ImageHealthcheck,
+  type ImageRecord,
+  type LayerRef,
+} from './image.js';
 export { MAX_IMAGE_CONFIG_BYTES, parseImageConfig } from './image-config.js';
 export { ImageStore } from './image-store.js';
 export { compilePattern, matchesReference } from './reference-pattern.js';

@@ -13,6 +13,7 @@ import { join } from 'node:path';
  *   create(id, bundle) -> created -> start(id) -> running -> (exit) -> stopped -> delete(id)
  *   run(id, bundle) is create + start + wait, attached to the caller's stdio
  *   kill(id, SIG) signals the container's init; state(id) prints its JSON state
+ *   pause(id) freezes a running container's processes (its cgroup's freezer), resume(id) thaws them
  *
  * Each runtime has an adapter (crun-runtime.ts, runc-runtime.ts) for where they differ.
  */
@@ -26,6 +27,8 @@ export interface OciRuntime {
   /** What the binary says of itself, the first line of `--version`: "crun version 1.8.1". */
   readonly version: string;
   readonly features: RuntimeFeatures;
+  /** The runtime's argv before its verb (its state root, and its JSON log when given): a monitor appends the verb. */
+  globalArgv(logFile?: string): string[];
   /** Creates, starts and waits for the container; the runtime's exit status is the container's. */
   runArgv(id: string, bundle: string, io: RunIo): string[];
   /** Creates the container (its init waits for start); with a terminal, sends it to the console socket. */
@@ -35,6 +38,10 @@ export interface OciRuntime {
   stateArgv(id: string): string[];
   killArgv(id: string, signal: string): string[];
   deleteArgv(id: string): string[];
+  /** Freezes every process of the container (the cgroup freezer: the container needs a cgroup of its own). */
+  pauseArgv(id: string): string[];
+  /** Thaws what pause froze. */
+  resumeArgv(id: string): string[];
 }
 
 export type RuntimeKind = 'crun' | 'runc';
@@ -76,6 +83,10 @@ export abstract class CommandLineRuntime implements OciRuntime {
     readonly version: string,
   ) {}
 
+  globalArgv(logFile?: string): string[] {
+    return this.base(logFile);
+  }
+
   protected base(logFile?: string): string[] {
     const argv = [this.binary, '--root', this.stateRoot];
     if (logFile) argv.push(`--log=${logFile}`, '--log-format=json');
@@ -113,6 +124,14 @@ export abstract class CommandLineRuntime implements OciRuntime {
 
   deleteArgv(id: string): string[] {
     return [...this.base(), 'delete', '--force', id];
+  }
+
+  pauseArgv(id: string): string[] {
+    return [...this.base(), 'pause', id];
+  }
+
+  resumeArgv(id: string): string[] {
+    return [...this.base(), 'resume', id];
   }
 }
 

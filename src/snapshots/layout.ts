@@ -13,6 +13,7 @@ import { join } from 'node:path';
  *   containers/<id>/rootfs/       where the overlay is mounted while the container runs
  *   containers/<id>/config.json   the OCI bundle's config (the bundle is containers/<id>)
  *   containers/<id>/hostname, hosts, resolv.conf   bind-mounted into the container
+ *   containers/<id>/ctr.log       a detached container's output (k8s-file), kept until it is removed
  */
 export class StoreLayout {
   constructor(readonly dataDir: string) {}
@@ -66,6 +67,12 @@ export class StoreLayout {
       resolvConf: join(dir, 'resolv.conf'),
       /** The container's init pid, written by the runtime (--pid-file) when it starts. */
       pid: join(dir, 'pid'),
+      /** A detached container's output, as its monitor writes it (monitor/container-log.ts). */
+      log: join(dir, 'ctr.log'),
+      /** The pid of a detached container's monitor (conmon). */
+      monitorPid: join(dir, 'conmon.pid'),
+      /** Written by conmon when the kernel killed the container for memory (docker's OOMKilled). */
+      oom: join(dir, 'oom'),
     };
   }
 }

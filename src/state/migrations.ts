@@ -62,4 +62,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX image_digests_by_image ON image_digests(image_id);
   `,
+  `
+  -- Services: a detached container is watched by a monitor (conmon) rather than by the den that
+  -- started it; the container's own init pid, restart policies and health checks are recorded.
+  ALTER TABLE containers ADD COLUMN monitor TEXT;             -- attached (a den) | conmon
+  ALTER TABLE containers ADD COLUMN init_pid INTEGER;         -- the container's init, while running
+  ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0; -- den stop/kill: no restart
+  ALTER TABLE containers ADD COLUMN health TEXT;              -- HealthState JSON, with a health check
+  `,
 ];

@@ -1,4 +1,5 @@
-import { invalidArgument } from '../../common/errors.js';
+import { DenError, invalidArgument } from '../../common/errors.js';
+import type { UsageFailure } from '../errors.js';
 import { trace } from '../../common/trace.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str } from '../flags.js';
@@ -7,17 +8,26 @@ import { notFound } from '../../common/errors.js';
 import {
   createContainer,
   envFileEntries,
+  parseLabels,
+  parseLogConfig,
   parseNetwork,
+  parseRestartPolicy,
+  parseSignal,
   parseUserns,
   parseVolume,
+  planLimits,
   resolveEnv,
+  removeContainer,
   runAttached,
+  startContainer,
+  type AttachIO,
   type CreateSpec,
   type EngineContext,
 } from '../../engine/index.js';
 import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
 import { interruptible } from '../interrupt.js';
+import { limitFlags, limitsFromFlags } from '../limit-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -57,6 +67,38 @@ export const createFlags: CommandSpec['flags'] = [
   },
   { long: 'platform', type: 'string', help: 'Platform os/arch[/variant] of the image to pull', value: 'string' },
   { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
+  { long: 'label', short: 'l', type: 'list', help: 'Set meta data on a container', value: 'list' },
+  {
+    long: 'restart',
+    type: 'string',
+    help: 'Restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped',
+  },
+  { long: 'stop-signal', type: 'string', help: "Signal to stop the container (default the image's, else SIGTERM)" },
+  { long: 'stop-timeout', type: 'string', help: 'Timeout (in seconds) to stop a container (default 10)', value: 'int' },
+  { long: 'log-driver', type: 'string', help: 'Logging driver: k8s-file (default; json-file is the same) or none' },
+  { long: 'log-opt', type: 'list', help: 'Log driver options: max-size=SIZE', value: 'list' },
+  { long: 'health-cmd', type: 'string', help: 'Command to run to check health' },
+  {
+    long: 'health-interval',
+    type: 'string',
+    help: 'Time between running the check (ms|s|m|h) (default 30s)',
+    value: 'duration',
+  },
+  {
+    long: 'health-timeout',
+    type: 'string',
+    help: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)',
+    value: 'duration',
+  },
+  { long: 'health-retries', type: 'string', help: 'Consecutive failures needed to report unhealthy', value: 'int' },
+  {
+    long: 'health-start-period',
+    type: 'string',
+    help: 'Start period for the container to initialize before failures count (ms|s|m|h) (default 0s)',
+    value: 'duration',
+  },
+  { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  ...limitFlags,
   ...registryFlags,
 ];
 
@@ -85,7 +127,12 @@ export const spec: CommandSpec = {
   minArgs: 1,
   // docker's status when docker itself fails to create or run a container.
   failureStatus: 125,
-  flags: [{ long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' }, ...createFlags],
+  flags: [
+    { long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' },
+    { long: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+    { long: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' },
+    ...createFlags,
+  ],
 };
 
 /**
@@ -114,7 +161,40 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
     autoRemove,
+    labels: parseLabels(list(p, 'label')),
+    restartPolicy: parseRestartPolicy(str(p, 'restart')),
+    ...optional('stopSignal', str(p, 'stop-signal'), (v) => parseSignal(v, 'stop signal')),
+    ...optional('stopTimeout', str(p, 'stop-timeout'), (v) => wholeNumber(v, '--stop-timeout', true)),
+    ...(str(p, 'log-driver') !== undefined || list(p, 'log-opt').length > 0
+      ? { log: parseLogConfig(str(p, 'log-driver'), list(p, 'log-opt')) }
+      : {}),
+    health: {
+      none: bool(p, 'no-healthcheck'),
+      ...optional('cmd', str(p, 'health-cmd'), (v) => v),
+      ...optional('interval', str(p, 'health-interval'), (v) => v),
+      ...optional('timeout', str(p, 'health-timeout'), (v) => v),
+      ...optional('startPeriod', str(p, 'health-start-period'), (v) => v),
+      ...optional('retries', str(p, 'health-retries'), (v) => wholeNumber(v, '--health-retries', false)),
+    },
+    limits: limitsFromFlags(p),
   };
+}
+
+/** `{ key: parse(value) }` when the flag was given, else nothing. */
+function optional<K extends string, T>(key: K, value: string | undefined, parse: (v: string) => T) {
+  return value === undefined ? {} : ({ [key]: parse(value) } as { [k in K]: T });
+}
+
+function wholeNumber(text: string, flag: string, allowMinusOne: boolean): number {
+  if (/^[0-9]+$/.test(text) || (allowMinusOne && text === '-1')) return Number(text);
+  throw new DenError(
+    'InvalidArgument',
+    'DEN0701',
+    `invalid argument "${text}" for "${flag}" flag: not a whole number`,
+    {
+      reason: 'usage' satisfies UsageFailure,
+    },
+  );
 }
 
 function readEnvFile(file: string): string {
@@ -129,11 +209,18 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
   // Flags are checked before anything is pulled; the pull may resolve a short name to a registry.
   const spec = createSpec(p, bool(p, 'rm'));
+  planLimits(ctx, spec.limits); // refused before anything is pulled
   spec.image = await ensureImage(p, ctx);
   const container = await createContainer(ctx, spec, shiftProgress());
   trace('container created');
+  if (bool(p, 'detach')) return runDetached(ctx, container.id, spec.autoRemove);
+  return runAttached(ctx, container, attachedIO());
+}
+
+/** den's own terminal and stdio, for a container run attached (`run`, `start -a`). */
+export function attachedIO(): AttachIO {
   const stdout = process.stdout;
-  return runAttached(ctx, container, {
+  return {
     stdinIsTTY: process.stdin.isTTY === true,
     stdin: process.stdin,
     stdout,
@@ -148,5 +235,18 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       if (process.stdin.isTTY) process.stdin.setRawMode(raw);
     },
     rawOutput: () => (stdout.isTTY ? rawTerminalOutput(stdout.fd) : () => {}),
-  });
+  };
+}
+
+/** `run -d`: the container starts in the background and its id is printed, as docker does. */
+async function runDetached(ctx: EngineContext, id: string, autoRemove: boolean): Promise<number> {
+  try {
+    await startContainer(ctx, id);
+  } catch (e) {
+    // docker leaves a container that failed to start, unless it was to be removed anyway.
+    if (autoRemove) await removeContainer(ctx, id, true).catch(() => {});
+    throw e;
+  }
+  process.stdout.write(`${id}\n`);
+  return 0;
 }

@@ -11,15 +11,42 @@ import {
 import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
 import { hostnameFile, isValidHostname, networkDriver } from '../../network/index.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import type { CreateSpec } from './create-spec.js';
+import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
+import { cgroupPathOf, planLimits } from './container-cgroup.js';
+import { ociResources, ociRlimits } from './limits.js';
+
+/**
+ * What a detached container needs beyond its process: labels (the image's, then --label), its
+ * restart policy, how it is stopped, where its output is logged, and its health check.
+ */
+function serviceConfig(options: CreateSpec, image: ImageRecord): Partial<ContainerConfig> {
+  const imageConfig = image.config.config ?? {};
+  const policy = options.restartPolicy;
+  if (policy && policy.name !== 'no' && options.autoRemove) {
+    throw invalidArgument('DEN1102', 'conflicting options: --restart and --rm', {
+      hint: 'a container removed when it exits cannot be restarted: drop one of them',
+    });
+  }
+  const labels = { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) };
+  const stopSignal = options.stopSignal ?? (imageConfig.StopSignal ? parseSignal(imageConfig.StopSignal) : undefined);
+  const healthcheck = healthcheckOf(options.health ?? { none: false }, imageConfig.Healthcheck);
+  return {
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(policy && policy.name !== 'no' ? { restartPolicy: policy } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
+    ...(options.stopTimeout !== undefined ? { stopTimeout: options.stopTimeout } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
+  };
+}
 
 /**
  * `den create` (and the first half of `den run`): resolves everything about the container once,
@@ -31,6 +58,7 @@ export async function createContainer(
   options: CreateSpec,
   onShiftProgress?: (p: ShiftProgress) => void,
 ): Promise<ContainerRecord> {
+  const limits = planLimits(ctx, options.limits);
   const runtime = findRuntime(ctx, options.runtime);
   const network = options.network;
   const binds = options.binds;
@@ -63,6 +91,7 @@ export async function createContainer(
   const shift =
     ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? ctx.rootlessShift() : undefined;
   const id = newContainerId();
+  const cgroupsPath = cgroupPathOf(limits, id);
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {
     if (!existsSync(ctx.layout.layerDir(layer))) {
@@ -107,6 +136,9 @@ export async function createContainer(
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,
+    ...serviceConfig(options, image),
+    ...(limits.limits ? { limits: limits.limits } : {}),
+    ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
   };
   let record: ContainerRecord = {
     id,
@@ -117,7 +149,12 @@ export async function createContainer(
     status: 'created',
     pid: null,
     pidStart: null,
+    monitor: null,
+    initPid: null,
     exitCode: null,
+    restartCount: 0,
+    stopRequested: false,
+    health: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,
@@ -205,8 +242,10 @@ export function writeBundle(
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
     seccompProfile: DEFAULT_SECCOMP_PROFILE,
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
+    ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
+    ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
   });
-  writeFileSync(b.config, JSON.stringify(spec));
+  writeFileSync(b.config, ociConfigJson(spec));
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */

@@ -1,6 +1,8 @@
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
-import type { BindSpec } from '../../containers/index.js';
+import { constants } from 'node:os';
+import type { BindSpec, ContainerLimits, HealthConfig, LogConfig, RestartPolicy } from '../../containers/index.js';
+import type { ImageHealthcheck } from '../../images/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
 import type { NetworkMode } from '../../network/index.js';
 
@@ -40,6 +42,21 @@ export interface CreateSpec {
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
+  /** --label, over the image's. */
+  labels?: Record<string, string>;
+  restartPolicy?: RestartPolicy;
+  /** parseSignal's form; the image's STOPSIGNAL when absent. */
+  stopSignal?: string;
+  /** Seconds; docker's 10 when absent. */
+  stopTimeout?: number;
+  log?: LogConfig;
+  /** The --health-* flags (healthcheckOf merges them with the image's HEALTHCHECK at create). */
+  health?: HealthFlags;
+  /**
+   * --memory, --cpus, --pids-limit, --ulimit ... as given (limits.ts parses docker's syntax); the
+   * engine applies docker's rules (swap twice the memory unless given, 0 for none).
+   */
+  limits?: ContainerLimits;
 }
 
 /**
@@ -170,4 +187,154 @@ export function envFileEntries(text: string): string[] {
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+}
+
+/** `--restart no|always|unless-stopped|on-failure[:N]`, as docker parses it. */
+export function parseRestartPolicy(text: string | undefined): RestartPolicy | undefined {
+  if (text === undefined || text === '') return undefined;
+  const m = /^(no|always|unless-stopped|on-failure)(?::(.*))?$/.exec(text);
+  const count = m?.[2];
+  if (!m || (count !== undefined && !/^[0-9]+$/.test(count))) {
+    throw invalidArgument('DEN1101', `invalid restart policy "${text}"`, {
+      hint: 'use no, always, unless-stopped or on-failure[:max-retries]',
+    });
+  }
+  const name = m[1] as RestartPolicy['name'];
+  if (count !== undefined && name !== 'on-failure') {
+    throw invalidArgument(
+      'DEN1101',
+      `invalid restart policy "${text}": maximum retry count can only be used with 'on-failure'`,
+    );
+  }
+  return { name, maximumRetryCount: count === undefined ? 0 : Number(count) };
+}
+
+/** `--label KEY=VALUE` (a KEY alone is an empty value, as docker has it). */
+export function parseLabels(entries: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (key === '') throw invalidArgument('DEN1104', `invalid label "${entry}": empty name`);
+    labels[key] = eq < 0 ? '' : entry.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** A signal as docker takes it: a name with or without SIG (TERM, SIGTERM) or a number. */
+export function parseSignal(text: string, what = 'signal'): string {
+  const upper = text.toUpperCase();
+  if (/^[0-9]+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 1 && n <= 64) return text;
+  } else {
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (name in constants.signals || /^SIGRTM(IN|AX)([+-][0-9]+)?$/.test(name)) return name;
+  }
+  throw invalidArgument('DEN1103', `invalid ${what} "${text}"`, { hint: 'give a name (TERM, SIGKILL) or a number' });
+}
+
+/**
+ * `--log-driver` and `--log-opt`. den writes one format, conmon's k8s-file (json-file, docker's
+ * default name, is accepted and written the same way, as podman does); `none` keeps nothing.
+ * max-size bounds the file (conmon starts it afresh when full); max-file is accepted only as 1,
+ * since conmon keeps no older files, and saying otherwise would be a lie about what is kept.
+ */
+export function parseLogConfig(driver: string | undefined, opts: readonly string[]): LogConfig {
+  const name = driver ?? 'k8s-file';
+  if (name !== 'k8s-file' && name !== 'json-file' && name !== 'none') {
+    throw invalidArgument('DEN1105', `unknown log driver "${name}"`, { hint: 'use k8s-file, json-file or none' });
+  }
+  const given: Record<string, string> = {};
+  let maxSize = 0;
+  for (const opt of opts) {
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? '' : opt.slice(eq + 1);
+    if (key === 'max-size') {
+      maxSize = parseBytes(value, `--log-opt ${opt}`);
+    } else if (key === 'max-file') {
+      if (value !== '1') {
+        throw invalidArgument('DEN1105', `--log-opt ${opt}: den keeps one log file per container`, {
+          hint: 'use max-file=1 with max-size, or leave max-file out',
+        });
+      }
+    } else if (key !== 'tag' && key !== 'labels' && key !== 'env' && key !== 'mode') {
+      throw invalidArgument('DEN1105', `unknown log opt '${key}' for ${name} log driver`);
+    }
+    given[key] = value;
+  }
+  return { driver: name, maxSize, opts: given };
+}
+
+/** docker's sizes: 10, 10b, 10k, 10kb, 1.5m, 2g (powers of 1024). */
+export function parseBytes(text: string, what: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
+  if (!m)
+    throw invalidArgument('DEN1105', `${what}: invalid size "${text}"`, { hint: 'use a number with b, k, m or g' });
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()]!;
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** Go's time.ParseDuration, as docker reads --health-interval and friends; nanoseconds. */
+export function parseDuration(text: string, what: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  if (text === '0') return 0;
+  const part = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < text.length) {
+    part.lastIndex = at;
+    const m = part.exec(text);
+    if (!m) throw invalidArgument('DEN1106', `${what}: invalid duration "${text}"`, { hint: 'use 30s, 1m30s, 500ms' });
+    total += Number(m[1]) * units[m[2]!]!;
+    at = part.lastIndex;
+  }
+  if (text === '') throw invalidArgument('DEN1106', `${what}: invalid duration ""`, { hint: 'use 30s, 1m30s, 500ms' });
+  return Math.round(total);
+}
+
+/** The --health-* flags, each overriding the image's HEALTHCHECK field by field, as docker does. */
+export interface HealthFlags {
+  cmd?: string;
+  interval?: string;
+  timeout?: string;
+  startPeriod?: string;
+  retries?: number;
+  none: boolean;
+}
+
+/** Durations docker refuses below 1 ms (0 means the default). */
+function healthDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ns = parseDuration(text, flag);
+  if (ns !== 0 && ns < 1e6) throw invalidArgument('DEN1106', `${flag} cannot be less than 1ms`);
+  return ns;
+}
+
+/** docker's defaults for a health check's fields left at 0. */
+export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, startPeriod: 0, retries: 3 };
+
+export function healthcheckOf(
+  flags: HealthFlags,
+  image: Partial<ImageHealthcheck> | undefined,
+): HealthConfig | undefined {
+  if (flags.none) {
+    if (flags.cmd !== undefined) {
+      throw invalidArgument('DEN1106', '--no-healthcheck conflicts with --health-* options');
+    }
+    return { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 };
+  }
+  if (flags.retries !== undefined && flags.retries < 0)
+    throw invalidArgument('DEN1106', '--health-retries cannot be negative');
+  const test = flags.cmd !== undefined ? ['CMD-SHELL', flags.cmd] : image?.Test;
+  if (!test || test.length === 0 || test[0] === 'NONE')
+    return test?.[0] === 'NONE' ? { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, retries: 0 } : undefined;
+  return {
+    test,
+    interval: healthDuration(flags.interval, '--health-interval') ?? image?.Interval ?? 0,
+    timeout: healthDuration(flags.timeout, '--health-timeout') ?? image?.Timeout ?? 0,
+    startPeriod: healthDuration(flags.startPeriod, '--health-start-period') ?? image?.StartPeriod ?? 0,
+    retries: flags.retries ?? image?.Retries ?? 0,
+  };
 }

@@ -7,7 +7,7 @@ import type { ContainerIdMap } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import { shiftsIds } from '../../idmap/index.js';
 import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
-import { reconcile } from './remove-container.js';
+import { reconcile } from './container-state.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 
 /**

@@ -1,89 +1,71 @@
-import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, DenError } from '../../common/errors.js';
-import { runSync } from '../../common/exec.js';
-import type { ContainerRecord } from '../../containers/index.js';
-import { processStartTime } from '../../session/index.js';
+import { conflict } from '../../common/errors.js';
+import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
-import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
-import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import { findRuntime } from '../runtimes.js';
-
-/**
- * The end of a container (rm, or --rm when it exits): its files, its record (and with it its id
- * range), and the shifted copies that were its own.
- */
-export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
-  if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
-  ctx.containers.delete(c.id);
-  snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
-}
-
-/** A lifecycle event refused because another den moved the container first (containers/lifecycle). */
-export function isLifecycleRace(e: unknown): boolean {
-  return e instanceof DenError && e.reason === 'lifecycle';
-}
-
-/** True while the den process that runs the container is alive. */
-export function isRunning(c: ContainerRecord): boolean {
-  return c.status === 'running' && c.pid !== null && processStartTime(c.pid) === c.pidStart;
-}
-
-/**
- * The exit status recorded for a container whose monitor died: what became of its init is not
- * known. Docker records 255 for the containers its daemon lost (a reboot shows them `Exited (255)`).
- */
-export const LOST_EXIT_CODE = 255;
-
-/**
- * Records whose monitor died (den killed with SIGKILL, a reboot) still say running: they are
- * marked exited with LOST_EXIT_CODE, and anything the runtime still has of them is killed and deleted.
- */
-export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
-  if (c.status !== 'running' || isRunning(c)) return c;
-  stopInRuntime(ctx, c);
-  unmountRootfs(ctx, c.id);
-  try {
-    return ctx.containers.transition(c.id, 'exit', { exitCode: LOST_EXIT_CODE });
-  } catch (e) {
-    // Another den reconciled (or removed) it first: what it recorded stands.
-    if (!isLifecycleRace(e)) throw e;
-    return ctx.containers.get(c.id) ?? c;
-  }
-}
-
-function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
-  try {
-    const runtime = findRuntime(ctx, c.config.runtime);
-    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL')));
-    runSync(ctx.ns.wrap(runtime.deleteArgv(c.id)));
-  } catch {
-    // the runtime is gone too: nothing of the container can still run under it
-  }
-}
+import { containerExited } from './container-exited.js';
+import { processStartTime } from '../../session/index.js';
+import {
+  deleteInRuntime,
+  discardContainer,
+  endBackoff,
+  isLifecycleRace,
+  reconcile,
+  stopInRuntime,
+  waitForExit,
+} from './container-state.js';
+import { thaw } from './pause-container.js';
+import { killEvent } from './stop-container.js';
 
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
   let c = reconcile(ctx, ctx.containers.resolve(ref));
-  if (c.status === 'running') {
+  if (isActive(c.status)) {
     if (!force) {
-      throw conflict('DEN0660', `cannot remove container "/${c.name}": container is running`, {
+      throw conflict('DEN0660', `cannot remove container "/${c.name}": container is ${c.status}`, {
         hint: 'stop the container before removing, or force remove with -f',
       });
     }
-    const runtime = findRuntime(ctx, c.config.runtime);
-    runSync(ctx.ns.wrap(runtime.killArgv(c.id, 'KILL')));
-    // The attached den sees the exit and records it (and, with --rm, removes the container).
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    ctx.containers.markStopRequested(c.id);
+    if (c.status === 'restarting') c = await endBackoff(ctx, c);
+    if (c.status === 'paused') thaw(ctx, c); // a frozen process does not die of SIGKILL until thawed
+    if (isActive(c.status)) ctx.emit(killEvent(c, 'KILL'));
+    if (isActive(c.status) && c.monitor === 'conmon') {
+      c = forceEnd(ctx, c);
+    } else if (isActive(c.status)) {
+      stopInRuntime(ctx, c);
+      // The den running it attached sees the exit and records it (with --rm, removes it).
+      await waitForExit(ctx, c, Date.now() + 10_000, (ended) => containerExited(ctx, ended.id, ended.pid!));
       const now = ctx.containers.get(c.id);
-      if (!now || now.status !== 'running' || !isRunning(now)) break;
-      await sleep(50);
+      if (!now) return c; // it was a --rm container: its own den removed it
+      c = reconcile(ctx, now);
     }
-    const now = ctx.containers.get(c.id);
-    if (!now) return c; // it was a --rm container: its own den removed it
-    c = reconcile(ctx, now);
   }
   ctx.containers.transition(c.id, 'remove');
   discardContainer(ctx, c);
   return c;
 }
+
+/**
+ * rm -f of a detached container: its monitor is killed first, so that no exit command starts up
+ * (a whole Node.js process) to record an end that is about to be deleted; then the runtime
+ * deletes the container (`delete --force` kills it), and the record says exited, SIGKILL's status.
+ * A monitor that won the race and ran its exit command already is harmless: the record is then
+ * exited (or gone, with --rm) and the compare-and-set below is refused.
+ */
+function forceEnd(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
+  if (c.pid !== null && processStartTime(c.pid) === c.pidStart) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  deleteInRuntime(ctx, c);
+  try {
+    return ctx.containers.transition(c.id, 'exit', { exitCode: KILLED_EXIT_CODE });
+  } catch (e) {
+    if (!isLifecycleRace(e)) throw e;
+    return ctx.containers.get(c.id) ?? c;
+  }
+}
+
+/** 128 + SIGKILL: what docker records for a container removed with rm -f. */
+const KILLED_EXIT_CODE = 137;

@@ -10,7 +10,7 @@ import { ConsoleSocket, readRuntimeFailure, type OciRuntime, type RuntimeFailure
 import { processStartTime } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
-import { discardContainer, isLifecycleRace } from './remove-container.js';
+import { discardContainer, isLifecycleRace } from './container-state.js';
 import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
@@ -189,6 +189,7 @@ async function startAndWait(
     ctx.containers.transition(c.id, 'start', {
       monitorPid: process.pid,
       monitorStart: processStartTime(process.pid) ?? '',
+      monitor: 'attached',
     });
     const relayed = consoleSocket ? relayTerminal(consoleSocket, io, c.config.interactive, exited) : Promise.resolve();
     relayed.catch(() => {}); // awaited below, once the container has exited

@@ -4,6 +4,7 @@ import { inputSize, openInputFile } from '../../common/fs.js';
 import { spaceNeeded } from '../../state/index.js';
 import {
   DEFAULT_PATH,
+  familiarName,
   formatReference,
   hostPlatform,
   layerMediaType,
@@ -18,6 +19,7 @@ import { applyChanges } from './image-changes.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer } from './store-layer.js';
 import { sweepAbandoned } from '../../snapshots/index.js';
+import { imageEvent } from '../events.js';
 
 export interface ImportOptions {
   /** A file path, or '-' for standard input. */
@@ -91,6 +93,7 @@ async function importTarball(ctx: EngineContext, options: ImportOptions): Promis
   };
   ctx.images.add(record, name ? [name] : []);
   publishIndex(ctx);
+  ctx.emit(imageEvent('import', record.id, name ? familiarName(parseReference(name)) : record.id));
   return { ...record, names: name ? [name] : [], digests: [] };
 }
 

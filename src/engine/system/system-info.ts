@@ -4,7 +4,7 @@ import { isDenError } from '../../common/errors.js';
 import type { IdMap } from '../../idmap/index.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
-import { reconcile } from '../containers/remove-container.js';
+import { reconcile } from '../containers/container-state.js';
 import { defaultUserns } from '../containers/userns.js';
 import { findRuntime } from '../runtimes.js';
 
@@ -77,7 +77,7 @@ export function systemInfo(ctx: EngineContext): SystemInfo {
       hostname: hostname(),
       cpus: availableParallelism(),
       memTotal: totalmem(),
-      cgroupVersion: existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1,
+      cgroupVersion: ctx.cgroupLayout.version === 'v2' ? 2 : 1,
       cgroupManager: 'cgroupfs',
     },
     store: {

@@ -1,0 +1,30 @@
+import type { CommandSpec, Parsed } from '../flags.js';
+import { str } from '../flags.js';
+import { parseSignal, stopContainer, type EngineContext } from '../../engine/index.js';
+import { reportEach } from '../report.js';
+import { stopTimeoutFlag } from './restart.js';
+
+export const spec: CommandSpec = {
+  path: 'stop',
+  usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Stop one or more running containers',
+  minArgs: 1,
+  failureStatus: 1,
+  flags: [
+    { long: 'signal', short: 's', type: 'string', help: 'Signal to send to the container', value: 'string' },
+    { long: 'timeout', short: 't', type: 'string', help: 'Seconds to wait before killing the container', value: 'int' },
+  ],
+};
+
+/** docker's stop: the stop signal, SIGKILL after the timeout; each container's name as given is printed. */
+export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
+  const signal = str(p, 'signal');
+  const options = {
+    ...(signal !== undefined ? { signal: parseSignal(signal) } : {}),
+    ...stopTimeoutFlag(p, spec),
+  };
+  return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
+    await stopContainer(ctx, ref, options);
+    process.stdout.write(`${ref}\n`);
+  });
+}
