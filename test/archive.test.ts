@@ -314,7 +314,7 @@ describe('den save, load, tag, history', () => {
     assertClean('concurrent loads');
   });
 
-  test('broken and hostile archives: a clear error, exit 125, the store as it was', async () => {
+  test('broken and hostile archives: a clear error, exit 1, the store as it was', async () => {
     const good = readFileSync(join(dir, 'bb.tar'));
     const other = await tarOf([['other.txt', 'not busybox\n']]);
     const hostile = await tarOf([
