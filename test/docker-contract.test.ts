@@ -4,7 +4,7 @@
  * to; the docker that was compared is 28.2 (flag errors, `version`), and its cli sources for rm/rmi.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -79,6 +79,135 @@ const EXIT_STATUSES: Case[] = [
     args: ['run', '--rm', '--pull=never', 'nosuch', 'true'],
     status: 125,
   },
+];
+
+/**
+ * The other commands: docker exits 1 when they fail (its daemon's errors and cobra's argument
+ * checks are plain errors), 125 only for a flag it cannot parse, 64 for an inspect template that
+ * does not parse; run and create keep 125 for their own failures but not for their argument count.
+ */
+const OTHER_COMMANDS: Case[] = [
+  {
+    name: 'pull without a name: 1, in docker 28 words',
+    args: ['pull'],
+    status: 1,
+    stdout: '',
+    stderr:
+      "den: 'den pull' requires 1 argument\n\nUsage:  den pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nSee 'den pull --help' for more information\n",
+  },
+  {
+    name: 'pull from a registry that is not there: 1',
+    args: ['pull', '127.0.0.1:1/x'],
+    status: 1,
+    stderr: /cannot connect/,
+  },
+  { name: 'pull of an invalid reference: 1', args: ['pull', 'UPPER/case'], status: 1, stderr: /invalid reference/ },
+  {
+    name: 'pull with a flag docker lacks too: 125',
+    args: ['pull', '--nosuch', 'x'],
+    status: 125,
+    stderr: "unknown flag: --nosuch\nSee 'den pull --help'.\n",
+  },
+  {
+    name: 'inspect of what does not exist: 1, and an empty list',
+    args: ['inspect', 'nosuch'],
+    status: 1,
+    stdout: '[]\n',
+    stderr: /no such object: nosuch/,
+  },
+  {
+    name: 'inspect without a name: 1',
+    args: ['inspect'],
+    status: 1,
+    stderr: /^den: 'den inspect' requires at least 1 argument\n/,
+  },
+  {
+    name: 'inspect with a template that does not parse: 64, nothing on stdout',
+    args: ['inspect', '-f', '{{.Id', 'busybox'],
+    status: 64,
+    stdout: '',
+    stderr: /template parsing error/,
+  },
+  {
+    name: 'inspect with a template that fails on the object: 1',
+    args: ['inspect', '-f', '{{index .Id 99}}', 'busybox'],
+    status: 1,
+    stderr: /template parsing error/,
+  },
+  {
+    name: 'import of a file that is not there: 1',
+    args: ['import', '/nonexistent.tar', 'x'],
+    status: 1,
+    stderr: /no such file/,
+  },
+  {
+    name: 'import with three arguments: 1',
+    args: ['import', 'a', 'b', 'c'],
+    status: 1,
+    stderr: /^den: 'den import' requires at least 1 and at most 2 arguments\n/,
+  },
+  {
+    name: 'tag of an image that does not exist: 1',
+    args: ['tag', 'nosuch', 'x'],
+    status: 1,
+    stderr: /image nosuch: not found/,
+  },
+  {
+    name: 'tag with one argument: 1',
+    args: ['tag', 'busybox'],
+    status: 1,
+    stderr: /^den: 'den tag' requires 2 arguments\n/,
+  },
+  {
+    name: 'images --filter with a filter docker does not know: 1',
+    args: ['images', '--filter', 'colour=red'],
+    status: 1,
+    stdout: '',
+    stderr: /invalid filter "colour"/,
+  },
+  {
+    name: 'images --filter that is not name=value: a flag error, 125',
+    args: ['images', '--filter', 'colour'],
+    status: 125,
+    stdout: '',
+    stderr:
+      'invalid argument "colour" for "-f, --filter" flag: bad format of filter (expected name=value)\nSee \'den images --help\'.\n',
+  },
+  {
+    name: 'images with two arguments: 1',
+    args: ['images', 'a', 'b'],
+    status: 1,
+    stderr: /requires at most 1 argument/,
+  },
+  {
+    name: 'rmi without an image: 1',
+    args: ['rmi'],
+    status: 1,
+    stderr: /^den: 'den rmi' requires at least 1 argument\n/,
+  },
+  {
+    name: 'rm without a container: 1',
+    args: ['rm'],
+    status: 1,
+    stderr: /^den: 'den rm' requires at least 1 argument\n/,
+  },
+  { name: 'history of an image that does not exist: 1', args: ['history', 'nosuch'], status: 1 },
+  { name: 'save of an image that does not exist: 1', args: ['save', '-o', '/dev/null', 'nosuch'], status: 1 },
+  { name: 'push of an image that does not exist: 1', args: ['push', 'nosuch'], status: 1, stderr: /not found/ },
+  { name: 'export of a container that does not exist: 1', args: ['export', 'nosuch'], status: 1 },
+  { name: 'load of a file that is not there: 1', args: ['load', '-i', '/nonexistent.tar'], status: 1 },
+  { name: 'ps with an argument: 1', args: ['ps', 'x'], status: 1, stderr: /^den: 'den ps' accepts no arguments\n/ },
+  { name: 'ps with a template that does not parse: 1', args: ['ps', '--format', '{{.ID'], status: 1, stdout: '' },
+  { name: 'a command den does not have: 1', args: ['frobnicate'], status: 1, stderr: /is not a den command/ },
+  {
+    name: 'run without an image: 1, as docker (cobra checks the count before run does anything)',
+    args: ['run'],
+    status: 1,
+    stderr:
+      /^den: 'den run' requires at least 1 argument\n\nUsage:  den run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n/,
+  },
+  { name: 'create without an image: 1', args: ['create'], status: 1, stderr: /requires at least 1 argument/ },
+  { name: 'create of an image that is not there: 125', args: ['create', '--pull=never', 'nosuch'], status: 125 },
 ];
 
 /** Node 20 scans its whole command line for some options (--env-file); none after den's may reach it. */
@@ -186,6 +315,7 @@ describe("docker's contract", () => {
 
   describe('exit statuses', () => {
     for (const c of EXIT_STATUSES) test(c.name, () => check(c));
+    for (const c of OTHER_COMMANDS) test(c.name, () => check(c));
     test('rm -f of a missing container among present ones removes those and exits 0', () => {
       assert.equal(env.den(['create', '--name', 'present', 'busybox', 'true']).status, 0);
       check({ name: '', args: ['rm', '-f', 'nosuch', 'present'], status: 0, stdout: 'present\n', stderr: '' });
@@ -236,7 +366,7 @@ describe("docker's contract", () => {
         status: 0,
         stdout: /^Client:\n Version: +[^\n]+\n[^]*\nServer: den\n Engine:\n  Version: /,
       },
-      { name: 'too many arguments', args: ['version', 'x'], status: 125 },
+      { name: 'too many arguments: 1', args: ['version', 'x'], status: 1 },
     ];
     for (const c of cases) test(c.name, () => check(c));
     for (const format of ['{{json .}}', 'json']) {
@@ -342,6 +472,56 @@ describe("docker's contract", () => {
         stdout:
           /^Client:\n Version: [^]*\nServer:\n Containers: \d+\n  Running: 0\n[^]* Storage Driver: overlay\n[^]* Security Options:\n  seccomp\n   Profile: [^]*  rootless\n/,
       });
+    });
+  });
+
+  describe("docker's config.json: psFormat and imagesFormat are the default --format", () => {
+    const config = (dir: string, doc: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), doc);
+      chmodSync(join(dir, 'config.json'), 0o644);
+    };
+    before(() => assert.equal(env.den(['create', '--name', 'formatted', 'busybox', 'true']).status, 0));
+    after(() => {
+      rmSync(join(env.home, '.docker'), { recursive: true, force: true });
+      env.den(['rm', 'formatted']);
+    });
+
+    test('~/.docker/config.json: ps and images use it; --format and -q still win', () => {
+      config(
+        join(env.home, '.docker'),
+        JSON.stringify({ psFormat: '{{.Names}}:{{.State}}', imagesFormat: 'table {{.Repository}}\\t{{.Tag}}' }),
+      );
+      check({ name: '', args: ['ps', '-a'], status: 0, stdout: /^formatted:created$/m, stderr: '' });
+      assert.doesNotMatch(env.den(['ps', '-a']).stdout, /CONTAINER ID/);
+      check({ name: '', args: ['ps', '-a', '--format', '{{.Names}}!'], status: 0, stdout: /^formatted!$/m });
+      check({ name: '', args: ['ps', '-a', '-q'], status: 0, stdout: /^[0-9a-f]{12}$/m });
+      check({ name: '', args: ['images'], status: 0, stdout: /^REPOSITORY +TAG\nbusybox +latest\n$/, stderr: '' });
+      check({ name: '', args: ['images', '--format', '{{.Tag}}'], status: 0, stdout: 'latest\n' });
+      check({ name: '', args: ['images', '-q'], status: 0, stdout: /^[0-9a-f]{12}\n$/ });
+    });
+
+    test('$DOCKER_CONFIG/config.json is read instead, as docker reads it', () => {
+      const dir = join(env.root, 'docker-config');
+      config(dir, JSON.stringify({ imagesFormat: '{{.Repository}}={{.Tag}}' }));
+      const r = env.den(['images'], { env: { DOCKER_CONFIG: dir } });
+      assert.equal(r.stdout, 'busybox=latest\n', r.stderr);
+      check({ name: '', args: ['ps', '-a'], status: 0, stdout: /^formatted:created$/m });
+    });
+
+    test('a config file den cannot parse: a warning naming it, and the default table', () => {
+      config(join(env.home, '.docker'), '{"psFormat": ');
+      const r = env.den(['ps', '-a']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^CONTAINER ID +IMAGE/);
+      assert.equal(
+        r.stderr,
+        `warning: docker's config file ${join(env.home, '.docker', 'config.json')}: not valid JSON; psFormat ignored\n`,
+      );
+      config(join(env.home, '.docker'), JSON.stringify({ imagesFormat: 7 }));
+      const images = env.den(['images']);
+      assert.match(images.stdout, /^REPOSITORY +TAG +IMAGE ID/);
+      assert.match(images.stderr, /"imagesFormat" is not a string; imagesFormat ignored/);
     });
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -111,7 +112,7 @@ describe('den import', () => {
     assert.match(env.den(['images', '--format', '{{.Repository}}']).stdout, /^piped$/m);
     assert.equal(env.den(['rmi', 'piped']).status, 0);
     const empty = env.den(['import', '-', 'empty'], { input: '' });
-    assert.equal(empty.status, 125);
+    assert.equal(empty.status, 1);
     assert.match(empty.stderr, /the archive is empty/);
     assert.equal(env.den(['images', '-q']).stdout, '');
     assert.deepEqual(layerDirs(env), []);
@@ -146,13 +147,54 @@ describe('den import', () => {
     for (const [label, entries, message] of cases) {
       const file = await tarball(env.root, `${label}.tar`, entries);
       const r = env.den(['import', file, `hostile-${label}`]);
-      assert.equal(r.status, 125, `${label}: ${r.stderr}`);
+      assert.equal(r.status, 1, `${label}: ${r.stderr}`);
       assert.match(r.stderr, message, label);
       assert.equal(existsSync(join(sentinel, 'pwned')), false, `${label} wrote outside`);
       assert.deepEqual(layerDirs(env), [], `${label} left a layer`);
       assert.equal(env.den(['images', '-q']).stdout, '', `${label} left an image`);
       assert.deepEqual(readdirSync(join(env.dataDir, 'content', 'ingest')), [], `${label} left an ingest file`);
     }
+  });
+
+  test('a gzip of zeros (a decompression bomb) is refused by DEN_MAX_LAYER_RATIO before it fills the disk', () => {
+    // 256 MB of zeros, 250 kB gzipped: a thousand to one, where files compress two to ten times.
+    const dir = join(env.root, 'bomb');
+    const bomb = join(env.root, 'bomb.tar.gz');
+    const made = spawnSync('sh', [
+      '-c',
+      `mkdir -m 755 ${dir} && head -c 256000000 /dev/zero > ${dir}/zeros && tar -cf - -C ${dir} . | gzip > ${bomb} && rm -r ${dir}`,
+    ]);
+    assert.equal(made.status, 0);
+    chmodSync(bomb, 0o644);
+    const layersBefore = layerDirs(env);
+    const r = env.den(['import', bomb, 'bomb']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^Error: import source ${bomb.replace(/[.]/g, '\\.')}: unpacks to more than 100 times its compressed size ` +
+          '\\(([0-9.]+)MB from ([0-9.]+)kB so far\\): refused as a decompression bomb\\n' +
+          'Hint: if you trust the image, raise the bound: DEN_MAX_LAYER_RATIO=1000 \\(0 lifts it\\)\\n$',
+      ),
+    );
+    // Stopped soon after the first 64 MiB, not at the end of the 256 MB, and nothing kept.
+    const unpacked = Number(/\(([0-9.]+)MB from/.exec(r.stderr)![1]);
+    assert.ok(unpacked >= 67.1 && unpacked < 100, `stopped at ${unpacked} MB`);
+    assert.deepEqual(layerDirs(env), layersBefore);
+    assert.deepEqual(readdirSync(join(env.dataDir, 'content', 'ingest')), []);
+    assert.equal(env.den(['images', '-q', 'bomb']).stdout, '');
+    assert.equal(env.den(['system', 'check', '--store']).status, 0);
+    // A bound that says 0 lets through what the person trusts; a higher one too.
+    const trusted = env.den(['import', bomb, 'bomb'], { env: { DEN_MAX_LAYER_RATIO: '0' } });
+    assert.equal(trusted.status, 0, trusted.stderr);
+    assert.equal(env.den(['run', '--rm', 'bomb', 'true']).status, 127, 'the image holds the zeros and no shell');
+    assert.equal(env.den(['rmi', 'bomb']).status, 0);
+    const raised = env.den(['import', bomb, 'bomb'], { env: { DEN_MAX_LAYER_RATIO: '2000' } });
+    assert.equal(raised.status, 0, raised.stderr);
+    assert.equal(env.den(['rmi', 'bomb']).status, 0);
+    const bad = env.den(['import', bomb, 'bomb'], { env: { DEN_MAX_LAYER_RATIO: 'lots' } });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /DEN_MAX_LAYER_RATIO=lots: not a whole number/);
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { busyboxTarball, DenEnv } from './harness.js';
+import { busyboxTarball, denCommand, DenEnv } from './harness.js';
 import {
   buildLayout,
   RegistryHarness,
@@ -87,6 +87,32 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(byDigest.status, 0, byDigest.stderr);
   });
 
+  test("push records the repository digest, as docker's RepoDigests: inspect and images --digests show it", async () => {
+    assert.equal(env.den(['import', busyboxTarball(), 'local/imported:1']).status, 0);
+    const digestsOf = (ref: string) =>
+      JSON.parse(env.den(['inspect', '-f', '{{json .RepoDigests}}', ref]).stdout) as string[];
+    assert.deepEqual(digestsOf('local/imported:1'), [], 'an imported image comes from no repository');
+    const pushed = await env.denAsync(['push', 'local/imported:1', `${plain.name}/imported:1`]);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+    assert.ok(digest, pushed.stdout);
+    assert.deepEqual(digestsOf('local/imported:1'), [`${plain.name}/imported@${digest}`]);
+    // Another tag of the same repository: the same manifest, one repository digest still.
+    assert.equal((await env.denAsync(['push', 'local/imported:1', `${plain.name}/imported:2`])).status, 0);
+    // Another repository: a second one.
+    assert.equal((await env.denAsync(['push', 'local/imported:1', `${plain.name}/elsewhere:1`])).status, 0);
+    assert.deepEqual(digestsOf('local/imported:1').sort(), [
+      `${plain.name}/elsewhere@${digest}`,
+      `${plain.name}/imported@${digest}`,
+    ]);
+    const listed = env.den(['images', '--digests', '--format', '{{.Repository}} {{.Digest}}', `${plain.name}/*`]);
+    assert.match(listed.stdout, new RegExp(`^${plain.name.replace(/\./g, '\\.')}/elsewhere ${digest}$`, 'm'));
+    // The digest names the image: run and rmi take it, as after a pull.
+    const byDigest = env.den(['inspect', '-f', '{{.Id}}', `${plain.name}/imported@${digest}`]);
+    assert.equal(byDigest.stdout.trim(), env.den(['inspect', '-f', '{{.Id}}', 'local/imported:1']).stdout.trim());
+    assert.equal(env.den(['rmi', 'local/imported:1']).status, 0);
+  });
+
   test('a multi-platform index: den picks this host platform, or the one asked for', async () => {
     const multi = buildLayout(join(harness.dir, 'multi'), {
       tag: 'multi',
@@ -105,7 +131,7 @@ describe('pull and push against a local registry, rootless', () => {
     const s390 = env.den(['inspect', '--format', '{{.Id}}', `${plain.name}/multi:1`]).stdout.trim();
     assert.equal(s390, multi.manifests.find((x) => x.platform === 'linux/s390x')!.config);
     const none = await env.denAsync(['pull', '--platform', 'linux/mips64', `${plain.name}/multi:1`]);
-    assert.equal(none.status, 125);
+    assert.equal(none.status, 1);
     assert.match(none.stderr, /linux\/mips64/);
   });
 
@@ -115,7 +141,7 @@ describe('pull and push against a local registry, rootless', () => {
     const name = `${plain.name}/busybox:platform`;
     await harness.skopeoCopy(`oci:${image.dir}:${image.tag}`, `docker://${name}`, plain);
     const refused = await env.denAsync(['pull', '--platform', foreign, name]);
-    assert.equal(refused.status, 125);
+    assert.equal(refused.status, 1);
     assert.match(
       refused.stderr,
       new RegExp(
@@ -140,6 +166,31 @@ describe('pull and push against a local registry, rootless', () => {
     assert.equal(r.status, 0, r.stderr);
     const run = await env.denAsync(['run', '--rm', `${plain.name}/zstd:1`, 'busybox', 'true']);
     assert.equal(run.status, 0, run.stderr);
+  });
+
+  test('a layer of gzipped zeros from a registry (a decompression bomb) is refused as it unpacks, and the pull leaves nothing', async () => {
+    // A tar of one 128 MB file of zeros, gzipped by buildLayout to about 125 kB.
+    const zeros = Buffer.alloc(128_000_000 + 1024);
+    zeros.set(tinyTar('zeros', '').subarray(0, 512));
+    zeros.write(`${(128_000_000).toString(8).padStart(11, '0')}\0`, 124);
+    let sum = 0;
+    zeros.fill(0x20, 148, 156);
+    for (let i = 0; i < 512; i++) sum += zeros[i]!;
+    zeros.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    const bomb = buildLayout(join(harness.dir, 'bomb'), { tag: 'bomb', extraLayers: [zeros] });
+    await harness.skopeoCopy(`oci:${bomb.dir}:bomb`, `docker://${plain.name}/bomb:1`, plain);
+    const r = await env.denAsync(['pull', '-q', `${plain.name}/bomb:1`]);
+    assert.equal(r.status, 1, r.stderr);
+    const layer = bomb.manifests[0]!.layers[1]!.digest;
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^Error: layer ${layer}: unpacks to more than 100 times its compressed size \\([0-9.]+MB from [0-9.]+kB so far\\): refused as a decompression bomb\\n`,
+      ),
+    );
+    assert.deepEqual(leftovers(env), [], 'no temporary, and no partial download: the blob is not wanted again');
+    assert.equal(env.den(['images', '-q', `${plain.name}/bomb`]).stdout, '');
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
   });
 
   test('round trip: pull, save (oci-archive), rmi, load, push, pull again: the digest and the id hold', async () => {
@@ -172,7 +223,7 @@ describe('pull and push against a local registry, rootless', () => {
     ];
     for (const [ref, message] of cases) {
       const r = await env.denAsync(['pull', ref]);
-      assert.equal(r.status, 125, `${ref}: ${r.stderr}`);
+      assert.equal(r.status, 1, `${ref}: ${r.stderr}`);
       assert.match(r.stderr, message, ref);
     }
     assert.deepEqual(leftovers(env), []);
@@ -185,7 +236,7 @@ describe('pull and push against a local registry, rootless', () => {
     const creds = `${TEST_USER.username}:${TEST_USER.password}`;
     // Loopback registries are trusted without verification by default, as docker does: ask for it.
     const noCa = await env.denAsync(['pull', '--tls-verify', '--creds', creds, ref]);
-    assert.equal(noCa.status, 125);
+    assert.equal(noCa.status, 1);
     assert.match(noCa.stderr, /TLS/);
     const wrong = await env.denAsync([
       'pull',
@@ -196,7 +247,7 @@ describe('pull and push against a local registry, rootless', () => {
       `${TEST_USER.username}:wrong-pass`,
       ref,
     ]);
-    assert.equal(wrong.status, 125);
+    assert.equal(wrong.status, 1);
     assert.match(wrong.stderr, /unauthorized|authentication required|401/i);
     assert.doesNotMatch(wrong.stderr + wrong.stdout, /wrong-pass/);
     const login = await env.denAsync(
@@ -211,7 +262,7 @@ describe('pull and push against a local registry, rootless', () => {
     const logout = await env.denAsync(['logout', secure.name]);
     assert.match(logout.stdout, new RegExp(`Removing login credentials for ${secure.name}`));
     const after = await env.denAsync(['pull', '--tls-verify', '--cert-dir', caDir, ref]);
-    assert.equal(after.status, 125, 'logged out, the pull is refused');
+    assert.equal(after.status, 1, 'logged out, the pull is refused');
   });
 
   test('two den processes pulling one image fetch each layer once; SIGKILL at several points, then the pull succeeds', async () => {
@@ -281,6 +332,72 @@ describe('pull and push against a local registry, rootless', () => {
       assert.equal(clean.status, 0, `${point}: ${clean.stdout}`);
       assert.deepEqual(leftovers(env), [], point);
     }
+  });
+
+  test('SIGTERM or Ctrl-C mid-pull: den removes its temporaries and exits 143 or 130; check --store is clean at once', async () => {
+    // A layer that takes seconds through the slow proxy, so the signal lands mid-layer.
+    const slow = buildLayout(join(harness.dir, 'stopped'), {
+      tag: 'stopped',
+      extraLayers: [tinyTar('noise', randomBytes(4_000_000).toString('base64'))],
+    });
+    await harness.skopeoCopy(`oci:${slow.dir}:stopped`, `docker://${plain.name}/stopped:latest`, plain);
+    const proxy = await throttlingProxy(harness, plain);
+    const ref = `127.0.0.1:${proxy.port}/stopped`;
+    const noiseLayer = slow.manifests[0]!.layers[1]!.digest;
+    for (const [sig, status, group] of [
+      ['SIGTERM', 143, false],
+      ['SIGINT', 130, true],
+    ] as const) {
+      const what = `${sig}${group ? ' to the process group' : ''}`;
+      const start = proxy.bytesSent();
+      // As a terminal's Ctrl-C, SIGINT goes to den's whole process group: its unpacker gets it too.
+      const [cmd, ...rest] = env.wrap([...denCommand(), 'pull', '-q', ref]);
+      const victim = spawn(cmd!, rest, { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+      let stderr = '';
+      victim.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      victim.stdout.resume();
+      const exited = new Promise<number | null>((resolve) => victim.on('exit', (code) => resolve(code)));
+      const until = Date.now() + 20_000;
+      while (proxy.bytesSent() - start < 512 * 1024 && Date.now() < until) await sleep(10);
+      assert.ok(proxy.bytesSent() - start >= 512 * 1024, `${what}: the pull got under way`);
+      // Its temporaries, lock and lease are a live den's: another den's check finds nothing wrong.
+      const live = await env.denAsync(['system', 'check', '--store', '--format', 'json']);
+      const results = JSON.parse(live.stdout) as { id: string; status: string; detail: string }[];
+      assert.deepEqual(
+        results.filter((x) => x.status !== 'ok'),
+        [],
+        `${what}: check --store while the pull runs`,
+      );
+      assert.notDeepEqual(leftovers(env), [], `${what}: the pull had temporaries when it was stopped`);
+      if (group) process.kill(-victim.pid!, sig);
+      else victim.kill(sig);
+      assert.equal(await exited, status, `${what}: ${stderr}`);
+      assert.equal(stderr, '', what);
+      const check = await env.denAsync(['system', 'check', '--store']);
+      assert.equal(check.status, 0, `${what}: ${check.stdout}`);
+      assert.doesNotMatch(check.stdout, /FAIL/, what);
+      // What was downloaded stays, to be resumed: the one thing left, and no failure.
+      const left = leftovers(env);
+      assert.deepEqual(
+        left.filter((n) => !n.endsWith('.partial')),
+        [],
+        `${what}: left ${left.join(' ')}`,
+      );
+      assert.deepEqual(left, [`${noiseLayer.slice('sha256:'.length)}.partial`], what);
+      assert.deepEqual(strayStoreFiles(env), [], what);
+      assert.equal(env.den(['images', '-q', ref]).stdout, '', `${what}: no image recorded`);
+    }
+    proxy.requests.length = 0;
+    const again = await env.denAsync(['pull', '-q', ref]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(
+      proxy.requests.some(
+        (r) => r.url.endsWith(noiseLayer) && r.range !== undefined && !r.range.startsWith('bytes=0-'),
+      ),
+      'the stopped download resumed where it was',
+    );
+    assert.deepEqual(leftovers(env), []);
+    assert.equal((await env.denAsync(['system', 'check', '--store'])).status, 0);
   });
 
   test("SIGKILL between renaming a layer into place and recording it: check --store lists it as a dead den's, prune removes it", async () => {
@@ -514,7 +631,7 @@ describe('store maintenance: prune, df, check --store', () => {
     writeFileSync(join(blobs, hex), junk);
     const grace = { DEN_GC_GRACE_SECONDS: '0' };
     const noTty = env.den(['image', 'prune']);
-    assert.equal(noTty.status, 125);
+    assert.equal(noTty.status, 1);
     assert.match(noTty.stderr, /add -f/);
     const young = env.den(['image', 'prune', '-f']);
     assert.equal(young.status, 0, young.stderr);

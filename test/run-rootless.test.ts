@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -91,6 +91,32 @@ for (const runtime of ['crun', 'runc'] as const)
       assert.equal(r.status, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
       assert.match(r.stdout, /27 91/);
+    });
+
+    test('-t and -it under a terminal: each line ends in one "\\r\\n", as docker prints it, not "\\r\\r\\n"', async () => {
+      // The container's terminal turns "\n" into "\r\n"; den's own terminal must not do it again.
+      // script(1) is that terminal, and its output is what the terminal's reader got, byte for byte.
+      // Its stdin stays open until den is done: at its end script would type an end-of-file.
+      const underTerminal = async (command: string): Promise<{ status: number | null; out: string }> => {
+        const [file, ...args] = env.wrap(['script', '-qec', command, '/dev/null']);
+        const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.setEncoding('latin1').on('data', (d: string) => (out += d));
+        const ended = new Promise((resolve) => child.stdout.on('end', resolve));
+        const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        child.stdin.end();
+        await ended;
+        return { status, out };
+      };
+      const den = `${process.execPath} ${denBin()}`;
+      for (const flags of ['-t', '-it']) {
+        const r = await underTerminal(`${den} run --rm ${flags} busybox sh -c 'echo a; echo b >&2; echo c'`);
+        assert.equal(r.status, 0, flags);
+        assert.equal(r.out, 'a\r\nb\r\nc\r\n', `${flags}: ${JSON.stringify(r.out)}`);
+      }
+      // den gives its terminal back as it found it: output processing on again.
+      const after = await underTerminal(`${den} run --rm -it busybox true; stty -a | grep -o -- '-\\?opost'`);
+      assert.equal(after.out, 'opost\r\n');
     });
 
     test('-t: what the container writes just before it exits all arrives, even through a slow reader', () => {
@@ -246,14 +272,14 @@ for (const runtime of ['crun', 'runc'] as const)
         'kept',
       ]);
       assert.equal(state.stdout, '3 ["sh","-c","exit 3"]\n', state.stderr);
-      // ps fails as docker's CLI does for what is not a flag error, with 1; inspect with 125 still.
-      for (const [status, args] of [
-        [1, ['ps', '-a', '--format', '{{range .Names}}']],
-        [1, ['ps', '-a', '--format', '{{nosuch .ID}}']],
-        [125, ['inspect', '-f', '{{.Nope}}', 'kept']],
-      ] as const) {
-        const bad = env.den([...args]);
-        assert.equal(bad.status, status, `${args.join(' ')}: ${bad.stderr}`);
+      // docker's CLI fails with 1 for what is not a flag error (run and create with 125).
+      for (const args of [
+        ['ps', '-a', '--format', '{{range .Names}}'],
+        ['ps', '-a', '--format', '{{nosuch .ID}}'],
+        ['inspect', '-f', '{{.Nope}}', 'kept'],
+      ]) {
+        const bad = env.den(args);
+        assert.equal(bad.status, 1, `${args.join(' ')}: ${bad.stderr}`);
         assert.equal(bad.stdout, '', args.join(' '));
         assert.match(bad.stderr, /^Error: template parsing error: template ".*" at 1:\d+: /, args.join(' '));
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DenError } from '../common/errors.js';
+import { exitCodeFor } from './errors.js';
 import { list, parseFlags, str, bool, type CommandSpec } from './flags.js';
 
 const run: CommandSpec = {
@@ -80,4 +81,55 @@ test("a docker flag den lacks is named as docker's; one docker lacks too keeps d
   assert.equal(message(['--cpus', '2', 'x']), "unknown flag: --cpus: docker's --cpus is not supported by den yet");
   assert.equal(message(['--nosuch', 'x']), 'unknown flag: --nosuch');
   assert.equal(message(['-Z', 'x']), "unknown shorthand flag: 'Z' in -Z");
+});
+
+test("a wrong number of arguments: docker 28's words for each bound, and its status 1 even for run", () => {
+  const shape = (minArgs?: number, maxArgs?: number): CommandSpec => ({
+    path: 'x',
+    usage: 'x [OPTIONS] A',
+    summary: '',
+    flags: [],
+    ...(minArgs !== undefined ? { minArgs } : {}),
+    ...(maxArgs !== undefined ? { maxArgs } : {}),
+  });
+  const cases: [CommandSpec, string[], string][] = [
+    [shape(1), [], 'requires at least 1 argument'],
+    [shape(2), ['a'], 'requires at least 2 arguments'],
+    [shape(1, 1), ['a', 'b'], 'requires 1 argument'],
+    [shape(2, 2), ['a'], 'requires 2 arguments'],
+    [shape(1, 2), ['a', 'b', 'c'], 'requires at least 1 and at most 2 arguments'],
+    [shape(undefined, 1), ['a', 'b'], 'requires at most 1 argument'],
+    [shape(undefined, 0), ['a'], 'accepts no arguments'],
+  ];
+  for (const [spec, argv, wanted] of cases) {
+    assert.throws(
+      () => parseFlags(spec, argv),
+      (e: unknown) => {
+        assert.ok(e instanceof DenError);
+        assert.equal(e.message, `den: 'den x' ${wanted}`);
+        assert.equal(e.hint, "\nUsage:  den x [OPTIONS] A\n\nSee 'den x --help' for more information");
+        assert.equal(exitCodeFor(e, 125), 1, 'not the command status: docker exits 1 for it');
+        return true;
+      },
+      wanted,
+    );
+  }
+  assert.doesNotThrow(() => parseFlags(shape(1, 2), ['a', '--help', 'b', 'c']), '--help skips the count');
+});
+
+test('exit statuses: flag errors 125 whatever the command, else the command status (1 unless it says)', () => {
+  const flagError = (() => {
+    try {
+      parseFlags(run, ['--nope', 'img']);
+    } catch (e) {
+      return e;
+    }
+    return assert.fail('no error');
+  })();
+  assert.equal(exitCodeFor(flagError), 125);
+  assert.equal(exitCodeFor(flagError, 1), 125);
+  const daemonError = new DenError('NotFound', 'DEN0702', 'no such object: x');
+  assert.equal(exitCodeFor(daemonError), 1);
+  assert.equal(exitCodeFor(daemonError, 125), 125);
+  assert.equal(exitCodeFor(new Error('internal')), 1);
 });

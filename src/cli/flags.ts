@@ -30,7 +30,7 @@ export interface CommandSpec {
   maxArgs?: number;
   /**
    * The exit status when the command fails for a reason with no status of its own (errors.ts):
-   * docker's run and create give 125, its other commands 1. Default 125.
+   * docker's run and create give 125, its other commands 1 (the default).
    */
   failureStatus?: number;
 }
@@ -47,6 +47,29 @@ export function usageError(spec: CommandSpec, message: string): DenError {
   return new DenError('InvalidArgument', 'DEN0701', message, {
     hint: `See 'den ${spec.path} --help'.`,
     reason: 'usage' satisfies UsageFailure,
+  });
+}
+
+/**
+ * Too few or too many arguments, in docker's words (`docker: 'docker pull' requires 1 argument`,
+ * the usage line, a pointer to --help); docker exits 1 for it, whatever the command.
+ */
+export function argumentCountError(spec: CommandSpec): DenError {
+  const { minArgs: min, maxArgs: max } = spec;
+  const args = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+  const wanted =
+    max === 0
+      ? 'accepts no arguments'
+      : min === max
+        ? `requires ${args(min!)}`
+        : min !== undefined && max !== undefined
+          ? `requires at least ${min} and at most ${args(max)}`
+          : min !== undefined
+            ? `requires at least ${args(min)}`
+            : `requires at most ${args(max!)}`;
+  return new DenError('InvalidArgument', 'DEN0701', `den: 'den ${spec.path}' ${wanted}`, {
+    hint: `\nUsage:  den ${spec.usage}\n\nSee 'den ${spec.path} --help' for more information`,
+    reason: 'arguments' satisfies UsageFailure,
   });
 }
 
@@ -143,18 +166,9 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
   }
   args.push(...argv.slice(i));
   if (!flags.get('help')) {
-    if (spec.minArgs !== undefined && args.length < spec.minArgs) {
-      throw usageError(
-        spec,
-        `"den ${spec.path}" requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`,
-      );
-    }
-    if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {
-      throw usageError(
-        spec,
-        `"den ${spec.path}" accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`,
-      );
-    }
+    const tooFew = spec.minArgs !== undefined && args.length < spec.minArgs;
+    const tooMany = spec.maxArgs !== undefined && args.length > spec.maxArgs;
+    if (tooFew || tooMany) throw argumentCountError(spec);
   }
   return { flags, args };
 }

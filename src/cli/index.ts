@@ -173,7 +173,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!found) {
     const word = argv.slice(0, ['system', 'container', 'image', 'healthcheck'].includes(argv[0]!) ? 2 : 1).join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
-    return 125;
+    return 1;
   }
   return (await import('./run-command.js')).runCommand(COMMANDS[found.path]!, found.rest);
 }

@@ -1,8 +1,8 @@
 import { printError, exitCodeFor } from './errors.js';
 
 export interface ReportOptions {
-  /** The command's exit status for a failure (CommandSpec.failureStatus). */
-  failureStatus: number;
+  /** The command's exit status for a failure (CommandSpec.failureStatus; docker's 1 by default). */
+  failureStatus?: number;
   /** Failures that are printed but leave the status alone (docker's `rmi -f` of a missing image). */
   tolerated?: (e: unknown) => boolean;
 }

@@ -225,7 +225,10 @@ export const ERROR_CODES = {
     kind: 'FailedPrecondition',
     meaning: "`--ulimit` with a hard limit above den's own, which den may not raise (no CAP_SYS_RESOURCE)",
   },
-  DEN0701: { kind: 'InvalidArgument', meaning: 'a command-line usage error (unknown flag, missing argument)' },
+  DEN0701: {
+    kind: 'InvalidArgument',
+    meaning: 'a command-line usage error (a flag: exit 125; the number of arguments: exit 1)',
+  },
   DEN0702: { kind: 'NotFound', meaning: '`den inspect`: no such container or image' },
   DEN0703: { kind: 'InvalidArgument', meaning: '`--pull` other than always, missing or never' },
   DEN0704: { kind: 'InvalidArgument', meaning: '`den login`: --password and --password-stdin together' },
@@ -478,6 +481,14 @@ export const ERROR_CODES = {
   DEN1133: { kind: 'InvalidArgument', meaning: '`den ps --filter health=`: not starting, healthy, unhealthy or none' },
   DEN1134: { kind: 'InvalidArgument', meaning: 'retired: `den ps --filter` errors are DEN1140' },
   DEN1135: { kind: 'Internal', meaning: 'the health-check scheduler (a `/bin/sh` loop) cannot be started' },
+  DEN0107: {
+    kind: 'Unavailable',
+    meaning: 'a command writing the store stopped by a signal, cleaned up (exit 130 SIGINT, 143 SIGTERM, 129 SIGHUP)',
+  },
+  DEN0328: {
+    kind: 'InvalidArgument',
+    meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

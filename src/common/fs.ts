@@ -1,5 +1,5 @@
 import type { ErrorCode } from './error-codes.js';
-import { createReadStream, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, fstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalidArgument, notFound } from './errors.js';
@@ -56,4 +56,17 @@ export function openInputFile(
   }
   if (!isFile) throw invalidArgument(codes.directory, `${describe}: is a directory, not ${expected}`);
   return createReadStream(source);
+}
+
+/**
+ * How many bytes an input of openInputFile has, when it is a regular file (standard input
+ * redirected from one included); undefined for a pipe or a terminal, whose size nobody knows.
+ */
+export function inputSize(source: string): number | undefined {
+  try {
+    const st = source === '-' ? fstatSync(0) : statSync(source);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
 }

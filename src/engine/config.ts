@@ -17,6 +17,7 @@ import { DEFAULT_RUNTIME } from '../runtime/index.js';
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
  *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
+ *   DEN_MAX_LAYER_RATIO    how many times its compressed size a layer may unpack to (100; 0: no bound)
  *   DEN_CGROUP_PARENT      the cgroup containers' cgroups go in: /den as root; rootless, a delegated
  *                          cgroup v2 (found from den's own cgroup when unset)
  */
@@ -39,6 +40,12 @@ export interface EngineConfig {
   /** How long a registry may leave a request unanswered before it is tried again, then given up on. */
   readonly registryTimeoutMs: number;
   /**
+   * The decompression-bomb bound: a layer whose tar grows past this many times the compressed
+   * bytes it came from (beyond its first LAYER_RATIO_FLOOR bytes) is refused as it unpacks, before
+   * it fills the disk. 0: no bound. See store-layer.ts.
+   */
+  readonly maxLayerRatio: number;
+  /**
    * The cgroup (a path as /proc/PID/cgroup names it) containers' cgroups go in; undefined: /den as
    * root, rootless the delegated cgroup den finds from its own.
    */
@@ -54,6 +61,11 @@ const AUTO_MIN = 1024;
 const AUTO_MAX = 1 << 24;
 const GC_GRACE_SECONDS = 600;
 const REGISTRY_TIMEOUT_SECONDS = 30;
+/**
+ * gzip's own limit is about 1000:1 (a run of zeros); text and binaries compress 2 to 10 times. A
+ * hundred times leaves any layer of files room and stops a small blob from becoming a disk's worth.
+ */
+const MAX_LAYER_RATIO = 100;
 
 /**
  * The configuration the CLI runs with, from its environment. A value that cannot be used is
@@ -78,6 +90,7 @@ export function engineConfigFromEnv(
     shift: shiftPreference(env.DEN_SHIFT),
     gcGraceMs: wholeNumber(env, 'DEN_GC_GRACE_SECONDS', GC_GRACE_SECONDS) * 1000,
     registryTimeoutMs: wholeNumber(env, 'DEN_REGISTRY_TIMEOUT_SECONDS', REGISTRY_TIMEOUT_SECONDS) * 1000,
+    maxLayerRatio: wholeNumber(env, 'DEN_MAX_LAYER_RATIO', MAX_LAYER_RATIO),
     ...(env.DEN_CGROUP_PARENT ? { cgroupParent: cgroupParent(env.DEN_CGROUP_PARENT) } : {}),
     self,
   };

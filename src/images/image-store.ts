@@ -48,6 +48,20 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Points a repository digest (registry/repo@sha256:<hex>) at an image that is still recorded,
+   * moving it from any other; false when the image is gone (removed while it was being pushed).
+   */
+  addDigest(id: Digest, digest: string): boolean {
+    const r = this.db
+      .prepare(
+        `INSERT INTO image_digests (name, image_id) SELECT ?, id FROM images WHERE id = ?
+         ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id`,
+      )
+      .run(digest, id);
+    return r.changes > 0;
+  }
+
   list(): ImageRecord[] {
     const rows = this.db.prepare('SELECT * FROM images ORDER BY created_at DESC').all() as Row[];
     return rows.map((r) => this.toRecord(r));

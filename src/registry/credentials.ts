@@ -28,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { dockerConfigPath } from '../common/docker-config.js';
 import { errnoCode } from '../common/errors.js';
 import { helperErase, helperGet, helperStore, type HelperContext } from './credential-helper.js';
 import { redact, registerSecret } from './redact.js';
@@ -71,10 +72,7 @@ export function parseCreds(value: string): Credentials {
   return { username, password };
 }
 
-/** docker's config.json. */
-export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker'), 'config.json');
-}
+export { dockerConfigPath };
 
 /** The containers tools' auth.json files, in the order they are read. */
 export function containersAuthPaths(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -17,6 +17,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import { abortReason, onAbort, sleepUnlessAborted, throwIfAborted } from '../common/abort.js';
 import { DenError, errnoCode } from '../common/errors.js';
 import { redactUrl } from './redact.js';
 import {
@@ -58,6 +59,11 @@ export interface TransportOptions {
    * otherwise keeps a pull silent until the timeouts run out.
    */
   onWaiting?: (registry: string, waitedMs: number) => void;
+  /**
+   * Stops every request (common/abort.ts): one in flight, its body being read, and a retry's wait
+   * fail at once with the abort's reason, which is never retried.
+   */
+  signal?: AbortSignal;
 }
 
 /** How long a request waits for an answer before the caller is told (onWaiting). */
@@ -134,14 +140,17 @@ export class HttpTransport {
   /** Sends a request, following redirects and retrying transient failures; see the module comment. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const policy = req.retry ?? this.options.retry;
+    const signal = this.options.signal;
     for (let attempt = 1; ; attempt++) {
+      throwIfAborted(signal);
       let res: HttpResponse;
       try {
         res = await this.follow(req);
       } catch (e) {
+        if (signal?.aborted) throw abortReason(signal);
         const attempts = errnoCode(e) === 'ETIMEDOUT' ? Math.min(policy.attempts, TIMEOUT_ATTEMPTS) : policy.attempts;
         if (attempt < attempts && isTransient(e)) {
-          await sleep(backoff(policy, attempt));
+          await sleepUnlessAborted(backoff(policy, attempt), signal);
           continue;
         }
         throw this.networkError(e, req.url);
@@ -149,7 +158,7 @@ export class HttpTransport {
       if (attempt < policy.attempts && RETRY_STATUS.has(res.status)) {
         const delay = retryAfterMs(res.headers['retry-after']) ?? backoff(policy, attempt);
         res.body.resume();
-        await sleep(delay);
+        await sleepUnlessAborted(delay, signal);
         continue;
       }
       return res;
@@ -234,11 +243,19 @@ export class HttpTransport {
         timeout: this.options.timeoutMs,
       });
       let response: IncomingMessage | undefined;
+      // Aborted: the request, or the body being read, fails with the abort's reason.
+      const stopListening = onAbort(this.options.signal, (reason) => {
+        response?.destroy(reason);
+        req.destroy(reason);
+      });
       const notice = this.options.onWaiting
         ? setTimeout(() => this.options.onWaiting?.(this.options.registry, WAIT_NOTICE_MS), WAIT_NOTICE_MS)
         : undefined;
       notice?.unref();
-      req.on('close', () => clearTimeout(notice));
+      req.on('close', () => {
+        clearTimeout(notice);
+        if (!response) stopListening();
+      });
       req.on('timeout', () => {
         const err = Object.assign(new Error(`no response for ${this.options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
         response?.destroy(err);
@@ -254,6 +271,7 @@ export class HttpTransport {
       req.on('response', (res) => {
         clearTimeout(notice);
         response = res;
+        res.on('close', stopListening);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
       });
       if (payload === undefined) req.end();
@@ -335,8 +353,4 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   const ms = seconds ? Number(seconds[1]) * 1000 : date - now;
   if (!Number.isFinite(ms)) return undefined;
   return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

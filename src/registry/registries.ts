@@ -65,6 +65,8 @@ export interface RegistriesOptions {
   env?: NodeJS.ProcessEnv;
   /** Told when a registry has not answered a request for a while (see HttpTransport). */
   onWaiting?: (registry: string, waitedMs: number) => void;
+  /** Stops every request of every registry (see HttpTransport). */
+  signal?: AbortSignal;
 }
 
 /** A manifest found for a name, and where: fetch the blobs it names from `repository`. */
@@ -171,6 +173,7 @@ export class Registries {
         ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
         ...(this.options.userAgent !== undefined ? { userAgent: this.options.userAgent } : {}),
         ...(this.options.onWaiting ? { onWaiting: this.options.onWaiting } : {}),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
       });
       this.clients.set(key, client);
     }

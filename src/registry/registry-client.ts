@@ -78,6 +78,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** See TransportOptions.onWaiting. */
   onWaiting?: (registry: string, waitedMs: number) => void;
+  /** See TransportOptions.signal. */
+  signal?: AbortSignal;
 }
 
 /** A manifest or index as the registry served it, checked against its digest and parsed. */
@@ -179,6 +181,7 @@ export class RegistryClient {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       userAgent: options.userAgent ?? 'den',
       ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     this.auth = new Authorizer({
       registry: this.registry,

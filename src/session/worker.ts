@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { isErrorCode } from '../common/error-codes.js';
-import { DenError, isDenError, type ErrorKind } from '../common/errors.js';
+import { DenError, errnoCode, isDenError, type ErrorKind } from '../common/errors.js';
 import type { Namespaces } from './session.js';
 
 /**
@@ -33,6 +33,11 @@ interface WorkerError {
   message: string;
   hint?: string;
   reason?: string;
+  /**
+   * The system's error code under it (ENOSPC, EDQUOT...), which the den that waits gives the error
+   * as its cause: a full disk met by the worker is then said as one (state/storage-errors.ts).
+   */
+  errno?: string;
 }
 
 /** den itself: Node and den's entry script. */
@@ -114,6 +119,7 @@ export async function runWorker<P, R>(
     throw new DenError(e.kind, e.code, e.message, {
       ...(e.hint ? { hint: e.hint } : {}),
       ...(e.reason ? { reason: e.reason } : {}),
+      ...(e.errno ? { cause: Object.assign(new Error(`${e.errno} in the worker`), { code: e.errno }) } : {}),
     });
   }
   throw call.noAnswer(status);
@@ -149,14 +155,25 @@ export async function serveWorker<P, R>(
     return 0;
   } catch (e) {
     const d = isDenError(e) ? e : unexpected(e);
+    const errno = systemCode(e);
     const error: WorkerError = {
       kind: d.kind,
       code: d.code,
       message: d.message,
       ...(d.hint ? { hint: d.hint } : {}),
       ...(d.reason ? { reason: d.reason } : {}),
+      ...(errno ? { errno } : {}),
     };
     say({ error });
     return 1;
   }
+}
+
+/** The first E* code (a system call's failure) among an error and its causes. */
+function systemCode(e: unknown): string | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 10; c = c.cause, depth++) {
+    const code = errnoCode(c);
+    if (code !== undefined && /^E[A-Z0-9]+$/.test(code)) return code;
+  }
+  return undefined;
 }

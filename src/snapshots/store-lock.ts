@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepUnlessAborted, throwIfAborted } from '../common/abort.js';
 import { errnoCode } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import { readdirOrEmpty } from '../common/fs.js';
@@ -52,12 +52,14 @@ export async function withLayerLock<T>(
   done: () => boolean,
   work: () => Promise<T>,
   onWait?: () => void,
+  signal?: AbortSignal,
 ): Promise<T | undefined> {
   const dir = join(ctx.layout.layersDir, '.locks');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, chainHex);
   let told = false;
   for (;;) {
+    throwIfAborted(signal);
     if (done()) return undefined;
     if (!createOwned(path)) {
       const owner = readOwner(path);
@@ -67,7 +69,7 @@ export async function withLayerLock<T>(
       }
       if (!told) onWait?.();
       told = true;
-      await sleep(100);
+      await sleepUnlessAborted(100, signal);
       continue;
     }
     try {

@@ -1,2 +1,2 @@
 export { openDatabase, writeTransaction, type Db } from './database.js';
-export { diskFull, notWritable, storageFailure } from './storage-errors.js';
+export { diskFull, notWritable, spaceNeeded, storageFailure, type SpaceNeeded } from './storage-errors.js';

@@ -9,6 +9,8 @@ export const spec: CommandSpec = {
   summary: 'Create a new container without starting it',
   stopAtPositional: true,
   minArgs: 1,
+  // docker's status when docker itself fails to create or run a container.
+  failureStatus: 125,
   flags: createFlags,
 };
 

@@ -1,7 +1,8 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { bool, list, str } from '../flags.js';
+import { bool, list, str, usageError } from '../flags.js';
 import { listImages, parseImageFilters, type EngineContext, type ImageSummary } from '../../engine/index.js';
 import { familiarRepository, parseReference } from '../../images/index.js';
+import { configuredFormat } from '../configured-format.js';
 import { ago, formatRows, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -21,7 +22,11 @@ export const spec: CommandSpec = {
     },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only show image IDs' },
     { long: 'no-trunc', type: 'bool', help: "Don't truncate output" },
-    { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
+    {
+      long: 'format',
+      type: 'string',
+      help: "Format output: table, json, or a template like {{.ID}} (default: docker's config.json imagesFormat, else table)",
+    },
   ],
 };
 
@@ -46,6 +51,14 @@ const IMAGES_FORMAT: ListFormat = {
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const noTrunc = bool(p, 'no-trunc');
   const digests = bool(p, 'digests');
+  // A filter that is not name=value is refused by docker's flag parser, with its flag error status.
+  for (const f of list(p, 'filter')) {
+    if (!f.includes('='))
+      throw usageError(
+        spec,
+        `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
+      );
+  }
   // As docker: REPOSITORY[:TAG] is one more reference pattern.
   const filters = parseImageFilters([...list(p, 'filter'), ...p.args.map((a) => `reference=${a}`)]);
   const rows: Record<string, unknown>[] = [];
@@ -75,7 +88,8 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
         defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
       }
     : IMAGES_FORMAT;
-  process.stdout.write(formatRows(str(p, 'format'), rows, format));
+  // Without --format, docker's config.json may set one (imagesFormat).
+  process.stdout.write(formatRows(str(p, 'format') || configuredFormat('imagesFormat'), rows, format));
   return 0;
 }
 

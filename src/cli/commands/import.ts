@@ -1,6 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { list, str } from '../flags.js';
 import { importImage, type EngineContext } from '../../engine/index.js';
+import { interruptible } from '../interrupt.js';
 
 export const spec: CommandSpec = {
   path: 'import',
@@ -22,7 +23,9 @@ export const spec: CommandSpec = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const [source, name] = p.args as [string, string?];
-  const image = await importImage(ctx, { source, name, changes: list(p, 'change'), message: str(p, 'message') });
+  const image = await interruptible((signal) =>
+    importImage(ctx, { source, name, changes: list(p, 'change'), message: str(p, 'message'), signal }),
+  );
   process.stdout.write(`${image.id}\n`);
   return 0;
 }

@@ -9,7 +9,7 @@ import {
   type EngineContext,
   type ImageInspect,
 } from '../../engine/index.js';
-import { parseTemplate } from '../template/index.js';
+import { parseTemplate, type Template } from '../template/index.js';
 import { printError } from '../errors.js';
 
 export const spec: CommandSpec = {
@@ -26,8 +26,15 @@ export const spec: CommandSpec = {
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const type = str(p, 'type');
   const format = str(p, 'format');
-  // docker parses the template before it looks anything up: a bad one prints nothing else.
-  const template = format && format !== 'json' ? parseTemplate(format) : undefined;
+  // docker parses the template before it looks anything up: a bad one prints nothing else, and
+  // exits 64 (EX_USAGE), where a template that fails on an object exits 1 as a missing object does.
+  let template: Template | undefined;
+  try {
+    template = format && format !== 'json' ? parseTemplate(format) : undefined;
+  } catch (e) {
+    printError(e);
+    return 64;
+  }
   const found: (ContainerInspect | ImageInspect)[] = [];
   let status = 0;
   for (const ref of p.args) {

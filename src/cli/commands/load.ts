@@ -3,6 +3,7 @@ import { str } from '../flags.js';
 import { DenError } from '../../common/errors.js';
 import { loadArchive, type EngineContext } from '../../engine/index.js';
 import { familiarName, parseReference } from '../../images/index.js';
+import { interruptible } from '../interrupt.js';
 
 export const spec: CommandSpec = {
   path: 'load',
@@ -22,10 +23,9 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       hint: 'use -i FILE, or redirect: den load < FILE',
     });
   }
-  const images = await loadArchive(ctx, {
-    source,
-    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-  });
+  const images = await interruptible((signal) =>
+    loadArchive(ctx, { source, signal, onWarning: (message) => process.stderr.write(`warning: ${message}\n`) }),
+  );
   // As docker, -q only silences progress, which den does not show: what was loaded is still said.
   for (const image of images) {
     for (const m of image.moved) {

@@ -2,6 +2,7 @@ import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str, usageError } from '../flags.js';
 import { describeStatus, type ContainerRecord } from '../../containers/index.js';
 import { listContainers, parseContainerFilters, type EngineContext, type ListedContainer } from '../../engine/index.js';
+import { configuredFormat } from '../configured-format.js';
 import { ago, formatRows, goTime, humanSize, type ListFormat } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -21,7 +22,11 @@ export const spec: CommandSpec = {
         'Filter output based on conditions provided: status=, name=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, ' +
         'id=, before=CONTAINER, since=CONTAINER',
     },
-    { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.ID}}' },
+    {
+      long: 'format',
+      type: 'string',
+      help: "Format output: table, json, or a template like {{.ID}} (default: docker's config.json psFormat, else table)",
+    },
     {
       long: 'last',
       short: 'n',
@@ -59,9 +64,10 @@ const PS_FORMAT: ListFormat = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const noTrunc = bool(p, 'no-trunc');
-  const format = str(p, 'format');
-  const last = lastOf(p);
   const quiet = bool(p, 'quiet');
+  // Without --format, docker's config.json may set one (psFormat); -q wins over either.
+  const format = str(p, 'format') || (quiet ? undefined : configuredFormat('psFormat'));
+  const last = lastOf(p);
   // docker measures sizes when the format shows them, -s or not.
   const size = bool(p, 'size') || (!quiet && format !== undefined && format.includes('.Size'));
   const listed = listContainers(ctx, {

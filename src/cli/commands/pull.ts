@@ -1,6 +1,7 @@
 import { pullImage, type EngineContext, type PullOptions, type RegistryAccess } from '../../engine/index.js';
 import type { CommandSpec, FlagSpec, Parsed } from '../flags.js';
 import { bool, str } from '../flags.js';
+import { interruptible } from '../interrupt.js';
 import { PullProgress } from '../pull-progress.js';
 
 /** The flags of every command that talks to a registry (pull, push, run --pull, login). */
@@ -88,7 +89,9 @@ export async function pullReporting(
 }
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const name = await pullReporting(ctx, pullOptions(p, p.args[0]!), process.stdout, bool(p, 'quiet'));
+  const name = await interruptible((signal) =>
+    pullReporting(ctx, { ...pullOptions(p, p.args[0]!), signal }, process.stdout, bool(p, 'quiet')),
+  );
   process.stdout.write(`${name}\n`);
   return 0;
 }

@@ -9,14 +9,13 @@ export const spec: CommandSpec = {
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Remove one or more containers',
   minArgs: 1,
-  failureStatus: 1,
   flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' }],
 };
 
 /** With -f a container that is not there is no failure, and docker says nothing of it. */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const force = bool(p, 'force');
-  return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
+  return reportEach(p.args, {}, async (ref) => {
     try {
       await removeContainer(ctx, ref, force);
     } catch (e) {

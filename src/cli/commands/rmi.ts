@@ -9,7 +9,6 @@ export const spec: CommandSpec = {
   usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
   summary: 'Remove one or more images',
   minArgs: 1,
-  failureStatus: 1,
   flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force removal of the image' }],
 };
 
@@ -17,7 +16,7 @@ export const spec: CommandSpec = {
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const force = bool(p, 'force');
   const tolerated = (e: unknown) => force && isDenError(e) && e.kind === 'NotFound';
-  return reportEach(p.args, { failureStatus: spec.failureStatus!, tolerated }, async (ref) => {
+  return reportEach(p.args, { tolerated }, async (ref) => {
     const r = removeImage(ctx, ref, force);
     for (const u of r.untagged) process.stdout.write(`Untagged: ${u}\n`);
     for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`);

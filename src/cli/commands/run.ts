@@ -24,7 +24,9 @@ import {
   type CreateSpec,
   type EngineContext,
 } from '../../engine/index.js';
+import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
+import { interruptible } from '../interrupt.js';
 import { limitFlags, limitsFromFlags } from '../limit-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
@@ -114,7 +116,7 @@ export async function ensureImage(p: Parsed, ctx: EngineContext): Promise<string
   if (policy === 'never' || (policy === 'missing' && ctx.images.find(image))) return image;
   const quiet = bool(p, 'quiet');
   if (policy === 'missing' && !quiet) process.stderr.write(`Unable to find image '${image}' locally\n`);
-  return pullReporting(ctx, pullOptions(p, image), process.stderr, quiet);
+  return interruptible((signal) => pullReporting(ctx, { ...pullOptions(p, image), signal }, process.stderr, quiet));
 }
 
 export const spec: CommandSpec = {
@@ -123,6 +125,8 @@ export const spec: CommandSpec = {
   summary: 'Create and run a new container from an image',
   stopAtPositional: true,
   minArgs: 1,
+  // docker's status when docker itself fails to create or run a container.
+  failureStatus: 125,
   flags: [
     { long: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' },
     { long: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
@@ -230,6 +234,7 @@ export function attachedIO(): AttachIO {
     setRawMode: (raw) => {
       if (process.stdin.isTTY) process.stdin.setRawMode(raw);
     },
+    rawOutput: () => (stdout.isTTY ? rawTerminalOutput(stdout.fd) : () => {}),
   };
 }
 

@@ -6,6 +6,8 @@ export const spec: CommandSpec = {
   usage: 'unshare [COMMAND [ARG...]]',
   summary: "Run a command in den's rootless session (as root there), e.g. to fix ownership in a volume",
   stopAtPositional: true,
+  // As run (and podman unshare): the command's own status, 125 when den fails to start it.
+  failureStatus: 125,
   flags: [],
 };
 

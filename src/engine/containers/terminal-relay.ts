@@ -9,6 +9,11 @@ export interface TerminalIO {
   stdin: NodeJS.ReadableStream;
   /** Calls back with the new size whenever den's terminal is resized; returns the unsubscribe. */
   onResize?: (resized: (size: { height: number; width: number }) => void) => () => void;
+  /**
+   * Called when the relay starts, to stop `stdout` from processing the output again (a terminal
+   * would turn the container terminal's "\r\n" into "\r\r\n"); returns what undoes that.
+   */
+  rawOutput?: () => () => void;
 }
 
 /**
@@ -57,6 +62,7 @@ export async function relayTerminal(
     throw e;
   }
   const stopResizing = io.onResize?.((size) => setTerminalSize(rest, size));
+  const restoreOutput = io.rawOutput?.();
   if (interactive) io.stdin.pipe(terminal, { end: false });
   terminal.pipe(io.stdout, { end: false });
   // Where the output cannot go (den's stdout a pipe whose reader left), the terminal is hung up, as
@@ -98,6 +104,7 @@ export async function relayTerminal(
     } finally {
       terminal.destroy();
       closeSync(rest);
+      restoreOutput?.();
       // A failed write reports its error on a later tick: keep listening until it has.
       setImmediate(() => io.stdout.off('error', onOutputError));
     }

@@ -1,5 +1,7 @@
+import { throwIfAborted } from '../../common/abort.js';
 import { invalidArgument } from '../../common/errors.js';
-import { openInputFile } from '../../common/fs.js';
+import { inputSize, openInputFile } from '../../common/fs.js';
+import { spaceNeeded } from '../../state/index.js';
 import {
   DEFAULT_PATH,
   familiarName,
@@ -29,6 +31,8 @@ export interface ImportOptions {
   changes?: string[];
   message?: string;
   onProgress?: (message: string) => void;
+  /** Stops the import (common/abort.ts): it fails with the abort's reason and leaves nothing. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -41,6 +45,18 @@ export interface ImportOptions {
  * record is written last, so a failure at any point leaves no half-made layer or image.
  */
 export async function importImage(ctx: EngineContext, options: ImportOptions): Promise<ImageRecord> {
+  try {
+    return await importTarball(ctx, options);
+  } catch (e) {
+    // A full disk is said with how much the tarball needed, when its size is known.
+    const bytes = inputSize(options.source);
+    if (bytes === undefined) throw e;
+    const what = options.source === '-' ? 'importing standard input' : `importing ${options.source}`;
+    throw spaceNeeded(e, ctx.paths.dataDir, { what, blobBytes: bytes });
+  }
+}
+
+async function importTarball(ctx: EngineContext, options: ImportOptions): Promise<ImageRecord> {
   const name = options.name ? formatReference(parseReference(options.name)) : undefined;
   const config = newImportConfig(options);
   const input = openInputFile(options.source, `import source ${options.source}`, 'a tarball', {
@@ -53,7 +69,10 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
     describe: `import source ${options.source}`,
     parent: null,
     emptyError: invalidArgument('DEN0435', `import source ${options.source}: the archive is empty`),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  // The layer is stored; stopped now, it stays for another import to find, and no image is recorded.
+  throwIfAborted(options.signal);
   const content = ctx.content;
   config.rootfs.diff_ids = [diffId];
   const configDesc = content.put(serializeImageConfig(config as unknown as Record<string, unknown>));

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { onAbort, throwIfAborted } from '../../common/abort.js';
 import { DenError, invalidArgument } from '../../common/errors.js';
-import { openInputFile } from '../../common/fs.js';
+import { inputSize, openInputFile } from '../../common/fs.js';
+import { spaceNeeded } from '../../state/index.js';
 import { trace } from '../../common/trace.js';
 import { chainIds, digestFromHash, digestOf, hexOf, newHash, type Digest } from '../../content/index.js';
 import {
@@ -38,6 +40,11 @@ export interface LoadOptions {
   /** The archive's bytes, instead of opening `source` (which then only names it). */
   input?: Readable;
   onWarning?: (message: string) => void;
+  /**
+   * Stops the load (common/abort.ts): it fails with the abort's reason and, as any failed load,
+   * removes the layers and blobs it stored and its ingest files.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LoadedImage {
@@ -96,6 +103,18 @@ class NotYet {
  * layers and blobs it stored that no image uses are removed again, and so are its ingest files.
  */
 export async function loadArchive(ctx: EngineContext, options: LoadOptions): Promise<LoadedImage[]> {
+  try {
+    return await loadFrom(ctx, options);
+  } catch (e) {
+    // A full disk is said with how much the archive needed, when its size is known.
+    const bytes = options.input ? undefined : inputSize(options.source);
+    if (bytes === undefined) throw e;
+    const what = options.source === '-' ? 'loading standard input' : `loading ${options.source}`;
+    throw spaceNeeded(e, ctx.paths.dataDir, { what, blobBytes: bytes });
+  }
+}
+
+async function loadFrom(ctx: EngineContext, options: LoadOptions): Promise<LoadedImage[]> {
   const describe = options.source === '-' ? 'on standard input' : options.source;
   const input =
     options.input ??
@@ -106,18 +125,22 @@ export async function loadArchive(ctx: EngineContext, options: LoadOptions): Pro
   ctx.content.init();
   sweepAbandoned(ctx);
   const files = new ArchiveFiles(ctx.content, describe, ownerTag());
-  const load = new Load(ctx, files, options.onWarning ?? (() => {}));
+  const load = new Load(ctx, files, options.onWarning ?? (() => {}), options.signal);
+  const stopReading = onAbort(options.signal, (reason) => input.destroy(reason));
   try {
     await load.read(input);
+    stopReading();
     trace('archive read');
     const plans = load.plan(true)!;
     const records: Omit<ImageRecord, 'names' | 'digests'>[] = [];
     for (const plan of plans) records.push(await load.store(plan));
     trace('layers stored');
+    throwIfAborted(options.signal);
     const loaded = load.record(plans, records);
     trace('images recorded');
     return loaded;
   } finally {
+    stopReading();
     load.cleanup();
   }
 }
@@ -134,6 +157,7 @@ class Load {
     private readonly ctx: EngineContext,
     private readonly files: ArchiveFiles,
     private readonly warn: (message: string) => void,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   async read(input: Readable): Promise<void> {
@@ -174,6 +198,8 @@ class Load {
       hexOf(layer.chainId),
       () => this.layerPresent(layer.chainId),
       () => this.storeLayerFrom({ size }, data, layer, undefined),
+      undefined,
+      this.signal,
     );
     // Another den stored the layer meanwhile: spooled, and checked against the diff id later.
     if (stored === undefined) return undefined;
@@ -373,6 +399,7 @@ class Load {
     const refs: LayerRef[] = [];
     let size = 0;
     for (const layer of plan.layers) {
+      throwIfAborted(this.signal);
       const file = this.files.get(layer.file);
       if (!file) throw missing(this.files.describe, layer.file);
       const stored = this.layerPresent(layer.chainId)
@@ -391,6 +418,8 @@ class Load {
               file.compression = s.compression;
               return s;
             },
+            undefined,
+            this.signal,
           );
       let blob: { digest: Digest; size: number };
       let compression: Compression;
@@ -449,6 +478,7 @@ class Load {
           ? { expected: { digest: layer.expected.digest, size: layer.expected.size ?? file.size } }
           : {}),
         ...(ingest ? { ingest } : {}),
+        ...(this.signal ? { signal: this.signal } : {}),
       });
     } catch (e) {
       // storeLayer's advice is a puller's; for an archive there is one thing to do.
@@ -498,8 +528,10 @@ class Load {
             cb();
           },
         }),
+        ...(this.signal ? [{ signal: this.signal }] : []),
       );
     } catch (e) {
+      throwIfAborted(this.signal);
       if (e instanceof DenError) throw e;
       throw invalidArgument('DEN0958', `${describe}: cannot read the layer: ${(e as Error).message}`, { cause: e });
     }

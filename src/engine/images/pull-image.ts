@@ -1,5 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
+import { linkedAbort, throwIfAborted } from '../../common/abort.js';
 import { DenError, invalidArgument, notFound } from '../../common/errors.js';
 import { chainIds, hexOf, type Descriptor, type Digest } from '../../content/index.js';
 import {
@@ -17,6 +18,7 @@ import {
   type LayerRef,
 } from '../../images/index.js';
 import type { Repository } from '../../registry/index.js';
+import { spaceNeeded, type SpaceNeeded } from '../../state/index.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
@@ -30,6 +32,11 @@ export interface PullOptions extends RegistryAccess {
   /** `--platform os/arch[/variant]`; default this host's. */
   platform?: string;
   onProgress?: (event: PullEvent) => void;
+  /**
+   * Stops the pull (common/abort.ts): it fails with the abort's reason and leaves what a failed
+   * pull leaves, no temporary, lock or lease, only committed layers and resumable downloads.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a pull reports as it goes, per layer (as docker pull's lines) and for the image. */
@@ -53,11 +60,16 @@ const CONCURRENT_LAYERS = 3;
  */
 export async function pullImage(ctx: EngineContext, options: PullOptions): Promise<ImageRecord> {
   const progress = options.onProgress ?? (() => {});
+  // Aborted by the caller, or by the first layer that fails: the others stop with it.
+  const stop = linkedAbort(options.signal);
   const registries = openRegistries(options, {
     timeoutMs: ctx.config.registryTimeoutMs,
     onWaiting: (registry, waitedMs) => progress({ kind: 'waiting', registry, seconds: waitedMs / 1000 }),
+    signal: stop.signal,
   });
   let releaseLease = () => {};
+  // What the layers it lacks take, compressed: said with a full disk.
+  let need: SpaceNeeded | undefined;
   try {
     const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
     const source = await registries.resolveImage(options.reference, platform);
@@ -113,26 +125,37 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     // pass for a stored layer, or the image is recorded without it; fetched again, it comes back.
     const present = (l: LayerRef) =>
       ctx.layers.has(l.chainId) && ctx.content.has(l.digest) && existsSync(ctx.layout.layerDir(hexOf(l.chainId)));
-    await forEachConcurrently(layers, CONCURRENT_LAYERS, async (layer, i) => {
-      const id = hexOf(layer.digest).slice(0, 12);
-      if (present(layer)) {
-        progress({ kind: 'layer', id, status: 'exists', total: layer.size });
-        return;
-      }
-      await withLayerLock(
-        ctx,
-        hexOf(layer.chainId),
-        () => present(layer),
-        async () => {
-          progress({ kind: 'layer', id, status: 'pulling', total: layer.size });
-          await fetchLayer(ctx, repository, layer, i === 0 ? null : chains[i - 1]!, (current) =>
-            progress({ kind: 'bytes', id, current, total: layer.size }),
-          );
-        },
-        () => progress({ kind: 'layer', id, status: 'waiting', total: layer.size }),
-      );
-      progress({ kind: 'layer', id, status: 'done', total: layer.size });
-    });
+    need = {
+      what: `pulling ${name}`,
+      blobBytes: layers.filter((l) => !present(l)).reduce((n, l) => n + l.size, image.config.size),
+    };
+    await forEachConcurrently(
+      layers,
+      CONCURRENT_LAYERS,
+      async (layer, i) => {
+        const id = hexOf(layer.digest).slice(0, 12);
+        if (present(layer)) {
+          progress({ kind: 'layer', id, status: 'exists', total: layer.size });
+          return;
+        }
+        await withLayerLock(
+          ctx,
+          hexOf(layer.chainId),
+          () => present(layer),
+          async () => {
+            progress({ kind: 'layer', id, status: 'pulling', total: layer.size });
+            await fetchLayer(ctx, repository, layer, i === 0 ? null : chains[i - 1]!, stop.signal, (current) =>
+              progress({ kind: 'bytes', id, current, total: layer.size }),
+            );
+          },
+          () => progress({ kind: 'layer', id, status: 'waiting', total: layer.size }),
+          stop.signal,
+        );
+        progress({ kind: 'layer', id, status: 'done', total: layer.size });
+      },
+      stop,
+    );
+    throwIfAborted(options.signal);
 
     ctx.content.put(configBytes);
     ctx.content.put(source.manifest.bytes);
@@ -155,6 +178,8 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     ctx.emit(imageEvent('pull', familiarName(pulled), familiarRepository(pulled)));
     const stored = ctx.images.byId(record.id);
     return { ...record, names: stored?.names ?? names, digests: stored?.digests ?? digests };
+  } catch (e) {
+    throw need ? spaceNeeded(e, ctx.paths.dataDir, need) : e;
   } finally {
     releaseLease();
     registries.close();
@@ -171,6 +196,7 @@ async function fetchLayer(
   repository: Repository,
   layer: LayerRef,
   parent: Digest | null,
+  signal: AbortSignal,
   onBytes: (current: number) => void,
 ): Promise<void> {
   let ingest = ctx.content.resumable(layer.digest);
@@ -215,6 +241,7 @@ async function fetchLayer(
     diffId: layer.diffId,
     ingest,
     keepPartial: (e) => e instanceof DenError && e.kind === 'Unavailable',
+    signal,
   });
 }
 

@@ -72,6 +72,9 @@ export async function pushImage(
       bytes: manifestBytes,
       mediaType: manifest.mediaType,
     });
+    // The repository now serves the image by that digest: docker's RepoDigests gains it, as a pull
+    // from there would have recorded it.
+    ctx.images.addDigest(image.id, `${repositoryOf(target)}@${digest}`);
     ctx.emit(imageEvent('push', familiarName(target), familiarRepository(target)));
     return { reference, digest, size: manifestBytes.length };
   } finally {

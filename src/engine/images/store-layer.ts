@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { onAbort } from '../../common/abort.js';
 import { DenError, errnoCode, invalidArgument } from '../../common/errors.js';
+import { humanSize } from '../../common/sizes.js';
 import { chainIds, digestFromHash, hexOf, newHash, type Digest, type Ingest } from '../../content/index.js';
 import { runWorker } from '../../session/index.js';
 import type { Compression, UnpackStats } from '../../unpack/index.js';
@@ -11,6 +13,12 @@ import { ownerTag, removeTree } from '../../snapshots/index.js';
 
 /** The `reason` of a layer whose content is not the one its image config names. */
 export type StoreLayerFailure = 'diff-id-mismatch';
+
+/**
+ * A layer's tar may be this large whatever its compressed size, before the decompression-bomb
+ * bound (EngineConfig.maxLayerRatio) applies: a small layer with a big empty file is no danger.
+ */
+export const LAYER_RATIO_FLOOR = 64 << 20;
 
 export interface LayerSource {
   /** The blob's bytes as stored: tar, tar+gzip or tar+zstd (told apart by their first bytes). */
@@ -38,6 +46,8 @@ export interface LayerSource {
   keepPartial?: (e: unknown) => boolean;
   /** Refuses an empty blob with this error (an import of an empty file). */
   emptyError?: DenError;
+  /** Stops the layer (common/abort.ts): the blob is destroyed with the abort's reason, and nothing remains. */
+  signal?: AbortSignal;
 }
 
 export interface StoredLayer {
@@ -70,9 +80,16 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
   let stats: UnpackStats;
   let have = ingest.size;
   let compression: Compression;
+  // Bytes in and out of decompression, for the decompression-bomb bound.
+  let blobBytes = 0;
+  let tarBytes = 0;
+  const ratio = ctx.config.maxLayerRatio;
+  // Aborted, the input fails: both halves then end as for a broken input, and nothing remains.
+  const stopListening = onAbort(src.signal, (reason) => src.blob.destroy(reason));
   try {
     const tapBlob = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        blobBytes += chunk.length;
         try {
           const skip = Math.min(have, chunk.length);
           have -= skip;
@@ -85,6 +102,11 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     });
     const tapDiff = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        tarBytes += chunk.length;
+        if (ratio > 0 && tarBytes > LAYER_RATIO_FLOOR && tarBytes > ratio * blobBytes) {
+          cb(decompressionBomb(src.describe, ratio, tarBytes, blobBytes));
+          return;
+        }
         diffHash.update(chunk);
         cb(null, chunk);
       },
@@ -128,6 +150,8 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     else ingest.abort();
     removeTree(ctx, tmp);
     throw e;
+  } finally {
+    stopListening();
   }
   const diffId = digestFromHash(diffHash);
   if (src.diffId !== undefined && src.diffId !== diffId) {
@@ -169,6 +193,17 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     maxGid: stats.maxGid,
   });
   return { blob, diffId, chainId, stats, compression };
+}
+
+function decompressionBomb(describe: string, ratio: number, tarBytes: number, blobBytes: number): DenError {
+  return invalidArgument(
+    'DEN0328',
+    `${describe}: unpacks to more than ${ratio} times its compressed size (${humanSize(tarBytes)} from ${humanSize(blobBytes)} so far): refused as a decompression bomb`,
+    {
+      hint: `if you trust the image, raise the bound: DEN_MAX_LAYER_RATIO=${ratio * 10} (0 lifts it)`,
+      reason: 'decompression-bomb',
+    },
+  );
 }
 
 function unreadable(describe: string, e: unknown): DenError {
