@@ -396,6 +396,11 @@ export const ERROR_CODES = {
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
   DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
+  DEN1120: {
+    kind: 'FailedPrecondition',
+    meaning: '`den exec -d`: the OCI runtime failed and its log does not say why (its status follows)',
+  },
+  DEN1121: { kind: 'FailedPrecondition', meaning: "a running container's OCI config (config.json) cannot be read" },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -64,6 +64,7 @@ export {
 } from './images/list-images.js';
 export { removeImage, type RemovedImage } from './images/remove-image.js';
 export { runAttached, type AttachIO, type RunFailure } from './containers/run-attached.js';
+export { execContainer, type ExecSpec } from './containers/exec-container.js';
 export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';

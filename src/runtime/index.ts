@@ -3,6 +3,7 @@ export {
   parseState,
   runtimeStateRoot,
   type OciRuntime,
+  type ExecIo,
   type RunIo,
   type RuntimeFeatures,
   type RuntimeKind,
@@ -24,3 +25,4 @@ export {
   type SpecInput,
 } from './spec.js';
 export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
+export { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';

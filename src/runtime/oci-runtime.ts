@@ -13,6 +13,7 @@ import { join } from 'node:path';
  *   create(id, bundle) -> created -> start(id) -> running -> (exit) -> stopped -> delete(id)
  *   run(id, bundle) is create + start + wait, attached to the caller's stdio
  *   kill(id, SIG) signals the container's init; state(id) prints its JSON state
+ *   exec(id, process.json) runs one more process in a running container's namespaces
  *
  * Each runtime has an adapter (crun-runtime.ts, runc-runtime.ts) for where they differ.
  */
@@ -33,6 +34,11 @@ export interface OciRuntime {
   /** Creates the container (its init waits for start); with a terminal, sends it to the console socket. */
   createArgv(id: string, bundle: string, io: RunIo): string[];
   startArgv(id: string): string[];
+  /**
+   * Runs the process a process.json describes (exec-process.ts) in the running container: attached,
+   * the runtime waits for it and exits with its status; with `detach`, it returns once the process runs.
+   */
+  execArgv(id: string, processFile: string, io: ExecIo): string[];
   /** Prints the container's state as JSON (`parseState` reads it). */
   stateArgv(id: string): string[];
   killArgv(id: string, signal: string): string[];
@@ -43,7 +49,7 @@ export type RuntimeKind = 'crun' | 'runc';
 
 export interface RuntimeFeatures {
   /**
-   * Whether `run`, attached, sends the container's terminal to a console socket. crun does. runc
+   * Whether `run` and `exec`, attached, send the process's terminal to a console socket. crun does. runc
    * refuses a console socket unless it detaches; attached, it relays the terminal itself from its
    * own stdio, and copies all of the output before it exits.
    */
@@ -57,6 +63,16 @@ export interface RunIo {
   /** Where the runtime writes the container init's pid. */
   pidFile: string;
   /** With a terminal: the socket the runtime sends its master to (console-socket.ts). */
+  consoleSocket?: string;
+}
+
+/** Where an exec's outputs go. */
+export interface ExecIo {
+  /** The runtime's JSON log. */
+  logFile: string;
+  /** Return once the process runs, rather than wait for it (its stdio is the runtime's). */
+  detach: boolean;
+  /** With a terminal: the socket the runtime sends its master to. */
   consoleSocket?: string;
 }
 
@@ -102,6 +118,18 @@ export abstract class CommandLineRuntime implements OciRuntime {
 
   startArgv(id: string): string[] {
     return [...this.base(), 'start', id];
+  }
+
+  execArgv(id: string, processFile: string, io: ExecIo): string[] {
+    return [
+      ...this.base(io.logFile),
+      'exec',
+      '--process',
+      processFile,
+      ...(io.detach ? ['--detach'] : []),
+      ...(io.consoleSocket ? ['--console-socket', io.consoleSocket] : []),
+      id,
+    ];
   }
 
   stateArgv(id: string): string[] {

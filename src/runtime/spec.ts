@@ -79,7 +79,6 @@ export interface SpecInput {
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
-  const isRoot = input.uid === 0;
   const caps = [...DEFAULT_CAPABILITIES];
   const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.networkNamespace === 'own') namespaces.push({ type: 'network' });
@@ -135,12 +134,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     args: input.args,
     env: input.env,
     cwd: input.cwd,
-    capabilities: {
-      bounding: caps,
-      // A non-root process starts with no capabilities, as after exec by a normal user.
-      effective: isRoot ? caps : [],
-      permitted: isRoot ? caps : [],
-    },
+    capabilities: processCapabilities(caps, input.uid),
     noNewPrivileges: true,
     // No rlimits: the container inherits den's own, so it never asks for more than the caller
     // has (raising a hard limit needs CAP_SYS_RESOURCE, which a rootless caller lacks).
@@ -169,6 +163,12 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   };
   if (input.annotations) spec.annotations = input.annotations;
   return spec;
+}
+
+/** A process's capability sets: root's are `caps`; a non-root process starts with none, as after exec by a normal user. */
+export function processCapabilities(caps: readonly string[], uid: number): Record<string, string[]> {
+  const isRoot = uid === 0;
+  return { bounding: [...caps], effective: isRoot ? [...caps] : [], permitted: isRoot ? [...caps] : [] };
 }
 
 function etcBind(destination: string, source: string): Record<string, unknown> {

@@ -135,13 +135,11 @@ export const spec: CommandSpec = {
 export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
   const [image = '', ...command] = p.args;
   const entrypoint = str(p, 'entrypoint');
-  const fromCaller = (name: string) => process.env[name];
-  const envFileLines = list(p, 'env-file').flatMap((file) => envFileEntries(readEnvFile(file)));
   return {
     image,
     command,
     ...(entrypoint !== undefined ? { entrypoint: entrypoint === '' ? [] : [entrypoint] } : {}),
-    env: resolveEnv([...envFileLines, ...list(p, 'env')], fromCaller),
+    env: envFromFlags(p),
     workdir: str(p, 'workdir'),
     user: str(p, 'user'),
     name: str(p, 'name'),
@@ -170,6 +168,16 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
       ...optional('retries', str(p, 'health-retries'), (v) => wholeNumber(v, '--health-retries', false)),
     },
   };
+}
+
+/**
+ * --env-file's entries, then -e's, as the engine takes them: the files read, and `-e NAME` given
+ * its value from den's own environment (run, create, exec).
+ */
+export function envFromFlags(p: Parsed): string[] {
+  const fromCaller = (name: string) => process.env[name];
+  const envFileLines = list(p, 'env-file').flatMap((file) => envFileEntries(readEnvFile(file)));
+  return resolveEnv([...envFileLines, ...list(p, 'env')], fromCaller);
 }
 
 /** `{ key: parse(value) }` when the flag was given, else nothing. */

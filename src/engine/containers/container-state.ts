@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DenError } from '../../common/errors.js';
+import { conflict, DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { processStartTime } from '../../session/index.js';
@@ -115,4 +115,29 @@ export async function waitForExit(
     if (Date.now() >= deadline) return undefined;
     await sleep(POLL_MS);
   }
+}
+
+/**
+ * The container, for a verb that needs it running (exec, top; top takes a paused one too, as
+ * docker's does), with docker's words when it is not.
+ */
+export function runningContainer(ctx: EngineContext, ref: string, verb: 'exec' | 'top'): ContainerRecord {
+  const c = reconcile(ctx, ctx.containers.resolve(ref));
+  // A container whose exit its monitor wrote has stopped, though its exit command may not have recorded it yet.
+  const exited = c.monitor === 'conmon' && exitCodeOf(ctx, c.id) !== undefined;
+  if (!exited && (c.status === 'running' || (c.status === 'paused' && verb === 'top'))) return c;
+  if (c.status === 'paused' && !exited) {
+    throw conflict('DEN1109', `container ${c.id} is paused, unpause the container before exec`, {
+      reason: 'not-running',
+    });
+  }
+  if (c.status === 'restarting') {
+    throw conflict('DEN1109', `container ${c.id} is restarting, wait until the container is running`, {
+      reason: 'not-running',
+    });
+  }
+  throw conflict('DEN1109', `container ${c.id} is not running`, {
+    hint: `start it first: den start ${ref}`,
+    reason: 'not-running',
+  });
 }
