@@ -401,6 +401,18 @@ export const ERROR_CODES = {
     meaning: '`den exec -d`: the OCI runtime failed and its log does not say why (its status follows)',
   },
   DEN1121: { kind: 'FailedPrecondition', meaning: "a running container's OCI config (config.json) cannot be read" },
+  DEN1122: {
+    kind: 'InvalidArgument',
+    meaning: "`--detach-keys`: a key den does not know (docker's syntax: `ctrl-p,ctrl-q`, `a`, `ctrl-@`)",
+  },
+  DEN1123: {
+    kind: 'FailedPrecondition',
+    meaning: '`den attach` to a container that runs attached to the den that started it (no monitor)',
+  },
+  DEN1124: {
+    kind: 'Unavailable',
+    meaning: "`den attach`: the container's monitor cannot be reached, or ended the connection while it runs",
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -65,6 +65,13 @@ export {
 export { removeImage, type RemovedImage } from './images/remove-image.js';
 export { runAttached, type AttachIO, type RunFailure } from './containers/run-attached.js';
 export { execContainer, type ExecSpec } from './containers/exec-container.js';
+export {
+  attachContainer,
+  type AttachOutcome,
+  type AttachSpec,
+  type AttachStreams,
+} from './containers/attach-container.js';
+export { DEFAULT_DETACH_KEYS, parseDetachKeys } from './containers/detach-keys.js';
 export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';

@@ -7,3 +7,10 @@ export {
   type LogLine,
   type LogRecord,
 } from './container-log.js';
+export {
+  AttachSocket,
+  MAX_INPUT_PACKET,
+  resizeMonitoredTerminal,
+  type AttachPacket,
+  type AttachStream,
+} from './attach-socket.js';
