@@ -18,6 +18,7 @@ const DOCKER_FLAGS: Record<string, string> = {
   logs: 'details f|follow since n|tail t|timestamps until',
   exec: 'd|detach detach-keys e|env env-file i|interactive privileged t|tty u|user w|workdir',
   attach: 'detach-keys no-stdin sig-proxy',
+  top: '',
   ps: 'a|all f|filter format n|last l|latest no-trunc q|quiet s|size',
   rm: 'f|force l|link v|volumes',
   rmi: 'f|force no-prune platform',

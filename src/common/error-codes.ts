@@ -413,6 +413,8 @@ export const ERROR_CODES = {
     kind: 'Unavailable',
     meaning: "`den attach`: the container's monitor cannot be reached, or ended the connection while it runs",
   },
+  DEN1125: { kind: 'InvalidArgument', meaning: '`den top`: ps options whose output has no PID column' },
+  DEN1126: { kind: 'FailedPrecondition', meaning: '`den top`: ps failed (its message follows)' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

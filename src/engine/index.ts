@@ -72,6 +72,7 @@ export {
   type AttachStreams,
 } from './containers/attach-container.js';
 export { DEFAULT_DETACH_KEYS, parseDetachKeys } from './containers/detach-keys.js';
+export { topContainer, type ContainerTop } from './containers/top-container.js';
 export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
