@@ -67,6 +67,7 @@ export { runAttached, type AttachIO, type RunFailure } from './containers/run-at
 export { execContainer, type ExecSpec } from './containers/exec-container.js';
 export {
   attachContainer,
+  startAttached,
   type AttachOutcome,
   type AttachSpec,
   type AttachStreams,

@@ -1,6 +1,12 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, str, usageError } from '../flags.js';
-import { attachContainer, DEFAULT_DETACH_KEYS, parseDetachKeys, type EngineContext } from '../../engine/index.js';
+import {
+  attachContainer,
+  DEFAULT_DETACH_KEYS,
+  parseDetachKeys,
+  type AttachOutcome,
+  type EngineContext,
+} from '../../engine/index.js';
 import { attachedIO } from './run.js';
 
 export const spec: CommandSpec = {
@@ -36,6 +42,11 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     },
     { ...attachedIO(), stderr: process.stderr },
   );
+  return attachStatus(outcome);
+}
+
+/** den's status when an attach ended (attach, start -a), and what docker says on detaching. */
+export function attachStatus(outcome: AttachOutcome): number {
   switch (outcome.ended) {
     case 'exit':
       return outcome.exitCode;

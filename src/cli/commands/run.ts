@@ -216,7 +216,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   return runAttached(ctx, container, attachedIO());
 }
 
-/** den's own terminal and stdio, for a container run attached (`run`, `start -a`). */
+/** den's own terminal and stdio, for what den stays attached to (`run`, `exec`, `attach`, `start -a`). */
 export function attachedIO(): AttachIO {
   const stdout = process.stdout;
   return {

@@ -4,8 +4,10 @@ import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { AttachSocket, resizeMonitoredTerminal } from '../../monitor/index.js';
 import type { EngineContext } from '../context.js';
 import { forwardSignals, type AttachIO, type RunFailure } from './attached-runtime.js';
-import { exitCodeOf, reconcile } from './container-state.js';
+import { exitCodeOf, reconcile, settledRecord } from './container-state.js';
 import { DetachScanner } from './detach-keys.js';
+import { writeBundle } from './create-container.js';
+import { startDetached } from './start-detached.js';
 import { signalInit } from './stop-container.js';
 
 /** `den attach` as the engine takes it. */
@@ -48,15 +50,51 @@ export async function attachContainer(
   io: AttachStreams,
 ): Promise<AttachOutcome> {
   const c = attachable(ctx, reconcile(ctx, ctx.containers.resolve(ref)));
-  const tty = c.config.tty;
-  if (tty && spec.stdin && !io.stdinIsTTY) {
+  checkTerminal(c, spec, io);
+  return relay(ctx, c, connect(ctx, c), spec, io);
+}
+
+/**
+ * `den start -a`: starts the container under its monitor, as `den start` does, attached from
+ * before it runs (startDetached's beforeStart), so that all of its output is seen; detaching
+ * leaves it running. A container that runs already is attached to, as docker's start -a does.
+ */
+export async function startAttached(
+  ctx: EngineContext,
+  ref: string,
+  spec: AttachSpec,
+  io: AttachStreams,
+): Promise<AttachOutcome> {
+  const c = await settledRecord(ctx, reconcile(ctx, ctx.containers.resolve(ref)));
+  if (isActive(c.status) && c.status !== 'restarting') return attachContainer(ctx, ref, spec, io);
+  checkTerminal(c, spec, io);
+  if (c.config.tty && io.consoleSize) writeBundle(ctx, c, io.consoleSize); // its terminal made at den's size
+  let socket: AttachSocket | undefined;
+  const started = await startDetached(ctx, c, (created) => (socket = connect(ctx, created)));
+  // Another den started it first: attach to it as it runs.
+  if (socket === undefined) return attachContainer(ctx, ref, spec, io);
+  return relay(ctx, started, socket, spec, io);
+}
+
+/** docker's refusal to attach a terminal's stdin to anything but a terminal (exit 1). */
+function checkTerminal(c: ContainerRecord, spec: AttachSpec, io: AttachStreams): void {
+  if (c.config.tty && spec.stdin && !io.stdinIsTTY) {
     throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
-      hint: 'attach from a terminal, or with --no-stdin',
+      hint: 'attach from a terminal, or without stdin',
       reason: 'not-a-tty' satisfies RunFailure,
     });
   }
+}
+
+async function relay(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  socket: AttachSocket,
+  spec: AttachSpec,
+  io: AttachStreams,
+): Promise<AttachOutcome> {
+  const tty = c.config.tty;
   const bundle = ctx.layout.bundle(c.id).dir;
-  const socket = connect(ctx, c, bundle);
   const attachStdin = spec.stdin && c.config.interactive;
   const rawMode = tty && attachStdin && io.stdinIsTTY && io.setRawMode;
   const cleanups: (() => void)[] = [() => socket.close()];
@@ -103,9 +141,9 @@ function attachable(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
   return c;
 }
 
-function connect(ctx: EngineContext, c: ContainerRecord, bundle: string): AttachSocket {
+function connect(ctx: EngineContext, c: ContainerRecord): AttachSocket {
   try {
-    return AttachSocket.connect(bundle);
+    return AttachSocket.connect(ctx.layout.bundle(c.id).dir);
   } catch (e) {
     // The container may have exited since it was looked at: say so rather than blame the socket.
     const now = ctx.containers.get(c.id);

@@ -141,3 +141,13 @@ export function runningContainer(ctx: EngineContext, ref: string, verb: 'exec' |
     reason: 'not-running',
   });
 }
+
+/**
+ * A record that still says running while its monitor has written the exit: waits for the exit
+ * command to record the end (it may take the command's grace), so that a start that follows an
+ * exit closely (`start -a` right after an attach returned the status) finds it exited.
+ */
+export async function settledRecord(ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+  if (c.status !== 'running' || c.monitor !== 'conmon' || exitCodeOf(ctx, c.id) === undefined) return c;
+  return (await waitForExit(ctx, c, Date.now() + EXIT_COMMAND_GRACE_MS)) ?? reconcile(ctx, c);
+}

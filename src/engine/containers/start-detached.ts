@@ -27,8 +27,14 @@ export async function startContainer(ctx: EngineContext, ref: string): Promise<C
  * The start itself: mount the root file system in the namespaces, have conmon create the
  * container through the runtime, record the start (compare-and-set: of two dens starting one
  * container one wins, and the loser undoes its half), then let the runtime start it.
+ * `beforeStart` runs between the last two, when the container exists and has not run yet: `start
+ * -a` attaches there, so that it sees all of its output.
  */
-export async function startDetached(ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+export async function startDetached(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  beforeStart?: (created: ContainerRecord) => void,
+): Promise<ContainerRecord> {
   const runtime = findRuntime(ctx, c.config.runtime);
   const conmon = findExecutable('conmon', ctx.config.searchPath);
   if (!conmon) {
@@ -87,8 +93,14 @@ export async function startDetached(ctx: EngineContext, c: ContainerRecord): Pro
     if (isLifecycleRace(e)) return ctx.containers.get(c.id) ?? c;
     throw e;
   }
-  const r = runSync(ctx.ns.wrap(runtime.startArgv(c.id)));
-  if (r.status !== 0) {
+  let failure: unknown;
+  try {
+    beforeStart?.(started);
+  } catch (e) {
+    failure = e;
+  }
+  const r = failure === undefined ? runSync(ctx.ns.wrap(runtime.startArgv(c.id))) : undefined;
+  if (r === undefined || r.status !== 0) {
     // Recorded as failed first, so that the exit command of the killed init leaves it alone.
     try {
       ctx.containers.transition(c.id, 'fail', { exitCode: null });
@@ -96,6 +108,7 @@ export async function startDetached(ctx: EngineContext, c: ContainerRecord): Pro
       if (!isLifecycleRace(e)) throw e;
     }
     abandon(ctx, c);
+    if (r === undefined) throw failure;
     throw runtimeFailure(c, runtimeLog) ?? startFailed(c, r.stderr.trim() || `status ${r.status}`);
   }
   return started;
