@@ -13,7 +13,7 @@ const LAYERS = [
   // The id vocabulary (pure arithmetic, and the OCI form of a map) every module below the engine may speak.
   ['idmap'],
   // Leaves: each stands on common/ and idmap/ alone.
-  ['state', 'content', 'unpack', 'session', 'network', 'runtime', 'monitor'],
+  ['state', 'content', 'unpack', 'session', 'network', 'runtime', 'monitor', 'cgroups', 'events'],
   // Records and stores built on the leaves.
   ['images', 'containers', 'snapshots'],
   // The distribution client speaks in images and content.

@@ -98,17 +98,24 @@ const NODE_OPTIONS_AFTER_THE_IMAGE: string[][] = [
 
 const FLAGS: Case[] = [
   {
-    name: 'a docker flag den lacks says so: --restart',
-    args: ['run', '--restart', 'always', 'busybox', 'true'],
+    name: 'a docker flag den lacks says so: --cap-add',
+    args: ['run', '--cap-add', 'NET_ADMIN', 'busybox', 'true'],
     status: 125,
     stdout: '',
-    stderr: "unknown flag: --restart: docker's --restart is not supported by den yet\nSee 'den run --help'.\n",
+    stderr: "unknown flag: --cap-add: docker's --cap-add is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
     name: 'a docker flag den lacks, with its value attached',
-    args: ['create', '--memory=1g', 'busybox'],
+    args: ['create', '--shm-size=1g', 'busybox'],
     status: 125,
-    stderr: "unknown flag: --memory: docker's --memory is not supported by den yet\nSee 'den create --help'.\n",
+    stderr: "unknown flag: --shm-size: docker's --shm-size is not supported by den yet\nSee 'den create --help'.\n",
+  },
+  {
+    name: "a malformed value of a typed flag: docker's words for the flag and the value",
+    args: ['create', '--memory=1q', 'busybox'],
+    status: 125,
+    stdout: '',
+    stderr: 'invalid argument "1q" for "-m, --memory" flag: invalid suffix: \'q\'\nSee \'den create --help\'.\n',
   },
   {
     name: 'a docker shorthand den lacks names its long form: -p',
@@ -118,16 +125,16 @@ const FLAGS: Case[] = [
       "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
-    name: 'a docker shorthand den lacks, among combined ones: -itd',
-    args: ['run', '-itd', 'busybox'],
+    name: 'a docker shorthand den lacks, among combined ones: -itP',
+    args: ['run', '-itP', 'busybox'],
     status: 125,
-    stderr: /^unknown shorthand flag: 'd' in -itd: docker's -d \(--detach\) is not supported by den yet\n/,
+    stderr: /^unknown shorthand flag: 'P' in -itP: docker's -P \(--publish-all\) is not supported by den yet\n/,
   },
   {
-    name: 'ps --filter',
-    args: ['ps', '--filter', 'status=exited'],
+    name: 'images --tree',
+    args: ['images', '--tree'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --tree: docker's --tree is not supported by den yet\nSee 'den images --help'.\n",
   },
   {
     name: 'rm -v (docker has it, den not yet)',
@@ -150,9 +157,9 @@ const FLAGS: Case[] = [
   },
   {
     name: 'a flag of the management-command form names that form',
-    args: ['container', 'ls', '--filter', 'status=exited'],
+    args: ['image', 'ls', '--tree'],
     status: 125,
-    stderr: "unknown flag: --filter: docker's --filter is not supported by den yet\nSee 'den ps --help'.\n",
+    stderr: "unknown flag: --tree: docker's --tree is not supported by den yet\nSee 'den images --help'.\n",
   },
 ];
 

@@ -237,6 +237,7 @@ export class DenEnv {
       encoding: 'utf8',
       timeout: options.timeoutMs ?? 60_000,
       cwd: options.cwd ?? this.root,
+      maxBuffer: 64 << 20, // a container's logs may be large
     });
     if (r.error) throw r.error;
     return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
@@ -314,7 +315,11 @@ export class DenEnv {
     return existsSync(dir) ? readdirSync(dir) : [];
   }
 
-  cleanup(): void {
+  /**
+   * Everything of this environment that a reboot would end: its processes (containers, monitors,
+   * the session) and, as root, its mounts. Its files stay.
+   */
+  cleanupProcesses(): void {
     // Whatever a failed test left running (a runtime, a container, a FUSE server) goes first.
     for (const stray of this.strayProcesses()) {
       try {
@@ -332,9 +337,28 @@ export class DenEnv {
       }
     }
     if (!this.rootless) {
-      // Root mode mounts live in the host's namespace: unmount anything left under the sandbox.
+      // Root mode: detached containers' monitors (conmon names the sandbox's paths) and the
+      // containers the runtimes still hold, then the mounts, which live in the host's namespace.
+      const monitors = spawnSync('pgrep', ['-f', `conmon .*${this.root}`], { encoding: 'utf8' }).stdout;
+      for (const pid of monitors.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      for (const runtime of ['crun', 'runc']) {
+        const state = join(this.runtimeDir, runtime);
+        for (const id of existsSync(state) ? readdirSync(state) : []) {
+          spawnSync(runtime, ['--root', state, 'delete', '--force', id]);
+        }
+      }
       for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m]);
     }
+  }
+
+  cleanup(): void {
+    this.cleanupProcesses();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

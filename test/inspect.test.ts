@@ -114,7 +114,17 @@ describe('inspect, digest references and images listing, rootless', () => {
   });
 
   test('inspect of a container: Entrypoint and Cmd apart, Labels, Volumes, NetworkSettings, HostConfig (golden)', async () => {
-    const created = env.den(['create', '--name', 'shape', '-e', 'A=1', `${repo}:1`, 'echo mine']);
+    const created = env.den([
+      'create',
+      '--name',
+      'shape',
+      '-e',
+      'A=1',
+      '--ulimit',
+      'nofile=512:1024',
+      `${repo}:1`,
+      'echo mine',
+    ]);
     assert.equal(created.status, 0, created.stderr);
     const id = created.stdout.trim();
     const r = env.den(['inspect', 'shape']);

@@ -11,6 +11,11 @@ export interface FlagSpec {
   help: string;
   /** Shown in help as the value's name. */
   value?: string;
+  /**
+   * Refuses a malformed value while the flags are parsed, as docker's typed flags do (its message
+   * follows docker's `invalid argument "V" for "--flag" flag:`); each value of a list flag.
+   */
+  check?: (value: string) => unknown;
 }
 
 export interface CommandSpec {
@@ -66,6 +71,17 @@ export function parseFlags(spec: CommandSpec, argv: readonly string[]): Parsed {
   const flags = new Map<string, string | boolean | string[]>();
   const args: string[] = [];
   const set = (f: FlagSpec, value: string | boolean) => {
+    if (f.check && typeof value === 'string') {
+      try {
+        f.check(value);
+      } catch (e) {
+        const names = `${f.short ? `-${f.short}, ` : ''}--${f.long}`;
+        throw usageError(
+          spec,
+          `invalid argument ${JSON.stringify(value)} for ${JSON.stringify(names)} flag: ${(e as Error).message}`,
+        );
+      }
+    }
     if (f.type === 'list') {
       const list = (flags.get(f.long) as string[] | undefined) ?? [];
       list.push(value as string);

@@ -96,6 +96,14 @@ export function tabwrite(text: string, minWidth = TAB_MIN_WIDTH): string {
   return out;
 }
 
+/**
+ * A time as docker's CLI prints a container's CreatedAt (Go's time.String of whole seconds), in
+ * UTC: `2026-12-07 18:21:05 +0000 UTC`.
+ */
+export function goTime(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+}
+
 export function ago(iso: string, now = Date.now()): string {
   return `${humanDuration(now - Date.parse(iso))} ago`;
 }

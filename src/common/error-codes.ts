@@ -18,6 +18,7 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a numeric DEN_* variable (auto range bounds, garbage collection grace) is not a whole number',
   },
+  DEN0106: { kind: 'InvalidArgument', meaning: '`DEN_CGROUP_PARENT` is not an absolute cgroup path' },
   DEN0201: { kind: 'InvalidArgument', meaning: 'a malformed line in /etc/subuid or /etc/subgid (names file:line)' },
   DEN0202: { kind: 'InvalidArgument', meaning: 'two ranges of one owner overlap in /etc/subuid or /etc/subgid' },
   DEN0203: { kind: 'FailedPrecondition', meaning: '/etc/subuid or /etc/subgid exists but cannot be read' },
@@ -180,6 +181,24 @@ export const ERROR_CODES = {
   DEN0688: {
     kind: 'Unavailable',
     meaning: 'a layer could not be copied with shifted owners (disk full, damaged layer)',
+  },
+  DEN0690: {
+    kind: 'InvalidArgument',
+    meaning: "a malformed `--memory*`, `--cpus`, `--cpu-shares`, `--pids-limit` or `--ulimit` value, in docker's words",
+  },
+  DEN0691: {
+    kind: 'InvalidArgument',
+    meaning: "limits docker's daemon refuses: memory under 6MB or under swap, `--cpus` past the CPUs, shares < 0",
+  },
+  DEN0692: { kind: 'InvalidArgument', meaning: '`--cpuset-cpus` malformed, or naming CPUs the container may not have' },
+  DEN0693: {
+    kind: 'FailedPrecondition',
+    meaning: 'rootless limits without a delegated cgroup v2 with their controllers (the message says what is missing)',
+  },
+  DEN0694: { kind: 'FailedPrecondition', meaning: 'as root, a limit whose cgroup controller this host does not have' },
+  DEN0695: {
+    kind: 'FailedPrecondition',
+    meaning: "`--ulimit` with a hard limit above den's own, which den may not raise (no CAP_SYS_RESOURCE)",
   },
   DEN0701: { kind: 'InvalidArgument', meaning: 'a command-line usage error (unknown flag, missing argument)' },
   DEN0702: { kind: 'NotFound', meaning: '`den inspect`: no such container or image' },
@@ -395,7 +414,7 @@ export const ERROR_CODES = {
   },
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
-  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs --since`/`--until`: not a time' },
+  DEN1112: { kind: 'InvalidArgument', meaning: '`den logs`/`den events` `--since`/`--until`: not a time' },
   DEN1120: {
     kind: 'FailedPrecondition',
     meaning: '`den exec -d`: the OCI runtime failed and its log does not say why (its status follows)',
@@ -415,6 +434,31 @@ export const ERROR_CODES = {
   },
   DEN1125: { kind: 'InvalidArgument', meaning: '`den top`: ps options whose output has no PID column' },
   DEN1126: { kind: 'FailedPrecondition', meaning: '`den top`: ps failed (its message follows)' },
+  DEN1140: {
+    kind: 'InvalidArgument',
+    meaning: '`den ps --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',
+  },
+  DEN1141: {
+    kind: 'InvalidArgument',
+    meaning: '`den events --filter`: not KEY=VALUE, or a key den events do not have',
+  },
+  DEN1142: {
+    kind: 'FailedPrecondition',
+    meaning: '`den pause`/`unpause`: the container has no cgroup freezer (rootless without a delegated cgroup v2)',
+  },
+  DEN1143: {
+    kind: 'FailedPrecondition',
+    meaning: 'the OCI runtime refused to pause or resume the container (its reason follows)',
+  },
+  DEN1144: { kind: 'InvalidArgument', meaning: '`den rename`: the new name is the name the container has' },
+  DEN1145: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune --filter`: not KEY=VALUE, an unknown key, or an until that is not a time',
+  },
+  DEN1146: {
+    kind: 'InvalidArgument',
+    meaning: '`den container prune` asks for confirmation, and stdin is not a terminal (add -f)',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

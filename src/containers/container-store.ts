@@ -56,16 +56,31 @@ interface TransitionFields extends Partial<StartFields> {
   exitCode?: number | null;
 }
 
-/** Container records in the state database. */
+/**
+ * A change to a container's record, told to the store's observer once it is committed: the
+ * engine keeps its events journal from these. A lifecycle event carries the status it left.
+ */
+export type ContainerChange =
+  | { kind: 'create' | 'destroy'; container: ContainerRecord }
+  | { kind: 'transition'; event: LifecycleEvent; from: ContainerStatus | undefined; container: ContainerRecord }
+  | { kind: 'rename'; oldName: string; container: ContainerRecord };
+
+/**
+ * Container records in the state database. Every change to a record passes through here, so the
+ * observer hears of each exactly once: a lifecycle event only from the den whose compare-and-set won.
+ */
 export class ContainerStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly observe: (change: ContainerChange) => void = () => {},
+  ) {}
 
   /**
    * Records a new container. `within` runs in the same transaction after the insert (allocating
    * its id range), and may return a config to store instead: all of it commits or none does.
    */
   insert(c: ContainerRecord, within?: () => ContainerConfig | undefined): ContainerRecord {
-    return writeTransaction(this.db, () => {
+    const inserted = writeTransaction(this.db, () => {
       const clash = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as
         { id: string } | undefined;
       if (clash) {
@@ -88,6 +103,8 @@ export class ContainerStore {
       this.db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(config), c.id);
       return { ...c, config };
     });
+    this.observe({ kind: 'create', container: inserted });
+    return inserted;
   }
 
   list(): ContainerRecord[] {
@@ -124,7 +141,7 @@ export class ContainerStore {
    * start, stop or remove it, one wins and the other gets a Conflict naming the status it found.
    * Returns the record as it is after the event.
    */
-  transition(id: string, event: 'start', fields: StartFields): ContainerRecord;
+  transition(id: string, event: 'start' | 'restart', fields: StartFields): ContainerRecord;
   transition(id: string, event: 'exit' | 'fail', fields: { exitCode: number | null }): ContainerRecord;
   transition(
     id: string,
@@ -134,10 +151,12 @@ export class ContainerStore {
   transition(id: string, event: 'remove' | 'pause' | 'unpause'): ContainerRecord;
   transition(id: string, event: LifecycleEvent, fields: TransitionFields = {}): ContainerRecord {
     const { from, to } = TRANSITIONS[event];
+    const before = this.get(id)?.status;
     const now = new Date().toISOString();
     const set = (() => {
       switch (event) {
         case 'start':
+        case 'restart':
           // A start from restarting is the restart policy's: it counts; any other start is a
           // user's, and clears a stop the user asked for earlier (docker's manual-stop flag).
           return {
@@ -170,6 +189,7 @@ export class ContainerStore {
       .run(to, ...set.args, id, ...from).changes;
     const after = this.get(id);
     if (changed === 0 || !after) throw transitionRefused(after?.name ?? id.slice(0, 12), after?.status, event);
+    this.observe({ kind: 'transition', event, from: before, container: after });
     return after;
   }
 
@@ -191,8 +211,8 @@ export class ContainerStore {
   }
 
   /** `den rename`: names stay unique (the column is UNIQUE; the clash is told as docker tells it). */
-  rename(id: string, name: string): void {
-    writeTransaction(this.db, () => {
+  rename(id: string, name: string): ContainerRecord {
+    const renamed = writeTransaction(this.db, () => {
       const clash = this.db.prepare('SELECT id FROM containers WHERE name = ? AND id != ?').get(name, id) as
         { id: string } | undefined;
       if (clash) {
@@ -200,12 +220,20 @@ export class ContainerStore {
           hint: 'remove that container (den rm) or choose another name',
         });
       }
+      const old = this.get(id);
+      if (!old) throw notFound('DEN0603', `no such container: ${id}`);
       this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+      return { old, now: { ...old, name } };
     });
+    this.observe({ kind: 'rename', oldName: renamed.old.name, container: renamed.now });
+    return renamed.now;
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    const c = this.get(id);
+    if (this.db.prepare('DELETE FROM containers WHERE id = ?').run(id).changes > 0 && c) {
+      this.observe({ kind: 'destroy', container: c });
+    }
   }
 
   countUsingImage(imageId: string): number {

@@ -7,6 +7,36 @@ export interface BindSpec {
   readOnly: boolean;
 }
 
+/**
+ * Resource limits as docker's HostConfig keeps them (bytes, billionths of a CPU, docker's --ulimit
+ * entries); a field that is absent sets no limit.
+ */
+export interface ContainerLimits {
+  /** --memory, bytes. */
+  memory?: number;
+  /** --memory-swap: memory plus swap, bytes; -1 unlimited swap. */
+  memorySwap?: number;
+  /** --memory-reservation: the soft limit, bytes. */
+  memoryReservation?: number;
+  /** --cpus, in billionths of a CPU (docker's NanoCpus). */
+  nanoCpus?: number;
+  /** --cpu-shares: the relative weight. */
+  cpuShares?: number;
+  /** --cpuset-cpus: the CPUs it may run on, in the kernel's list form (0-3,6). */
+  cpusetCpus?: string;
+  /** --pids-limit, above 0. */
+  pidsLimit?: number;
+  /** --ulimit, one per name, sorted by name; -1 unlimited. */
+  ulimits?: Ulimit[];
+}
+
+/** One --ulimit, as docker's HostConfig.Ulimits holds it. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /** The id maps of a container with a user namespace of its own (OCI linux.uidMappings form). */
 export type ContainerIdMap = OciIdMaps;
 
@@ -60,6 +90,14 @@ export interface ContainerConfig {
   log?: LogConfig;
   /** --health-* over the image's HEALTHCHECK; absent or test ['NONE']: none. */
   healthcheck?: HealthConfig;
+  /** Resource limits (--memory, --cpus, --ulimit ...); absent: none. */
+  limits?: ContainerLimits;
+  /**
+   * The container's cgroup, as the runtime is given it (linux.cgroupsPath) and as /proc/PID/cgroup
+   * names it: `/den/<id>` as root, `<delegated parent>/<id>` rootless with limits. Absent: none den
+   * chose (rootless without limits, where the runtime makes none; records made before den chose one).
+   */
+  cgroupsPath?: string;
 }
 
 /** docker's HostConfig.RestartPolicy. */

@@ -4,6 +4,7 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type ContainerLimits,
   type ContainerRecord,
   type HealthConfig,
   type HealthProbe,
@@ -11,8 +12,9 @@ export {
   type LogConfig,
   type MonitorKind,
   type RestartPolicy,
+  type Ulimit,
 } from './container.js';
 export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type LifecycleEvent } from './lifecycle.js';
-export { ContainerStore, type StartFields } from './container-store.js';
+export { ContainerStore, type ContainerChange, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';
 export { IdRangeStore, type AllocatedRange } from './id-range-store.js';

@@ -18,6 +18,7 @@ import { conflict } from '../common/errors.js';
  *   exit: the container's init ended (from running or paused), or a stop ended its back-off
  *         (from restarting); rm -f kills, then exits.
  *   backoff: the container ended and its restart policy starts it again after a delay.
+ *   restart: the policy's start, only from restarting: a stop or rm -f during the back-off wins.
  *   fail: a start that never got the container running (the runtime refused, den was killed
  *         before it recorded the start) ends it as exited, from created, exited, running or
  *         restarting.
@@ -27,12 +28,13 @@ import { conflict } from '../common/errors.js';
  */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing';
 
-export type LifecycleEvent = 'start' | 'exit' | 'fail' | 'pause' | 'unpause' | 'backoff' | 'remove';
+export type LifecycleEvent = 'start' | 'restart' | 'exit' | 'fail' | 'pause' | 'unpause' | 'backoff' | 'remove';
 
 /** For each event, the statuses it may leave and the one it reaches. */
 export const TRANSITIONS: Readonly<Record<LifecycleEvent, { from: readonly ContainerStatus[]; to: ContainerStatus }>> =
   {
     start: { from: ['created', 'exited', 'restarting'], to: 'running' },
+    restart: { from: ['restarting'], to: 'running' },
     exit: { from: ['running', 'paused', 'restarting'], to: 'exited' },
     fail: { from: ['created', 'exited', 'running', 'restarting'], to: 'exited' },
     pause: { from: ['running'], to: 'paused' },
@@ -54,6 +56,7 @@ export function isActive(status: ContainerStatus): boolean {
 /** Why the verbs docker has refuse in each status, in docker's words where docker has them. */
 const REFUSALS: Record<LifecycleEvent, string> = {
   start: 'container is already running',
+  restart: 'container is no longer waiting to be restarted',
   exit: 'container is not running',
   fail: 'container is being removed',
   pause: 'container is not running',
@@ -67,7 +70,9 @@ const REFUSALS: Record<LifecycleEvent, string> = {
  * is the one read when the compare-and-set failed).
  */
 export function transitionRefused(name: string, status: ContainerStatus | undefined, event: LifecycleEvent) {
-  if (status === undefined) return conflict('DEN0605', `container "/${name}" is gone: another den removed it`);
+  if (status === undefined) {
+    return conflict('DEN0605', `container "/${name}" is gone: another den removed it`, { reason: 'lifecycle' });
+  }
   const why =
     status === 'removing'
       ? 'container is being removed'

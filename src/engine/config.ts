@@ -17,6 +17,8 @@ import { DEFAULT_RUNTIME } from '../runtime/index.js';
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
  *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
+ *   DEN_CGROUP_PARENT      the cgroup containers' cgroups go in: /den as root; rootless, a delegated
+ *                          cgroup v2 (found from den's own cgroup when unset)
  */
 export interface EngineConfig {
   readonly paths: DenPaths;
@@ -36,6 +38,11 @@ export interface EngineConfig {
   readonly gcGraceMs: number;
   /** How long a registry may leave a request unanswered before it is tried again, then given up on. */
   readonly registryTimeoutMs: number;
+  /**
+   * The cgroup (a path as /proc/PID/cgroup names it) containers' cgroups go in; undefined: /den as
+   * root, rootless the delegated cgroup den finds from its own.
+   */
+  readonly cgroupParent?: string;
   /** den itself, for the workers it starts inside the rootless session: Node and den's entry script. */
   readonly self: { readonly node: string; readonly script: string | undefined };
 }
@@ -71,8 +78,25 @@ export function engineConfigFromEnv(
     shift: shiftPreference(env.DEN_SHIFT),
     gcGraceMs: wholeNumber(env, 'DEN_GC_GRACE_SECONDS', GC_GRACE_SECONDS) * 1000,
     registryTimeoutMs: wholeNumber(env, 'DEN_REGISTRY_TIMEOUT_SECONDS', REGISTRY_TIMEOUT_SECONDS) * 1000,
+    ...(env.DEN_CGROUP_PARENT ? { cgroupParent: cgroupParent(env.DEN_CGROUP_PARENT) } : {}),
     self,
   };
+}
+
+/** DEN_CGROUP_PARENT: a cgroup path, absolute and plain (`/den-ann`, as /proc/PID/cgroup shows one). */
+function cgroupParent(path: string): string {
+  const parts = path.split('/').slice(1);
+  if (!path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw invalidArgument('DEN0106', `DEN_CGROUP_PARENT=${path}: not a cgroup path`, {
+      hint: 'give an absolute path inside the cgroup hierarchy, as /proc/self/cgroup shows one: /den-ann, not /sys/fs/cgroup/den-ann',
+    });
+  }
+  if (path.startsWith('/sys/fs/cgroup/')) {
+    throw invalidArgument('DEN0106', `DEN_CGROUP_PARENT=${path}: a file system path, not a cgroup path`, {
+      hint: `give the path inside the cgroup hierarchy: ${path.replace(/^\/sys\/fs\/cgroup(\/unified)?/, '')}`,
+    });
+  }
+  return path;
 }
 
 function shiftPreference(asked: string | undefined): ShiftPreference {

@@ -1,6 +1,11 @@
+import { join } from 'node:path';
 import type { DenPaths } from '../common/paths.js';
 import { failedPrecondition } from '../common/errors.js';
-import { ContainerStore } from '../containers/index.js';
+import { readFileSync } from 'node:fs';
+import { cgroupLayout, type CgroupLayout } from '../cgroups/index.js';
+import { parseMountinfo } from '../common/mountinfo.js';
+import { ContainerStore, type ContainerChange } from '../containers/index.js';
+import { EventJournal, type DenEvent } from '../events/index.js';
 import { ContentStore } from '../content/index.js';
 import {
   addRangeCommand,
@@ -24,6 +29,7 @@ import {
 } from '../snapshots/index.js';
 import { openDatabase, type Db } from '../state/index.js';
 import type { EngineConfig } from './config.js';
+import { changeEvent } from './events.js';
 
 /**
  * What the engine tells its caller while it works, for the caller to render (the CLI prints
@@ -49,6 +55,8 @@ export class EngineContext implements SnapshotContext {
   private _ns: Namespaces | undefined;
   private _sessionIdMaps: { uid: IdMap; gid: IdMap } | undefined;
   private _rootlessShift: ShiftChoice | undefined;
+  private _cgroupLayout: CgroupLayout | undefined;
+  private _journal: EventJournal | undefined;
 
   constructor(
     readonly config: EngineConfig,
@@ -72,6 +80,12 @@ export class EngineContext implements SnapshotContext {
     return this.config.self;
   }
 
+  /** How this host mounts cgroups, read on first use (containers with limits, and their removal). */
+  get cgroupLayout(): CgroupLayout {
+    this._cgroupLayout ??= cgroupLayout(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+    return this._cgroupLayout;
+  }
+
   get db(): Db {
     this._db ??= openDatabase(this.paths.dataDir);
     return this._db;
@@ -82,7 +96,28 @@ export class EngineContext implements SnapshotContext {
   }
 
   get containers(): ContainerStore {
-    return new ContainerStore(this.db);
+    return new ContainerStore(this.db, (change: ContainerChange) => {
+      const event = changeEvent(change);
+      if (event) this.emit(event);
+    });
+  }
+
+  /** den's events journal, under the data directory: every den appends, `den events` reads it. */
+  get journal(): EventJournal {
+    this._journal ??= new EventJournal(join(this.paths.dataDir, 'events.log'));
+    return this._journal;
+  }
+
+  /**
+   * Records an event in the journal. The work it tells of is done: a journal that cannot be
+   * written loses the event with a warning, and fails nothing.
+   */
+  emit(event: DenEvent): void {
+    try {
+      this.journal.append(event);
+    } catch (e) {
+      this.events.warning(`events journal ${this.journal.path}: ${(e as Error).message}`);
+    }
   }
 
   get layers(): LayerStore {

@@ -14,6 +14,7 @@ import type { LoadOptions } from './images/load-archive.js';
 import type { SaveOptions } from './images/save-archive.js';
 
 export { EngineContext } from './context.js';
+export { followEvents, type EventsOptions } from './events.js';
 export { createContainer } from './containers/create-container.js';
 export {
   envFileEntries,
@@ -32,6 +33,9 @@ export {
   type HealthFlags,
   type UsernsRequest,
 } from './containers/create-spec.js';
+export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlimit } from './containers/limits.js';
+export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
+export type { ContainerLimits, Ulimit } from '../containers/index.js';
 export type { NetworkMode } from '../network/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';
@@ -42,7 +46,26 @@ export type { RegistryAccess } from './images/registry-access.js';
 export type { PushEvent, PushOptions } from './images/push-image.js';
 export { isRunning, LOST_EXIT_CODE, reconcile } from './containers/container-state.js';
 export { removeContainer } from './containers/remove-container.js';
-export { startContainer } from './containers/start-detached.js';
+export { renameContainer } from './containers/rename-container.js';
+export { pauseContainer, unpauseContainer } from './containers/pause-container.js';
+export {
+  parsePruneFilters,
+  pruneContainers,
+  type PruneFilters,
+  type PrunedContainers,
+} from './containers/prune-containers.js';
+export { sampleStats, statsBetween, type ContainerStats } from './containers/container-stats.js';
+export {
+  CONTAINER_FILTERS,
+  listContainers,
+  parseContainerFilters,
+  type ContainerFilterKey,
+  type ContainerFilters,
+  type ListContainersOptions,
+  type ListedContainer,
+} from './containers/list-containers.js';
+export { restartContainer, startContainer } from './containers/start-detached.js';
+export { restartAtBoot } from './containers/restart-at-boot.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
 export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';

@@ -102,6 +102,8 @@ export function startConmon(s: ConmonStart, describeFailure: (message: string) =
     const child = spawn(file!, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      // conmon writes its `oom` file (the container was killed for memory) where it runs.
+      cwd: s.bundle,
       detached: true,
     });
     let stderr = '';

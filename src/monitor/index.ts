@@ -7,6 +7,7 @@ export {
   type LogLine,
   type LogRecord,
 } from './container-log.js';
+export { checkConmon } from './monitor-checks.js';
 export {
   AttachSocket,
   MAX_INPUT_PACKET,

@@ -14,15 +14,36 @@ export { RuncRuntime } from './runc-runtime.js';
 export { DEFAULT_RUNTIME, findRuntime } from './find-runtime.js';
 export { readRuntimeFailure, type RuntimeFailure, type RuntimeFailureReason } from './runtime-log.js';
 export { DEFAULT_SECCOMP_PROFILE } from './seccomp.js';
-export { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from './runtime-checks.js';
+export { checkCrun, checkRunc, checkSeccompProfile } from './runtime-checks.js';
 export {
   buildOciSpec,
   DEFAULT_CAPABILITIES,
   MASKED_PATHS,
+  ociConfigJson,
   READONLY_PATHS,
   type BindMount,
   type IdMapping,
+  type OciResources,
   type SpecInput,
 } from './spec.js';
+export {
+  canRaiseHardLimits,
+  hardLimits,
+  ociRlimit,
+  RLIM_INFINITY,
+  rlimitsAboveOwn,
+  ULIMIT_NAMES,
+  type OciRlimit,
+} from './rlimits.js';
 export { ConsoleSocket, duplicateDescriptor, setTerminalSize } from './console-socket.js';
+export {
+  cgroupStats,
+  containerCgroup,
+  containerProcesses,
+  freezerMissing,
+  parseMembership,
+  procStats,
+  type ContainerCgroup,
+  type StatsSample,
+} from './container-cgroup.js';
 export { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';

@@ -13,6 +13,7 @@ import { join } from 'node:path';
  *   create(id, bundle) -> created -> start(id) -> running -> (exit) -> stopped -> delete(id)
  *   run(id, bundle) is create + start + wait, attached to the caller's stdio
  *   kill(id, SIG) signals the container's init; state(id) prints its JSON state
+ *   pause(id) freezes a running container's processes (its cgroup's freezer), resume(id) thaws them
  *   exec(id, process.json) runs one more process in a running container's namespaces
  *
  * Each runtime has an adapter (crun-runtime.ts, runc-runtime.ts) for where they differ.
@@ -43,6 +44,10 @@ export interface OciRuntime {
   stateArgv(id: string): string[];
   killArgv(id: string, signal: string): string[];
   deleteArgv(id: string): string[];
+  /** Freezes every process of the container (the cgroup freezer: the container needs a cgroup of its own). */
+  pauseArgv(id: string): string[];
+  /** Thaws what pause froze. */
+  resumeArgv(id: string): string[];
 }
 
 export type RuntimeKind = 'crun' | 'runc';
@@ -147,6 +152,14 @@ export abstract class CommandLineRuntime implements OciRuntime {
 
   deleteArgv(id: string): string[] {
     return [...this.base(), 'delete', '--force', id];
+  }
+
+  pauseArgv(id: string): string[] {
+    return [...this.base(), 'pause', id];
+  }
+
+  resumeArgv(id: string): string[] {
+    return [...this.base(), 'resume', id];
   }
 }
 

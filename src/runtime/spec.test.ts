@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { resolveSeccomp } from './seccomp.js';
-import { buildOciSpec, DEFAULT_CAPABILITIES, type SpecInput } from './spec.js';
+import { ociRlimit } from './rlimits.js';
+import { buildOciSpec, DEFAULT_CAPABILITIES, ociConfigJson, type SpecInput } from './spec.js';
 
 const GOLDEN = new URL('./testdata/config.golden.json', import.meta.url);
 
@@ -38,6 +39,25 @@ test('root gets Docker capabilities, another user only the bounding set', () => 
   assert.deepEqual(user.process.capabilities.effective, []);
   assert.deepEqual(user.process.capabilities.bounding, DEFAULT_CAPABILITIES);
   assert.equal('rlimits' in (root.process as object), false, 'rlimits are inherited, never raised');
+});
+
+test('limits: the cgroup, its resources and the rlimits asked for; RLIM_INFINITY written exactly', () => {
+  const spec = buildOciSpec({
+    ...input,
+    cgroupsPath: '/den/c1',
+    resources: { memory: { limit: 67108864, swap: 134217728 }, pids: { limit: 50 } },
+    rlimits: [ociRlimit('nofile', 1024, -1)],
+  });
+  const text = ociConfigJson(spec);
+  assert.match(text, /"rlimits":\[\{"type":"RLIMIT_NOFILE","soft":1024,"hard":18446744073709551615\}\]/);
+  assert.match(
+    text,
+    /"cgroupsPath":"\/den\/c1","resources":\{"memory":\{"limit":67108864,"swap":134217728\},"pids":\{"limit":50\}\}/,
+  );
+  const none = buildOciSpec({ ...input, resources: {} }) as { linux: object };
+  assert.equal('resources' in none.linux, false);
+  assert.equal('cgroupsPath' in none.linux, false, "no path: the runtime's own choice");
+  assert.equal(ociConfigJson(buildOciSpec(input)), JSON.stringify(buildOciSpec(input)));
 });
 
 test('the host network keeps the host sysfs read-only and adds no network namespace', () => {

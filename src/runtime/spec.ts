@@ -1,4 +1,5 @@
 import type { OciIdMapping } from '../idmap/index.js';
+import type { OciRlimit } from './rlimits.js';
 import { resolveSeccomp, type OciSeccomp, loadSeccompProfile } from './seccomp.js';
 
 /** Docker's default capability set: what a container's root may do, and nothing more. */
@@ -51,6 +52,16 @@ export interface BindMount {
   readOnly: boolean;
 }
 
+/**
+ * `linux.resources` as den asks for it (the OCI names and units: bytes, CFS microseconds). Memory
+ * `swap` is memory plus swap, as docker's --memory-swap; the runtime translates for cgroup v2.
+ */
+export interface OciResources {
+  memory?: { limit?: number; reservation?: number; swap?: number };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string };
+  pids?: { limit: number };
+}
+
 /** Everything the OCI config of one container is made from. */
 export interface SpecInput {
   args: string[];
@@ -75,6 +86,12 @@ export interface SpecInput {
   rootless: boolean;
   seccompProfile?: string;
   annotations?: Record<string, string>;
+  /** The container's cgroup (linux.cgroupsPath); absent: the runtime's choice, and no limits. */
+  cgroupsPath?: string;
+  /** Limits enforced by the container's cgroup; needs `cgroupsPath`. */
+  resources?: OciResources;
+  /** Limits set with setrlimit; absent ones are inherited from the runtime (den's own). */
+  rlimits?: OciRlimit[];
 }
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
@@ -136,9 +153,10 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     cwd: input.cwd,
     capabilities: processCapabilities(caps, input.uid),
     noNewPrivileges: true,
-    // No rlimits: the container inherits den's own, so it never asks for more than the caller
-    // has (raising a hard limit needs CAP_SYS_RESOURCE, which a rootless caller lacks).
   };
+  // Only those asked for (--ulimit): the rest are inherited from den, so the container never asks
+  // for more than the caller has (raising a hard limit needs CAP_SYS_RESOURCE).
+  if (input.rlimits?.length) process.rlimits = input.rlimits;
   if (input.terminal && input.consoleSize) process.consoleSize = input.consoleSize;
 
   const linux: Record<string, unknown> = {
@@ -152,6 +170,8 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   }
   const seccomp = seccompFor(input.seccompProfile, caps);
   if (seccomp) linux.seccomp = seccomp;
+  if (input.cgroupsPath !== undefined) linux.cgroupsPath = input.cgroupsPath;
+  if (input.resources && Object.keys(input.resources).length > 0) linux.resources = input.resources;
 
   const spec: Record<string, unknown> = {
     ociVersion: '1.0.2',
@@ -163,6 +183,16 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   };
   if (input.annotations) spec.annotations = input.annotations;
   return spec;
+}
+
+/**
+ * config.json's text. rlimits are unsigned 64-bit numbers (RLIM_INFINITY is 2^64-1), which a
+ * JavaScript number cannot hold: they are bigints in the spec and written as plain JSON numbers.
+ */
+export function ociConfigJson(spec: Record<string, unknown>, space?: number): string {
+  const marker = '\u0000bigint:';
+  const text = JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v), space);
+  return text.replace(/"\\u0000bigint:([0-9]+)"/g, '$1');
 }
 
 /** A process's capability sets: root's are `caps`; a non-root process starts with none, as after exec by a normal user. */

@@ -71,6 +71,8 @@ export class StoreLayout {
       log: join(dir, 'ctr.log'),
       /** The pid of a detached container's monitor (conmon). */
       monitorPid: join(dir, 'conmon.pid'),
+      /** Written by conmon when the kernel killed the container for memory (docker's OOMKilled). */
+      oom: join(dir, 'oom'),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { createContainer, type EngineContext } from '../../engine/index.js';
+import { createContainer, planLimits, type EngineContext } from '../../engine/index.js';
 import { shiftProgress } from '../shift-progress.js';
 import { createFlags, createSpec, ensureImage } from './run.js';
 
@@ -14,6 +14,7 @@ export const spec: CommandSpec = {
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const spec = createSpec(p, false);
+  planLimits(ctx, spec.limits); // refused before anything is pulled
   spec.image = await ensureImage(p, ctx);
   const c = await createContainer(ctx, spec, shiftProgress());
   process.stdout.write(`${c.id}\n`);

@@ -1,8 +1,7 @@
-import { createInterface } from 'node:readline';
-import { invalidArgument } from '../../common/errors.js';
 import { pruneImages, type EngineContext } from '../../engine/index.js';
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool } from '../flags.js';
+import { confirm } from '../confirm.js';
 import { humanSize } from '../output.js';
 
 export const spec: CommandSpec = {
@@ -20,7 +19,14 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const all = bool(p, 'all');
   if (!bool(p, 'force')) {
     const what = all ? 'all images without at least one container associated to them' : 'all dangling images';
-    if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) return 0;
+    if (
+      !(await confirm(
+        `WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `,
+        'DEN0708',
+        'den image prune',
+      ))
+    )
+      return 0;
   }
   const { removed, collected } = pruneImages(ctx, all);
   if (removed.length > 0) {
@@ -33,20 +39,4 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
       `${collected.shiftedCopies > 0 ? `, ${collected.shiftedCopies} shifted copies` : ''})\n`,
   );
   return 0;
-}
-
-/** Docker asks on the terminal; without one there is nobody to ask, so -f is needed. */
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    throw invalidArgument('DEN0708', 'den image prune asks for confirmation, and stdin is not a terminal', {
-      hint: 'add -f to prune without asking',
-    });
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }

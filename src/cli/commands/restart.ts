@@ -1,6 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str, usageError } from '../flags.js';
-import { parseSignal, startContainer, stopContainer, type EngineContext } from '../../engine/index.js';
+import { parseSignal, restartContainer, type EngineContext } from '../../engine/index.js';
 import { reportEach } from '../report.js';
 
 export const spec: CommandSpec = {
@@ -33,8 +33,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     ...stopTimeoutFlag(p, spec),
   };
   return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
-    await stopContainer(ctx, ref, options);
-    await startContainer(ctx, ref);
+    await restartContainer(ctx, ref, options);
     process.stdout.write(`${ref}\n`);
   });
 }

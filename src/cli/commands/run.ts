@@ -15,6 +15,7 @@ import {
   parseSignal,
   parseUserns,
   parseVolume,
+  planLimits,
   resolveEnv,
   removeContainer,
   runAttached,
@@ -24,6 +25,7 @@ import {
   type EngineContext,
 } from '../../engine/index.js';
 import { shiftProgress } from '../shift-progress.js';
+import { limitFlags, limitsFromFlags } from '../limit-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -94,6 +96,7 @@ export const createFlags: CommandSpec['flags'] = [
     value: 'duration',
   },
   { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  ...limitFlags,
   ...registryFlags,
 ];
 
@@ -167,6 +170,7 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
       ...optional('startPeriod', str(p, 'health-start-period'), (v) => v),
       ...optional('retries', str(p, 'health-retries'), (v) => wholeNumber(v, '--health-retries', false)),
     },
+    limits: limitsFromFlags(p),
   };
 }
 
@@ -209,6 +213,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   trace('flags parsed');
   // Flags are checked before anything is pulled; the pull may resolve a short name to a registry.
   const spec = createSpec(p, bool(p, 'rm'));
+  planLimits(ctx, spec.limits); // refused before anything is pulled
   spec.image = await ensureImage(p, ctx);
   const container = await createContainer(ctx, spec, shiftProgress());
   trace('container created');

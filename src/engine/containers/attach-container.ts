@@ -70,7 +70,7 @@ export async function startAttached(
   checkTerminal(c, spec, io);
   if (c.config.tty && io.consoleSize) writeBundle(ctx, c, io.consoleSize); // its terminal made at den's size
   let socket: AttachSocket | undefined;
-  const started = await startDetached(ctx, c, (created) => (socket = connect(ctx, created)));
+  const started = await startDetached(ctx, c, 'start', (created) => (socket = connect(ctx, created)));
   // Another den started it first: attach to it as it runs.
   if (socket === undefined) return attachContainer(ctx, ref, spec, io);
   return relay(ctx, started, socket, spec, io);

@@ -7,8 +7,7 @@ import { processStartTime } from '../../session/index.js';
 import { unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitCodeOf, exitDir, isLifecycleRace, LOST_EXIT_CODE } from './container-state.js';
-import { discardContainer } from './remove-container.js';
+import { discardContainer, exitCodeOf, exitDir, isLifecycleRace, LOST_EXIT_CODE } from './container-state.js';
 import { startDetached } from './start-detached.js';
 
 /**
@@ -86,7 +85,7 @@ async function restartAfter(ctx: EngineContext, id: string): Promise<'restarted'
   const c = ctx.containers.get(id);
   if (!c || c.status !== 'restarting' || c.pid !== process.pid) return 'ignored';
   try {
-    await startDetached(ctx, c);
+    await startDetached(ctx, c, 'restart');
     return 'restarted';
   } catch (e) {
     try {

@@ -46,7 +46,8 @@ export async function containerLogs(
   const selected = (l: LogLine) =>
     (options.since === undefined || l.time >= options.since) &&
     (options.until === undefined || l.time <= options.until);
-  let lines = reader.read().filter(selected);
+  // Without -f the unfinished line is the log's last: --tail counts it, as docker does.
+  let lines = [...reader.read(), ...(options.follow ? [] : reader.unfinished())].filter(selected);
   if (options.tail !== undefined) lines = options.tail === 0 ? [] : lines.slice(-options.tail);
   for (const line of lines) await emit(line);
   if (options.follow) {

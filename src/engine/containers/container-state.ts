@@ -1,13 +1,15 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict, DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { processStartTime } from '../../session/index.js';
-import { unmountRootfs } from '../../snapshots/index.js';
+import { removeRootfs, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
+import { removeContainerCgroup } from './container-cgroup.js';
+import { rootfsOf, snapshotterOf } from './rootfs-mount.js';
 
 /**
  * What den knows of a container's life between its own commands: a record says running (or
@@ -84,6 +86,15 @@ export function isLifecycleRace(e: unknown): boolean {
   return e instanceof DenError && e.reason === 'lifecycle';
 }
 
+/** The runtime's `delete --force`: kills the container if it still runs, and forgets it, in one call. */
+export function deleteInRuntime(ctx: EngineContext, c: ContainerRecord): void {
+  try {
+    runSync(ctx.ns.wrap(findRuntime(ctx, c.config.runtime).deleteArgv(c.id)));
+  } catch {
+    // the runtime is gone too: nothing of the container can still run under it
+  }
+}
+
 /** Kills and deletes whatever the runtime still has of the container. */
 export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
   try {
@@ -95,26 +106,88 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
   }
 }
 
+/**
+ * The end of a container (rm, or --rm when it exits): its files, what is left of its cgroup, its
+ * record (and with it its id range), and the shifted copies that were its own.
+ */
+export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+  // A den killed half-way through a start can leave the runtime's created container (and the
+  // monitor waiting on it) behind a record that says created: they go with it.
+  if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
+  if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
+  removeContainerCgroup(ctx, c);
+  ctx.containers.delete(c.id);
+  snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
+}
+
+/** Whether the container's runtime still keeps state of it (its directory under the state root). */
+export function hasRuntimeState(ctx: EngineContext, c: ContainerRecord): boolean {
+  try {
+    return existsSync(join(findRuntime(ctx, c.config.runtime).stateRoot, c.id));
+  } catch {
+    return false; // the runtime is gone: it keeps nothing den could remove
+  }
+}
+
 /** How often a waiting den looks at the record again. */
 const POLL_MS = 50;
 
 /**
  * Waits until the container's end is recorded (by its monitor, or by reconcile when the monitor
  * died) or its record is gone (--rm); returns the record as it ended, or undefined at the deadline.
+ * `finish`, given by a den that stopped the container itself: once conmon is gone, it records the
+ * end at once (the exit command, still starting up, then finds it done), instead of waiting.
  */
 export async function waitForExit(
   ctx: EngineContext,
   c: ContainerRecord,
   deadline: number,
+  finish?: (ended: ContainerRecord) => Promise<unknown>,
 ): Promise<ContainerRecord | undefined> {
   for (;;) {
     const now = ctx.containers.get(c.id);
     if (!now) return { ...c, status: 'exited', exitCode: exitCodeOf(ctx, c.id) ?? c.exitCode };
+    if (
+      finish &&
+      now.monitor === 'conmon' &&
+      isActive(now.status) &&
+      !isRunning(now) &&
+      exitCodeOf(ctx, c.id) !== undefined
+    ) {
+      await finish(now);
+      continue;
+    }
     const seen = reconcile(ctx, now);
     if (!isActive(seen.status)) return seen;
     if (Date.now() >= deadline) return undefined;
     await sleep(POLL_MS);
   }
+}
+
+/** Waits (at most `ms`) until a process has exited; true when it has. */
+export async function processGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (processStartTime(pid) !== undefined) {
+    if (Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
+/**
+ * A stop or rm -f during a restart policy's back-off: the container is recorded exited, so the den
+ * waiting to start it again gives up (its restart event needs `restarting`); that den is waited
+ * for, so that a start it had under way is undone before the caller goes on.
+ */
+export async function endBackoff(ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+  try {
+    ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });
+  } catch (e) {
+    if (!isLifecycleRace(e)) throw e;
+  }
+  if (c.pid !== null && c.pid !== process.pid) await processGone(c.pid, 15_000);
+  const now = ctx.containers.get(c.id);
+  return now ? reconcile(ctx, now) : c;
 }
 
 /**

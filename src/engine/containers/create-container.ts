@@ -11,7 +11,7 @@ import {
 import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
 import { hostnameFile, isValidHostname, networkDriver } from '../../network/index.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE } from '../../runtime/index.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
@@ -20,6 +20,8 @@ import { imageRootOwner, shiftKey, type ShiftProgress } from '../../snapshots/in
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
 import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
+import { cgroupPathOf, planLimits } from './container-cgroup.js';
+import { ociResources, ociRlimits } from './limits.js';
 
 /**
  * What a detached container needs beyond its process: labels (the image's, then --label), its
@@ -56,6 +58,7 @@ export async function createContainer(
   options: CreateSpec,
   onShiftProgress?: (p: ShiftProgress) => void,
 ): Promise<ContainerRecord> {
+  const limits = planLimits(ctx, options.limits);
   const runtime = findRuntime(ctx, options.runtime);
   const network = options.network;
   const binds = options.binds;
@@ -88,6 +91,7 @@ export async function createContainer(
   const shift =
     ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? ctx.rootlessShift() : undefined;
   const id = newContainerId();
+  const cgroupsPath = cgroupPathOf(limits, id);
   const layers = image.layers.map((l) => hexOf(l.chainId));
   for (const layer of layers) {
     if (!existsSync(ctx.layout.layerDir(layer))) {
@@ -133,6 +137,8 @@ export async function createContainer(
     layers,
     usernsMode: userns.mode,
     ...serviceConfig(options, image),
+    ...(limits.limits ? { limits: limits.limits } : {}),
+    ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
   };
   let record: ContainerRecord = {
     id,
@@ -236,8 +242,10 @@ export function writeBundle(
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
     seccompProfile: DEFAULT_SECCOMP_PROFILE,
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
+    ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
+    ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
   });
-  writeFileSync(b.config, JSON.stringify(spec));
+  writeFileSync(b.config, ociConfigJson(spec));
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */

@@ -1,7 +1,7 @@
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
 import { constants } from 'node:os';
-import type { BindSpec, HealthConfig, LogConfig, RestartPolicy } from '../../containers/index.js';
+import type { BindSpec, ContainerLimits, HealthConfig, LogConfig, RestartPolicy } from '../../containers/index.js';
 import type { ImageHealthcheck } from '../../images/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
 import type { NetworkMode } from '../../network/index.js';
@@ -52,6 +52,11 @@ export interface CreateSpec {
   log?: LogConfig;
   /** The --health-* flags (healthcheckOf merges them with the image's HEALTHCHECK at create). */
   health?: HealthFlags;
+  /**
+   * --memory, --cpus, --pids-limit, --ulimit ... as given (limits.ts parses docker's syntax); the
+   * engine applies docker's rules (swap twice the memory unless given, 0 for none).
+   */
+  limits?: ContainerLimits;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerRecord } from '../../containers/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
@@ -90,6 +90,7 @@ export interface ContainerConfigJson {
   OnBuild: string[] | null;
   Labels: Record<string, string> | null;
   StopSignal?: string;
+  StopTimeout?: number;
 }
 
 export interface HostConfig {
@@ -151,7 +152,7 @@ export interface HostConfig {
   MemorySwappiness: number | null;
   OomKillDisable: boolean;
   PidsLimit: number | null;
-  Ulimits: object[] | null;
+  Ulimits: { Name: string; Hard: number; Soft: number }[] | null;
   CpuCount: number;
   CpuPercent: number;
   IOMaximumIOps: number;
@@ -232,6 +233,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
   const cmd = kept ? (c.config.cmd ?? null) : c.config.args;
   const network = c.config.network;
   const exposed = imageConfig.ExposedPorts;
+  const limits = c.config.limits ?? {};
   return {
     Id: c.id,
     Created: c.createdAt,
@@ -239,15 +241,16 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     Args: c.config.args.slice(1),
     State: {
       Status: c.status,
-      Running: c.status === 'running',
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
+      // docker's Running is true while paused too: the process is there, frozen.
+      Running: c.status === 'running' || c.status === 'paused',
+      Paused: c.status === 'paused',
+      Restarting: c.status === 'restarting',
+      OOMKilled: c.status === 'exited' && existsSync(b.oom),
       Dead: false,
       Pid: pid,
       // A record without a status is one whose monitor died before den recorded LOST_EXIT_CODE:
       // -1, as `den ps` shows it.
-      ExitCode: c.status === 'exited' ? (c.exitCode ?? -1) : 0,
+      ExitCode: c.status === 'exited' || c.status === 'restarting' ? (c.exitCode ?? -1) : 0,
       Error: '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
@@ -256,10 +259,10 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     ResolvConfPath: b.resolvConf,
     HostnamePath: b.hostname,
     HostsPath: b.hosts,
-    // den keeps no log: the container's output goes to the terminal that ran it.
-    LogPath: '',
+    // A detached container's log; one run attached has none (its output went to the terminal).
+    LogPath: c.config.log?.driver === 'none' ? '' : b.log,
     Name: `/${c.name}`,
-    RestartCount: 0,
+    RestartCount: c.restartCount,
     Driver: 'overlay',
     Platform: 'linux',
     MountLabel: '',
@@ -271,10 +274,13 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
         ? c.config.binds.map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`)
         : null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'none', Config: {} },
+      LogConfig: { Type: c.config.log?.driver ?? 'k8s-file', Config: c.config.log?.opts ?? {} },
       NetworkMode: network,
       PortBindings: {},
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: {
+        Name: c.config.restartPolicy?.name ?? 'no',
+        MaximumRetryCount: c.config.restartPolicy?.maximumRetryCount ?? 0,
+      },
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
       VolumesFrom: null,
@@ -301,9 +307,9 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       Runtime: c.config.runtime,
       ConsoleSize: [0, 0],
       Isolation: '',
-      CpuShares: 0,
-      Memory: 0,
-      NanoCpus: 0,
+      CpuShares: limits.cpuShares ?? 0,
+      Memory: limits.memory ?? 0,
+      NanoCpus: limits.nanoCpus ?? 0,
       CgroupParent: '',
       BlkioWeight: 0,
       BlkioWeightDevice: [],
@@ -315,19 +321,20 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       CpuQuota: 0,
       CpuRealtimePeriod: 0,
       CpuRealtimeRuntime: 0,
-      CpusetCpus: '',
+      CpusetCpus: limits.cpusetCpus ?? '',
       CpusetMems: '',
       Devices: [],
       DeviceCgroupRules: null,
       DeviceRequests: null,
       KernelMemory: 0,
       KernelMemoryTCP: 0,
-      MemoryReservation: 0,
-      MemorySwap: 0,
+      MemoryReservation: limits.memoryReservation ?? 0,
+      MemorySwap: limits.memorySwap ?? 0,
       MemorySwappiness: null,
       OomKillDisable: false,
-      PidsLimit: null,
-      Ulimits: null,
+      PidsLimit: limits.pidsLimit ?? null,
+      // docker's Ulimit: Name, Hard, Soft, in that order.
+      Ulimits: limits.ulimits?.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })) ?? null,
       CpuCount: 0,
       CpuPercent: 0,
       IOMaximumIOps: 0,
@@ -380,8 +387,9 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       WorkingDir: c.config.cwd,
       Entrypoint: entrypoint,
       OnBuild: null,
-      Labels: imageConfig.Labels ?? {},
-      ...(imageConfig.StopSignal ? { StopSignal: imageConfig.StopSignal } : {}),
+      Labels: c.config.labels ?? imageConfig.Labels ?? {},
+      ...(c.config.stopSignal ? { StopSignal: c.config.stopSignal } : {}),
+      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
     NetworkSettings: networkSettings(network, pid),
   };

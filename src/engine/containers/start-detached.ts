@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError, failedPrecondition } from '../../common/errors.js';
 import { findExecutable, runSync } from '../../common/exec.js';
+import { readTextOrEmpty } from '../../common/fs.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { startConmon } from '../../monitor/index.js';
 import { readRuntimeFailure, type RuntimeFailureReason } from '../../runtime/index.js';
@@ -9,8 +10,10 @@ import { processStartTime } from '../../session/index.js';
 import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitDir, isLifecycleRace, reconcile, stopInRuntime } from './container-state.js';
+import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
+import { stopContainer } from './stop-container.js';
+import { containerEvent } from '../events.js';
 
 /**
  * `den start` (and `den run -d`): starts a created or exited container in the background, watched
@@ -24,15 +27,32 @@ export async function startContainer(ctx: EngineContext, ref: string): Promise<C
 }
 
 /**
+ * `den restart`: a stop (as `den stop`, with its options), then a start in the background; the
+ * journal gets docker's restart event after the start's.
+ */
+export async function restartContainer(
+  ctx: EngineContext,
+  ref: string,
+  options: { timeoutSeconds?: number; signal?: string } = {},
+): Promise<ContainerRecord> {
+  await stopContainer(ctx, ref, options);
+  const started = await startContainer(ctx, ref);
+  ctx.emit(containerEvent(started, 'restart'));
+  return started;
+}
+
+/**
  * The start itself: mount the root file system in the namespaces, have conmon create the
  * container through the runtime, record the start (compare-and-set: of two dens starting one
- * container one wins, and the loser undoes its half), then let the runtime start it.
+ * container one wins, and the loser undoes its half), then let the runtime start it. A restart
+ * policy's start is the `restart` event, which only a container still waiting for it allows.
  * `beforeStart` runs between the last two, when the container exists and has not run yet: `start
  * -a` attaches there, so that it sees all of its output.
  */
 export async function startDetached(
   ctx: EngineContext,
   c: ContainerRecord,
+  event: 'start' | 'restart' = 'start',
   beforeStart?: (created: ContainerRecord) => void,
 ): Promise<ContainerRecord> {
   const runtime = findRuntime(ctx, c.config.runtime);
@@ -47,12 +67,12 @@ export async function startDetached(
     throw new DenError('Internal', 'DEN0504', "cannot find den's entry script for the container's exit command");
   const b = ctx.layout.bundle(c.id);
   const runtimeLog = join(b.dir, 'runtime.log');
-  for (const file of [runtimeLog, b.pid, b.monitorPid, join(exitDir(ctx), c.id)]) rmSync(file, { force: true });
+  for (const file of [runtimeLog, b.pid, b.monitorPid, b.oom, join(exitDir(ctx), c.id)]) rmSync(file, { force: true });
   mkdirSync(exitDir(ctx), { recursive: true, mode: 0o700 });
   const socketDir = join(ctx.paths.runtimeDir, 'attach');
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   // A runtime state left by a start that died half-way would make create fail: the id is taken.
-  runSync(ctx.ns.wrap(runtime.deleteArgv(c.id)));
+  if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
   mountRootfs(ctx, c, await rootfsMountArgs(ctx, c, false));
   let monitor;
   try {
@@ -76,12 +96,15 @@ export async function startDetached(
       (message) => runtimeFailure(c, runtimeLog) ?? startFailed(c, message),
     );
   } catch (e) {
+    // conmon goes once it has run the exit command (which leaves a record not started alone).
+    const monitorPid = Number(readTextOrEmpty(b.monitorPid).trim());
+    if (monitorPid > 0) await processGone(monitorPid, 5_000);
     unmountRootfs(ctx, c.id);
     throw e;
   }
   let started: ContainerRecord;
   try {
-    started = ctx.containers.transition(c.id, 'start', {
+    started = ctx.containers.transition(c.id, event, {
       monitorPid: monitor.monitorPid,
       monitorStart: processStartTime(monitor.monitorPid) ?? '',
       monitor: 'conmon',
@@ -89,7 +112,7 @@ export async function startDetached(
     });
   } catch (e) {
     // Another den started it first (or a stop ended its back-off): undo this half.
-    abandon(ctx, c);
+    await abandon(ctx, c, monitor.monitorPid);
     if (isLifecycleRace(e)) return ctx.containers.get(c.id) ?? c;
     throw e;
   }
@@ -107,17 +130,21 @@ export async function startDetached(
     } catch (e) {
       if (!isLifecycleRace(e)) throw e;
     }
-    abandon(ctx, c);
+    await abandon(ctx, c, monitor.monitorPid);
     if (r === undefined) throw failure;
     throw runtimeFailure(c, runtimeLog) ?? startFailed(c, r.stderr.trim() || `status ${r.status}`);
   }
   return started;
 }
 
-/** A created container that is not to run after all: the runtime's part killed, the mounts undone. */
-function abandon(ctx: EngineContext, c: ContainerRecord): void {
+/**
+ * A created container that is not to run after all: the runtime's part killed, the mounts undone,
+ * and its monitor gone (it exits once it has reaped the init) before the caller goes on.
+ */
+async function abandon(ctx: EngineContext, c: ContainerRecord, monitorPid: number): Promise<void> {
   stopInRuntime(ctx, c);
   unmountRootfs(ctx, c.id);
+  await processGone(monitorPid, 5_000);
 }
 
 function mountRootfs(ctx: EngineContext, c: ContainerRecord, args: string[]): void {

@@ -1,10 +1,14 @@
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
+import { containerEvent } from '../events.js';
 import { findRuntime } from '../runtimes.js';
-import { exitCodeOf, reconcile, waitForExit } from './container-state.js';
+import { containerExited } from './container-exited.js';
+import { endBackoff, exitCodeOf, reconcile, waitForExit } from './container-state.js';
+import { thaw } from './pause-container.js';
 
 /** docker's default grace between the stop signal and SIGKILL, in seconds. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -29,14 +33,31 @@ export async function stopContainer(
   if (c.status === 'restarting') return endBackoff(ctx, c);
   const timeout = options.timeoutSeconds ?? c.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   const signal = options.signal ?? c.config.stopSignal ?? 'SIGTERM';
-  if (c.status === 'paused') signalInit(ctx, c, 'CONT'); // a frozen process cannot act on a signal
   signalInit(ctx, c, signal);
-  if (timeout >= 0) {
-    const ended = await waitForExit(ctx, c, Date.now() + timeout * 1000);
-    if (ended) return ended;
-    signalInit(ctx, c, 'KILL');
+  ctx.emit(killEvent(c, signal));
+  if (c.status === 'paused') thaw(ctx, c); // a frozen process acts on no signal
+  // Once conmon is gone this den records the end itself (its exit command finds it done).
+  const finish = (ended: ContainerRecord) => containerExited(ctx, ended.id, ended.pid!);
+  const ended =
+    timeout >= 0
+      ? await waitForExit(ctx, c, Date.now() + timeout * 1000, finish)
+      : await waitForExit(ctx, c, Infinity, finish);
+  if (ended) {
+    ctx.emit(containerEvent(ended, 'stop'));
+    return ended;
   }
-  return (await waitForExit(ctx, c, timeout < 0 ? Infinity : Date.now() + 30_000)) ?? reconcile(ctx, c);
+  signalInit(ctx, c, 'KILL');
+  ctx.emit(killEvent(c, 'KILL'));
+  const killed = await waitForExit(ctx, c, Date.now() + 30_000, finish);
+  if (killed) ctx.emit(containerEvent(killed, 'stop'));
+  return killed ?? reconcile(ctx, c);
+}
+
+/** docker's kill event: the signal by its number. */
+export function killEvent(c: ContainerRecord, signal: string) {
+  const name = signal.toUpperCase().replace(/^SIG/, '');
+  const number = /^[0-9]+$/.test(name) ? name : String(constants.signals[`SIG${name}` as NodeJS.Signals] ?? name);
+  return containerEvent(c, 'kill', { signal: number });
 }
 
 /**
@@ -52,7 +73,9 @@ export function killContainer(ctx: EngineContext, ref: string, signal = 'KILL'):
   }
   ctx.containers.markStopRequested(c.id);
   signalInit(ctx, c, signal);
-  if (c.status === 'paused' && signal !== 'KILL' && signal !== 'SIGKILL' && signal !== '9') signalInit(ctx, c, 'CONT');
+  ctx.emit(killEvent(c, signal));
+  // SIGKILL ends a paused container (thawed, it dies); another signal waits for den unpause.
+  if (c.status === 'paused' && killEvent(c, signal).Actor.Attributes.signal === '9') thaw(ctx, c);
   return c;
 }
 
@@ -70,15 +93,6 @@ export async function waitContainer(ctx: EngineContext, ref: string): Promise<nu
     if (seen.status === 'exited') return seen.exitCode ?? 0;
     if (seen.status === 'created') return 0;
     await sleep(POLL_MS);
-  }
-}
-
-/** A stop during a restart policy's back-off: the container is simply not started again. */
-function endBackoff(ctx: EngineContext, c: ContainerRecord): ContainerRecord {
-  try {
-    return ctx.containers.transition(c.id, 'exit', { exitCode: c.exitCode });
-  } catch {
-    return ctx.containers.get(c.id) ?? c; // it was started meanwhile, or removed: what is, stands
   }
 }
 

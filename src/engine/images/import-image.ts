@@ -2,6 +2,7 @@ import { invalidArgument } from '../../common/errors.js';
 import { openInputFile } from '../../common/fs.js';
 import {
   DEFAULT_PATH,
+  familiarName,
   formatReference,
   hostPlatform,
   layerMediaType,
@@ -16,6 +17,7 @@ import { applyChanges } from './image-changes.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer } from './store-layer.js';
 import { sweepAbandoned } from '../../snapshots/index.js';
+import { imageEvent } from '../events.js';
 
 export interface ImportOptions {
   /** A file path, or '-' for standard input. */
@@ -72,6 +74,7 @@ export async function importImage(ctx: EngineContext, options: ImportOptions): P
   };
   ctx.images.add(record, name ? [name] : []);
   publishIndex(ctx);
+  ctx.emit(imageEvent('import', record.id, name ? familiarName(parseReference(name)) : record.id));
   return { ...record, names: name ? [name] : [], digests: [] };
 }
 

@@ -15,6 +15,7 @@ import {
   MAX_MANIFEST_BYTES,
   parseImageConfig,
   parseImageIndex,
+  familiarName,
   parseImageManifest,
   parseReference,
   selectPlatform,
@@ -29,6 +30,7 @@ import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
 import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from '../../snapshots/index.js';
+import { imageEvent } from '../events.js';
 
 export interface LoadOptions {
   /** A file path, or '-' for standard input. */
@@ -536,6 +538,9 @@ class Load {
       }
       this.ctx.images.add(records[i]!, plan.names);
       loaded.push({ id: plan.id, names: plan.names, moved });
+      for (const name of plan.names.length > 0 ? plan.names : [plan.id]) {
+        this.ctx.emit(imageEvent('load', plan.id, name === plan.id ? name : familiarName(parseReference(name))));
+      }
     });
     publishIndex(this.ctx);
     return loaded;

@@ -5,6 +5,9 @@ import { chainIds, hexOf, type Descriptor, type Digest } from '../../content/ind
 import {
   formatReference,
   repositoryOf,
+  familiarName,
+  familiarRepository,
+  parseReference,
   MAX_IMAGE_CONFIG_BYTES,
   parseImageConfig,
   parsePlatform,
@@ -19,6 +22,7 @@ import { publishIndex } from './image-index.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 import { storeLayer } from './store-layer.js';
 import { sweepAbandoned, takeLease, withLayerLock } from '../../snapshots/index.js';
+import { imageEvent } from '../events.js';
 
 export interface PullOptions extends RegistryAccess {
   /** What to pull: a name as typed (short names go through the search registries) or a full reference. */
@@ -147,6 +151,8 @@ export async function pullImage(ctx: EngineContext, options: PullOptions): Promi
     const digests = [`${repositoryOf(source.reference)}@${digest}`];
     ctx.images.add(record, names, digests);
     publishIndex(ctx);
+    const pulled = parseReference(name);
+    ctx.emit(imageEvent('pull', familiarName(pulled), familiarRepository(pulled)));
     const stored = ctx.images.byId(record.id);
     return { ...record, names: stored?.names ?? names, digests: stored?.digests ?? digests };
   } finally {

@@ -1,9 +1,18 @@
 import { createReadStream } from 'node:fs';
 import { internal, notFound } from '../../common/errors.js';
 import { hexOf, type Descriptor, type Digest } from '../../content/index.js';
-import { formatReference, parseManifest, parseReference, repositoryOf, type ImageRecord } from '../../images/index.js';
+import {
+  familiarName,
+  familiarRepository,
+  formatReference,
+  parseManifest,
+  parseReference,
+  repositoryOf,
+  type ImageRecord,
+} from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
+import { imageEvent } from '../events.js';
 
 export interface PushOptions extends RegistryAccess {
   /** The local image: a name or an id. */
@@ -63,6 +72,7 @@ export async function pushImage(
       bytes: manifestBytes,
       mediaType: manifest.mediaType,
     });
+    ctx.emit(imageEvent('push', familiarName(target), familiarRepository(target)));
     return { reference, digest, size: manifestBytes.length };
   } finally {
     registries.close();

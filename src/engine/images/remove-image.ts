@@ -5,6 +5,7 @@ import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
 import { forgetLayer } from '../containers/rootfs-mount.js';
 import { leased, removeTree } from '../../snapshots/index.js';
+import { imageEvent } from '../events.js';
 
 export interface RemovedImage {
   untagged: string[];
@@ -37,6 +38,7 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
       for (const n of going) {
         ctx.images.untag(n);
         result.untagged.push(familiarName(parseReference(n)));
+        ctx.emit(imageEvent('untag', image.id, familiarName(parseReference(n))));
       }
       publishIndex(ctx);
       return result;
@@ -59,6 +61,8 @@ export function removeImage(ctx: EngineContext, ref: string, force: boolean): Re
   }
   const unused = ctx.images.delete(image.id);
   result.untagged.push(...[...image.names, ...image.digests].map((n) => familiarName(parseReference(n))));
+  for (const n of result.untagged) ctx.emit(imageEvent('untag', image.id, n));
+  ctx.emit(imageEvent('delete', image.id, image.id));
   // A running pull may be about to record an image with some of these: leave them to the garbage
   // collection (den image prune) once it is done.
   const kept = leased(ctx);

@@ -33,6 +33,7 @@ import {
 } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { CONTAINERD_NAME, REF_NAME } from './load-archive.js';
+import { imageEvent } from '../events.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
 export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['docker-archive', 'oci-archive'];
@@ -77,6 +78,7 @@ export async function saveArchive(ctx: EngineContext, options: SaveOptions): Pro
   const entries = format === 'docker-archive' ? dockerArchive(ctx, selected) : ociArchive(ctx, selected);
   if ('path' in options.output) await writeFile(options.output.path, entries);
   else await writeStream(options.output.stream, entries);
+  for (const s of selected) ctx.emit(imageEvent('save', s.image.id, s.names[0] ?? s.image.id));
 }
 
 /** Resolves the references, merging the names of one image and keeping the order they were given in. */

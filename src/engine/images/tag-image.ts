@@ -1,8 +1,9 @@
 import { invalidArgument } from '../../common/errors.js';
 import type { Digest } from '../../content/index.js';
-import { formatReference, parseReference, type ImageConfig } from '../../images/index.js';
+import { familiarName, formatReference, parseReference, type ImageConfig } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
+import { imageEvent } from '../events.js';
 
 /**
  * `den tag SOURCE TARGET`: TARGET (normalised, `busybox` is docker.io/library/busybox:latest) names
@@ -26,6 +27,7 @@ export function tagImage(ctx: EngineContext, source: string, target: string): { 
   const name = formatReference(ref);
   ctx.images.add(image, [name]);
   publishIndex(ctx);
+  ctx.emit(imageEvent('tag', image.id, familiarName(ref)));
   return { id: image.id, name };
 }
 

@@ -27,7 +27,9 @@ const IDS = [
   'idmapped-mounts',
   'crun',
   'runc',
+  'conmon',
   'cgroups',
+  'cgroup-limits',
   'pasta',
   'slirp4netns',
   'tun',
@@ -78,6 +80,10 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
     assert.match(get(r, 'userns-shift').detail, /^idmapped mounts of the layers/);
     assert.match(get(r, 'userns-default').detail, /^default --userns: auto \(root: idmapped mounts/);
+    assert.match(
+      get(r, 'cgroup-limits').detail,
+      /^as root: cgroup .*controllers memory cpu cpuset pids; containers' cgroups under \/den$/,
+    );
     assert.equal(get(r, 'runtime-dir').detail, `${join(dir, 'run')} (DEN_RUNTIME_DIR), created on first use`);
   });
 
@@ -214,6 +220,12 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.match(
       get(r, 'userns-default').detail,
       new RegExp(`^default --userns: host \\(your subordinate ranges hold ${expected} ids, fewer than`),
+    );
+    // Rootless limits need a delegated cgroup v2, which this hybrid host cannot have: said, not failed.
+    assert.equal(get(r, 'cgroup-limits').status, 'warn');
+    assert.match(
+      get(r, 'cgroup-limits').detail,
+      /^rootless: none: this host keeps its cgroup controllers on cgroup v1/,
     );
     assert.ok([...r.values()].every((c) => c.status !== 'fail'));
     // The overlay probe's directory (with overlayfs's mode-000 work/work inside) is gone again.

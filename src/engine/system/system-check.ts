@@ -1,8 +1,10 @@
 import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
+import { checkConmon } from '../../monitor/index.js';
 import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
-import { checkCgroups, checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
+import { checkCgroupLimits, checkCgroups } from '../../cgroups/index.js';
+import { checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
 import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
 import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
@@ -75,7 +77,11 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
   add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
   add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
+  add('conmon', 'conmon (monitor of detached containers)', () => checkConmon(h));
   add('cgroups', 'cgroup layout', () => checkCgroups(h));
+  add('cgroup-limits', 'resource limits (--memory, --cpus, --pids-limit)', () =>
+    checkCgroupLimits(h, ctx.config.cgroupParent),
+  );
   add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
   add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));

@@ -77,7 +77,7 @@ export function systemInfo(ctx: EngineContext): SystemInfo {
       hostname: hostname(),
       cpus: availableParallelism(),
       memTotal: totalmem(),
-      cgroupVersion: existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1,
+      cgroupVersion: ctx.cgroupLayout.version === 'v2' ? 2 : 1,
       cgroupManager: 'cgroupfs',
     },
     store: {
