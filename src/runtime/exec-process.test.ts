@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';
-import { buildOciSpec, DEFAULT_CAPABILITIES } from './spec.js';
+import { buildOciSpec, DEFAULT_CAPABILITIES, ociConfigJson } from './spec.js';
 
 const container = buildOciSpec({
   args: ['sleep', '100'],
@@ -32,23 +32,23 @@ const input: ExecProcessInput = {
   additionalGids: [10],
   terminal: false,
   privileged: false,
+  rlimits: [],
 };
 
 type Process = { capabilities: Record<string, string[]>; noNewPrivileges?: boolean; [k: string]: unknown };
 
 test("an exec'd process takes the container's confinement and the caller's command, user and directory", () => {
-  const withProfile = {
-    ...container,
-    process: { ...(container.process as object), apparmorProfile: 'den-default', rlimits: [{ type: 'RLIMIT_NOFILE' }] },
-  };
-  const p = buildExecProcess(withProfile, input) as Process;
+  const withProfile = { ...container, process: { ...(container.process as object), apparmorProfile: 'den-default' } };
+  const nofile = { type: 'RLIMIT_NOFILE', soft: 1024n, hard: 2n ** 64n - 1n };
+  const p = buildExecProcess(withProfile, { ...input, rlimits: [nofile] }) as Process;
   assert.deepEqual(p.args, ['id']);
   assert.deepEqual(p.env, ['PATH=/bin', 'A=1']);
   assert.equal(p.cwd, '/tmp');
   assert.deepEqual(p.user, { uid: 0, gid: 0, additionalGids: [10] });
   assert.equal(p.noNewPrivileges, true);
   assert.equal(p.apparmorProfile, 'den-default');
-  assert.deepEqual(p.rlimits, [{ type: 'RLIMIT_NOFILE' }]);
+  assert.deepEqual(p.rlimits, [nofile]);
+  assert.match(ociConfigJson(p), /"hard":18446744073709551615\}/, 'written whole');
   assert.deepEqual(p.capabilities.effective, DEFAULT_CAPABILITIES);
   assert.equal('consoleSize' in p, false);
 });
@@ -66,6 +66,7 @@ test('a container without no-new-privileges gives none to its exec; a terminal t
   const open = { ...container, process: { ...(container.process as object), noNewPrivileges: false } };
   const p = buildExecProcess(open, { ...input, terminal: true, consoleSize: { height: 30, width: 100 } }) as Process;
   assert.equal(p.noNewPrivileges, false);
+  assert.equal('rlimits' in p, false, 'without --ulimit every rlimit is inherited');
   assert.equal(p.terminal, true);
   assert.deepEqual(p.consoleSize, { height: 30, width: 100 });
 });

@@ -6,7 +6,7 @@ import { DenError, failedPrecondition, invalidArgument } from '../../common/erro
 import { findExecutable, signalNumber } from '../../common/exec.js';
 import { readdirOrEmpty } from '../../common/fs.js';
 import type { ContainerRecord } from '../../containers/index.js';
-import { buildExecProcess, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
+import { buildExecProcess, ociConfigJson, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
 import { ownerAliveOfName, ownerTag } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
@@ -20,6 +20,7 @@ import {
 import { runningContainer } from './container-state.js';
 import { setEnvEntry } from './create-container.js';
 import { resolveUser } from './image-users.js';
+import { ociRlimits } from './limits.js';
 
 /** `den exec` as the engine takes it: docker's flags, the caller's part resolved. */
 export interface ExecSpec {
@@ -58,7 +59,7 @@ export async function execContainer(ctx: EngineContext, ref: string, spec: ExecS
   const tty = spec.detach ? spec.tty : attachedTerminal(ctx, spec, io, runtime, c.config.runtime);
   const files = execFiles(ctx, c);
   try {
-    writeFileSync(files.process, JSON.stringify(execProcess(ctx, c, spec, tty, io.consoleSize)));
+    writeFileSync(files.process, ociConfigJson(execProcess(ctx, c, spec, tty, io.consoleSize)));
     const status = spec.detach
       ? await execDetached(ctx, c, runtime, files, tty)
       : await execAttached(ctx, c, runtime, files, spec, tty, io);
@@ -206,6 +207,7 @@ function execProcess(
     terminal: tty,
     ...(consoleSize ? { consoleSize } : {}),
     privileged: spec.privileged,
+    rlimits: ociRlimits(c.config.limits),
   });
 }
 
