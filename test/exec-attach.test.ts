@@ -240,6 +240,39 @@ for (const user of [TEST_USER, 'root'])
       assert.match(out.stdout, /got-term/);
     });
 
+    test("exec and top are in the events journal, with docker's actions", () => {
+      const since = String(Math.floor(Date.now() / 1000) - 1);
+      assert.equal(env.den(['exec', 'box', 'sh', '-c', 'exit 5']).status, 5);
+      assert.equal(env.den(['top', 'box']).status, 0);
+      const until = String(Math.floor(Date.now() / 1000) + 1);
+      const events = env.den([
+        'events',
+        '--since',
+        since,
+        '--until',
+        until,
+        '--filter',
+        'container=box',
+        '--format',
+        '{{.Action}}|{{json .Actor.Attributes}}',
+      ]);
+      assert.equal(events.status, 0, events.stderr);
+      const seen = events.stdout
+        .trim()
+        .split('\n')
+        .slice(-4) // the journal's seconds may hold the previous test's last events too
+        .map((line) => {
+          const [action, attributes] = line.split('|') as [string, string];
+          return { action, ...(JSON.parse(attributes) as { execID?: string; exitCode?: string }) };
+        });
+      assert.deepEqual(
+        seen.map((e) => `${e.action}${e.exitCode !== undefined ? ` ${e.exitCode}` : ''}`),
+        ['exec_create: sh -c exit 5', 'exec_start: sh -c exit 5', 'exec_die 5', 'top'],
+      );
+      assert.match(seen[0]!.execID!, /^[0-9a-f]{64}$/);
+      assert.equal(new Set(seen.slice(0, 3).map((e) => e.execID)).size, 1, 'one exec id');
+    });
+
     test('top lists the container processes, exec ones included, with host pids', async () => {
       const initPid = Number(env.den(['inspect', '-f', '{{.State.Pid}}', 'box']).stdout);
       assert.equal(env.den(['exec', '-d', 'box', 'sleep', '321']).status, 0);
@@ -368,6 +401,22 @@ for (const user of [TEST_USER, 'root'])
           t.close();
         }
         assert.match(env.den(['ps', '--format', '{{.Names}}']).stdout, /^shell$/m, 'still running');
+        const events = env.den([
+          'events',
+          '--since',
+          '0',
+          '--until',
+          String(Math.floor(Date.now() / 1000) + 1),
+          '--filter',
+          'container=shell',
+          '--filter',
+          'event=attach',
+          '--filter',
+          'event=detach',
+          '--format',
+          '{{.Action}}',
+        ]);
+        assert.equal(events.stdout, 'attach\ndetach\n', events.stderr);
         t = terminal(env, `${den()} attach --detach-keys ctrl-a,x shell`);
         try {
           // Keys typed before den reads them wait in the terminal; ^C would not (it would stop den).

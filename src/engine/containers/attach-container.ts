@@ -3,6 +3,7 @@ import { conflict, DenError, errnoCode, failedPrecondition, unavailable } from '
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { AttachSocket, resizeMonitoredTerminal } from '../../monitor/index.js';
 import type { EngineContext } from '../context.js';
+import { containerEvent } from '../events.js';
 import { forwardSignals, type AttachIO, type RunFailure } from './attached-runtime.js';
 import { exitCodeOf, reconcile, settledRecord } from './container-state.js';
 import { DetachScanner } from './detach-keys.js';
@@ -106,9 +107,11 @@ async function relay(
       io.setRawMode!(true);
       cleanups.push(() => io.setRawMode!(false));
     }
+    ctx.emit(containerEvent(c, 'attach'));
     const detached = attachStdin ? sendInput(socket, io.stdin, tty ? spec.detachKeys : [], cleanups) : undefined;
     const output = relayOutput(socket, io);
     const ended = await Promise.race([output, detached ?? new Promise<never>(() => {})]);
+    if (ended === 'detach-keys') ctx.emit(containerEvent(c, 'detach'));
     if (ended !== 'exit') return { ended };
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();

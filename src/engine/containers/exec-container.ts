@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import type { ContainerRecord } from '../../containers/index.js';
 import { buildExecProcess, ociConfigJson, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
 import { ownerAliveOfName, ownerTag } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
+import { containerEvent } from '../events.js';
 import { findRuntime } from '../runtimes.js';
 import {
   attachedTerminal,
@@ -58,12 +60,21 @@ export async function execContainer(ctx: EngineContext, ref: string, spec: ExecS
   const runtime = findRuntime(ctx, c.config.runtime);
   const tty = spec.detach ? spec.tty : attachedTerminal(ctx, spec, io, runtime, c.config.runtime);
   const files = execFiles(ctx, c);
+  // docker's events: exec_create and exec_start, then exec_die with the status (when den sees it).
+  const execId = randomBytes(32).toString('hex');
+  const command = spec.command.join(' ');
   try {
     writeFileSync(files.process, ociConfigJson(execProcess(ctx, c, spec, tty, io.consoleSize)));
+    ctx.emit(containerEvent(c, `exec_create: ${command}`, { execID: execId }));
+    ctx.emit(containerEvent(c, `exec_start: ${command}`, { execID: execId }));
     const status = spec.detach
       ? await execDetached(ctx, c, runtime, files, tty)
       : await execAttached(ctx, c, runtime, files, spec, tty, io);
     const failure = readRuntimeFailure(files.log);
+    if (!spec.detach) {
+      const exitCode = failure ? (failure.reason === 'command-not-found' ? 127 : 126) : status;
+      ctx.emit(containerEvent(c, 'exec_die', { execID: execId, exitCode: String(exitCode) }));
+    }
     if (failure) {
       throw new DenError('FailedPrecondition', 'DEN0650', `OCI runtime exec failed: ${failure.message}`, {
         reason: failure.reason satisfies RunFailure,

@@ -2,6 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { failedPrecondition, invalidArgument } from '../../common/errors.js';
 import { findExecutable, runSync } from '../../common/exec.js';
 import type { EngineContext } from '../context.js';
+import { containerEvent } from '../events.js';
 import { runningContainer } from './container-state.js';
 import { containerInitPid } from './inspect-container.js';
 
@@ -32,7 +33,9 @@ export function topContainer(ctx: EngineContext, ref: string, psArgs: readonly s
       hint: "den top passes the options after the container to the host's ps (procps): see ps --help",
     });
   }
-  return selectRows(r.stdout, pids, args);
+  const top = selectRows(r.stdout, pids, args);
+  ctx.emit(containerEvent(c, 'top'));
+  return top;
 }
 
 /**
