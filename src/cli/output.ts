@@ -57,9 +57,10 @@ const TAB_PADDING = 3;
 /**
  * Go's text/tabwriter as docker's formatter sets it up (minwidth 10, padding 3, spaces): a cell is
  * text ended by a tab; a column's width is set by the block of consecutive lines that have a cell
- * in it; the text after a line's last tab is not a cell and is never padded.
+ * in it; the text after a line's last tab is not a cell and is never padded. `den top` sets a
+ * minimum width of its own (docker's top: 20).
  */
-export function tabwrite(text: string): string {
+export function tabwrite(text: string, minWidth = TAB_MIN_WIDTH): string {
   const lines = text.split('\n').map((l) => l.split('\t'));
   const width = (s: string) => [...s].length;
   const widths: number[] = [];
@@ -81,7 +82,7 @@ export function tabwrite(text: string): string {
       // A block of lines with a cell in this column starts here.
       write(line0, i);
       line0 = i;
-      let w = TAB_MIN_WIDTH;
+      let w = minWidth;
       for (; i < line1 && column < lines[i]!.length - 1; i++) w = Math.max(w, width(lines[i]![column]!) + TAB_PADDING);
       widths.push(w);
       format(line0, i);

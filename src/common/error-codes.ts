@@ -447,6 +447,25 @@ export const ERROR_CODES = {
   DEN1109: { kind: 'Conflict', meaning: 'the verb needs a running container (kill, exec, attach, pause, top)' },
   DEN1110: { kind: 'FailedPrecondition', meaning: '`den logs` of a container whose log driver is none' },
   DEN1112: { kind: 'InvalidArgument', meaning: '`den logs`/`den events` `--since`/`--until`: not a time' },
+  DEN1120: {
+    kind: 'FailedPrecondition',
+    meaning: '`den exec -d`: the OCI runtime failed and its log does not say why (its status follows)',
+  },
+  DEN1121: { kind: 'FailedPrecondition', meaning: "a running container's OCI config (config.json) cannot be read" },
+  DEN1122: {
+    kind: 'InvalidArgument',
+    meaning: "`--detach-keys`: a key den does not know (docker's syntax: `ctrl-p,ctrl-q`, `a`, `ctrl-@`)",
+  },
+  DEN1123: {
+    kind: 'FailedPrecondition',
+    meaning: '`den attach` to a container that runs attached to the den that started it (no monitor)',
+  },
+  DEN1124: {
+    kind: 'Unavailable',
+    meaning: "`den attach`: the container's monitor cannot be reached, or ended the connection while it runs",
+  },
+  DEN1125: { kind: 'InvalidArgument', meaning: '`den top`: ps options whose output has no PID column' },
+  DEN1126: { kind: 'FailedPrecondition', meaning: '`den top`: ps failed (its message follows)' },
   DEN1140: {
     kind: 'InvalidArgument',
     meaning: '`den ps --filter`: not KEY=VALUE, an unknown key, or a value the key does not take',

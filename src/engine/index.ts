@@ -97,6 +97,16 @@ export {
 } from './images/list-images.js';
 export { removeImage, type RemovedImage } from './images/remove-image.js';
 export { runAttached, type AttachIO, type RunFailure } from './containers/run-attached.js';
+export { execContainer, type ExecSpec } from './containers/exec-container.js';
+export {
+  attachContainer,
+  startAttached,
+  type AttachOutcome,
+  type AttachSpec,
+  type AttachStreams,
+} from './containers/attach-container.js';
+export { DEFAULT_DETACH_KEYS, parseDetachKeys } from './containers/detach-keys.js';
+export { topContainer, type ContainerTop } from './containers/top-container.js';
 export type { UserLookupFailure } from './containers/image-users.js';
 export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';

@@ -86,7 +86,9 @@ export function conmonArgv(s: ConmonStart): string[] {
     'error',
   ];
   if (s.terminal) argv.push('-t');
-  if (s.stdin) argv.push('-i');
+  // The container's stdin stays open when an attached client leaves: docker's `run -d -i` keeps it
+  // for the next `attach`, where conmon alone would close it at the first client's end.
+  if (s.stdin) argv.push('-i', '--leave-stdin-open');
   return argv;
 }
 

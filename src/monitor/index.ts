@@ -9,3 +9,10 @@ export {
 } from './container-log.js';
 export { checkConmon } from './monitor-checks.js';
 export { HEALTH_LOOP_DONE, startHealthLoop, stopHealthLoop } from './health-loop.js';
+export {
+  AttachSocket,
+  MAX_INPUT_PACKET,
+  resizeMonitoredTerminal,
+  type AttachPacket,
+  type AttachStream,
+} from './attach-socket.js';

@@ -24,6 +24,7 @@ interface SocketCalls {
   listen(fd: number, backlog: number): number;
   accept4: { async: AsyncCall };
   recvmsg: { async: AsyncCall };
+  poll(fds: Buffer, count: number, timeout: number): number;
   shutdown(fd: number, how: number): number;
   ioctl(fd: number, request: number, ...typedArgs: unknown[]): number;
   fcntl(fd: number, command: number, ...typedArgs: unknown[]): number;
@@ -41,6 +42,7 @@ function libc(): SocketCalls {
     listen: func('int listen(int fd, int backlog)') as SocketCalls['listen'],
     accept4: func('int accept4(int fd, void *addr, void *len, int flags)') as SocketCalls['accept4'],
     recvmsg: func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)') as SocketCalls['recvmsg'],
+    poll: func('int poll(uint8_t *fds, unsigned long count, int timeout)') as SocketCalls['poll'],
     shutdown: func('int shutdown(int fd, int how)') as SocketCalls['shutdown'],
     ioctl: func('int ioctl(int fd, unsigned long request, ...)') as SocketCalls['ioctl'],
     fcntl: func('int fcntl(int fd, int command, ...)') as SocketCalls['fcntl'],
@@ -54,6 +56,7 @@ const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
 const SHUT_RDWR = 2;
+const POLLIN = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
@@ -73,6 +76,9 @@ export class ConsoleSocket {
   private connection = -1;
   private closed = false;
   private receiving = false;
+  /** stopWaiting() came: no connection will come any more, but one that came is still taken. */
+  private stopped = false;
+  private removed = false;
 
   private constructor(
     readonly path: string,
@@ -112,7 +118,7 @@ export class ConsoleSocket {
       const conn = await callAsync(c.accept4, this.listener, null, null, SOCK_CLOEXEC);
       if (conn < 0) return undefined;
       this.connection = conn;
-      if (this.closed) return undefined;
+      if (this.closed && !this.stopped) return undefined;
       // A descriptor travels with at least one byte of ordinary data, read here and ignored.
       const data = Buffer.alloc(256);
       const iov = Buffer.alloc(16); // struct iovec { void *base; size_t len; }
@@ -134,11 +140,34 @@ export class ConsoleSocket {
   }
 
   /**
+   * For when the runtime has exited: stops a pending `receive()` unless the runtime connected
+   * first. A runtime that sent the terminal and exited at once (an exec of a quick command) has
+   * left its connection queued, and the terminal in it, which `receive()` then still takes: closing
+   * the socket then would lose the process's whole output.
+   */
+  stopWaiting(): void {
+    if (this.closed) return;
+    const pollfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+    pollfd.writeInt32LE(this.listener, 0);
+    pollfd.writeInt16LE(POLLIN, 4);
+    if (this.listener >= 0 && libc().poll(pollfd, 1, 0) > 0) return; // a connection waits to be accepted
+    if (!this.receiving) {
+      this.release();
+      return;
+    }
+    // An accept that already took the connection goes on to read it; one still waiting returns.
+    this.closed = true;
+    this.stopped = true;
+    libc().shutdown(this.listener, SHUT_RDWR);
+  }
+
+  /**
    * Stops a pending `receive()`, which then closes the descriptors (or closes them at once when
    * none is pending), and removes the socket. Safe to call more than once.
    */
   close(): void {
-    if (this.closed) return;
+    if (this.closed && !this.stopped) return;
+    this.stopped = false;
     if (!this.receiving) {
       this.release();
       return;
@@ -147,7 +176,7 @@ export class ConsoleSocket {
     const c = libc();
     c.shutdown(this.listener, SHUT_RDWR);
     if (this.connection >= 0) c.shutdown(this.connection, SHUT_RDWR);
-    rmSync(this.path, { force: true });
+    this.remove();
   }
 
   /** Closes the descriptors once no worker thread is blocked on them (closing first would race a reuse). */
@@ -156,10 +185,14 @@ export class ConsoleSocket {
     this.connection = -1;
     if (this.listener >= 0) closeSync(this.listener);
     this.listener = -1;
-    if (!this.closed) {
-      this.closed = true;
-      rmSync(this.path, { force: true });
-    }
+    this.closed = true;
+    this.remove();
+  }
+
+  private remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    rmSync(this.path, { force: true });
   }
 }
 

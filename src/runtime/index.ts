@@ -1,9 +1,9 @@
 export {
   CommandLineRuntime,
-  type ExecIo,
   parseState,
   runtimeStateRoot,
   type OciRuntime,
+  type ExecIo,
   type RunIo,
   type RuntimeFeatures,
   type RuntimeKind,
@@ -47,3 +47,4 @@ export {
   type ContainerCgroup,
   type StatsSample,
 } from './container-cgroup.js';
+export { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';

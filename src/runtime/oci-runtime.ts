@@ -14,6 +14,7 @@ import { join } from 'node:path';
  *   run(id, bundle) is create + start + wait, attached to the caller's stdio
  *   kill(id, SIG) signals the container's init; state(id) prints its JSON state
  *   pause(id) freezes a running container's processes (its cgroup's freezer), resume(id) thaws them
+ *   exec(id, process.json) runs one more process in a running container's namespaces
  *
  * Each runtime has an adapter (crun-runtime.ts, runc-runtime.ts) for where they differ.
  */
@@ -34,6 +35,11 @@ export interface OciRuntime {
   /** Creates the container (its init waits for start); with a terminal, sends it to the console socket. */
   createArgv(id: string, bundle: string, io: RunIo): string[];
   startArgv(id: string): string[];
+  /**
+   * Runs the process a process.json describes (exec-process.ts) in the running container: attached,
+   * the runtime waits for it and exits with its status; with `detach`, it returns once the process runs.
+   */
+  execArgv(id: string, processFile: string, io: ExecIo): string[];
   /** Prints the container's state as JSON (`parseState` reads it). */
   stateArgv(id: string): string[];
   killArgv(id: string, signal: string): string[];
@@ -42,26 +48,13 @@ export interface OciRuntime {
   pauseArgv(id: string): string[];
   /** Thaws what pause froze. */
   resumeArgv(id: string): string[];
-  /**
-   * Runs one more process in the running container, with the caller's stdio, and exits with its
-   * status. `io.processFile` is an OCI process (config.json's `process` form): its args, user,
-   * environment, cwd and capabilities, so nothing of the container's own is left to the runtime's
-   * defaults; the runtime writes the process's host pid to `io.pidFile`.
-   */
-  execArgv(id: string, io: ExecIo): string[];
-}
-
-/** What an exec runs and where the runtime says which pid it got. */
-export interface ExecIo {
-  processFile: string;
-  pidFile: string;
 }
 
 export type RuntimeKind = 'crun' | 'runc';
 
 export interface RuntimeFeatures {
   /**
-   * Whether `run`, attached, sends the container's terminal to a console socket. crun does. runc
+   * Whether `run` and `exec`, attached, send the process's terminal to a console socket. crun does. runc
    * refuses a console socket unless it detaches; attached, it relays the terminal itself from its
    * own stdio, and copies all of the output before it exits.
    */
@@ -75,6 +68,18 @@ export interface RunIo {
   /** Where the runtime writes the container init's pid. */
   pidFile: string;
   /** With a terminal: the socket the runtime sends its master to (console-socket.ts). */
+  consoleSocket?: string;
+}
+
+/** Where an exec's outputs go. */
+export interface ExecIo {
+  /** The runtime's JSON log; absent: none (its errors on stderr). */
+  logFile?: string;
+  /** Where the runtime writes the process's host pid. */
+  pidFile?: string;
+  /** Return once the process runs, rather than wait for it (its stdio is the runtime's). */
+  detach: boolean;
+  /** With a terminal: the socket the runtime sends its master to. */
   consoleSocket?: string;
 }
 
@@ -122,6 +127,19 @@ export abstract class CommandLineRuntime implements OciRuntime {
     return [...this.base(), 'start', id];
   }
 
+  execArgv(id: string, processFile: string, io: ExecIo): string[] {
+    return [
+      ...this.base(io.logFile),
+      'exec',
+      '--process',
+      processFile,
+      ...(io.pidFile ? ['--pid-file', io.pidFile] : []),
+      ...(io.detach ? ['--detach'] : []),
+      ...(io.consoleSocket ? ['--console-socket', io.consoleSocket] : []),
+      id,
+    ];
+  }
+
   stateArgv(id: string): string[] {
     return [...this.base(), 'state', id];
   }
@@ -145,10 +163,6 @@ export abstract class CommandLineRuntime implements OciRuntime {
 
   resumeArgv(id: string): string[] {
     return [...this.base(), 'resume', id];
-  }
-
-  execArgv(id: string, io: ExecIo): string[] {
-    return [...this.base(), 'exec', '--process', io.processFile, '--pid-file', io.pidFile, id];
   }
 }
 

@@ -105,7 +105,6 @@ export interface OciHook {
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
-  const isRoot = input.uid === 0;
   const caps = [...DEFAULT_CAPABILITIES];
   const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.networkNamespace === 'own') namespaces.push({ type: 'network' });
@@ -161,12 +160,7 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     args: input.args,
     env: input.env,
     cwd: input.cwd,
-    capabilities: {
-      bounding: caps,
-      // A non-root process starts with no capabilities, as after exec by a normal user.
-      effective: isRoot ? caps : [],
-      permitted: isRoot ? caps : [],
-    },
+    capabilities: processCapabilities(caps, input.uid),
     noNewPrivileges: true,
   };
   // Only those asked for (--ulimit): the rest are inherited from den, so the container never asks
@@ -209,6 +203,12 @@ export function ociConfigJson(spec: Record<string, unknown>, space?: number): st
   const marker = '\u0000bigint:';
   const text = JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v), space);
   return text.replace(/"\\u0000bigint:([0-9]+)"/g, '$1');
+}
+
+/** A process's capability sets: root's are `caps`; a non-root process starts with none, as after exec by a normal user. */
+export function processCapabilities(caps: readonly string[], uid: number): Record<string, string[]> {
+  const isRoot = uid === 0;
+  return { bounding: [...caps], effective: isRoot ? [...caps] : [], permitted: isRoot ? [...caps] : [] };
 }
 
 function etcBind(destination: string, source: string): Record<string, unknown> {

@@ -142,13 +142,11 @@ export const spec: CommandSpec = {
 export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
   const [image = '', ...command] = p.args;
   const entrypoint = str(p, 'entrypoint');
-  const fromCaller = (name: string) => process.env[name];
-  const envFileLines = list(p, 'env-file').flatMap((file) => envFileEntries(readEnvFile(file)));
   return {
     image,
     command,
     ...(entrypoint !== undefined ? { entrypoint: entrypoint === '' ? [] : [entrypoint] } : {}),
-    env: resolveEnv([...envFileLines, ...list(p, 'env')], fromCaller),
+    env: envFromFlags(p),
     workdir: str(p, 'workdir'),
     user: str(p, 'user'),
     name: str(p, 'name'),
@@ -178,6 +176,16 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     },
     limits: limitsFromFlags(p),
   };
+}
+
+/**
+ * --env-file's entries, then -e's, as the engine takes them: the files read, and `-e NAME` given
+ * its value from den's own environment (run, create, exec).
+ */
+export function envFromFlags(p: Parsed): string[] {
+  const fromCaller = (name: string) => process.env[name];
+  const envFileLines = list(p, 'env-file').flatMap((file) => envFileEntries(readEnvFile(file)));
+  return resolveEnv([...envFileLines, ...list(p, 'env')], fromCaller);
 }
 
 /** `{ key: parse(value) }` when the flag was given, else nothing. */
@@ -217,7 +225,7 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   return runAttached(ctx, container, attachedIO());
 }
 
-/** den's own terminal and stdio, for a container run attached (`run`, `start -a`). */
+/** den's own terminal and stdio, for what den stays attached to (`run`, `exec`, `attach`, `start -a`). */
 export function attachedIO(): AttachIO {
   const stdout = process.stdout;
   return {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DenError } from '../../common/errors.js';
+import { conflict, DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { processStartTime } from '../../session/index.js';
@@ -193,4 +193,39 @@ export async function endBackoff(ctx: EngineContext, c: ContainerRecord): Promis
   if (c.pid !== null && c.pid !== process.pid) await processGone(c.pid, 15_000);
   const now = ctx.containers.get(c.id);
   return now ? reconcile(ctx, now) : c;
+}
+
+/**
+ * The container, for a verb that needs it running (exec, top; top takes a paused one too, as
+ * docker's does), with docker's words when it is not.
+ */
+export function runningContainer(ctx: EngineContext, ref: string, verb: 'exec' | 'top'): ContainerRecord {
+  const c = reconcile(ctx, ctx.containers.resolve(ref));
+  // A container whose exit its monitor wrote has stopped, though its exit command may not have recorded it yet.
+  const exited = c.monitor === 'conmon' && exitCodeOf(ctx, c.id) !== undefined;
+  if (!exited && (c.status === 'running' || (c.status === 'paused' && verb === 'top'))) return c;
+  if (c.status === 'paused' && !exited) {
+    throw conflict('DEN1109', `container ${c.id} is paused, unpause the container before exec`, {
+      reason: 'not-running',
+    });
+  }
+  if (c.status === 'restarting') {
+    throw conflict('DEN1109', `container ${c.id} is restarting, wait until the container is running`, {
+      reason: 'not-running',
+    });
+  }
+  throw conflict('DEN1109', `container ${c.id} is not running`, {
+    hint: `start it first: den start ${ref}`,
+    reason: 'not-running',
+  });
+}
+
+/**
+ * A record that still says running while its monitor has written the exit: waits for the exit
+ * command to record the end (it may take the command's grace), so that a start that follows an
+ * exit closely (`start -a` right after an attach returned the status) finds it exited.
+ */
+export async function settledRecord(ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+  if (c.status !== 'running' || c.monitor !== 'conmon' || exitCodeOf(ctx, c.id) === undefined) return c;
+  return (await waitForExit(ctx, c, Date.now() + EXIT_COMMAND_GRACE_MS)) ?? reconcile(ctx, c);
 }

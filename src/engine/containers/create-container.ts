@@ -278,12 +278,7 @@ function commandLine(
  */
 function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, home: string): string[] {
   const env = new Map<string, string>();
-  const set = (entry: string) => {
-    const eq = entry.indexOf('=');
-    if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
-    if (eq < 0) env.delete(entry);
-    else env.set(entry.slice(0, eq), entry.slice(eq + 1));
-  };
+  const set = (entry: string) => setEnvEntry(env, entry);
   env.set('PATH', DEFAULT_PATH);
   for (const e of imageEnv) set(e);
   env.set('HOSTNAME', hostname);
@@ -291,6 +286,14 @@ function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, hom
   if (!env.has('HOME')) env.set('HOME', home);
   for (const e of options.env) set(e);
   return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** One `NAME=VALUE` entry into `env` (`NAME` alone removes the variable), as docker's API takes them. */
+export function setEnvEntry(env: Map<string, string>, entry: string): void {
+  const eq = entry.indexOf('=');
+  if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+  if (eq < 0) env.delete(entry);
+  else env.set(entry.slice(0, eq), entry.slice(eq + 1));
 }
 
 function imageDisplayName(asked: string, image: ImageRecord): string {

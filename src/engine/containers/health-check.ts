@@ -137,7 +137,7 @@ async function runProbe(ctx: EngineContext, c: ContainerRecord, check: HealthCon
   rmSync(pidFile, { force: true });
   try {
     const runtime = findRuntime(ctx, c.config.runtime);
-    const argv = ctx.ns.wrap(runtime.execArgv(c.id, { processFile, pidFile }));
+    const argv = ctx.ns.wrap(runtime.execArgv(c.id, processFile, { detach: false, pidFile }));
     const r = await execBounded(argv, check.timeout / 1e6, () => killProbe(ctx, pidFile));
     const end = new Date().toISOString();
     if (r.timedOut) {

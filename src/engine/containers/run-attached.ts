@@ -1,41 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError } from '../../common/errors.js';
-import { signalNumber } from '../../common/exec.js';
-import { readdirOrEmpty, readTextOrEmpty } from '../../common/fs.js';
+import { readTextOrEmpty } from '../../common/fs.js';
 import { trace } from '../../common/trace.js';
 import type { ContainerRecord } from '../../containers/index.js';
-import { ConsoleSocket, readRuntimeFailure, type OciRuntime, type RuntimeFailureReason } from '../../runtime/index.js';
+import { readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
 import { processStartTime } from '../../session/index.js';
 import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
 import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
-import { MOUNT_ROOTFS, ownerAliveOfName, ownerTag, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
-import { relayTerminal, type TerminalIO } from './terminal-relay.js';
+import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
 
-/** Without -t the runtime's stdio is den's own; with -t den relays the container's terminal (TerminalIO). */
-export interface AttachIO extends TerminalIO {
-  /** Whether den's stdin is a terminal (raw mode for -it, and who gets terminal signals). */
-  stdinIsTTY: boolean;
-  consoleSize?: { height: number; width: number };
-  setRawMode?: (raw: boolean) => void;
-}
-
-/**
- * Why `runAttached` failed, where a caller may care (docker gives each its own exit status): the
- * runtime's reasons (the command missing, the command not runnable, the runtime's own failure),
- * and `-it` without a terminal.
- */
-export type RunFailure = RuntimeFailureReason | 'not-a-tty';
-
-/** Signals den passes on to the container (docker's --sig-proxy), by way of the runtime. */
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT'];
-/** Signals a terminal sends to its whole foreground process group. */
-const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
+export type { AttachIO, RunFailure } from './attached-runtime.js';
 
 /**
  * One process enters the namespaces, mounts the container's root file system and becomes the OCI
@@ -104,21 +84,10 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   return status;
 }
 
-/**
- * -it needs a terminal on den's stdin to read keys from. -t alone does not: the container still
- * gets a pseudo-terminal and den relays its output, as docker does. A runtime that relays the
- * terminal itself (runc) needs one on its stdin, though; without, the container runs without.
- */
+/** The container's terminal as it will run (attached-runtime.ts attachedTerminal), and its size, in its bundle. */
 function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, runtime: OciRuntime): ContainerRecord {
   if (!c.config.tty) return c;
-  if (!io.stdinIsTTY && c.config.interactive) {
-    throw new DenError('InvalidArgument', 'DEN0652', 'the input device is not a TTY', {
-      hint: 'drop -t, or run den from a terminal',
-      reason: 'not-a-tty' satisfies RunFailure,
-    });
-  }
-  if (!io.stdinIsTTY && !runtime.features.sendsTerminalWhenAttached) {
-    ctx.events.warning(`-t without a terminal on stdin: ${c.config.runtime} cannot relay one; running without`);
+  if (!attachedTerminal(ctx, c.config, io, runtime, c.config.runtime)) {
     const plain = { ...c, config: { ...c.config, tty: false } };
     writeBundle(ctx, plain);
     return plain;
@@ -139,108 +108,33 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
-  // With -t den relays the container's terminal, which the runtime sends to a console socket; a
-  // runtime that will not (runc) relays it itself, from den's stdin and stdout.
-  const denRelays = c.config.tty && runtime.features.sendsTerminalWhenAttached;
-  const consoleSocket = denRelays ? listenForConsole(ctx, c) : undefined;
-  // The runtime's stdin is den's when the container reads it as it is (-i without -t) or the
-  // runtime relays the terminal. Reading a terminal, the runtime must be in the terminal's
-  // foreground process group, and it then gets the terminal's signals itself. Otherwise it gets a
-  // group of its own and den forwards signals to it.
-  const readsStdin = c.config.tty ? !denRelays : c.config.interactive;
-  const sharesTerminal = readsStdin && io.stdinIsTTY;
-  let child: ChildProcess;
-  try {
-    const runtimeArgv = runtime.runArgv(c.id, b.dir, {
-      logFile,
-      pidFile: b.pid,
-      ...(consoleSocket ? { consoleSocket: consoleSocket.path } : {}),
-    });
-    const [file, ...args] = ctx.ns.wrap([
-      'sh',
-      '-c',
-      MOUNT_AND_RUN,
-      'den-start',
-      mountLog,
-      ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
-      ...runtimeArgv,
-    ]);
-    trace('starting');
-    child = spawn(file!, args, {
-      stdio: [readsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-      detached: !sharesTerminal,
-    });
-  } catch (e) {
-    consoleSocket?.close();
-    throw e;
-  }
-  const forwarding = forwardSignals((sig) => {
-    if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  return runtimeAttached(ctx, {
+    containerId: c.id,
+    tty: c.config.tty,
+    interactive: c.config.interactive,
+    io,
+    runtime,
+    argv: async (consoleSocket) =>
+      ctx.ns.wrap([
+        'sh',
+        '-c',
+        MOUNT_AND_RUN,
+        'den-start',
+        mountLog,
+        ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
+        ...runtime.runArgv(c.id, b.dir, { logFile, pidFile: b.pid, ...(consoleSocket ? { consoleSocket } : {}) }),
+      ]),
+    spawned: () => {
+      const started = ctx.containers.transition(c.id, 'start', {
+        monitorPid: process.pid,
+        monitorStart: processStartTime(process.pid) ?? '',
+        monitor: 'attached',
+      });
+      // Probed as a detached container is, by a loop of its own (docker checks attached ones too).
+      startHealthChecks(ctx, started, c.health);
+    },
+    onFinished,
   });
-  onFinished(forwarding);
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
-  });
-  // Keys go to the container raw (^C is a byte its terminal turns into SIGINT) when they go to it
-  // at all: with -it, or whenever the runtime relays. With -t alone den does not read its
-  // terminal, and ^C must still reach den to be forwarded.
-  const rawMode = c.config.tty && io.stdinIsTTY && (c.config.interactive || !denRelays) && io.setRawMode;
-  try {
-    if (rawMode) io.setRawMode!(true);
-    const started = ctx.containers.transition(c.id, 'start', {
-      monitorPid: process.pid,
-      monitorStart: processStartTime(process.pid) ?? '',
-      monitor: 'attached',
-    });
-    // Probed as a detached container is, by a loop of its own (docker checks attached ones too).
-    startHealthChecks(ctx, started, c.health);
-    const relayed = consoleSocket ? relayTerminal(consoleSocket, io, c.config.interactive, exited) : Promise.resolve();
-    relayed.catch(() => {}); // awaited below, once the container has exited
-    const status = await exited;
-    await relayed;
-    return status;
-  } finally {
-    consoleSocket?.close();
-    if (rawMode) io.setRawMode!(false);
-    trace('runtime exited');
-  }
-}
-
-/**
- * Where the runtime sends the container's terminal: a socket in den's runtime directory named for
- * its owner (sockets of dens that were killed are removed here) and the container.
- */
-function listenForConsole(ctx: EngineContext, c: ContainerRecord): ConsoleSocket {
-  const dir = join(ctx.paths.runtimeDir, 'consoles');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const name of readdirOrEmpty(dir)) {
-    if (!ownerAliveOfName(name)) rmSync(join(dir, name), { force: true });
-  }
-  const path = join(dir, `${ownerTag()}-${c.id.slice(0, 12)}`);
-  rmSync(path, { force: true });
-  try {
-    return ConsoleSocket.listen(path);
-  } catch (e) {
-    throw new DenError(
-      'FailedPrecondition',
-      'DEN0653',
-      `cannot make the container's terminal: ${(e as Error).message}`,
-      {
-        hint: "set DEN_RUNTIME_DIR to a short directory of your own (it holds den's sockets), or run without -t",
-      },
-    );
-  }
-}
-
-/** Routes FORWARDED signals to `forward` until the returned function is called. */
-function forwardSignals(forward: (sig: NodeJS.Signals) => void): () => void {
-  const handlers = FORWARDED.map((sig) => [sig, () => forward(sig)] as const);
-  for (const [sig, handler] of handlers) process.on(sig, handler);
-  return () => {
-    for (const [sig, handler] of handlers) process.off(sig, handler);
-  };
 }
 
 /**

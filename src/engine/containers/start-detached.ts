@@ -47,11 +47,14 @@ export async function restartContainer(
  * container through the runtime, record the start (compare-and-set: of two dens starting one
  * container one wins, and the loser undoes its half), then let the runtime start it. A restart
  * policy's start is the `restart` event, which only a container still waiting for it allows.
+ * `beforeStart` runs between the last two, when the container exists and has not run yet: `start
+ * -a` attaches there, so that it sees all of its output.
  */
 export async function startDetached(
   ctx: EngineContext,
   c: ContainerRecord,
   event: 'start' | 'restart' = 'start',
+  beforeStart?: (created: ContainerRecord) => void,
 ): Promise<ContainerRecord> {
   const runtime = findRuntime(ctx, c.config.runtime);
   const conmon = findExecutable('conmon', ctx.config.searchPath);
@@ -114,8 +117,14 @@ export async function startDetached(
     if (isLifecycleRace(e)) return ctx.containers.get(c.id) ?? c;
     throw e;
   }
-  const r = runSync(ctx.ns.wrap(runtime.startArgv(c.id)));
-  if (r.status !== 0) {
+  let failure: unknown;
+  try {
+    beforeStart?.(started);
+  } catch (e) {
+    failure = e;
+  }
+  const r = failure === undefined ? runSync(ctx.ns.wrap(runtime.startArgv(c.id))) : undefined;
+  if (r === undefined || r.status !== 0) {
     // Recorded as failed first, so that the exit command of the killed init leaves it alone.
     try {
       ctx.containers.transition(c.id, 'fail', { exitCode: null });
@@ -123,6 +132,7 @@ export async function startDetached(
       if (!isLifecycleRace(e)) throw e;
     }
     await abandon(ctx, c, monitor.monitorPid);
+    if (r === undefined) throw failure;
     throw runtimeFailure(c, runtimeLog) ?? startFailed(c, r.stderr.trim() || `status ${r.status}`);
   }
   // Health checks begin once the container runs; a restart (by policy or by hand) begins them anew.

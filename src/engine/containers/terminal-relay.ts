@@ -37,8 +37,8 @@ export async function relayTerminal(
 ): Promise<void> {
   // A runtime that fails before making the terminal never connects: its exit stops the wait.
   void runtimeExited.then(
-    () => socket.close(),
-    () => socket.close(),
+    () => socket.stopWaiting(),
+    () => socket.stopWaiting(),
   );
   const master = await socket.receive();
   if (master === undefined) return;
