@@ -9,7 +9,7 @@
  * 2. As root, `run --rm --userns=auto` on busybox and on a debootstrap Debian image, den and podman:
  * a fresh id range per container must cost the same for a small and a large image.
  * 4. `den pull` of the Debian image from a local registry vs podman pull, skopeo copy and tar -x.
- * 5. Detached containers (services-bench.ts): monitor memory, run -d + rm -f, ps -a with 500.
+ * 5. Detached containers (services-bench.ts): monitor memory, run -d + rm -f, exec, ps -a with 500.
  * 3. Rootless, a new mapping (keep-id and auto) on the Debian image: first and second run and
  * extra disk, den (fuse, a copy on ext4, a copy on xfs with reflinks) vs podman; and file I/O
  * inside, per phase, under den's two shifts against den's session mapping and podman's copy.

@@ -6,6 +6,7 @@
  * 2. `run -d` followed by `rm -f`, interleaved rounds (target den <= 0.5 x podman).
  * 3. `ps -a` and `images` with no containers and with 500 (target <= 0.5 x podman; den's cost
  *    must grow no faster than podman's).
+ * 4. `exec CONTAINER true` into a running detached container (target <= 0.5 x podman).
  *
  * Everything runs as the bench user in an environment of its own (run.ts makes and removes it).
  */
@@ -96,6 +97,24 @@ export function benchServices(t: BenchTools): void {
       );
     }
     console.log(`  ratio den/podman ${(medians.den! / medians.podman!).toFixed(2)} (target <= 0.50)`);
+
+    // 4. exec into a running container, each engine's own, interleaved.
+    t.sh(den(['run', '-d', '--name', 'ex', '--network', 'none', 'bench/busybox', 'sleep', '1000']), 'den run -d');
+    t.sh(
+      podman(['run', '-d', '--name', 'pex', '--network', 'none', 'bench/busybox', 'sleep', '1000']),
+      'podman run -d',
+    );
+    const exec = t.interleave({
+      den: () => den(['exec', 'ex', 'true']),
+      podman: () => podman(['exec', 'pex', 'true']),
+      'node -e 0': () => env.wrap([process.execPath, '-e', '0']),
+    });
+    console.log('\nexec CONTAINER true, rootless: interleaved rounds, medians');
+    for (const [name, ms] of Object.entries(exec.medians))
+      console.log(`  ${name.padEnd(10)} ${ms.toFixed(1).padStart(7)} ms`);
+    console.log(`  ratio den/podman ${(exec.medians.den! / exec.medians.podman!).toFixed(2)} (target <= 0.50)`);
+    t.sh(den(['rm', '-f', 'ex']), 'den rm -f');
+    t.sh(podman(['rm', '-f', '-t', '0', 'pex']), 'podman rm -f');
 
     // 3. Listing, empty and with MANY created containers.
     const listing = (label: string) => {
