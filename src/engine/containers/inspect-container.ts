@@ -283,8 +283,9 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     ResolvConfPath: b.resolvConf,
     HostnamePath: b.hostname,
     HostsPath: b.hosts,
-    // A detached container's log; one run attached has none (its output went to the terminal).
-    LogPath: c.config.log?.driver === 'none' ? '' : b.log,
+    // A detached container's log, once it has one (as docker's, empty before the first start); one
+    // run attached has none (its output went to the terminal).
+    LogPath: c.config.log?.driver !== 'none' && existsSync(b.log) ? b.log : '',
     Name: `/${c.name}`,
     RestartCount: c.restartCount,
     Driver: 'overlay',
