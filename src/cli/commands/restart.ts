@@ -15,23 +15,22 @@ export const spec: CommandSpec = {
   ],
 };
 
-/** -t/--timeout as docker takes it: whole seconds, -1 to wait for ever. */
-export function stopTimeoutFlag(p: Parsed, command: CommandSpec): { timeoutSeconds?: number } {
+/** stop's and restart's -s and -t as the engine takes them: a parsed signal, whole seconds (-1: for ever). */
+export function stopOptions(p: Parsed, command: CommandSpec): { signal?: string; timeoutSeconds?: number } {
+  const signal = str(p, 'signal');
   const text = str(p, 'timeout');
-  if (text === undefined) return {};
-  if (!/^-?[0-9]+$/.test(text) || Number(text) < -1) {
+  if (text !== undefined && (!/^-?[0-9]+$/.test(text) || Number(text) < -1)) {
     throw usageError(command, `invalid argument "${text}" for "-t, --timeout" flag: not a whole number`);
   }
-  return { timeoutSeconds: Number(text) };
+  return {
+    ...(signal !== undefined ? { signal: parseSignal(signal) } : {}),
+    ...(text !== undefined ? { timeoutSeconds: Number(text) } : {}),
+  };
 }
 
 /** docker's restart: a stop (as `den stop`), then a start in the background. */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const signal = str(p, 'signal');
-  const options = {
-    ...(signal !== undefined ? { signal: parseSignal(signal) } : {}),
-    ...stopTimeoutFlag(p, spec),
-  };
+  const options = stopOptions(p, spec);
   return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
     await restartContainer(ctx, ref, options);
     process.stdout.write(`${ref}\n`);

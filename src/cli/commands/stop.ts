@@ -1,8 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
-import { str } from '../flags.js';
-import { parseSignal, stopContainer, type EngineContext } from '../../engine/index.js';
+import { stopContainer, type EngineContext } from '../../engine/index.js';
 import { reportEach } from '../report.js';
-import { stopTimeoutFlag } from './restart.js';
+import { stopOptions } from './restart.js';
 
 export const spec: CommandSpec = {
   path: 'stop',
@@ -18,11 +17,7 @@ export const spec: CommandSpec = {
 
 /** docker's stop: the stop signal, SIGKILL after the timeout; each container's name as given is printed. */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const signal = str(p, 'signal');
-  const options = {
-    ...(signal !== undefined ? { signal: parseSignal(signal) } : {}),
-    ...stopTimeoutFlag(p, spec),
-  };
+  const options = stopOptions(p, spec);
   return reportEach(p.args, { failureStatus: spec.failureStatus! }, async (ref) => {
     await stopContainer(ctx, ref, options);
     process.stdout.write(`${ref}\n`);
