@@ -46,6 +46,13 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'system df': () => import('./commands/system-df.js'),
   'system boot': () => import('./commands/system-boot.js'),
   'image prune': () => import('./commands/image-prune.js'),
+  'network create': () => import('./commands/network-create.js'),
+  'network ls': () => import('./commands/network-ls.js'),
+  'network inspect': () => import('./commands/network-inspect.js'),
+  'network rm': () => import('./commands/network-rm.js'),
+  'network prune': () => import('./commands/network-prune.js'),
+  'network connect': () => import('./commands/network-connect.js'),
+  'network disconnect': () => import('./commands/network-disconnect.js'),
   'healthcheck run': () => import('./commands/healthcheck-run.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
@@ -90,6 +97,8 @@ const ALIASES: Record<string, string> = {
   'container pause': 'pause',
   'container unpause': 'unpause',
   'container stats': 'stats',
+  'network list': 'network ls',
+  'network remove': 'network rm',
 };
 
 const SUMMARIES: [string, string][] = [
@@ -132,6 +141,13 @@ const SUMMARIES: [string, string][] = [
   ['system df', "Show den's disk usage"],
   ['system boot', 'Start the containers whose restart policy says so; run once at boot'],
   ['image prune', 'Remove unused images, and blobs and layers nothing uses'],
+  ['network create', 'Create a network'],
+  ['network ls', 'List networks'],
+  ['network inspect', 'Display detailed information on one or more networks'],
+  ['network rm', 'Remove one or more networks'],
+  ['network prune', 'Remove all unused networks'],
+  ['network connect', 'Connect a container to a network'],
+  ['network disconnect', 'Disconnect a container from a network'],
   ['healthcheck run', "Run a container's health check now"],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version information'],
@@ -180,7 +196,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === '__files') return (await import('./internal-files.js')).filesMain(argv.slice(1));
   const found = lookup(argv);
   if (!found) {
-    const word = argv.slice(0, ['system', 'container', 'image', 'healthcheck'].includes(argv[0]!) ? 2 : 1).join(' ');
+    const word = argv
+      .slice(0, ['system', 'container', 'image', 'healthcheck', 'network'].includes(argv[0]!) ? 2 : 1)
+      .join(' ');
     process.stderr.write(`den: '${word}' is not a den command.\nSee 'den --help'\n`);
     return 1;
   }

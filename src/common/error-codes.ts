@@ -508,6 +508,60 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
   },
+  DEN1220: { kind: 'AlreadyExists', meaning: '`den network create`: a network of that name exists' },
+  DEN1221: {
+    kind: 'InvalidArgument',
+    meaning: '`--subnet`: not an IPv4 network in CIDR form (/8 to /30), host bits set, or IPv6',
+  },
+  DEN1222: { kind: 'NotFound', meaning: 'no network of that name or id' },
+  DEN1223: {
+    kind: 'Conflict',
+    meaning: '`--subnet` overlaps another network (or link-local), or no free subnet is left',
+  },
+  DEN1224: { kind: 'InvalidArgument', meaning: '`--gateway`: not a host address of the subnet' },
+  DEN1225: { kind: 'Conflict', meaning: '`den network rm` of a network that containers are attached to' },
+  DEN1226: { kind: 'InvalidArgument', meaning: '`den network rm` of the default network, den' },
+  DEN1227: { kind: 'AlreadyExists', meaning: '`den network connect`: the container is on that network already' },
+  DEN1228: { kind: 'InvalidArgument', meaning: '`--ip`: not a host address of the network (or its gateway)' },
+  DEN1229: { kind: 'Conflict', meaning: '`--ip`: another container on the network has that address' },
+  DEN1230: {
+    kind: 'FailedPrecondition',
+    meaning: 'netavark, aardvark-dns or pasta, which user networks need, is not installed',
+  },
+  DEN1231: {
+    kind: 'FailedPrecondition',
+    meaning: "the shared rootless network namespace cannot be made (pasta's reason follows)",
+  },
+  DEN1232: {
+    kind: 'FailedPrecondition',
+    meaning: "netavark cannot connect a container to its networks (netavark's reason follows)",
+  },
+  DEN1233: {
+    kind: 'FailedPrecondition',
+    meaning: "netavark cannot disconnect a container from its networks (netavark's reason follows)",
+  },
+  DEN1234: { kind: 'FailedPrecondition', meaning: 'the network has no free address left' },
+  DEN1235: { kind: 'NotFound', meaning: '`den network disconnect`: the container is not on that network' },
+  DEN1236: {
+    kind: 'InvalidArgument',
+    meaning: '`den network create`: a name docker refuses, or one of the network modes (none, host, ...)',
+  },
+  DEN1237: {
+    kind: 'InvalidArgument',
+    meaning: '`den network create`: a driver other than bridge, or an `-o` option den does not take',
+  },
+  DEN1238: {
+    kind: 'InvalidArgument',
+    meaning: '`den network ls`/`prune` `--filter`: not KEY=VALUE, or a key den does not take',
+  },
+  DEN1239: {
+    kind: 'InvalidArgument',
+    meaning: '`den network prune` asks for confirmation, and stdin is not a terminal (add -f)',
+  },
+  DEN1240: {
+    kind: 'FailedPrecondition',
+    meaning: '`den network connect`/`disconnect` of a running container, or of one on the host network or none',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

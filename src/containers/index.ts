@@ -33,3 +33,4 @@ export { canTransition, isActive, TRANSITIONS, type ContainerStatus, type Lifecy
 export { ContainerStore, type ContainerChange, type StartFields } from './container-store.js';
 export { newContainerId, randomName, validateName } from './names.js';
 export { IdRangeStore, type AllocatedRange } from './id-range-store.js';
+export { NetworkStore, type AttachRequest, type NetworkRequest } from './network-store.js';

@@ -4,7 +4,7 @@ import { failedPrecondition } from '../common/errors.js';
 import { readFileSync } from 'node:fs';
 import { cgroupLayout, type CgroupLayout } from '../cgroups/index.js';
 import { parseMountinfo } from '../common/mountinfo.js';
-import { ContainerStore, type ContainerChange } from '../containers/index.js';
+import { ContainerStore, NetworkStore, type ContainerChange } from '../containers/index.js';
 import { EventJournal, type DenEvent } from '../events/index.js';
 import { ContentStore } from '../content/index.js';
 import {
@@ -100,6 +100,11 @@ export class EngineContext implements SnapshotContext {
       const event = changeEvent(change);
       if (event) this.emit(event);
     });
+  }
+
+  /** User-defined networks and the containers attached to them. */
+  get networks(): NetworkStore {
+    return new NetworkStore(this.db);
   }
 
   /** den's events journal, under the data directory: every den appends, `den events` reads it. */

@@ -189,3 +189,27 @@ export async function containerChanges(ctx: EngineContext, ref: string) {
 export async function commitContainer(ctx: EngineContext, options: CommitOptions) {
   return (await import('./containers/container-changes.js')).commitContainer(ctx, options);
 }
+export {
+  connectContainer,
+  disconnectContainer,
+  forgetContainerNetworks,
+  networkConnect,
+  networkDeps,
+  networkDisconnect,
+  type ConnectRequest,
+  type DisconnectRequest,
+  type NetworkDeps,
+  type NetworkJoin,
+} from './networks/connect-container.js';
+export {
+  createNetwork,
+  inspectNetwork,
+  listNetworks,
+  parseNetworkFilters,
+  pruneNetworks,
+  removeNetwork,
+  type NetworkCreateSpec,
+  type NetworkFilters,
+  type NetworkResource,
+} from './networks/manage-networks.js';
+export type { AttachmentInfo, PortMapping, UserNetwork } from '../network/index.js';

@@ -9,3 +9,39 @@ export {
   type NetworkMode,
 } from './network-driver.js';
 export { checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
+export {
+  contains,
+  firstHost,
+  formatIPv4,
+  formatSubnet,
+  freeSubnet,
+  isHostAddress,
+  nextFree,
+  overlaps,
+  parseIPv4,
+  parseSubnet,
+  ROOTLESS_UPLINK,
+  type Subnet,
+  type SubnetConfig,
+} from './subnet.js';
+export {
+  bridgeName,
+  DEFAULT_NETWORK,
+  isValidNetworkName,
+  RESERVED_NETWORK_NAMES,
+  type Attachment,
+  type PortMapping,
+  type UserNetwork,
+} from './user-network.js';
+export {
+  attachmentInfo,
+  netavarkInput,
+  networksDir,
+  reapSharedNamespace,
+  setupNetworks,
+  sharedNamespacePath,
+  teardownNetworks,
+  type AttachmentInfo,
+  type NetworkHost,
+  type NetworkOfContainer,
+} from './netavark.js';

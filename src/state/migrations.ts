@@ -71,4 +71,39 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0; -- den stop/kill: no restart
   ALTER TABLE containers ADD COLUMN health TEXT;              -- HealthState JSON, with a health check
   `,
+  `
+  -- User-defined networks (den network create) and which containers are attached to them. The
+  -- default network, den, is a row of its own from the start (as podman's podman network), so every
+  -- attachment names a network row. Attachments carry no foreign key to containers: the network
+  -- library attaches any network namespace by a container id, and the engine forgets a container's
+  -- attachments when it removes the container.
+  CREATE TABLE networks (
+    id          TEXT PRIMARY KEY,          -- 64 hex digits
+    name        TEXT NOT NULL UNIQUE,
+    driver      TEXT NOT NULL,             -- bridge
+    interface   TEXT NOT NULL UNIQUE,      -- the bridge's name (den0 for den, else den + 10 hex of the id)
+    subnets     TEXT NOT NULL,             -- JSON array of { subnet, gateway }, IPv4 CIDR
+    internal    INTEGER NOT NULL,          -- 1: no route out, no NAT
+    dns_enabled INTEGER NOT NULL,          -- 1: aardvark-dns answers the containers' names
+    labels      TEXT NOT NULL,             -- JSON object
+    options     TEXT NOT NULL,             -- JSON object (-o/--opt)
+    created_at  TEXT NOT NULL
+  );
+  INSERT INTO networks VALUES (
+    '8a8a1a9fe8565d64c5b8b27cb1f9c3dcb2ff7632bc715b805df124d668e3c9e3', 'den', 'bridge', 'den0',
+    '[{"subnet":"10.88.0.0/16","gateway":"10.88.0.1"}]', 0, 0, '{}', '{}', '1970-01-01T00:00:00.000Z'
+  );
+  CREATE TABLE network_attachments (
+    container_id TEXT NOT NULL,
+    network_id   TEXT NOT NULL REFERENCES networks(id),
+    name         TEXT NOT NULL,            -- the container's name, resolved by aardvark-dns
+    aliases      TEXT NOT NULL,            -- JSON array of more names (--network-alias, --alias)
+    ip           TEXT NOT NULL,            -- allocated when attached, kept while attached
+    mac          TEXT,                     -- the address the interface got, once set up
+    interface    TEXT NOT NULL,            -- eth0, eth1, ... inside the container
+    PRIMARY KEY (container_id, network_id),
+    UNIQUE (network_id, ip)
+  );
+  CREATE INDEX network_attachments_by_network ON network_attachments(network_id);
+  `,
 ];

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { forgetContainerNetworks, networkDeps } from '../networks/connect-container.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict, DenError } from '../../common/errors.js';
@@ -121,6 +122,11 @@ export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
   if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
   if (existsSync(ctx.layout.bundle(c.id).dir)) removeRootfs(ctx, c.id);
   removeContainerCgroup(ctx, c);
+  try {
+    forgetContainerNetworks(networkDeps(ctx), c.id, c.name);
+  } catch (e) {
+    ctx.events.warning(`container ${c.id.slice(0, 12)}: ${(e as Error).message}`);
+  }
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
 }
