@@ -85,7 +85,8 @@ export function netavarkInput(
       ipv6_enabled: false,
       internal: n.internal,
       dns_enabled: n.dnsEnabled,
-      options: n.options,
+      // Networks do not reach each other, as docker's user networks (netavark's isolate).
+      options: { isolate: 'true', ...n.options },
       ipam_options: { driver: 'host-local' },
     };
   }
@@ -141,7 +142,7 @@ export function attachmentInfo(nets: readonly NetworkOfContainer[], output: stri
 }
 
 /**
- * Runs as `flock LOCK sh -c SCRIPT den-network VERB DIR TARGET ROOTLESS NETAVARK AARDVARK PASTA`
+ * Runs as `flock --close LOCK sh -c SCRIPT den-network VERB DIR TARGET ROOTLESS NETAVARK AARDVARK PASTA IFACES`
  * with netavark's JSON on stdin, in den's namespaces (rootless: the session's user and mount
  * namespaces, where the shared network namespace's file is bind-mounted).
  *
@@ -150,7 +151,8 @@ export function attachmentInfo(nets: readonly NetworkOfContainer[], output: stri
  *   host's own addresses stay the host's); then netavark setup. A failed setup is torn down again,
  *   and the namespace removed if nothing else uses it.
  * - teardown: netavark teardown; a namespace that is gone already (the container died) is replaced
- *   by an empty one so that netavark still removes the rules and DNS records. Then, rootless, the
+ *   by one holding stand-ins of the container's interfaces (IFACES), so that netavark still removes
+ *   the bridge, the rules and the DNS records. Then, rootless, the
  *   shared namespace goes once no container is attached (no veth left in it).
  * - reap: rootless, removes the shared namespace when no container is attached.
  * Removing the namespace ends pasta and aardvark-dns (checked by their names: a pid file may
@@ -158,7 +160,7 @@ export function attachmentInfo(nets: readonly NetworkOfContainer[], output: stri
  */
 export const NETWORK_SCRIPT = `
 set -u
-verb=$1 dir=$2 target=$3 rootless=$4 netavark=$5 aardvark=$6 pasta=$7
+verb=$1 dir=$2 target=$3 rootless=$4 netavark=$5 aardvark=$6 pasta=$7 ifaces=$8
 conf=$dir/conf ns=$dir/netns
 mkdir -p "$conf"
 json=$(cat)
@@ -172,15 +174,17 @@ nv() {
 stop() {
   if [ -r "$1" ]; then
     pid=$(cat "$1")
-    case $(cat "/proc/$pid/comm" 2> /dev/null) in "$2"*) kill "$pid" 2> /dev/null ;; esac
+    case $(cat "/proc/$pid/comm" 2> /dev/null) in $2) kill "$pid" 2> /dev/null ;; esac
     rm -f "$1"
   fi
 }
 remove_ns() {
-  stop "$dir/pasta.pid" pasta
-  stop "$conf/aardvark-dns/aardvark.pid" aardvark
+  # pasta names itself passt.avx2 (or passt) where the CPU has AVX2
+  stop "$dir/pasta.pid" 'pasta*|passt*'
+  stop "$conf/aardvark-dns/aardvark.pid" 'aardvark*'
   rm -rf "$conf/aardvark-dns"
-  umount "$ns" 2> /dev/null
+  # lazily: pasta may still hold the file for the moment it takes to go
+  umount -l "$ns" 2> /dev/null
   rm -f "$ns"
 }
 in_use() {
@@ -204,13 +208,17 @@ ensure_ns() {
 case $verb in
 setup)
   if [ "$rootless" = 1 ]; then ensure_ns || exit 2; fi
-  if out=$(nv setup "$target"); then
-    printf '%s' "$out"
+  # Into files, not pipes: aardvark-dns, started by netavark, keeps what it inherits open.
+  if nv setup "$target" > "$dir/out.$$" 2> "$dir/err.$$"; then
+    cat "$dir/out.$$"
+    rm -f "$dir/out.$$" "$dir/err.$$"
     exit 0
   fi
   nv teardown "$target" > /dev/null 2>&1
   if [ "$rootless" = 1 ] && ! in_use; then remove_ns; fi
-  printf '%s' "$out"
+  cat "$dir/out.$$"
+  cat "$dir/err.$$" >&2
+  rm -f "$dir/out.$$" "$dir/err.$$"
   exit 1
   ;;
 teardown)
@@ -219,13 +227,18 @@ teardown)
   if [ ! -e "$target" ]; then
     gone=$dir/gone.$$
     touch "$gone" && unshare --net="$gone" true && target=$gone
+    # netavark 1.4 stops at the first interface it cannot delete, before the bridge and the rules:
+    # give it the container's interfaces to delete.
+    for i in $ifaces; do nsenter --net="$gone" ip link add "$i" type veth peer name "x$i"; done
   fi
-  nv teardown "$target"
+  nv teardown "$target" > "$dir/out.$$" 2> "$dir/err.$$"
   rc=$?
+  cat "$dir/out.$$"
+  cat "$dir/err.$$" >&2
+  rm -f "$dir/out.$$" "$dir/err.$$"
   if [ -n "$gone" ]; then
     umount "$gone" 2> /dev/null
     rm -f "$gone"
-    rc=0
   fi
   if [ "$rootless" = 1 ] && ! in_use; then remove_ns; fi
   exit $rc
@@ -246,11 +259,18 @@ export function sharedNamespacePath(host: NetworkHost): string {
   return join(networksDir(host), 'netns');
 }
 
-function runScript(host: NetworkHost, verb: 'setup' | 'teardown' | 'reap', target: string, input: string) {
+function runScript(
+  host: NetworkHost,
+  verb: 'setup' | 'teardown' | 'reap',
+  target: string,
+  input: string,
+  interfaces: readonly string[] = [],
+) {
   const dir = networksDir(host);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const argv = [
     'flock',
+    '--close', // aardvark-dns, started by netavark, would hold the lock for ever
     join(dir, 'lock'),
     'sh',
     '-c',
@@ -263,6 +283,7 @@ function runScript(host: NetworkHost, verb: 'setup' | 'teardown' | 'reap', targe
     verb === 'reap' ? '' : tool(host, 'netavark', 'netavark'),
     verb === 'reap' ? '' : tool(host, 'aardvark-dns', 'aardvark-dns'),
     host.rootless && verb === 'setup' ? tool(host, 'pasta', 'passt') : '',
+    interfaces.join(' '),
   ];
   return runSync(host.wrap(argv), { input });
 }
@@ -325,7 +346,13 @@ export function teardownNetworks(
 ): void {
   if (nets.length === 0) return;
   const input = JSON.stringify(netavarkInput(containerId, containerName, nets, ports));
-  const r = runScript(host, 'teardown', netnsPath, input);
+  const r = runScript(
+    host,
+    'teardown',
+    netnsPath,
+    input,
+    nets.map((n) => n.attachment.interface),
+  );
   if (r.status !== 0 && !/No such file|not found|does not exist/i.test(netavarkError(r))) {
     throw failedPrecondition(
       'DEN1233',
