@@ -85,7 +85,13 @@ for (const user of [TEST_USER, 'root'])
     const den = (...args: string[]) => env.den(args);
     /** An HTTP GET from inside a container (busybox nc: its wget crashes on this machine). */
     const get = (container: string, address: string, port: number, path: string) =>
-      env.den(['exec', container, 'sh', '-c', `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 3 ${address} ${port}`]);
+      env.den([
+        'exec',
+        container,
+        'sh',
+        '-c',
+        `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 3 ${address} ${port}`,
+      ]);
     const ok = (...args: string[]) => {
       const r = env.den(args);
       assert.equal(r.status, 0, `den ${args.join(' ')}: ${r.stderr}`);
@@ -222,7 +228,10 @@ for (const user of [TEST_USER, 'root'])
           [],
           'the shared namespace is unmounted',
         );
-        assert.deepEqual(readdirSync(join(env.runtimeDir, 'networks')).filter((f) => f.startsWith('netns') || f.startsWith('gone')), []);
+        assert.deepEqual(
+          readdirSync(join(env.runtimeDir, 'networks')).filter((f) => f.startsWith('netns') || f.startsWith('gone')),
+          [],
+        );
       } else {
         assert.deepEqual(hostLinks('den'), [], 'no bridge is left on the host');
       }
