@@ -8,7 +8,7 @@ export {
   type NetworkLink,
   type NetworkMode,
 } from './network-driver.js';
-export { checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
+export { checkNetavark, checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
 export {
   contains,
   firstHost,
@@ -35,6 +35,7 @@ export {
 } from './user-network.js';
 export {
   attachmentInfo,
+  findNetworkHelper,
   netavarkInput,
   networksDir,
   reapSharedNamespace,

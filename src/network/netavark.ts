@@ -50,8 +50,13 @@ export interface AttachmentInfo {
 /** Where packaged podman installs netavark and aardvark-dns, off PATH. */
 const HELPER_DIRS = ['/usr/lib/podman', '/usr/libexec/podman', '/usr/local/lib/podman', '/usr/local/libexec/podman'];
 
+/** A network helper in PATH or where podman's packages put it. */
+export function findNetworkHelper(name: string, searchPath: string): string | undefined {
+  return findExecutable(name, [searchPath, ...HELPER_DIRS].join(':'));
+}
+
 function tool(host: NetworkHost, name: string, pkg: string): string {
-  const found = findExecutable(name, [host.searchPath, ...HELPER_DIRS].join(':'));
+  const found = findNetworkHelper(name, host.searchPath);
   if (!found) {
     throw failedPrecondition('DEN1230', `${name} is not installed: user-defined networks need it`, {
       hint: `apt-get install ${pkg}`,

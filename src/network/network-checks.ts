@@ -2,7 +2,9 @@
  * `den system check`'s probes for rootless networking: pasta, slirp4netns as its fallback, and
  * /dev/net/tun, which both open.
  */
-import { checkDevice, checkTool, type Finding, type Host } from '../common/host-check.js';
+import { checkDevice, checkTool, ok, warn, type Finding, type Host } from '../common/host-check.js';
+import { runSync } from '../common/exec.js';
+import { findNetworkHelper } from './netavark.js';
 
 /** One install gets both tools, so either finding gives the same fix. */
 const INSTALL_NETWORK_TOOLS = 'apt-get install passt slirp4netns';
@@ -20,4 +22,21 @@ export function checkSlirp4netns(h: Host): Finding {
 /** /dev/net/tun, through which pasta and slirp4netns give a container its interface. */
 export function checkTunDevice(h: Host): Finding {
   return checkDevice(h, '/dev/net/tun', 'tun');
+}
+
+/**
+ * netavark and aardvark-dns: user-defined networks (bridges, and names resolved by aardvark-dns).
+ * Debian installs them off PATH, in /usr/lib/podman, where den looks too.
+ */
+export function checkNetavark(h: Host): Finding {
+  const missing = ['netavark', 'aardvark-dns'].filter((t) => !findNetworkHelper(t, h.env.PATH ?? ''));
+  if (missing.length > 0) {
+    return warn(
+      `${missing.join(' and ')} not found: den network create works, containers cannot join networks`,
+      'apt-get install netavark aardvark-dns',
+    );
+  }
+  const netavark = findNetworkHelper('netavark', h.env.PATH ?? '')!;
+  const version = runSync([netavark, '--version'], { env: h.env }).stdout.trim();
+  return ok(`${netavark}${version ? `: ${version}` : ''}`);
 }

@@ -33,6 +33,7 @@ const IDS = [
   'pasta',
   'slirp4netns',
   'tun',
+  'netavark',
   'fuse',
   'runtime-dir',
   'seccomp',
@@ -212,6 +213,8 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.equal(get(r, 'runtime-dir').status, 'ok');
     assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
     assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
+    // Debian installs netavark off PATH, in /usr/lib/podman: found there.
+    assert.match(get(r, 'netavark').detail, /^\/usr\/lib\/podman\/netavark: netavark 1\./);
     assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
     // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
     assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);

@@ -2,7 +2,7 @@ import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '.
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { checkConmon } from '../../monitor/index.js';
-import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
+import { checkNetavark, checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
 import { checkCgroupLimits, checkCgroups } from '../../cgroups/index.js';
 import { checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
@@ -85,6 +85,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
   add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));
+  add('netavark', 'netavark and aardvark-dns (user-defined networks)', () => checkNetavark(h));
   add('fuse', '/dev/fuse (fuse-overlayfs)', () => checkFuseDevice(h));
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
   add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
