@@ -154,6 +154,39 @@ for (const user of [TEST_USER, 'root'])
       assert.equal(den('network', 'rm', '-f', 'verbs').status, 0);
     });
 
+    test('connect and disconnect of a stopped container are records; rm forgets them', () => {
+      ok('network', 'create', '--subnet', `${net}.8.0/24`, 'recs');
+      ok('create', '--network', 'none', '--name', 'rec', 'busybox', 'true');
+      ok('create', '--network', 'host', '--name', 'onhost', 'busybox', 'true');
+      ok('network', 'connect', '--alias', 'r1', '--ip', `${net}.8.9`, 'recs', 'rec');
+      const members = () =>
+        Object.values(
+          (
+            JSON.parse(ok('network', 'inspect', 'recs')) as {
+              Containers: Record<string, { Name: string; IPv4Address: string }>;
+            }[]
+          )[0]!.Containers,
+        );
+      assert.deepEqual(members(), [
+        { Name: 'rec', IPv4Address: `${net}.8.9/24`, EndpointID: '', MacAddress: '', IPv6Address: '' },
+      ]);
+      let r = den('network', 'connect', 'recs', 'onhost');
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /sharing network namespace with another container or host cannot be connected/);
+      r = den('network', 'connect', 'nosuch', 'rec');
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /network nosuch not found/);
+      r = den('network', 'connect', 'recs', 'nosuch');
+      assert.equal(r.status, 1);
+      ok('network', 'disconnect', 'recs', 'rec');
+      assert.deepEqual(members(), []);
+      ok('network', 'connect', 'recs', 'rec');
+      assert.equal(members().length, 1);
+      ok('rm', 'rec', 'onhost');
+      assert.deepEqual(members(), [], 'rm forgets the attachment');
+      ok('network', 'rm', 'recs');
+    });
+
     test('containers reach each other by name and alias, not across networks; internal has no way out', () => {
       ok('network', 'create', '--subnet', `${net}.1.0/24`, 'neta');
       ok('network', 'create', '--subnet', `${net}.2.0/24`, 'netb');

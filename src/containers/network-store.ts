@@ -61,6 +61,7 @@ interface AttachmentRow {
   aliases: string;
   ip: string;
   mac: string | null;
+  static_mac: string | null;
   interface: string;
 }
 
@@ -87,6 +88,7 @@ function toAttachment(r: AttachmentRow): Attachment {
     aliases: JSON.parse(r.aliases) as string[],
     ip: r.ip,
     mac: r.mac ?? undefined,
+    staticMac: r.static_mac ?? undefined,
     interface: r.interface,
   };
 }
@@ -274,7 +276,10 @@ export class NetworkStore {
       let n = 0;
       while (interfaces.has(`eth${n}`)) n++;
       this.db
-        .prepare('INSERT INTO network_attachments VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO network_attachments (container_id, network_id, name, aliases, ip, static_mac, interface) ' +
+            'VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(req.containerId, network.id, req.name, JSON.stringify(req.aliases), ip, req.mac ?? null, `eth${n}`);
       return {
         network,
@@ -284,18 +289,22 @@ export class NetworkStore {
           name: req.name,
           aliases: req.aliases,
           ip,
-          mac: req.mac,
+          mac: undefined,
+          staticMac: req.mac,
           interface: `eth${n}`,
         },
       };
     });
   }
 
-  /** The MAC address netavark gave the container's interface, for inspect. */
-  setMac(containerId: string, networkId: string, mac: string): void {
+  /**
+   * The MAC address netavark gave the container's interface, for inspect; undefined once it is torn
+   * down. An attachment with a MAC address is one that is set up (or was, when its container died).
+   */
+  setMac(containerId: string, networkId: string, mac: string | undefined): void {
     this.db
       .prepare('UPDATE network_attachments SET mac = ? WHERE container_id = ? AND network_id = ?')
-      .run(mac, containerId, networkId);
+      .run(mac ?? null, containerId, networkId);
   }
 
   /** Detaches a container from a network; an error when it is not attached. */

@@ -79,7 +79,7 @@ export function netavarkInput(
       interface_name: a.interface,
       static_ips: [a.ip],
       aliases: n.dnsEnabled ? a.aliases : [],
-      ...(a.mac ? { static_mac: a.mac } : {}),
+      ...(a.staticMac ? { static_mac: a.staticMac } : {}),
     };
     info[n.name] = {
       name: n.name,
@@ -138,7 +138,7 @@ export function attachmentInfo(nets: readonly NetworkOfContainer[], output: stri
       ip: ip!,
       prefixLength: Number(prefix),
       gateway: subnet?.gateway ?? '',
-      mac: iface?.mac_address ?? a.mac ?? '',
+      mac: iface?.mac_address ?? a.staticMac ?? '',
       aliases: a.aliases,
       dnsServers: block?.dns_server_ips ?? [],
       dnsSearch: block?.dns_search_domains ?? [],

@@ -8,7 +8,8 @@ import type { SubnetConfig } from './subnet.js';
  *   out of it; with dns enabled, aardvark-dns on the gateway answers the names of its containers.
  * - attachment: one container on one network: its name and aliases there, its address (allocated
  *   when attached, kept while attached), the interface inside (eth0, eth1, ...), and the MAC address
- *   the interface got once it was set up.
+ *   the interface has while it is set up (undefined otherwise: a container's attachments with a MAC
+ *   address are the ones to tear down).
  */
 export interface UserNetwork {
   id: string;
@@ -32,7 +33,10 @@ export interface Attachment {
   name: string;
   aliases: string[];
   ip: string;
+  /** The interface's MAC address while it is set up. */
   mac: string | undefined;
+  /** A MAC address asked for. */
+  staticMac: string | undefined;
   interface: string;
 }
 

@@ -99,7 +99,8 @@ export const MIGRATIONS: readonly string[] = [
     name         TEXT NOT NULL,            -- the container's name, resolved by aardvark-dns
     aliases      TEXT NOT NULL,            -- JSON array of more names (--network-alias, --alias)
     ip           TEXT NOT NULL,            -- allocated when attached, kept while attached
-    mac          TEXT,                     -- the address the interface got, once set up
+    mac          TEXT,                     -- the address the interface has while set up, else NULL
+    static_mac   TEXT,                     -- a MAC address asked for (--mac-address)
     interface    TEXT NOT NULL,            -- eth0, eth1, ... inside the container
     PRIMARY KEY (container_id, network_id),
     UNIQUE (network_id, ip)

@@ -104,18 +104,21 @@ export function disconnectContainer(deps: NetworkDeps, req: DisconnectRequest): 
       ? all
       : all.filter((n) => req.networks!.includes(n.network.name) || req.networks!.includes(n.network.id));
   teardownNetworks(deps.host, req.containerId, req.name, req.netnsPath, nets, req.ports ?? []);
+  for (const n of nets) deps.store.setMac(req.containerId, n.network.id, undefined);
 }
 
 /**
- * A removed container's networks: torn down (a crashed container's rules and DNS records with them)
- * and forgotten, even when the teardown fails; rootless, the shared namespace goes with the last
+ * A removed container's networks: those still set up torn down (a crashed container's rules and
+ * DNS records with them) and all forgotten, even when the teardown fails; rootless, the shared namespace goes with the last
  * container attached. Costs nothing for a container without networks.
  */
 export function forgetContainerNetworks(deps: NetworkDeps, containerId: string, name: string): void {
-  const nets = deps.store.attachmentsOfContainer(containerId);
-  if (nets.length === 0) return;
+  const all = deps.store.attachmentsOfContainer(containerId);
+  if (all.length === 0) return;
+  // Set up and never torn down (the container died, or den did): its rules and DNS records remain.
+  const live = all.filter((n) => n.attachment.mac !== undefined);
   try {
-    teardownNetworks(deps.host, containerId, name, `/nonexistent/den-${containerId}`, nets, []);
+    teardownNetworks(deps.host, containerId, name, `/nonexistent/den-${containerId}`, live, []);
   } finally {
     deps.store.forgetContainer(containerId);
   }
