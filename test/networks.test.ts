@@ -5,6 +5,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv, TEST_USER } from './harness.js';
+import {
+  connectContainer,
+  createNetwork,
+  disconnectContainer,
+  EngineContext,
+  engineConfigFromEnv,
+  networkDeps,
+} from '../src/engine/index.js';
 
 /**
  * User-defined networks with real packets: netavark's bridges, aardvark-dns answering container
@@ -82,7 +90,13 @@ for (const user of [TEST_USER, 'root'])
       env.cleanup();
     });
 
-    const den = (...args: string[]) => env.den(args);
+    /** The bridges of the networks made here (den + 10 hex digits of the id). */
+    const bridges: string[] = [];
+    const den = (...args: string[]) => {
+      const r = env.den(args);
+      if (args[0] === 'network' && args[1] === 'create' && r.status === 0) bridges.push(`den${r.stdout.slice(0, 10)}`);
+      return r;
+    };
     /** An HTTP GET from inside a container (busybox nc: its wget crashes on this machine). */
     const get = (container: string, address: string, port: number, path: string) =>
       env.den([
@@ -93,7 +107,7 @@ for (const user of [TEST_USER, 'root'])
         `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc -w 3 ${address} ${port}`,
       ]);
     const ok = (...args: string[]) => {
-      const r = env.den(args);
+      const r = den(...args);
       assert.equal(r.status, 0, `den ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
@@ -248,6 +262,20 @@ for (const user of [TEST_USER, 'root'])
       assert.equal(den('network', 'disconnect', '-f', 'neta', 'b').status, 0);
     });
 
+    test('two dens connecting at once give two addresses', async () => {
+      ok('network', 'create', '--subnet', `${net}.4.0/24`, 'par');
+      for (const name of ['p1', 'p2']) ok('run', '-d', '--network', 'none', '--name', name, 'busybox', 'sleep', '600');
+      const results = await Promise.all(['p1', 'p2'].map((c) => env.denAsync(['network', 'connect', 'par', c])));
+      for (const r of results) assert.equal(r.status, 0, r.stderr);
+      const addresses = ['p1', 'p2'].map(
+        (c) => /inet ([0-9.]+)\/24/.exec(ok('exec', c, 'ip', '-4', 'addr', 'show', 'eth0'))?.[1],
+      );
+      assert.deepEqual(addresses.sort(), [`${net}.4.2`, `${net}.4.3`]);
+      assert.match(ok('exec', 'p1', 'nslookup', 'p2', `${net}.4.1`), new RegExp(`Address: ${net}\\.4\\.`));
+      ok('rm', '-f', 'p1', 'p2');
+      ok('network', 'rm', 'par');
+    });
+
     test('nothing is left once the containers are removed', async () => {
       ok('rm', '-f', 'a', 'b', 'c', 'i');
       for (const n of ['neta', 'netb', 'neti']) ok('network', 'rm', n);
@@ -266,8 +294,104 @@ for (const user of [TEST_USER, 'root'])
           [],
         );
       } else {
-        assert.deepEqual(hostLinks('den'), [], 'no bridge is left on the host');
+        assert.deepEqual(
+          hostLinks('den').filter((b) => bridges.includes(b)),
+          [],
+          'no bridge of these networks is left on the host',
+        );
       }
       assert.deepEqual(env.strayProcesses(), []);
     });
   });
+
+/**
+ * The library the container start path calls, on network namespaces made with unshare (bind-mounted
+ * nsfs files, as a container's namespace kept apart from its init would be), no container needed.
+ * As root: the test process is the engine here, and only root's den runs netavark in its own process tree.
+ */
+describe('connectContainer and disconnectContainer on namespaces made with unshare, as root', () => {
+  let env: DenEnv;
+  let ctx: EngineContext;
+  const files: string[] = [];
+  const nsenter = (file: string, ...argv: string[]) =>
+    spawnSync('nsenter', [`--net=${file}`, ...argv], { encoding: 'utf8' });
+  const netns = (name: string) => {
+    const file = join(env.root, name);
+    writeFileSync(file, '');
+    assert.equal(spawnSync('unshare', [`--net=${file}`, 'true']).status, 0);
+    files.push(file);
+    return file;
+  };
+  const drop = (file: string) => {
+    spawnSync('umount', [file]);
+    spawnSync('rm', ['-f', file]);
+  };
+
+  before(() => {
+    env = new DenEnv('root');
+    ctx = new EngineContext(engineConfigFromEnv(env.env(), { node: process.execPath, script: undefined }));
+  });
+  after(() => {
+    // A failed test must not leave its bridge and rules on the host for the next run.
+    for (const id of ['c', 'd']) {
+      try {
+        disconnectContainer(networkDeps(ctx), { containerId: id.repeat(64), name: id, netnsPath: '/nonexistent' });
+      } catch {
+        // reported by the test itself
+      }
+    }
+    for (const f of files) drop(f);
+    env.cleanup();
+  });
+
+  test('two namespaces on one network reach each other by name and alias; disconnect, even of a gone namespace, leaves nothing', () => {
+    const network = createNetwork(ctx, {
+      name: 'lib',
+      driver: 'bridge',
+      subnet: '10.233.1.0/24',
+      internal: false,
+      labels: {},
+      options: {},
+    });
+    const deps = networkDeps(ctx);
+    const one = netns('one');
+    const two = netns('two');
+    const [info] = connectContainer(deps, {
+      containerId: 'c'.repeat(64),
+      name: 'one',
+      netnsPath: one,
+      networks: [{ name: 'lib', aliases: ['uno'] }],
+    });
+    assert.deepEqual(
+      {
+        ip: info?.ip,
+        prefix: info?.prefixLength,
+        gateway: info?.gateway,
+        iface: info?.interface,
+        dns: info?.dnsServers,
+      },
+      { ip: '10.233.1.2', prefix: 24, gateway: '10.233.1.1', iface: 'eth0', dns: ['10.233.1.1'] },
+    );
+    assert.match(info?.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    connectContainer(deps, { containerId: 'd'.repeat(64), name: 'two', netnsPath: two, networks: [{ name: 'lib' }] });
+
+    for (const name of ['one', 'uno']) {
+      const r = nsenter(two, 'busybox', 'nslookup', name, '10.233.1.1');
+      assert.match(r.stdout, /Address: 10\.233\.1\.2/, `${name}: ${r.stdout}${r.stderr}`);
+    }
+    assert.equal(nsenter(two, 'busybox', 'ping', '-c', '1', '-W', '3', '10.233.1.2').status, 0);
+    const bridge = `den${network.id.slice(0, 10)}`;
+    assert.equal(spawnSync('ip', ['link', 'show', bridge]).status, 0, 'the bridge is on the host');
+
+    disconnectContainer(deps, { containerId: 'c'.repeat(64), name: 'one', netnsPath: one });
+    assert.doesNotMatch(nsenter(one, 'ip', '-o', 'link').stdout, /eth0/);
+    disconnectContainer(deps, { containerId: 'c'.repeat(64), name: 'one', netnsPath: one });
+
+    // The other namespace is gone before its disconnect, as a crashed container's.
+    drop(two);
+    disconnectContainer(deps, { containerId: 'd'.repeat(64), name: 'two', netnsPath: two });
+    assert.notEqual(spawnSync('ip', ['link', 'show', bridge]).status, 0, 'the bridge went with the last namespace');
+    assert.doesNotMatch(spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout, /10\.233\.1\./);
+    assert.deepEqual(processesNamed(`aardvark-dns --config ${env.runtimeDir}`, 0), []);
+  });
+});

@@ -358,7 +358,7 @@ export function teardownNetworks(
     input,
     nets.map((n) => n.attachment.interface),
   );
-  if (r.status !== 0 && !/No such file|not found|does not exist/i.test(netavarkError(r))) {
+  if (r.status !== 0 && !/No such (file|device)|not found|does not exist/i.test(netavarkError(r))) {
     throw failedPrecondition(
       'DEN1233',
       `container ${containerId.slice(0, 12)}: netavark cannot disconnect it from ${nets.map((n) => n.network.name).join(', ')}: ${netavarkError(r)}`,

@@ -98,7 +98,8 @@ export interface DisconnectRequest {
  * and addresses for its next start); `forgetContainerNetworks` drops them when it is removed.
  */
 export function disconnectContainer(deps: NetworkDeps, req: DisconnectRequest): void {
-  const all = deps.store.attachmentsOfContainer(req.containerId);
+  // Only what is set up: a second call, or one for a container never connected, has nothing to do.
+  const all = deps.store.attachmentsOfContainer(req.containerId).filter((n) => n.attachment.mac !== undefined);
   const nets =
     req.networks === undefined
       ? all
