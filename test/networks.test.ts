@@ -373,7 +373,33 @@ describe('connectContainer and disconnectContainer on namespaces made with unsha
       { ip: '10.233.1.2', prefix: 24, gateway: '10.233.1.1', iface: 'eth0', dns: ['10.233.1.1'] },
     );
     assert.match(info?.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
-    connectContainer(deps, { containerId: 'd'.repeat(64), name: 'two', netnsPath: two, networks: [{ name: 'lib' }] });
+    // A published port: netavark's DNAT on the host, as root.
+    connectContainer(deps, {
+      containerId: 'd'.repeat(64),
+      name: 'two',
+      netnsPath: two,
+      networks: [{ name: 'lib' }],
+      ports: [{ hostIp: '', hostPort: 18533, containerPort: 8080, protocol: 'tcp', range: 1 }],
+    });
+    const httpd = spawn('nsenter', [`--net=${two}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc'], {
+      stdio: 'ignore',
+    });
+    try {
+      let got = '';
+      for (let i = 0; i < 20 && !/200 OK/.test(got); i++) {
+        got = spawnSync(
+          'sh',
+          ['-c', `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 ${hostAddress()} 18533`],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout;
+        if (!/200 OK/.test(got)) spawnSync('sleep', ['0.1']);
+      }
+      assert.match(got, /^HTTP\/1\.[01] 200 OK/, 'the host port reaches the namespace');
+    } finally {
+      httpd.kill();
+    }
 
     for (const name of ['one', 'uno']) {
       const r = nsenter(two, 'busybox', 'nslookup', name, '10.233.1.1');
@@ -389,7 +415,13 @@ describe('connectContainer and disconnectContainer on namespaces made with unsha
 
     // The other namespace is gone before its disconnect, as a crashed container's.
     drop(two);
-    disconnectContainer(deps, { containerId: 'd'.repeat(64), name: 'two', netnsPath: two });
+    disconnectContainer(deps, {
+      containerId: 'd'.repeat(64),
+      name: 'two',
+      netnsPath: two,
+      ports: [{ hostIp: '', hostPort: 18533, containerPort: 8080, protocol: 'tcp', range: 1 }],
+    });
+    assert.doesNotMatch(spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout, /18533/);
     assert.notEqual(spawnSync('ip', ['link', 'show', bridge]).status, 0, 'the bridge went with the last namespace');
     assert.doesNotMatch(spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout, /10\.233\.1\./);
     assert.deepEqual(processesNamed(`aardvark-dns --config ${env.runtimeDir}`, 0), []);
