@@ -276,6 +276,23 @@ for (const user of [TEST_USER, 'root'])
       ok('network', 'rm', 'par');
     });
 
+    test('a den killed (SIGKILL) while it connects leaves nothing once the container is removed', async () => {
+      ok('network', 'create', '--subnet', `${net}.5.0/24`, 'killed');
+      // At several points: before the record, around netavark, after it.
+      for (const [i, delay] of [0, 150, 300, 450, 700].entries()) {
+        ok('run', '-d', '--network', 'none', '--name', `k${i}`, 'busybox', 'sleep', '600');
+        const child = env.spawnDen(['network', 'connect', 'killed', `k${i}`]);
+        const closed = new Promise((resolve) => child.on('close', resolve));
+        await sleep(delay);
+        child.kill('SIGKILL'); // or it ended already
+        await closed;
+        await sleep(500); // what den started (netavark) finishes on its own
+        const r = den('rm', '-f', `k${i}`);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      ok('network', 'rm', 'killed');
+    });
+
     test('nothing is left once the containers are removed', async () => {
       ok('rm', '-f', 'a', 'b', 'c', 'i');
       for (const n of ['neta', 'netb', 'neti']) ok('network', 'rm', n);

@@ -33,7 +33,7 @@ export interface Attachment {
   name: string;
   aliases: string[];
   ip: string;
-  /** The interface's MAC address while it is set up. */
+  /** The interface's MAC address while it is set up ('' while netavark sets it up), else undefined. */
   mac: string | undefined;
   /** A MAC address asked for. */
   staticMac: string | undefined;

@@ -1,4 +1,4 @@
-import { failedPrecondition } from '../../common/errors.js';
+import { alreadyExists, failedPrecondition } from '../../common/errors.js';
 import type { NetworkStore } from '../../containers/index.js';
 import {
   reapSharedNamespace,
@@ -72,12 +72,21 @@ export function connectContainer(deps: NetworkDeps, req: ConnectRequest): Attach
         true,
       );
       if (deps.store.attachmentsOfContainer(req.containerId).length > before) made.push(n.network.id);
+      else if (n.attachment.mac !== undefined) {
+        // Set up already: a second setup would fail, and its clean-up take the live interface down.
+        throw alreadyExists('DEN1227', `endpoint with name ${req.name} already exists in network ${n.network.name}`);
+      }
       nets.push(n);
     }
+    // Marked set up (an empty MAC address) before netavark runs: a den killed meanwhile leaves
+    // netavark to finish, and the container's rm then tears down what it made.
+    for (const n of nets) deps.store.setMac(req.containerId, n.network.id, '');
     const info = setupNetworks(deps.host, req.containerId, req.name, req.netnsPath, nets, req.ports ?? []);
-    for (const i of info) if (i.mac) deps.store.setMac(req.containerId, i.networkId, i.mac);
+    for (const i of info) deps.store.setMac(req.containerId, i.networkId, i.mac);
     return info;
   } catch (e) {
+    // A failed setup was torn down again by the script (nothing was set up before: checked above).
+    for (const n of nets) deps.store.setMac(req.containerId, n.network.id, undefined);
     for (const id of made) deps.store.detach(id, req.containerId, req.name);
     throw e;
   }
