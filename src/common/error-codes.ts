@@ -121,8 +121,8 @@ export const ERROR_CODES = {
   DEN0623: { kind: 'InvalidArgument', meaning: 'no command given and the image has none' },
   DEN0624: { kind: 'InvalidArgument', meaning: 'an environment variable with an empty name' },
   DEN0625: { kind: 'NotFound', meaning: 'an `--env-file` cannot be read' },
-  DEN0626: { kind: 'FailedPrecondition', meaning: 'a network mode den does not support yet' },
-  DEN0627: { kind: 'InvalidArgument', meaning: 'an unknown network' },
+  DEN0626: { kind: 'FailedPrecondition', meaning: 'retired: network modes are parsed by networking, DEN1201' },
+  DEN0627: { kind: 'InvalidArgument', meaning: 'retired: an unknown network is DEN1209' },
   DEN0628: { kind: 'InvalidArgument', meaning: 'a malformed `-v` value' },
   DEN0629: { kind: 'FailedPrecondition', meaning: '`-v` with a named volume (not supported yet)' },
   DEN0630: { kind: 'InvalidArgument', meaning: '`-v` with a relative container path' },
@@ -508,6 +508,37 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
   },
+  DEN1201: { kind: 'InvalidArgument', meaning: 'an invalid `--network` mode' },
+  DEN1202: { kind: 'InvalidArgument', meaning: 'an unknown or invalid `slirp4netns:` option' },
+  DEN1203: { kind: 'InvalidArgument', meaning: 'an invalid `-p` port specification' },
+  DEN1204: { kind: 'InvalidArgument', meaning: 'an invalid `--expose` port' },
+  DEN1205: {
+    kind: 'FailedPrecondition',
+    meaning: 'an SCTP port on a user-mode network (pasta and slirp4netns carry TCP and UDP only)',
+  },
+  DEN1206: { kind: 'FailedPrecondition', meaning: 'rootless: a host port below net.ipv4.ip_unprivileged_port_start' },
+  DEN1207: { kind: 'FailedPrecondition', meaning: 'a host port to publish is in use' },
+  DEN1208: { kind: 'FailedPrecondition', meaning: "a host address to publish on is not one of the host's" },
+  DEN1209: { kind: 'NotFound', meaning: 'an unknown network' },
+  DEN1210: {
+    kind: 'FailedPrecondition',
+    meaning: 'the default network needs pasta or slirp4netns, and neither is in PATH',
+  },
+  DEN1211: { kind: 'InvalidArgument', meaning: 'ports published with the `container:` network mode' },
+  DEN1212: {
+    kind: 'FailedPrecondition',
+    meaning: 'the container whose network a `container:` container joins was removed',
+  },
+  DEN1213: {
+    kind: 'FailedPrecondition',
+    meaning: 'the container whose network a `container:` container joins is not running',
+  },
+  DEN1214: {
+    kind: 'FailedPrecondition',
+    meaning: 'the network helper (pasta, slirp4netns) could not make or connect the namespace',
+  },
+  DEN1215: { kind: 'InvalidArgument', meaning: 'an invalid `--add-host`, `--dns` or `--mac-address` value' },
+  DEN1216: { kind: 'NotFound', meaning: '`den port`: no such port published' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@ export {
   type LogConfig,
   type MonitorKind,
   type RestartPolicy,
+  type ContainerNetworking,
   type Ulimit,
 } from './container.js';
 export {

@@ -17,7 +17,7 @@ const container = buildOciSpec({
   hostname: 'box',
   rootfs: '/r',
   readOnlyRootfs: false,
-  networkNamespace: 'own',
+  networkNamespace: 'new',
   etcFiles: { hostname: '/h', hosts: '/hs', resolvConf: '/rc' },
   binds: [],
   rootless: true,

@@ -19,7 +19,7 @@ const input: SpecInput = {
   hostname: 'box',
   rootfs: '/store/containers/c1/rootfs',
   readOnlyRootfs: false,
-  networkNamespace: 'own',
+  networkNamespace: 'new',
   etcFiles: { hostname: '/b/hostname', hosts: '/b/hosts', resolvConf: '/b/resolv.conf' },
   binds: [{ source: '/home/me/src', destination: '/work', readOnly: true }],
   rootless: true,

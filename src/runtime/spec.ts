@@ -75,8 +75,11 @@ export interface SpecInput {
   hostname: string;
   rootfs: string;
   readOnlyRootfs: boolean;
-  /** 'own': a network namespace of the container's own (its network driver connects it); 'host': the caller's. */
-  networkNamespace: 'own' | 'host';
+  /**
+   * 'new': a network namespace the runtime makes (loopback only); 'host': the caller's; a path: one
+   * den made and connected (user-mode networks) or another container's, which the runtime joins.
+   */
+  networkNamespace: 'new' | 'host' | { path: string };
   /** Files den prepared for /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   binds: BindMount[];
@@ -106,8 +109,15 @@ export interface OciHook {
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   const caps = [...DEFAULT_CAPABILITIES];
-  const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.networkNamespace === 'own') namespaces.push({ type: 'network' });
+  const namespaces: { type: string; path?: string }[] = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+  ];
+  const net = input.networkNamespace;
+  if (net === 'new') namespaces.push({ type: 'network' });
+  else if (net !== 'host') namespaces.push({ type: 'network', path: net.path });
   namespaces.push({ type: 'cgroup' });
   if (input.userns) namespaces.push({ type: 'user' });
 
@@ -133,8 +143,10 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
     },
     // A fresh sysfs needs the network namespace to belong to the container's user namespace; with
-    // the host's network a rootless container gets a read-only bind of the host's /sys instead.
-    input.networkNamespace === 'host' && (input.rootless || input.userns)
+    // the host's network, or a namespace made outside (owned by the session's or the host's user
+    // namespace), a rootless container or one with a user namespace of its own gets a read-only
+    // bind of the host's /sys instead.
+    net !== 'new' && (input.rootless || input.userns)
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     {

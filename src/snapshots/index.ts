@@ -8,6 +8,7 @@ export {
   removeRootfs,
   rootfsCleanupHook,
   unmountRootfs,
+  lowerMountsDir,
   type RootfsMounts,
   type RootfsRequest,
   type RuntimeHook,

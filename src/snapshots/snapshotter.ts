@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable, runSync } from '../common/exec.js';
+import { RELEASE_NETWORK } from '../network/index.js';
 import type { WorkerProgram } from '../session/index.js';
 import type { OverlayMount, IdShift } from './overlay.js';
 import type { StoreAccess } from './store-lock.js';
@@ -157,12 +158,11 @@ export function lowerMountsDir(ctx: SnapshotContext | StoreAccess, id: string): 
 }
 
 /**
- * Unmounts the container's overlay ($1) and then its lower mounts (under $2), whichever are
- * mounted. umount is simply tried (lazily when busy): asking mountpoint first would cost an exec
- * per mount.
+ * Stops the container's network helper (network's RELEASE_NETWORK), then unmounts the container's
+ * overlay ($1) and its lower mounts (under $2, with its network namespace), whichever are mounted.
+ * umount is simply tried (lazily when busy): asking mountpoint first would cost an exec per mount.
  */
-export const UNMOUNT_ROOTFS =
-  'for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true';
+export const UNMOUNT_ROOTFS = `${RELEASE_NETWORK}; for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true`;
 
 /** An OCI runtime hook: a program the runtime runs at a point of the container's life. */
 export interface RuntimeHook {

@@ -28,6 +28,7 @@ import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
 import { interruptible } from '../interrupt.js';
 import { limitFlags, limitsFromFlags } from '../limit-flags.js';
+import { networkFlags, networkSettingsFromFlags } from '../network-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -42,7 +43,13 @@ export const createFlags: CommandSpec['flags'] = [
   { long: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
   { long: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (HOST:CONTAINER[:ro])', value: 'list' },
-  { long: 'network', type: 'string', help: 'Connect a container to a network: host (default) or none' },
+  {
+    long: 'network',
+    type: 'string',
+    help:
+      'Connect a container to a network: pasta (the default; slirp4netns where pasta is missing), ' +
+      'slirp4netns[:OPTIONS], pasta[:OPTIONS], host, none, container:NAME, or a network',
+  },
   { long: 'net', type: 'string', help: 'Alias of --network' },
   { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default; DEN_RUNTIME sets it) or runc' },
   {
@@ -99,6 +106,7 @@ export const createFlags: CommandSpec['flags'] = [
   },
   { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
   ...limitFlags,
+  ...networkFlags,
   ...registryFlags,
 ];
 
@@ -154,6 +162,7 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     readOnly: bool(p, 'read-only'),
     binds: list(p, 'volume').map(parseVolume),
     network: parseNetwork(str(p, 'network') ?? str(p, 'net')),
+    networkSettings: networkSettingsFromFlags(p),
     runtime: str(p, 'runtime'),
     userns: parseUserns(str(p, 'userns'), list(p, 'uidmap'), list(p, 'gidmap')),
     tty: bool(p, 'tty'),

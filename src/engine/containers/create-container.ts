@@ -10,7 +10,8 @@ import {
 } from '../../containers/index.js';
 import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
-import { hostnameFile, isValidHostname, networkDriver } from '../../network/index.js';
+import { hostnameFile, isValidHostname } from '../../network/index.js';
+import { etcInputOf, networkFiles, networkOf, resolveNetwork } from './container-network.js';
 import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
@@ -60,7 +61,6 @@ export async function createContainer(
 ): Promise<ContainerRecord> {
   const limits = planLimits(ctx, options.limits);
   const runtime = findRuntime(ctx, options.runtime);
-  const network = options.network;
   const binds = options.binds;
   for (const bind of binds) {
     try {
@@ -131,7 +131,7 @@ export async function createContainer(
     interactive: options.interactive,
     readOnly: options.readOnly,
     binds,
-    network,
+    ...resolveNetwork(ctx, { mode: options.network, settings: options.networkSettings ?? {} }, image),
     runtime: options.runtime ?? runtime.kind, // as asked: a name or a path, found again at start
     autoRemove: options.autoRemove,
     layers,
@@ -200,6 +200,7 @@ export function writeBundle(
   ctx: EngineContext,
   c: ContainerRecord,
   consoleSize?: { height: number; width: number },
+  atStart = false,
 ): void {
   const b = ctx.layout.bundle(c.id);
   for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -218,9 +219,12 @@ export function writeBundle(
     for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
-  const network = networkDriver(c.config.network);
-  writeFileSync(b.hosts, network.hosts(c.config.hostname));
-  writeFileSync(b.resolvConf, network.resolvConf());
+  const network = networkOf(ctx, c);
+  writeFileSync(b.hosts, network.hosts(etcInputOf(c)));
+  writeFileSync(b.resolvConf, network.resolvConf(etcInputOf(c)));
+  // Another container's namespace is known once that one runs: the bundle is written again at start.
+  const namespace =
+    network.mode.kind === 'container' && !atStart ? 'new' : network.namespace(networkFiles(ctx, c).netnsFile);
   const spec = buildOciSpec({
     args: c.config.args,
     env: c.config.env,
@@ -233,7 +237,7 @@ export function writeBundle(
     hostname: c.config.hostname,
     rootfs: b.rootfs,
     readOnlyRootfs: c.config.readOnly,
-    networkNamespace: network.namespace,
+    networkNamespace: namespace,
     etcFiles: { hostname: b.hostname, hosts: b.hosts, resolvConf: b.resolvConf },
     binds: c.config.binds,
     rootless: ctx.paths.rootless,

@@ -1,10 +1,17 @@
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
 import { constants } from 'node:os';
-import type { BindSpec, ContainerLimits, HealthConfig, LogConfig, RestartPolicy } from '../../containers/index.js';
+import type {
+  BindSpec,
+  ContainerLimits,
+  ContainerNetworking,
+  HealthConfig,
+  LogConfig,
+  RestartPolicy,
+} from '../../containers/index.js';
 import type { ImageHealthcheck } from '../../images/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
-import type { NetworkMode } from '../../network/index.js';
+import { parseNetworkMode, type NetworkRequest } from '../../network/index.js';
 
 /**
  * What a container is to be, as the engine takes it: typed, every docker string syntax already
@@ -35,7 +42,10 @@ export interface CreateSpec {
   hostname?: string;
   readOnly: boolean;
   binds: BindSpec[];
-  network: NetworkMode;
+  /** --network; { kind: 'default' } for the host's default network. */
+  network: NetworkRequest;
+  /** -p, -P, --expose, --dns*, --add-host, --mac-address, --network-alias, parsed. */
+  networkSettings?: Partial<ContainerNetworking>;
   /** An OCI runtime's name (crun, runc) or path; the engine's default when absent. */
   runtime?: string;
   userns: UsernsRequest;
@@ -116,18 +126,9 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
   });
 }
 
-/**
- * `--network`: host (the default until user-mode networking lands: the caller's own network, what a
- * rootless user can reach anyway) or none (loopback only); the rest are refused with what den has.
- */
-export function parseNetwork(network: string | undefined): NetworkMode {
-  if (network === undefined || network === 'host' || network === 'none') return network ?? 'host';
-  if (network === 'bridge' || network === 'pasta' || network === 'slirp4netns' || network.startsWith('container:')) {
-    throw new DenError('FailedPrecondition', 'DEN0626', `network mode "${network}" is not supported yet`, {
-      hint: 'use --network host or --network none',
-    });
-  }
-  throw invalidArgument('DEN0627', `network ${network} not found`, { hint: 'use --network host or --network none' });
+/** `--network` (network/network-mode.ts); absent: the default network. */
+export function parseNetwork(network: string | undefined): NetworkRequest {
+  return network === undefined ? { kind: 'default' } : parseNetworkMode(network);
 }
 
 /**

@@ -13,6 +13,7 @@ import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
 import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
+import { networkSetupFailed, prepareNetwork } from './container-network.js';
 import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
 
 export type { AttachIO, RunFailure } from './attached-runtime.js';
@@ -23,12 +24,16 @@ export type { AttachIO, RunFailure } from './attached-runtime.js';
  * apart from the container's own exit status by the log it leaves (emptied when the mounts worked,
  * by the shell itself: no rm). When the container has gone, the runtime's poststop hook unmounts
  * (snapshots' rootfsCleanupHook), so an attached run starts no process from Node but this one.
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
+ * The same shell makes and connects the container's network namespace (NETWORK, possibly empty:
+ * container-network.ts) before the runtime runs; that failing leaves NETWORK_FAILED in the log.
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG NETWORK MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
  */
+const NETWORK_FAILED = 'den: the network setup failed';
 const MOUNT_AND_RUN = `
-log=$1; shift
+log=$1; net=$2; shift 2
 ${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
 : > "$log"
+[ -z "$net" ] || eval "$net" || { echo "${NETWORK_FAILED}" > "$log"; exit 125; }
 shift 6
 exec "$@"
 `;
@@ -57,7 +62,9 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   }
   const b = ctx.layout.bundle(c.id);
   const mountError = readTextOrEmpty(join(b.dir, 'mount.log')).trim();
-  if (mountError) {
+  if (mountError === NETWORK_FAILED) {
+    failure = networkSetupFailed(ctx, c, 'the network helper failed');
+  } else if (mountError) {
     failure = new DenError(
       'FailedPrecondition',
       'DEN0651',
@@ -89,10 +96,10 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, r
   if (!c.config.tty) return c;
   if (!attachedTerminal(ctx, c.config, io, runtime, c.config.runtime)) {
     const plain = { ...c, config: { ...c.config, tty: false } };
-    writeBundle(ctx, plain);
+    writeBundle(ctx, plain, undefined, true);
     return plain;
   }
-  if (io.consoleSize) writeBundle(ctx, c, io.consoleSize);
+  if (io.consoleSize) writeBundle(ctx, c, io.consoleSize, true);
   return c;
 }
 
@@ -108,6 +115,8 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
+  const net = await prepareNetwork(ctx, c);
+  if (net.driver.mode.kind === 'container') writeBundle(ctx, c, undefined, true);
   return runtimeAttached(ctx, {
     containerId: c.id,
     tty: c.config.tty,
@@ -121,6 +130,7 @@ async function startAndWait(
         MOUNT_AND_RUN,
         'den-start',
         mountLog,
+        net.script,
         ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
         ...runtime.runArgv(c.id, b.dir, { logFile, pidFile: b.pid, ...(consoleSocket ? { consoleSocket } : {}) }),
       ]),
@@ -132,6 +142,8 @@ async function startAndWait(
       });
       // Probed as a detached container is, by a loop of its own (docker checks attached ones too).
       startHealthChecks(ctx, started, c.health);
+      // slirp4netns's ports, through its socket: the container runs meanwhile, as podman's does.
+      net.driver.connected(net.setup).catch((e: Error) => ctx.events.warning(e.message));
     },
     onFinished,
   });
