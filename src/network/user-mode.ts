@@ -47,6 +47,11 @@ export interface UserModeSetup {
   apiSocket: string;
   ports: readonly PublishedPort[];
   macAddress?: string;
+  /**
+   * Root mode: pasta stays uid 0 (it drops every capability and isolates itself all the same),
+   * because as `nobody`, its default, it could not open a namespace file in den's private store.
+   */
+  runAsRoot?: boolean;
 }
 
 /** Single-quotes a word for sh. */
@@ -59,12 +64,19 @@ function commandLine(argv: readonly string[]): string {
 }
 
 /**
+ * Docker's default for a container's own network namespace: any port may be bound. It is set here,
+ * by the namespace's owner, because a container with a user namespace of its own (auto) has no
+ * privilege over a namespace made outside it.
+ */
+const NAMESPACE_SYSCTLS = 'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start';
+
+/**
  * The namespace file, made empty (a redirection: no process) unless an earlier start left it,
- * and the namespace bound on it.
+ * and the namespace bound on it, its sysctls set by the shell that unshare runs in it.
  */
 function makeNamespace(netnsFile: string): string {
   const f = shellQuote(netnsFile);
-  return `{ [ -e ${f} ] || : > ${f}; } && unshare --net=${f} true`;
+  return `{ [ -e ${f} ] || : > ${f}; } && unshare --net=${f} sh -c ${shellQuote(NAMESPACE_SYSCTLS)}`;
 }
 
 /** pasta's options beyond what the user adds; `--map-gw` (podman's word) drops --no-map-gw. */
@@ -91,6 +103,7 @@ export function pastaArgv(setup: UserModeSetup, userOptions: readonly string[]):
     ...(given('-T', '--tcp-ns') ? [] : ['-T', 'none']),
     ...(given('-U', '--udp-ns') ? [] : ['-U', 'none']),
     ...(setup.macAddress ? ['--ns-mac-addr', setup.macAddress] : []),
+    ...(setup.runAsRoot ? ['--runas', '0'] : []),
     '-q',
     '-P',
     setup.pidFile,
@@ -109,7 +122,7 @@ export function slirp4netnsArgv(setup: UserModeSetup, options: Slirp4netnsOption
     ...(options.enableIpv6 ? ['--enable-ipv6'] : []),
     `--cidr=10.0.2.0/${GUEST_PREFIX}`,
     ...(setup.macAddress ? [`--macaddress=${setup.macAddress}`] : []),
-    `--api-socket=${setup.apiSocket}`,
+    ...(setup.ports.length ? [`--api-socket=${setup.apiSocket}`] : []),
     '--netns-type=path',
     '--ready-fd=3',
     setup.netnsFile,

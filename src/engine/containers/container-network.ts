@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument } from '../../common/errors.js';
 import { findExecutable } from '../../common/exec.js';
 import { readTextOrEmpty } from '../../common/fs.js';
@@ -125,15 +125,14 @@ function joinedNamespace(ctx: EngineContext, c: ContainerRecord): string {
       hint: 'remove this container and create it again with another --network',
     });
   }
-  const otherMode = recordedNetworkMode(other.config.network);
-  if (connectsNamespace(otherMode)) return join(lowerMountsDir(ctx, other.id), NETNS_FILE);
   const pid = Number(readTextOrEmpty(ctx.layout.bundle(other.id).pid).trim());
-  if (!isActive(other.status) || !(pid > 0)) {
+  if (other.status !== 'running' || !(pid > 0)) {
     throw failedPrecondition('DEN1213', `cannot join the network of ${other.name}: it is not running`, {
       hint: `start it first (den start ${other.name})`,
     });
   }
-  return `/proc/${pid}/ns/net`;
+  const otherMode = recordedNetworkMode(other.config.network);
+  return connectsNamespace(otherMode) ? join(lowerMountsDir(ctx, other.id), NETNS_FILE) : `/proc/${pid}/ns/net`;
 }
 
 /** Where a container's network pieces live. */
@@ -143,7 +142,8 @@ export function networkFiles(ctx: EngineContext, c: ContainerRecord) {
     netnsFile: join(lowerMountsDir(ctx, c.id), NETNS_FILE),
     pidFile: join(b.dir, HELPER_PID_FILE),
     logFile: join(b.dir, HELPER_LOG_FILE),
-    apiSocket: join(b.dir, 'slirp4netns.sock'),
+    // A socket's path has at most 107 bytes: under the runtime directory, by the id's short form.
+    apiSocket: join(ctx.paths.runtimeDir, 'slirp4netns', `${c.id.slice(0, 12)}.sock`),
     portsFile: join(b.dir, 'ports.json'),
   };
 }
@@ -177,9 +177,14 @@ export async function prepareNetwork(
     apiSocket: files.apiSocket,
     ports,
     ...(n?.macAddress ? { macAddress: n.macAddress } : {}),
+    ...(ctx.paths.rootless ? {} : { runAsRoot: true }),
   };
   const script = driver.setup(setup);
   if (script) mkdirSync(lowerMountsDir(ctx, c.id), { recursive: true, mode: 0o700 });
+  if (driver.mode.kind === 'slirp4netns' && ports.length) {
+    mkdirSync(dirname(files.apiSocket), { recursive: true, mode: 0o700 });
+    rmSync(files.apiSocket, { force: true }); // one a killed helper left
+  }
   return { script, setup, driver };
 }
 
