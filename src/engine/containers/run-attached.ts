@@ -10,7 +10,7 @@ import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
 import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
-import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
 import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
@@ -23,13 +23,13 @@ export type { AttachIO, RunFailure } from './attached-runtime.js';
  * apart from the container's own exit status by the log it leaves (emptied when the mounts worked,
  * by the shell itself: no rm). When the container has gone, the runtime's poststop hook unmounts
  * (snapshots' rootfsCleanupHook), so an attached run starts no process from Node but this one.
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(8) RUNTIME_ARGV...
  */
 const MOUNT_AND_RUN = `
 log=$1; shift
 ${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
 : > "$log"
-shift 6
+shift ${MOUNT_ROOTFS_ARGC}
 exec "$@"
 `;
 
