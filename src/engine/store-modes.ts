@@ -14,7 +14,8 @@ import { bundleGroup } from './containers/rootfs-mount.js';
  *   data directory, containers/     0711  others may pass (a stranger container root must), not list
  *   containers/<id>/                0700, or 0710 with its root's group when that root is a stranger
  *   config.json, ctr.log, exec and health process files   0600  environment and output
- *   everything else at the top      0700  den.db (-wal, -shm), events.log, content/, layers/, shifted/
+ *   everything else at the top      0700  content/, layers/, shifted/; files 0600: den.db (its -wal and
+ *                                         -shm take its mode), events.log
  *
  * What lies below these (blobs, layer files, the upper directory) keeps the image's modes: the
  * directories above are the boundary.
@@ -52,8 +53,11 @@ export function wideModes(ctx: EngineContext, containers: readonly ContainerReco
   const dataDir = ctx.paths.dataDir;
   consider(dataDir, 0o711);
   for (const name of readdirOr(dataDir)) {
-    if (name === 'containers') continue;
-    consider(join(dataDir, name), 0o700);
+    // The database's -wal and -shm live while a den has it open (this one), and SQLite makes them
+    // with the database's own mode: den.db stands for them.
+    if (name === 'containers' || name.endsWith('-wal') || name.endsWith('-shm')) continue;
+    const st = statOrUndefined(join(dataDir, name));
+    consider(join(dataDir, name), st?.isDirectory() ? 0o700 : 0o600, st);
   }
   const containersDir = ctx.layout.containersDir;
   consider(containersDir, 0o711);
@@ -64,7 +68,9 @@ export function wideModes(ctx: EngineContext, containers: readonly ContainerReco
     if (!st?.isDirectory()) continue;
     const c = byId.get(id);
     const group = c ? bundleGroup(c) : undefined;
-    consider(dir, group !== undefined && st.gid === group ? 0o710 : 0o700, st);
+    // The group is one of the ids where the runtime runs (the session's, rootless).
+    const opened = group !== undefined && ctx.sessionId('gid', st.gid) === group;
+    consider(dir, opened ? 0o710 : 0o700, st);
     for (const name of readdirOr(dir)) {
       if (ETC_FILES.has(name)) continue;
       if (holdsSecrets(name)) consider(join(dir, name), 0o600);
@@ -118,9 +124,9 @@ export function checkModes(ctx: EngineContext): CheckResult {
     id: 'modes',
     title,
     status: 'fail',
-    detail: found
-      .map((w) => `${w.path} is ${octal(w.mode)}, at most ${octal(w.allowed)} (docs/permissions.md)`)
-      .join('; '),
+    detail:
+      `wider than docs/permissions.md allows: ` +
+      found.map((w) => `${w.path} is ${octal(w.mode)}, at most ${octal(w.allowed)}`).join('; '),
     fix: [...byTarget].map(([mode, paths]) => `chmod ${octal(mode)} ${paths.map(shellQuote).join(' ')}`).join(' && '),
   };
 }

@@ -19,7 +19,7 @@ import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, rootfsCleanupHook, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
 import { writePrivateFile } from '../../common/fs.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
+import { EMPTY_ENV_NAME, healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
 import { cgroupPathOf, planLimits } from './container-cgroup.js';
 import { ociResources, ociRlimits } from './limits.js';
@@ -295,7 +295,7 @@ function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, hom
 /** One `NAME=VALUE` entry into `env` (`NAME` alone removes the variable), as docker's API takes them. */
 export function setEnvEntry(env: Map<string, string>, entry: string): void {
   const eq = entry.indexOf('=');
-  if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+  if (eq === 0) throw invalidArgument('DEN0624', EMPTY_ENV_NAME);
   if (eq < 0) env.delete(entry);
   else env.set(entry.slice(0, eq), entry.slice(eq + 1));
 }
