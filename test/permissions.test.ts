@@ -195,7 +195,7 @@ describe('other local users read nothing of den: database, bundles, logs, layers
       };
       // A store as an older den left it: wide modes and no marker.
       widen();
-      rmSync(join(data, 'store-modes'));
+      rmSync(join(data, 'store-modes'), { force: true });
       assert.ok(asOther('head -c 1 "$1" > /dev/null', join(data, 'den.db')).status === 0, 'the widened store leaks');
       const first = o.env.den(['system', 'check', '--store']);
       assert.equal(first.status, 0, `${o.label}: ${first.stdout}${first.stderr}`);
