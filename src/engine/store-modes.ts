@@ -41,8 +41,11 @@ function holdsSecrets(name: string): boolean {
   return name === 'config.json' || name.startsWith('ctr.log') || /^health-.*\.json$/.test(name);
 }
 
+/** What the model reads of the engine: where the store is, and the session's ids. */
+export type StoreView = Pick<EngineContext, 'paths' | 'layout' | 'sessionId'>;
+
 /** Every path of the store wider than the model allows, and what it allows. */
-export function wideModes(ctx: EngineContext, containers: readonly ContainerRecord[]): WideMode[] {
+export function wideModes(ctx: StoreView, containers: readonly ContainerRecord[]): WideMode[] {
   const out: WideMode[] = [];
   const consider = (path: string, allowed: number, st?: Stats) => {
     const s = st ?? statOrUndefined(path);
