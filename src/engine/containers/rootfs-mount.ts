@@ -1,4 +1,4 @@
-import { chmodSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, statSync } from 'node:fs';
 import { DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import type { ContainerRecord } from '../../containers/index.js';
@@ -50,11 +50,16 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
   const mounts = await snapshotterOf(ctx, c).mount(ctx, rootfsOf(c, volatile));
   const b = ctx.layout.bundle(c.id);
   let group = bundleGroup(c);
-  if (group !== undefined && !ctx.paths.rootless) {
-    // Root mode gives the group from here; rootless, MOUNT_ROOTFS does it in the session.
-    chownSync(b.dir, 0, group);
-    chmodSync(b.dir, 0o710);
-    group = undefined;
+  if (group !== undefined) {
+    const st = statSync(b.dir);
+    if (ctx.sessionId('gid', st.gid) === group && (st.mode & 0o777) === 0o710) {
+      group = undefined; // given at an earlier start: no process for it
+    } else if (!ctx.paths.rootless) {
+      // Root mode gives the group from here; rootless, MOUNT_ROOTFS does it in the session.
+      chownSync(b.dir, 0, group);
+      chmodSync(b.dir, 0o710);
+      group = undefined;
+    }
   }
   return [
     mounts.fuse?.options ?? '',
