@@ -5,6 +5,7 @@ export { copyShifted, type ShiftCopyOptions, type ShiftCopyStats } from './shift
 export {
   imageRootOwner,
   MOUNT_ROOTFS,
+  MOUNT_ROOTFS_ARGC,
   removeRootfs,
   rootfsCleanupHook,
   unmountRootfs,

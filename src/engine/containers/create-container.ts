@@ -18,8 +18,9 @@ import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, rootfsCleanupHook, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
+import { writePrivateFile } from '../../common/fs.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
+import { EMPTY_ENV_NAME, healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
 import { cgroupPathOf, planLimits } from './container-cgroup.js';
 import { ociResources, ociRlimits } from './limits.js';
@@ -214,9 +215,12 @@ export function writeBundle(
     // The runtime reaches the root file system and the /etc files as the container's root. Where
     // that is a stranger to the store's owner (id 0 where the runtime runs: root, or the caller in
     // the rootless session), the directories on the way must let it pass (not list): den opens its
-    // own, and refuses rather than changes the modes of directories above its data directory.
+    // own, and refuses rather than changes the modes of directories above its data directory. The
+    // container's own directory is opened to its root's group alone, when it is mounted
+    // (rootfsMountArgs); the two above are shared by every container, so others may pass them
+    // (0711), and find nothing inside that they may read (docs/permissions.md).
     checkTraversable(dirname(ctx.paths.dataDir));
-    for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
+    for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir]) chmodSync(dir, statSync(dir).mode | 0o111);
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
   const network = networkOf(ctx, c);
@@ -250,7 +254,7 @@ export function writeBundle(
     ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
     poststop: [rootfsCleanupHook(ctx, c.id, c.config.autoRemove)],
   });
-  writeFileSync(b.config, ociConfigJson(spec));
+  writePrivateFile(b.config, ociConfigJson(spec)); // the environment: the owner's alone
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */
@@ -295,7 +299,7 @@ function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, hom
 /** One `NAME=VALUE` entry into `env` (`NAME` alone removes the variable), as docker's API takes them. */
 export function setEnvEntry(env: Map<string, string>, entry: string): void {
   const eq = entry.indexOf('=');
-  if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+  if (eq === 0) throw invalidArgument('DEN0624', EMPTY_ENV_NAME);
   if (eq < 0) env.delete(entry);
   else env.set(entry.slice(0, eq), entry.slice(eq + 1));
 }

@@ -163,6 +163,12 @@ export function parseVolume(spec: string): BindSpec {
 }
 
 /**
+ * The message for `-e =VALUE`: the value is not repeated, since it may be the password the entry
+ * was meant to pass (error messages end up in terminals, CI logs and bug reports).
+ */
+export const EMPTY_ENV_NAME = 'invalid environment variable "=...": empty name (the value is not shown)';
+
+/**
  * `-e` entries as docker reads them: NAME=VALUE, or NAME alone to pass the caller's value through
  * (dropped when the caller has none). `lookup` is the caller's environment: the CLI's own, never
  * the engine's process (inside a server that would hand the server's environment to a container).
@@ -171,7 +177,7 @@ export function resolveEnv(entries: readonly string[], lookup: (name: string) =>
   const out: string[] = [];
   for (const entry of entries) {
     const eq = entry.indexOf('=');
-    if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+    if (eq === 0) throw invalidArgument('DEN0624', EMPTY_ENV_NAME);
     if (eq > 0) {
       out.push(entry);
       continue;

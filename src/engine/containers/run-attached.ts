@@ -10,7 +10,7 @@ import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
 import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
-import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
 import { networkSetupFailed, prepareNetwork } from './container-network.js';
@@ -26,7 +26,7 @@ export type { AttachIO, RunFailure } from './attached-runtime.js';
  * (snapshots' rootfsCleanupHook), so an attached run starts no process from Node but this one.
  * The same shell makes and connects the container's network namespace (NETWORK, possibly empty:
  * container-network.ts) before the runtime runs; that failing leaves NETWORK_FAILED in the log.
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG NETWORK MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG NETWORK MOUNT_ROOTFS_ARGS(8) RUNTIME_ARGV...
  */
 const NETWORK_FAILED = 'den: the network setup failed';
 const MOUNT_AND_RUN = `
@@ -34,7 +34,7 @@ log=$1; net=$2; shift 2
 ${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
 : > "$log"
 [ -z "$net" ] || eval "$net" || { echo "${NETWORK_FAILED}" > "$log"; exit 125; }
-shift 6
+shift ${MOUNT_ROOTFS_ARGC}
 exec "$@"
 `;
 

@@ -7,7 +7,7 @@ import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { startConmon } from '../../monitor/index.js';
 import { readRuntimeFailure, type RuntimeFailureReason } from '../../runtime/index.js';
 import { processStartTime } from '../../session/index.js';
-import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
 import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
@@ -164,7 +164,9 @@ async function abandon(ctx: EngineContext, c: ContainerRecord, monitorPid: numbe
  * that cannot be connected exits NETWORK_FAILED, told apart from a mount that failed.
  */
 function mountRootfs(ctx: EngineContext, c: ContainerRecord, args: string[], network: string): void {
-  const script = network ? `${MOUNT_ROOTFS} || exit 1; eval "$7" || exit ${NETWORK_FAILED}` : MOUNT_ROOTFS;
+  const script = network
+    ? `${MOUNT_ROOTFS} || exit 1; eval "\${${MOUNT_ROOTFS_ARGC + 1}}" || exit ${NETWORK_FAILED}`
+    : MOUNT_ROOTFS;
   const r = runSync(ctx.ns.wrap(['sh', '-c', script, 'den-mount', ...args, ...(network ? [network] : [])]));
   if (r.status !== 0) {
     unmountRootfs(ctx, c.id);

@@ -8,6 +8,7 @@ import { removeImage } from '../images/remove-image.js';
 import { collectSnapshots, forgetLayer } from '../containers/rootfs-mount.js';
 import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../../snapshots/index.js';
 import type { CheckResult } from '../../common/host-check.js';
+import { checkModes } from '../store-modes.js';
 
 export interface Collected {
   blobs: number;
@@ -141,7 +142,8 @@ export function diskUsage(ctx: EngineContext): DiskUsage {
 /**
  * `den system check --store`: the store agrees with itself. Every blob hashes to its name; every
  * image's manifest, config and layer blobs are there; every layer record has its directory and
- * every directory its record; nothing a dead den left half-done (temporaries, locks, leases).
+ * every directory its record; nothing a dead den left half-done (temporaries, locks, leases); no
+ * path open wider than the permission model allows (store-modes.ts), with the chmod that fixes it.
  */
 export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -204,6 +206,7 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
     leftovers.map((a) => `${a} of a den that is gone`),
     `none${partials > 0 ? ` (${partials} resumable download${partials === 1 ? '' : 's'})` : ''}`,
   );
+  results.push(checkModes(ctx));
   return results;
 }
 
