@@ -508,6 +508,14 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
   },
+  DEN1301: {
+    kind: 'InvalidArgument',
+    meaning: 'the default --userns (DEN_USERNS, den.conf, containers.conf) is not a --userns value',
+  },
+  DEN1302: {
+    kind: 'InvalidArgument',
+    meaning: 'den.conf: a line that is not `name = value`, an unknown setting, or a file den cannot read',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -50,7 +50,7 @@ export const createFlags: CommandSpec['flags'] = [
     type: 'string',
     help:
       'User namespace: auto[:size=N] (a range of its own), host, keep-id[:uid=U,gid=G] (rootless); ' +
-      'default auto as root, and rootless where `den system check` says so; DEN_USERNS sets it',
+      'default auto as root, host rootless; DEN_USERNS or `userns =` in den.conf sets it',
   },
   {
     long: 'uidmap',
