@@ -227,11 +227,11 @@ const NODE_OPTIONS_AFTER_THE_IMAGE: string[][] = [
 
 const FLAGS: Case[] = [
   {
-    name: 'a docker flag den lacks says so: --cap-add',
-    args: ['run', '--cap-add', 'NET_ADMIN', 'busybox', 'true'],
+    name: 'a docker flag den lacks says so: --sysctl',
+    args: ['run', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'true'],
     status: 125,
     stdout: '',
-    stderr: "unknown flag: --cap-add: docker's --cap-add is not supported by den yet\nSee 'den run --help'.\n",
+    stderr: "unknown flag: --sysctl: docker's --sysctl is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
     name: 'a docker flag den lacks, with its value attached',

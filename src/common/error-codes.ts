@@ -539,6 +539,33 @@ export const ERROR_CODES = {
   },
   DEN1215: { kind: 'InvalidArgument', meaning: 'an invalid `--add-host`, `--dns` or `--mac-address` value' },
   DEN1216: { kind: 'NotFound', meaning: '`den port`: no such port published' },
+  DEN1301: {
+    kind: 'InvalidArgument',
+    meaning: 'the default --userns (DEN_USERNS, den.conf, containers.conf) is not a --userns value',
+  },
+  DEN1302: {
+    kind: 'InvalidArgument',
+    meaning: 'den.conf: a line that is not `name = value`, an unknown setting, or a file den cannot read',
+  },
+  DEN1303: {
+    kind: 'InvalidArgument',
+    meaning: '`--cap-add`/`--cap-drop`: not a capability name (CHOWN, CAP_CHOWN or ALL)',
+  },
+  DEN1304: {
+    kind: 'FailedPrecondition',
+    meaning: '`--cap-add` of a capability den itself lacks (its bounding set): no container can have it',
+  },
+  DEN1305: { kind: 'InvalidArgument', meaning: '`--security-opt`: an unknown option or a value it does not take' },
+  DEN1306: {
+    kind: 'InvalidArgument',
+    meaning: '`--security-opt seccomp=FILE`: the file cannot be read or is not a seccomp profile',
+  },
+  DEN1307: { kind: 'InvalidArgument', meaning: "`--group-add`: neither a gid nor a group of the image's /etc/group" },
+  DEN1308: { kind: 'InvalidArgument', meaning: '`--group-add keep-groups` combined with other groups' },
+  DEN1309: {
+    kind: 'FailedPrecondition',
+    meaning: '`--group-add keep-groups` as root, or with a runtime other than crun',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -105,6 +105,27 @@ export interface ContainerConfig {
    * chose (rootless without limits, where the runtime makes none; records made before den chose one).
    */
   cgroupsPath?: string;
+  /** --privileged, --cap-add, --cap-drop, --security-opt, --group-add; absent in records made before them: the defaults. */
+  security?: SecurityConfig;
+}
+
+/** A container's confinement as resolved at create (docker's HostConfig keeps the flags as given). */
+export interface SecurityConfig {
+  privileged: boolean;
+  /** The flags as given, for inspect's HostConfig.CapAdd, CapDrop, SecurityOpt and GroupAdd. */
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  groupAdd: string[];
+  /** What the container's root may do: docker's default set with --cap-add and --cap-drop applied. */
+  capabilities: string[];
+  noNewPrivileges: boolean;
+  /** default: the distribution's profile; unconfined: none; text: a profile read at create (seccomp=FILE). */
+  seccomp: 'default' | 'unconfined' | { text: string };
+  /** Where the host has AppArmor: the profile asked for (apparmor=NAME). */
+  apparmorProfile?: string;
+  /** --group-add keep-groups: the caller's supplementary groups stay (crun). */
+  keepGroups: boolean;
 }
 
 /** What a container asked of its network at create, as docker's Config and HostConfig keep it. */

@@ -4,6 +4,7 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type SecurityConfig,
   type ContainerLimits,
   type ContainerRecord,
   type HealthConfig,

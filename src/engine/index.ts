@@ -35,6 +35,13 @@ export {
   type HealthFlags,
   type UsernsRequest,
 } from './containers/create-spec.js';
+export {
+  defaultSecurity,
+  KEEP_GROUPS,
+  parseSecurity,
+  type SecurityFlags,
+  type SecuritySpec,
+} from './containers/security.js';
 export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlimit } from './containers/limits.js';
 export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
 export type { ContainerLimits, Ulimit } from '../containers/index.js';

@@ -12,6 +12,7 @@ import {
   parseLogConfig,
   parseNetwork,
   parseRestartPolicy,
+  parseSecurity,
   parseSignal,
   parseUserns,
   parseVolume,
@@ -57,7 +58,7 @@ export const createFlags: CommandSpec['flags'] = [
     type: 'string',
     help:
       'User namespace: auto[:size=N] (a range of its own), host, keep-id[:uid=U,gid=G] (rootless); ' +
-      'default auto as root, and rootless where `den system check` says so; DEN_USERNS sets it',
+      'default auto as root, host rootless; DEN_USERNS or `userns =` in den.conf sets it',
   },
   {
     long: 'uidmap',
@@ -105,6 +106,25 @@ export const createFlags: CommandSpec['flags'] = [
     value: 'duration',
   },
   { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  { long: 'cap-add', type: 'list', help: 'Add Linux capabilities (NAME, CAP_NAME or ALL)', value: 'list' },
+  { long: 'cap-drop', type: 'list', help: 'Drop Linux capabilities (NAME, CAP_NAME or ALL)', value: 'list' },
+  {
+    long: 'privileged',
+    type: 'bool',
+    help: 'Give extended privileges: every capability den holds, no seccomp, no masked paths, the host devices you can open',
+  },
+  {
+    long: 'security-opt',
+    type: 'list',
+    help: 'Security options: no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined, label=disable, apparmor=PROFILE',
+    value: 'list',
+  },
+  {
+    long: 'group-add',
+    type: 'list',
+    help: 'Add additional groups to join (a group of the image, a gid, or keep-groups: keep yours, rootless)',
+    value: 'list',
+  },
   ...limitFlags,
   ...networkFlags,
   ...registryFlags,
@@ -184,6 +204,16 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
       ...optional('retries', str(p, 'health-retries'), (v) => wholeNumber(v, '--health-retries', false)),
     },
     limits: limitsFromFlags(p),
+    security: parseSecurity(
+      {
+        privileged: bool(p, 'privileged'),
+        capAdd: list(p, 'cap-add'),
+        capDrop: list(p, 'cap-drop'),
+        securityOpt: list(p, 'security-opt'),
+        groupAdd: list(p, 'group-add'),
+      },
+      (path) => readFileSync(path, 'utf8'),
+    ),
   };
 }
 

@@ -7,12 +7,14 @@ import {
   validateName,
   type ContainerConfig,
   type ContainerRecord,
+  type SecurityConfig,
 } from '../../containers/index.js';
 import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
 import { hostnameFile, isValidHostname } from '../../network/index.js';
 import { etcInputOf, networkFiles, networkOf, resolveNetwork } from './container-network.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson } from '../../runtime/index.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson, type SpecInput } from '../../runtime/index.js';
+import { defaultSecurity, planSecurity, privilegedDevices } from './security.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
@@ -115,6 +117,11 @@ export async function createContainer(
   // What was asked for, as docker's inspect shows it: '' when neither -u nor the image names a user.
   const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '');
   const user = resolveUser(userSpec || '0', lowerTopFirst);
+  const { security, additionalGids } = planSecurity(options.security ?? defaultSecurity(), {
+    rootless: ctx.paths.rootless,
+    runtime: runtime.kind,
+    layersTopFirst: lowerTopFirst,
+  });
   const hostname = options.hostname ?? id.slice(0, 12);
   const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
   const config: ContainerConfig = {
@@ -126,7 +133,7 @@ export async function createContainer(
     user: userSpec,
     uid: user.uid,
     gid: user.gid,
-    additionalGids: user.additionalGids,
+    additionalGids: [...user.additionalGids, ...additionalGids.filter((g) => !user.additionalGids.includes(g))],
     hostname,
     tty: options.tty,
     interactive: options.interactive,
@@ -137,6 +144,7 @@ export async function createContainer(
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,
+    security,
     ...serviceConfig(options, image),
     ...(limits.limits ? { limits: limits.limits } : {}),
     ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
@@ -248,13 +256,31 @@ export function writeBundle(
     // Root mode: a user namespace of the container's own. Until per-container ranges are allocated
     // it maps ids one to one, which confines the container's capabilities to namespaces it owns.
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
-    seccompProfile: DEFAULT_SECCOMP_PROFILE,
+    ...securityInput(c.config.security),
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
     ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
     ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
     poststop: [rootfsCleanupHook(ctx, c.id, c.config.autoRemove)],
   });
   writePrivateFile(b.config, ociConfigJson(spec)); // the environment: the owner's alone
+}
+
+/** The spec's fields for the container's confinement; records made before --security-opt get docker's defaults. */
+function securityInput(security: SecurityConfig | undefined): Partial<SpecInput> {
+  if (!security) return { seccomp: { path: DEFAULT_SECCOMP_PROFILE } };
+  const seccomp = security.seccomp;
+  return {
+    capabilities: security.capabilities,
+    noNewPrivileges: security.noNewPrivileges,
+    ...(seccomp === 'default'
+      ? { seccomp: { path: DEFAULT_SECCOMP_PROFILE } }
+      : seccomp === 'unconfined'
+        ? {}
+        : { seccomp: { text: seccomp.text } }),
+    ...(security.privileged ? { privileged: true, devices: privilegedDevices() } : {}),
+    ...(security.apparmorProfile ? { apparmorProfile: security.apparmorProfile } : {}),
+    ...(security.keepGroups ? { keepGroups: true } : {}),
+  };
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */

@@ -12,6 +12,7 @@ import type {
 import type { ImageHealthcheck } from '../../images/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
 import { parseNetworkMode, type NetworkRequest } from '../../network/index.js';
+import type { SecuritySpec } from './security.js';
 
 /**
  * What a container is to be, as the engine takes it: typed, every docker string syntax already
@@ -67,6 +68,8 @@ export interface CreateSpec {
    * engine applies docker's rules (swap twice the memory unless given, 0 for none).
    */
   limits?: ContainerLimits;
+  /** --privileged, --cap-add, --cap-drop, --security-opt, --group-add (parseSecurity); docker's defaults when absent. */
+  security?: SecuritySpec;
 }
 
 /**

@@ -312,23 +312,23 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
       VolumesFrom: null,
-      CapAdd: null,
-      CapDrop: null,
+      CapAdd: nonEmpty(c.config.security?.capAdd),
+      CapDrop: nonEmpty(c.config.security?.capDrop),
       CgroupnsMode: 'private',
       Dns: net?.dns ?? [],
       DnsOptions: net?.dnsOptions ?? [],
       DnsSearch: net?.dnsSearch ?? [],
       ExtraHosts: net?.extraHosts.length ? net.extraHosts.map((h) => `${h.name}:${h.address}`) : null,
-      GroupAdd: null,
+      GroupAdd: nonEmpty(c.config.security?.groupAdd),
       IpcMode: 'private',
       Cgroup: '',
       Links: null,
       OomScoreAdj: 0,
       PidMode: '',
-      Privileged: false,
+      Privileged: c.config.security?.privileged ?? false,
       PublishAllPorts: net?.publishAll ?? false,
       ReadonlyRootfs: c.config.readOnly,
-      SecurityOpt: null,
+      SecurityOpt: nonEmpty(c.config.security?.securityOpt),
       UTSMode: '',
       UsernsMode: c.config.usernsMode === 'explicit' ? '' : c.config.usernsMode,
       ShmSize: 64 * 1024 * 1024,
@@ -524,4 +524,9 @@ function networkSettings(ctx: EngineContext, c: ContainerRecord, pid: number): N
       },
     },
   };
+}
+
+/** docker's JSON for an empty list in HostConfig: null. */
+function nonEmpty(list: readonly string[] | undefined): string[] | null {
+  return list && list.length > 0 ? [...list] : null;
 }

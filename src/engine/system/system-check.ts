@@ -1,4 +1,4 @@
-import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { LiveHost, ok, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { checkConmon } from '../../monitor/index.js';
@@ -96,10 +96,8 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
     return ok(`${s.method} (${s.why})`);
   });
   add('userns-default', 'default --userns', () => {
-    if (h.rootless && [subuid, subgid].some((r) => r.status === 'fail')) {
-      return warn('default --userns: host (no subordinate ids for ranges of their own: see subuid, subgid above)');
-    }
-    // Either default is sound: this reports which one applies here and why, not a fault.
+    const configured = ctx.config.defaultUserns;
+    if (configured !== undefined) return ok(`default --userns: ${configured} (set by ${ctx.config.defaultUsernsFrom})`);
     const d = defaultUserns(ctx);
     return ok(`default --userns: ${d.mode} (${d.why})`);
   });
