@@ -152,7 +152,7 @@ export function setupCommands(
  * the network helper recorded there, if it still runs and is one (a pid from before a reboot may
  * name another program), with builtins only.
  */
-export const RELEASE_NETWORK = `{ f="\${1%/*}/${HELPER_PID_FILE}"; [ -s "$f" ] && { read p < "$f"; read c < "/proc/$p/comm" && case "$c" in pasta*|passt*|slirp4netns) kill "$p";; esac; : > "$f"; }; } 2> /dev/null`;
+export const RELEASE_NETWORK = `{ f="\${1%/*}/${HELPER_PID_FILE}"; [ -s "$f" ] && { read p < "$f"; read c < "/proc/$p/comm" && case "$c" in pasta*|passt*|slirp4netns) kill -KILL "$p";; esac; : > "$f"; }; } 2> /dev/null`;
 
 /** The host's address for host.containers.internal: its first address that is not loopback. */
 export function hostAddressForContainers(allowHostLoopback: boolean): string | undefined {
