@@ -41,5 +41,5 @@ export {
   shellQuote,
   type UserModeSetup,
 } from './user-mode.js';
-export { checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
+export { checkDefaultNetwork, checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
 export { parseAddHost, parseDnsServer, parseMacAddress } from './settings-syntax.js';

@@ -30,6 +30,7 @@ const IDS = [
   'conmon',
   'cgroups',
   'cgroup-limits',
+  'network',
   'pasta',
   'slirp4netns',
   'tun',
@@ -98,9 +99,10 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     mkdirSync(empty, { recursive: true });
     const bare = { ...env, PATH: empty };
     const r = byId(checkSystem(engineFor(bare), { env: bare }));
-    for (const id of ['crun', 'userns', 'overlay', 'idmapped-mounts']) {
+    for (const id of ['crun', 'userns', 'overlay', 'idmapped-mounts', 'network']) {
       assert.equal(get(r, id).status, 'fail', id);
     }
+    assert.equal(get(r, 'network').fix, 'apt-get install passt slirp4netns');
     // Root mode does not use the setuid helpers, and runc and pasta are optional.
     for (const id of ['newuidmap', 'runc', 'pasta', 'slirp4netns', 'fuse-overlayfs']) {
       assert.equal(get(r, id).status, 'warn', id);

@@ -2,7 +2,7 @@ import { LiveHost, ok, type CheckResult, type Finding, type Host } from '../../c
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { checkConmon } from '../../monitor/index.js';
-import { checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
+import { checkDefaultNetwork, checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
 import { checkCgroupLimits, checkCgroups } from '../../cgroups/index.js';
 import { checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
@@ -82,6 +82,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('cgroup-limits', 'resource limits (--memory, --cpus, --pids-limit)', () =>
     checkCgroupLimits(h, ctx.config.cgroupParent),
   );
+  add('network', 'default network', () => checkDefaultNetwork(h));
   add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
   add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));
