@@ -247,17 +247,17 @@ const FLAGS: Case[] = [
     stderr: 'invalid argument "1q" for "-m, --memory" flag: invalid suffix: \'q\'\nSee \'den create --help\'.\n',
   },
   {
-    name: 'a docker shorthand den lacks names its long form: -p',
-    args: ['run', '-p', '8080:80', 'busybox'],
+    name: 'a docker shorthand den lacks names its long form: -a',
+    args: ['run', '-a', 'stdout', 'busybox'],
     status: 125,
     stderr:
-      "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet\nSee 'den run --help'.\n",
+      "unknown shorthand flag: 'a' in -a: docker's -a (--attach) is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
-    name: 'a docker shorthand den lacks, among combined ones: -itP',
-    args: ['run', '-itP', 'busybox'],
+    name: 'a docker shorthand den lacks, among combined ones: -ita',
+    args: ['run', '-ita', 'busybox'],
     status: 125,
-    stderr: /^unknown shorthand flag: 'P' in -itP: docker's -P \(--publish-all\) is not supported by den yet\n/,
+    stderr: /^unknown shorthand flag: 'a' in -ita: docker's -a \(--attach\) is not supported by den yet\n/,
   },
   {
     name: 'images --tree',

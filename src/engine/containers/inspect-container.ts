@@ -260,7 +260,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
   const net = c.config.networking;
   const exposed = net ? Object.fromEntries(net.exposed.map((k) => [k, {}])) : imageConfig.ExposedPorts;
   const limits = c.config.limits ?? {};
-  return {
+  const inspect: ContainerInspect = {
     Id: c.id,
     Created: c.createdAt,
     Path: c.config.args[0] ?? '',
@@ -422,6 +422,10 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     },
     NetworkSettings: networkSettings(ctx, c, pid),
   };
+  // docker's State.Health is a pointer left out of its JSON when nil: a template still finds the
+  // field ({{.State.Health}} prints <nil>, {{json .State.Health}} null), JSON output does not show it.
+  if (!c.health) Object.defineProperty(inspect.State, 'Health', { value: null, enumerable: false });
+  return inspect;
 }
 
 function healthJson(h: HealthState): HealthJson {

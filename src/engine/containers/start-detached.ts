@@ -10,7 +10,15 @@ import { processStartTime } from '../../session/index.js';
 import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
+import {
+  exitDir,
+  hasRuntimeState,
+  isLifecycleRace,
+  processGone,
+  reconcile,
+  settledRecord,
+  stopInRuntime,
+} from './container-state.js';
 import { startHealthChecks } from './health-scheduler.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { stopContainer } from './stop-container.js';
@@ -27,7 +35,9 @@ const NETWORK_FAILED = 96;
  * left as it is, as docker's start does.
  */
 export async function startContainer(ctx: EngineContext, ref: string): Promise<ContainerRecord> {
-  const c = reconcile(ctx, ctx.containers.resolve(ref));
+  // A container that has just exited is started again once its exit command recorded the exit
+  // (settledRecord), not taken for one that still runs.
+  const c = await settledRecord(ctx, reconcile(ctx, ctx.containers.resolve(ref)));
   if (isActive(c.status) && c.status !== 'restarting') return c;
   return startDetached(ctx, c);
 }
