@@ -310,6 +310,29 @@ for (const user of ['dentest', 'root'] as const)
       await noLeaks();
     });
 
+    test('a monitor killed with SIGKILL: check --store names the helper and namespace left, the next command releases them', async () => {
+      const id = ok(env.den(['run', '-d', '--name', 'orphan', 'busybox', 'sleep', '100'])).trim();
+      const init = Number(ok(env.den(['inspect', '-f', '{{.State.Pid}}', 'orphan'])).trim());
+      const conmon = spawnSync('pgrep', ['-f', `conmon .*${id}`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+      assert.equal(conmon.length, 1, 'one monitor');
+      process.kill(conmon[0]!, 'SIGKILL');
+      process.kill(init, 'SIGKILL');
+      await sleep(300);
+      const check = env.den(['system', 'check', '--store']);
+      assert.match(
+        check.stdout,
+        new RegExp(`network .*container ${id.slice(0, 12)}: its network helper \\(pid \\d+\\) outlived it`),
+      );
+      assert.match(check.stdout, /its network namespace is still mounted/);
+      assert.match(ok(env.den(['ps', '-a', '--format', '{{.Names}} {{.State}}'])), /^orphan exited$/m);
+      assert.match(env.den(['system', 'check', '--store']).stdout, /^ok +network +none$/m);
+      ok(env.den(['rm', 'orphan']));
+      await noLeaks();
+    });
+
     test('den killed at any point of a start leaves nothing that rm -f and the next command do not clean', async () => {
       for (const delay of [150, 300, 450, 600, 900]) {
         const child = env.spawnDen([
