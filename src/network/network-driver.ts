@@ -43,6 +43,8 @@ export interface NetworkDriver {
   setup(setup: UserModeSetup): string;
   /** After `setup` ran: what only den's process can do (slirp4netns's port forwards). */
   connected(setup: UserModeSetup): Promise<void>;
+  /** Whether `connected` has anything to do for this setup (then it must run before the container does). */
+  connectsFromDen(setup: UserModeSetup): boolean;
 }
 
 /** The container's name resolution settings, as recorded at create. */
@@ -73,6 +75,7 @@ function noneDriver(mode: NetworkMode): NetworkDriver {
     resolvConf: (input) => resolvConf(input),
     setup: () => '',
     connected: NOTHING,
+    connectsFromDen: () => false,
   };
 }
 
@@ -91,6 +94,7 @@ function hostDriver(mode: NetworkMode): NetworkDriver {
     resolvConf: (input) => resolvConf(input),
     setup: () => '',
     connected: NOTHING,
+    connectsFromDen: () => false,
   };
 }
 
@@ -120,6 +124,7 @@ function userModeDriver(mode: NetworkMode & { kind: 'pasta' | 'slirp4netns' }): 
     connected: async (setup) => {
       if (mode.kind === 'slirp4netns') for (const p of setup.ports) await slirpForward(setup.apiSocket, p);
     },
+    connectsFromDen: (setup) => mode.kind === 'slirp4netns' && setup.ports.length > 0,
   };
 }
 
@@ -133,6 +138,7 @@ function containerDriver(mode: NetworkMode & { kind: 'container' }, joined: () =
     resolvConf: (input) => resolvConf(input),
     setup: () => '',
     connected: NOTHING,
+    connectsFromDen: () => false,
   };
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument } from '../../common/errors.js';
-import { findExecutable } from '../../common/exec.js';
+import { findExecutable, runSync } from '../../common/exec.js';
 import { readTextOrEmpty } from '../../common/fs.js';
 import { isActive, type ContainerNetworking, type ContainerRecord } from '../../containers/index.js';
 import type { ImageRecord } from '../../images/index.js';
@@ -22,7 +22,7 @@ import {
   type PublishedPort,
   type UserModeSetup,
 } from '../../network/index.js';
-import { lowerMountsDir } from '../../snapshots/index.js';
+import { lowerMountsDir, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 
 /**
@@ -186,6 +186,18 @@ export async function prepareNetwork(
     rmSync(files.apiSocket, { force: true }); // one a killed helper left
   }
   return { script, setup, driver };
+}
+
+/**
+ * Runs the setup shell on its own, in the storage's namespaces, for a start whose runtime cannot
+ * run it (an attached run whose network den must finish first); a failure leaves nothing mounted.
+ */
+export function connectNetwork(ctx: EngineContext, c: ContainerRecord, script: string): void {
+  const r = runSync(ctx.ns.wrap(['sh', '-c', script]));
+  if (r.status !== 0) {
+    unmountRootfs(ctx, c.id);
+    throw networkSetupFailed(ctx, c, r.stderr.trim() || `status ${r.status}`);
+  }
 }
 
 /** After the setup shell failed: what the helper said, as an error that names the container. */

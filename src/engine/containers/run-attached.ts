@@ -13,7 +13,7 @@ import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
 import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
-import { networkSetupFailed, prepareNetwork } from './container-network.js';
+import { connectNetwork, networkSetupFailed, prepareNetwork } from './container-network.js';
 import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
 
 export type { AttachIO, RunFailure } from './attached-runtime.js';
@@ -117,6 +117,19 @@ async function startAndWait(
   rmSync(mountLog, { force: true });
   const net = await prepareNetwork(ctx, c);
   if (net.driver.mode.kind === 'container') writeBundle(ctx, c, undefined, true);
+  // What only den can connect (slirp4netns's ports) must be there before the container runs: the
+  // namespace is made by a shell of its own first, and the runtime's shell has nothing to do for it.
+  let networkScript = net.script;
+  if (net.driver.connectsFromDen(net.setup)) {
+    connectNetwork(ctx, c, net.script);
+    try {
+      await net.driver.connected(net.setup);
+    } catch (e) {
+      unmountRootfs(ctx, c.id);
+      throw e;
+    }
+    networkScript = '';
+  }
   return runtimeAttached(ctx, {
     containerId: c.id,
     tty: c.config.tty,
@@ -130,7 +143,7 @@ async function startAndWait(
         MOUNT_AND_RUN,
         'den-start',
         mountLog,
-        net.script,
+        networkScript,
         ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
         ...runtime.runArgv(c.id, b.dir, { logFile, pidFile: b.pid, ...(consoleSocket ? { consoleSocket } : {}) }),
       ]),
@@ -142,8 +155,6 @@ async function startAndWait(
       });
       // Probed as a detached container is, by a loop of its own (docker checks attached ones too).
       startHealthChecks(ctx, started, c.health);
-      // slirp4netns's ports, through its socket: the container runs meanwhile, as podman's does.
-      net.driver.connected(net.setup).catch((e: Error) => ctx.events.warning(e.message));
     },
     onFinished,
   });
