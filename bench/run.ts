@@ -10,6 +10,7 @@
  * a fresh id range per container must cost the same for a small and a large image.
  * 4. `den pull` of the Debian image from a local registry vs podman pull, skopeo copy and tar -x.
  * 5. Detached containers (services-bench.ts): monitor memory, run -d + rm -f, exec, ps -a with 500.
+ * 6. Networks (network-bench.ts): iperf3 through published ports against loopback, run --rm.
  * 3. Rootless, a new mapping (keep-id and auto) on the Debian image: first and second run and
  * extra disk, den (fuse, a copy on ext4, a copy on xfs with reflinks) vs podman; and file I/O
  * inside, per phase, under den's two shifts against den's session mapping and podman's copy.
@@ -41,6 +42,7 @@ import { busyboxTarball, DenEnv, denBin, REPO } from '../test/harness.js';
 import { RegistryHarness } from '../test/registry-server.js';
 import { createRunDir, removeRunDir, RUN_DIR_ENV } from '../test/run-dir.js';
 import { benchFuzz } from './fuzz.js';
+import { benchNetwork } from './network-bench.js';
 import { benchServices } from './services-bench.js';
 
 const ROUNDS = Number(process.env.DEN_BENCH_ROUNDS ?? 20);
@@ -382,6 +384,7 @@ async function main(): Promise<void> {
     shift: benchRootlessShift,
     pull: benchPull,
     services: () => benchServices({ benchUser: BENCH_USER, sh, interleave, rootlessPodman }),
+    network: () => benchNetwork({ benchUser: BENCH_USER, sh, interleave, rootlessPodman }),
   };
   for (const name of wanted)
     if (!sections[name]) throw new Error(`no bench section ${name}: fuzz, ${Object.keys(sections).join(', ')}`);

@@ -63,17 +63,21 @@ export function benchServices(t: BenchTools): void {
     const denMonitors = pids(env.user.uid, `conmon .*${env.dataDir}`);
     const podmanMonitors = pids(env.user.uid, 'conmon .*-n pmem');
     const slirp = pids(env.user.uid, 'slirp4netns');
+    const pasta = pids(env.user.uid, `pasta .*${env.dataDir}`);
     const sum = (ps: number[]) => ps.reduce((a, p) => a + rssKb(p), 0);
     const denPer = sum(denMonitors) / n;
+    const pastaPer = sum(pasta) / n;
     const podmanPer = sum(podmanMonitors) / n;
     const slirpPer = sum(slirp) / n;
     console.log(`\nresident memory per running detached container, rootless (${n} each, VmRSS)`);
-    console.log(`  den    conmon ${mb(denPer)} (${denMonitors.length} monitors); no network helper (host network)`);
+    console.log(
+      `  den    conmon ${mb(denPer)} (${denMonitors.length} monitors), pasta ${mb(pastaPer)} (${pasta.length})`,
+    );
     console.log(
       `  podman conmon ${mb(podmanPer)} (${podmanMonitors.length}), slirp4netns ${mb(slirpPer)} (${slirp.length})`,
     );
     console.log(
-      `  ratio den/podman ${(denPer / (podmanPer + slirpPer)).toFixed(2)} (monitor and helpers; target <= 1)`,
+      `  ratio den/podman ${((denPer + pastaPer) / (podmanPer + slirpPer)).toFixed(2)} (monitor and helpers; target <= 1)`,
     );
     for (let i = 0; i < n; i++) {
       t.sh(den(['rm', '-f', `mem${i}`]), 'den rm -f');

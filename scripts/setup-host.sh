@@ -119,10 +119,11 @@ unprivileged_user() { # name
 }
 
 if [ -n "$test_user" ]; then
-  # tmux drives interactive sessions in the end-to-end tests (a terminal that can be resized).
-  if ! command -v tmux > /dev/null; then
-    say "installing tmux for the test suite"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux > /dev/null
+  # tmux drives interactive sessions in the end-to-end tests (a terminal that can be resized);
+  # iperf3 is their UDP service behind a published port (the test image's busybox has none).
+  if ! command -v tmux > /dev/null || ! command -v iperf3 > /dev/null; then
+    say "installing tmux and iperf3 for the test suite"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux iperf3 > /dev/null
   fi
   unprivileged_user "$test_user"
 fi

@@ -227,11 +227,11 @@ const NODE_OPTIONS_AFTER_THE_IMAGE: string[][] = [
 
 const FLAGS: Case[] = [
   {
-    name: 'a docker flag den lacks says so: --cap-add',
-    args: ['run', '--cap-add', 'NET_ADMIN', 'busybox', 'true'],
+    name: 'a docker flag den lacks says so: --sysctl',
+    args: ['run', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'true'],
     status: 125,
     stdout: '',
-    stderr: "unknown flag: --cap-add: docker's --cap-add is not supported by den yet\nSee 'den run --help'.\n",
+    stderr: "unknown flag: --sysctl: docker's --sysctl is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
     name: 'a docker flag den lacks, with its value attached',
@@ -247,17 +247,17 @@ const FLAGS: Case[] = [
     stderr: 'invalid argument "1q" for "-m, --memory" flag: invalid suffix: \'q\'\nSee \'den create --help\'.\n',
   },
   {
-    name: 'a docker shorthand den lacks names its long form: -p',
-    args: ['run', '-p', '8080:80', 'busybox'],
+    name: 'a docker shorthand den lacks names its long form: -a',
+    args: ['run', '-a', 'stdout', 'busybox'],
     status: 125,
     stderr:
-      "unknown shorthand flag: 'p' in -p: docker's -p (--publish) is not supported by den yet\nSee 'den run --help'.\n",
+      "unknown shorthand flag: 'a' in -a: docker's -a (--attach) is not supported by den yet\nSee 'den run --help'.\n",
   },
   {
-    name: 'a docker shorthand den lacks, among combined ones: -itP',
-    args: ['run', '-itP', 'busybox'],
+    name: 'a docker shorthand den lacks, among combined ones: -ita',
+    args: ['run', '-ita', 'busybox'],
     status: 125,
-    stderr: /^unknown shorthand flag: 'P' in -itP: docker's -P \(--publish-all\) is not supported by den yet\n/,
+    stderr: /^unknown shorthand flag: 'a' in -ita: docker's -a \(--attach\) is not supported by den yet\n/,
   },
   {
     name: 'images --tree',

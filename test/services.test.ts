@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -154,6 +155,23 @@ for (const user of ['dentest', 'root'] as const)
       assert.notEqual(inspect('k', '{{.State.StartedAt}}'), before);
       ok(env.den(['rm', '-f', 'k']));
       assert.deepEqual(monitors(), []);
+    });
+
+    test('start right after the container exited runs it again (it waits for the exit to be recorded)', async () => {
+      const dir = mkdtempSync(join(env.root, 'count-'));
+      chmodSync(dir, 0o777);
+      writeFileSync(join(dir, 'count'), '');
+      chmodSync(join(dir, 'count'), 0o666);
+      ok(env.den(['run', '-d', '--name', 'quick', '-v', `${dir}:/w`, 'busybox', 'sh', '-c', 'echo run >> /w/count']));
+      for (let i = 0; i < 3; i++) {
+        // The run may still be going, or just over with its exit not yet recorded: wait for the
+        // process itself to have written, then start at once.
+        await until(`run ${i + 1} wrote`, () => readFileSync(join(dir, 'count'), 'utf8').split('\n').length > i + 1);
+        ok(env.den(['start', 'quick']));
+      }
+      await until('the fourth run wrote', () => readFileSync(join(dir, 'count'), 'utf8') === 'run\n'.repeat(4));
+      assert.equal(ok(env.den(['wait', 'quick'])), '0\n');
+      ok(env.den(['rm', 'quick']));
     });
 
     test('--restart on-failure:2 starts a failing container twice more, then leaves it exited', async () => {

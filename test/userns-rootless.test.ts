@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, DenEnv } from './harness.js';
@@ -100,21 +100,52 @@ describe('--userns=auto rootless: a range of the caller subordinate ids per cont
     assert.equal(again.status, 0, again.stderr);
   });
 
-  test('auto:size=N and its errors; the rootless default follows the host', () => {
+  test('auto:size=N and its errors; the rootless default is the session mapping, auto one setting away', () => {
     const small = env.den(['run', '--rm', '--userns=auto:size=100', 'busybox', 'true']);
     assert.equal(small.status, 125);
     assert.match(small.stderr, /auto:size=100 is too small for this image: it uses ids up to 65534/);
-    // 262144 subordinate ids are fewer than auto needs to be the default: the session's mapping.
+    // Whatever the subordinate ids, rootless containers share the session's mapping by default.
     const d = env.den(['create', '--name', 'default-mode', 'busybox', 'true']);
     assert.equal(d.status, 0, d.stderr);
-    assert.equal(env.den(['inspect', '--format', '{{.HostConfig.UsernsMode}}', 'default-mode']).stdout.trim(), 'host');
+    const mode = (name: string) => env.den(['inspect', '--format', '{{.HostConfig.UsernsMode}}', name]).stdout.trim();
+    assert.equal(mode('default-mode'), 'host');
     const check = env.den(['system', 'check']);
-    assert.match(check.stdout, /default --userns: host/);
-    // DEN_USERNS sets the default, as PODMAN_USERNS does.
+    assert.match(check.stdout, /default --userns: host \(rootless: the session mapping, container root is you/);
+    // The issue's first complaint: a bind mount of the caller's directory is writable, and what the
+    // container's root writes there is the caller's.
+    const work = join(env.home, 'work');
+    mkdirSync(work);
+    chownSync(work, env.user.uid, env.user.gid);
+    const w = env.den(['run', '--rm', '-v', `${work}:/w`, 'busybox', 'sh', '-c', 'touch /w/f && id -u']);
+    assert.equal(w.status, 0, w.stderr);
+    assert.equal(w.stdout.trim(), '0');
+    assert.equal(statSync(join(work, 'f')).uid, env.user.uid);
+    // DEN_USERNS sets the default, as PODMAN_USERNS does; so do den.conf and containers.conf.
     const e = env.den(['create', '--name', 'env-mode', 'busybox', 'true'], { env: { DEN_USERNS: 'auto' } });
     assert.equal(e.status, 0, e.stderr);
-    assert.equal(env.den(['inspect', '--format', '{{.HostConfig.UsernsMode}}', 'env-mode']).stdout.trim(), 'auto');
-    assert.equal(env.den(['rm', 'default-mode', 'env-mode']).status, 0);
+    assert.equal(mode('env-mode'), 'auto');
+    const config = join(env.home, '.config');
+    for (const dir of [config, join(config, 'den'), join(config, 'containers')]) {
+      mkdirSync(dir, { recursive: true });
+      chownSync(dir, env.user.uid, env.user.gid);
+    }
+    writeFileSync(join(config, 'containers', 'containers.conf'), '[containers]\nuserns = "auto"\n');
+    assert.equal(env.den(['create', '--name', 'containers-conf-mode', 'busybox', 'true']).status, 0);
+    assert.equal(mode('containers-conf-mode'), 'auto');
+    writeFileSync(join(config, 'den', 'den.conf'), 'userns = host\n');
+    assert.equal(env.den(['create', '--name', 'den-conf-mode', 'busybox', 'true']).status, 0);
+    assert.equal(mode('den-conf-mode'), 'host', 'den.conf wins over containers.conf');
+    assert.match(env.den(['system', 'check']).stdout, /default --userns: host \(set by .*den\.conf line 1\)/);
+    writeFileSync(join(config, 'den', 'den.conf'), 'userns = auto\n');
+    assert.equal(env.den(['create', '--name', 'den-conf-auto', 'busybox', 'true']).status, 0);
+    assert.equal(mode('den-conf-auto'), 'auto');
+    writeFileSync(join(config, 'den', 'den.conf'), 'userns = sideways\n');
+    const bad = env.den(['create', 'busybox', 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /den\.conf line 1: userns "sideways" is not a --userns value/);
+    rmSync(config, { recursive: true });
+    const names = ['default-mode', 'env-mode', 'containers-conf-mode', 'den-conf-mode', 'den-conf-auto'];
+    assert.equal(env.den(['rm', ...names]).status, 0);
   });
 
   test('an explicit --uidmap is relative to the session, cut along its extents; one past its ids is refused', () => {

@@ -22,6 +22,7 @@ const DOCKER_FLAGS: Record<string, string> = {
   ps: 'a|all f|filter format n|last l|latest no-trunc q|quiet s|size',
   events: 'f|filter format since until',
   rename: '',
+  port: '',
   pause: '',
   unpause: '',
   stats: 'a|all format no-stream no-trunc',

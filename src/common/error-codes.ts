@@ -121,8 +121,8 @@ export const ERROR_CODES = {
   DEN0623: { kind: 'InvalidArgument', meaning: 'no command given and the image has none' },
   DEN0624: { kind: 'InvalidArgument', meaning: 'an environment variable with an empty name' },
   DEN0625: { kind: 'NotFound', meaning: 'an `--env-file` cannot be read' },
-  DEN0626: { kind: 'FailedPrecondition', meaning: 'a network mode den does not support yet' },
-  DEN0627: { kind: 'InvalidArgument', meaning: 'an unknown network' },
+  DEN0626: { kind: 'FailedPrecondition', meaning: 'retired: network modes are parsed by networking, DEN1201' },
+  DEN0627: { kind: 'InvalidArgument', meaning: 'retired: an unknown network is DEN1209' },
   DEN0628: { kind: 'InvalidArgument', meaning: 'a malformed `-v` value' },
   DEN0629: { kind: 'FailedPrecondition', meaning: '`-v` with a named volume (not supported yet)' },
   DEN0630: { kind: 'InvalidArgument', meaning: '`-v` with a relative container path' },
@@ -507,6 +507,64 @@ export const ERROR_CODES = {
   DEN0328: {
     kind: 'InvalidArgument',
     meaning: 'a layer unpacks to more than DEN_MAX_LAYER_RATIO times its compressed size (a decompression bomb)',
+  },
+  DEN1201: { kind: 'InvalidArgument', meaning: 'an invalid `--network` mode' },
+  DEN1202: { kind: 'InvalidArgument', meaning: 'an unknown or invalid `slirp4netns:` option' },
+  DEN1203: { kind: 'InvalidArgument', meaning: 'an invalid `-p` port specification' },
+  DEN1204: { kind: 'InvalidArgument', meaning: 'an invalid `--expose` port' },
+  DEN1205: {
+    kind: 'FailedPrecondition',
+    meaning: 'an SCTP port on a user-mode network (pasta and slirp4netns carry TCP and UDP only)',
+  },
+  DEN1206: { kind: 'FailedPrecondition', meaning: 'rootless: a host port below net.ipv4.ip_unprivileged_port_start' },
+  DEN1207: { kind: 'FailedPrecondition', meaning: 'a host port to publish is in use' },
+  DEN1208: { kind: 'FailedPrecondition', meaning: "a host address to publish on is not one of the host's" },
+  DEN1209: { kind: 'NotFound', meaning: 'an unknown network' },
+  DEN1210: {
+    kind: 'FailedPrecondition',
+    meaning: 'the default network needs pasta or slirp4netns, and neither is in PATH',
+  },
+  DEN1211: { kind: 'InvalidArgument', meaning: 'ports published with the `container:` network mode' },
+  DEN1212: {
+    kind: 'FailedPrecondition',
+    meaning: 'the container whose network a `container:` container joins was removed',
+  },
+  DEN1213: {
+    kind: 'FailedPrecondition',
+    meaning: 'the container whose network a `container:` container joins is not running',
+  },
+  DEN1214: {
+    kind: 'FailedPrecondition',
+    meaning: 'the network helper (pasta, slirp4netns) could not make or connect the namespace',
+  },
+  DEN1215: { kind: 'InvalidArgument', meaning: 'an invalid `--add-host`, `--dns` or `--mac-address` value' },
+  DEN1216: { kind: 'NotFound', meaning: '`den port`: no such port published' },
+  DEN1301: {
+    kind: 'InvalidArgument',
+    meaning: 'the default --userns (DEN_USERNS, den.conf, containers.conf) is not a --userns value',
+  },
+  DEN1302: {
+    kind: 'InvalidArgument',
+    meaning: 'den.conf: a line that is not `name = value`, an unknown setting, or a file den cannot read',
+  },
+  DEN1303: {
+    kind: 'InvalidArgument',
+    meaning: '`--cap-add`/`--cap-drop`: not a capability name (CHOWN, CAP_CHOWN or ALL)',
+  },
+  DEN1304: {
+    kind: 'FailedPrecondition',
+    meaning: '`--cap-add` of a capability den itself lacks (its bounding set): no container can have it',
+  },
+  DEN1305: { kind: 'InvalidArgument', meaning: '`--security-opt`: an unknown option or a value it does not take' },
+  DEN1306: {
+    kind: 'InvalidArgument',
+    meaning: '`--security-opt seccomp=FILE`: the file cannot be read or is not a seccomp profile',
+  },
+  DEN1307: { kind: 'InvalidArgument', meaning: "`--group-add`: neither a gid nor a group of the image's /etc/group" },
+  DEN1308: { kind: 'InvalidArgument', meaning: '`--group-add keep-groups` combined with other groups' },
+  DEN1309: {
+    kind: 'FailedPrecondition',
+    meaning: '`--group-add keep-groups` as root, or with a runtime other than crun',
   },
   DEN1220: { kind: 'AlreadyExists', meaning: '`den network create`: a network of that name exists' },
   DEN1221: {

@@ -1,8 +1,36 @@
 import type { ErrorCode } from './error-codes.js';
-import { createReadStream, fstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  fchmodSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalidArgument, notFound } from './errors.js';
+
+/**
+ * Writes a file only its owner can read or write (0600): a container's config.json holds its
+ * environment, passwords included. Created 0600 (the umask can only take bits away), and fchmod
+ * narrows a file that already existed with wider modes before a byte of the new content is in it.
+ */
+export function writePrivateFile(path: string, data: string | Buffer): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** A text file's content, or '' when it cannot be read: for files whose absence means "none". */
 export function readTextOrEmpty(path: string): string {

@@ -43,6 +43,16 @@ export function fallbackRuntimeDir(uid: number): string {
 }
 
 /**
+ * Creates den's data directory, 0700 (docs/permissions.md). The directories above it are not den's
+ * (~/.local/share): made where missing with the usual modes (the umask's), since a container whose
+ * root is a stranger to the caller must pass through them, which `den create` checks.
+ */
+export function ensureDataDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/**
  * Creates a private directory (0700) or checks an existing one: it must be a real directory, not a
  * symlink, owned by us and not open to others. Another user could otherwise plant it in /tmp first.
  */

@@ -1,4 +1,5 @@
 import type { OciIdMaps } from '../idmap/index.js';
+import type { PortRequest } from '../network/index.js';
 import type { ContainerStatus } from './lifecycle.js';
 
 export interface BindSpec {
@@ -62,7 +63,13 @@ export interface ContainerConfig {
   interactive: boolean;
   readOnly: boolean;
   binds: BindSpec[];
-  network: 'none' | 'host';
+  /**
+   * docker's HostConfig.NetworkMode, resolved at create: none, host, pasta[:...], slirp4netns[:...],
+   * container:ID or a network's name (network/network-mode.ts reads it).
+   */
+  network: string;
+  /** Published ports and name resolution; absent in records made before networking landed. */
+  networking?: ContainerNetworking;
   runtime: string;
   autoRemove: boolean;
   /** Chain ids (hex) of the image's layers, bottom first: the overlay's lower directories. */
@@ -98,6 +105,45 @@ export interface ContainerConfig {
    * chose (rootless without limits, where the runtime makes none; records made before den chose one).
    */
   cgroupsPath?: string;
+  /** --privileged, --cap-add, --cap-drop, --security-opt, --group-add; absent in records made before them: the defaults. */
+  security?: SecurityConfig;
+}
+
+/** A container's confinement as resolved at create (docker's HostConfig keeps the flags as given). */
+export interface SecurityConfig {
+  privileged: boolean;
+  /** The flags as given, for inspect's HostConfig.CapAdd, CapDrop, SecurityOpt and GroupAdd. */
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  groupAdd: string[];
+  /** What the container's root may do: docker's default set with --cap-add and --cap-drop applied. */
+  capabilities: string[];
+  noNewPrivileges: boolean;
+  /** default: the distribution's profile; unconfined: none; text: a profile read at create (seccomp=FILE). */
+  seccomp: 'default' | 'unconfined' | { text: string };
+  /** Where the host has AppArmor: the profile asked for (apparmor=NAME). */
+  apparmorProfile?: string;
+  /** --group-add keep-groups: the caller's supplementary groups stay (crun). */
+  keepGroups: boolean;
+}
+
+/** What a container asked of its network at create, as docker's Config and HostConfig keep it. */
+export interface ContainerNetworking {
+  /** -p, as asked: a port may still be any free one, chosen at each start. */
+  ports: PortRequest[];
+  /** The image's EXPOSE and --expose, docker's "80/tcp" keys. */
+  exposed: string[];
+  /** -P: every exposed port to a free host port. */
+  publishAll: boolean;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  /** --add-host NAME:ADDRESS; the address host-gateway is the host. */
+  extraHosts: { name: string; address: string }[];
+  macAddress?: string;
+  /** --network-alias: more names on user networks. */
+  aliases: string[];
 }
 
 /** docker's HostConfig.RestartPolicy. */

@@ -4,6 +4,7 @@ export {
   type BindSpec,
   type ContainerIdMap,
   type ContainerConfig,
+  type SecurityConfig,
   type ContainerLimits,
   type ContainerRecord,
   type HealthConfig,
@@ -12,6 +13,7 @@ export {
   type LogConfig,
   type MonitorKind,
   type RestartPolicy,
+  type ContainerNetworking,
   type Ulimit,
 } from './container.js';
 export {

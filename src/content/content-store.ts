@@ -47,8 +47,9 @@ export class ContentStore {
   ) {}
 
   init(): void {
-    mkdirSync(join(this.root, 'blobs', 'sha256'), { recursive: true });
-    mkdirSync(join(this.root, 'ingest'), { recursive: true });
+    // 0700: blobs are the images' files, for the store's owner alone (docs/permissions.md).
+    mkdirSync(join(this.root, 'blobs', 'sha256'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.root, 'ingest'), { recursive: true, mode: 0o700 });
     const layout = join(this.root, 'oci-layout');
     if (!existsSync(layout)) writeFileSync(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   }
@@ -127,7 +128,7 @@ export class ContentStore {
    */
   writeIndex(manifests: Descriptor[]): void {
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
-    mkdirSync(join(this.root, 'ingest'), { recursive: true });
+    mkdirSync(join(this.root, 'ingest'), { recursive: true, mode: 0o700 });
     const tmp = this.temporary();
     writeFileSync(tmp, JSON.stringify(index, null, 2));
     renameSync(tmp, join(this.root, 'index.json'));

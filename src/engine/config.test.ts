@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { DenError } from '../common/errors.js';
 import { engineConfigFromEnv } from './config.js';
@@ -16,5 +19,41 @@ test('DEN_MAX_LAYER_RATIO: the decompression-bomb bound, 100 unless set; 0 lifts
       () => config({ DEN_MAX_LAYER_RATIO: bad }),
       (e: unknown) => e instanceof DenError && e.code === 'DEN0105' && e.message.includes(`DEN_MAX_LAYER_RATIO=${bad}`),
     );
+  }
+});
+
+test('the default --userns: DEN_USERNS, else den.conf, else containers.conf, else den chooses', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'den-config-'));
+  try {
+    const conf = join(dir, 'den', 'den.conf');
+    const containersConf = join(dir, 'containers.conf');
+    const at = (env: Record<string, string>) => {
+      const c = config({ XDG_CONFIG_HOME: dir, CONTAINERS_CONF: containersConf, ...env });
+      return [c.defaultUserns, c.defaultUsernsFrom];
+    };
+    assert.deepEqual(at({}), [undefined, undefined]);
+    writeFileSync(
+      containersConf,
+      '[engine]\nuserns = "host"\n[containers]\n# userns = "host"\nuserns = "auto" # ranges\n',
+    );
+    assert.deepEqual(at({}), ['auto', `${containersConf} line 5`], "containers.conf's [containers] table only");
+    mkdirSync(join(dir, 'den'));
+    writeFileSync(conf, '# den settings\n\nuserns = keep-id\n');
+    assert.deepEqual(at({}), ['keep-id', `${conf} line 3`], 'den.conf over containers.conf');
+    assert.deepEqual(at({ DEN_USERNS: 'host' }), ['host', 'DEN_USERNS'], 'the environment over both');
+    const refused = (env: Record<string, string>, code: string, text: string) =>
+      assert.throws(
+        () => at(env),
+        (e: unknown) => e instanceof DenError && e.code === code && e.message.includes(text),
+      );
+    refused({ DEN_USERNS: 'sideways' }, 'DEN1301', 'DEN_USERNS: userns "sideways" is not a --userns value');
+    writeFileSync(conf, 'userns = auto:size=0\n');
+    refused({}, 'DEN1301', `${conf} line 1: userns "auto:size=0"`);
+    writeFileSync(conf, 'userns auto\n');
+    refused({}, 'DEN1302', `${conf} line 1: expected NAME = VALUE`);
+    writeFileSync(conf, 'usrns = auto\n');
+    refused({}, 'DEN1302', `${conf} line 1: unknown setting "usrns"`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { invalidArgument } from '../common/errors.js';
 import { DEFAULT_RUNTIME } from '../runtime/index.js';
+import { defaultUsernsSetting } from './config-files.js';
 
 /**
  * Everything the engine takes from the caller's world, read once at the edge (the CLI, or an API
@@ -12,7 +13,8 @@ import { DEFAULT_RUNTIME } from '../runtime/index.js';
  *   DEN_DATA_DIR, DEN_RUNTIME_DIR, XDG_DATA_HOME, XDG_RUNTIME_DIR, HOME  where den keeps its files
  *   PATH                   where crun, runc, fuse-overlayfs and unshare are looked up
  *   DEN_RUNTIME            the OCI runtime of containers created without --runtime (crun)
- *   DEN_USERNS             --userns when a container is created without one (as PODMAN_USERNS)
+ *   DEN_USERNS             --userns when a container is created without one (as PODMAN_USERNS);
+ *                          else `userns` in den.conf or containers.conf (config-files.ts)
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
@@ -31,6 +33,8 @@ export interface EngineConfig {
   readonly defaultRuntime: string;
   /** The --userns a container gets when its spec names none; undefined: den chooses (defaultUserns). */
   readonly defaultUserns: string | undefined;
+  /** Where defaultUserns was set: DEN_USERNS, or a configuration file and line. */
+  readonly defaultUsernsFrom?: string;
   /** Bounds of the size of an `auto` range. */
   readonly autoRange: { readonly min: number; readonly max: number };
   /** How a rootless container's ids are shifted: `auto` lets den choose (snapshots' chooseShift). */
@@ -77,12 +81,14 @@ export function engineConfigFromEnv(
   uid: number = process.getuid?.() ?? 0,
   gid: number = process.getgid?.() ?? 0,
 ): EngineConfig {
+  const userns = defaultUsernsSetting(env, uid !== 0);
   return {
     paths: resolvePaths(env, uid),
     user: { uid, gid, name: userName(uid) },
     searchPath: env.PATH ?? '',
     defaultRuntime: env.DEN_RUNTIME || DEFAULT_RUNTIME,
-    defaultUserns: env.DEN_USERNS || undefined,
+    defaultUserns: userns?.value,
+    ...(userns ? { defaultUsernsFrom: userns.from } : {}),
     autoRange: {
       min: wholeNumber(env, 'DEN_USERNS_AUTO_MIN', AUTO_MIN),
       max: wholeNumber(env, 'DEN_USERNS_AUTO_MAX', AUTO_MAX),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DenPaths } from '../common/paths.js';
+import { ensureDataDir, type DenPaths } from '../common/paths.js';
 import { failedPrecondition } from '../common/errors.js';
 import { readFileSync } from 'node:fs';
 import { cgroupLayout, type CgroupLayout } from '../cgroups/index.js';
@@ -30,6 +30,7 @@ import {
 import { openDatabase, type Db } from '../state/index.js';
 import type { EngineConfig } from './config.js';
 import { changeEvent } from './events.js';
+import { tightenStoreOnce } from './store-modes.js';
 
 /**
  * What the engine tells its caller while it works, for the caller to render (the CLI prints
@@ -87,7 +88,11 @@ export class EngineContext implements SnapshotContext {
   }
 
   get db(): Db {
-    this._db ??= openDatabase(this.paths.dataDir);
+    if (!this._db) {
+      this._db = openDatabase(this.paths.dataDir);
+      // A store made before the permission model is narrowed to it on first use (once).
+      tightenStoreOnce(this);
+    }
     return this._db;
   }
 
@@ -130,6 +135,7 @@ export class EngineContext implements SnapshotContext {
   }
 
   get content(): ContentStore {
+    ensureDataDir(this.paths.dataDir);
     return new ContentStore(this.layout.contentDir, ownerTag);
   }
 

@@ -35,10 +35,33 @@ export {
   type HealthFlags,
   type UsernsRequest,
 } from './containers/create-spec.js';
+export {
+  defaultSecurity,
+  KEEP_GROUPS,
+  parseSecurity,
+  type SecurityFlags,
+  type SecuritySpec,
+} from './containers/security.js';
 export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlimit } from './containers/limits.js';
 export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
 export type { ContainerLimits, Ulimit } from '../containers/index.js';
-export type { NetworkMode } from '../network/index.js';
+export {
+  formatPort,
+  formatPortsColumn,
+  hostAddress,
+  parseAddHost,
+  parseDnsServer,
+  parseExpose,
+  parseMacAddress,
+  parsePublish,
+  portKey,
+  type NetworkMode,
+  type NetworkRequest,
+  type PortRequest,
+  type PublishedPort,
+} from '../network/index.js';
+export { publishedPorts } from './containers/container-network.js';
+export type { ContainerNetworking } from '../containers/index.js';
 export { HEALTH_DEFAULTS } from '../containers/index.js';
 export { engineConfigFromEnv, type EngineConfig, type ShiftPreference } from './config.js';
 export type { EngineEvents } from './context.js';

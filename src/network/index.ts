@@ -1,14 +1,48 @@
-export { hostnameFile, hostsFile, isValidHostname, resolvConf } from './etc-files.js';
 export {
-  hostNetwork,
-  networkDriver,
-  noneNetwork,
-  type AttachTarget,
-  type NetworkDriver,
-  type NetworkLink,
+  hostnameFile,
+  hostsFile,
+  isValidHostname,
+  parseResolvConf,
+  resolvConf,
+  type HostsInput,
+  type ResolvInput,
+} from './etc-files.js';
+export { networkDriver, type EtcInput, type NetworkDriver } from './network-driver.js';
+export {
+  connectsNamespace,
+  formatNetworkMode,
+  parseNetworkMode,
+  recordedNetworkMode,
   type NetworkMode,
-} from './network-driver.js';
-export { checkNetavark, checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
+  type NetworkRequest,
+  type Slirp4netnsOptions,
+} from './network-mode.js';
+export {
+  formatPort,
+  formatPortsColumn,
+  hostAddress,
+  parseExpose,
+  parsePublish,
+  portKey,
+  publishAllRequests,
+  takeHostPorts,
+  unprivilegedPortStart,
+  type PortProtocol,
+  type PortRequest,
+  type PublishedPort,
+} from './ports.js';
+export {
+  GATEWAY,
+  GUEST_ADDRESS,
+  HELPER_LOG_FILE,
+  HELPER_PID_FILE,
+  NETNS_FILE,
+  RELEASE_NETWORK,
+  shellQuote,
+  type UserModeSetup,
+} from './user-mode.js';
+export { checkDefaultNetwork, checkNetavark, checkPasta, checkSlirp4netns, checkTunDevice } from './network-checks.js';
+export { parseAddHost, parseDnsServer, parseMacAddress } from './settings-syntax.js';
 export {
   contains,
   firstHost,

@@ -25,6 +25,29 @@ export function checkTunDevice(h: Host): Finding {
 }
 
 /**
+ * Which network a container gets by default here, and why: pasta where it is installed (faster,
+ * and it keeps a client's address), slirp4netns where only it is, else none to give.
+ */
+export function checkDefaultNetwork(h: Host): Finding {
+  const pasta = checkPasta(h);
+  if (pasta.status === 'ok')
+    return { status: 'ok', detail: 'pasta: each container gets a namespace of its own, connected by pasta' };
+  const slirp = checkSlirp4netns(h);
+  if (slirp.status === 'ok') {
+    return {
+      status: 'warn',
+      detail: 'slirp4netns, because pasta is missing: published ports are slower and show clients as 10.0.2.2',
+      fix: INSTALL_NETWORK_TOOLS,
+    };
+  }
+  return {
+    status: 'fail',
+    detail: 'neither pasta nor slirp4netns: containers run only with --network host or none',
+    fix: INSTALL_NETWORK_TOOLS,
+  };
+}
+
+/**
  * netavark and aardvark-dns: user-defined networks (bridges, and names resolved by aardvark-dns).
  * Debian installs them off PATH, in /usr/lib/podman, where den looks too.
  */

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';
+import { buildExecProcess, type ExecProcessInput } from './exec-process.js';
+import { allCapabilities } from './capabilities.js';
 import { buildOciSpec, DEFAULT_CAPABILITIES, ociConfigJson } from './spec.js';
 
 const container = buildOciSpec({
@@ -17,10 +18,11 @@ const container = buildOciSpec({
   hostname: 'box',
   rootfs: '/r',
   readOnlyRootfs: false,
-  networkNamespace: 'own',
+  networkNamespace: 'new',
   etcFiles: { hostname: '/h', hosts: '/hs', resolvConf: '/rc' },
   binds: [],
   rootless: true,
+  noNewPrivileges: true, // --security-opt no-new-privileges: the exec must keep it
 });
 
 const input: ExecProcessInput = {

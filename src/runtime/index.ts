@@ -13,7 +13,7 @@ export { CrunRuntime } from './crun-runtime.js';
 export { RuncRuntime } from './runc-runtime.js';
 export { DEFAULT_RUNTIME, findRuntime } from './find-runtime.js';
 export { readRuntimeFailure, type RuntimeFailure, type RuntimeFailureReason } from './runtime-log.js';
-export { DEFAULT_SECCOMP_PROFILE } from './seccomp.js';
+export { DEFAULT_SECCOMP_PROFILE, parseSeccompProfile } from './seccomp.js';
 export { checkCrun, checkRunc, checkSeccompProfile } from './runtime-checks.js';
 export {
   buildOciSpec,
@@ -47,4 +47,5 @@ export {
   type ContainerCgroup,
   type StatsSample,
 } from './container-cgroup.js';
-export { allCapabilities, buildExecProcess, type ExecProcessInput } from './exec-process.js';
+export { buildExecProcess, type ExecProcessInput } from './exec-process.js';
+export { allCapabilities, boundingCapabilities, capabilityName } from './capabilities.js';

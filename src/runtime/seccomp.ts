@@ -52,10 +52,28 @@ const SECCOMP_ARCH: Record<string, string> = {
 
 export function loadSeccompProfile(path: string): Profile | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Profile;
+    return parseSeccompProfile(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A profile from its text (docker's and containers-common's JSON form), or undefined when it is
+ * not one: not JSON, or no defaultAction, or syscalls that are not a list.
+ */
+export function parseSeccompProfile(text: string): Profile | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const p = value as Partial<Profile>;
+  if (typeof p.defaultAction !== 'string') return undefined;
+  if (p.syscalls !== undefined && p.syscalls !== null && !Array.isArray(p.syscalls)) return undefined;
+  return p as Profile;
 }
 
 export function resolveSeccomp(

@@ -19,7 +19,7 @@ const input: SpecInput = {
   hostname: 'box',
   rootfs: '/store/containers/c1/rootfs',
   readOnlyRootfs: false,
-  networkNamespace: 'own',
+  networkNamespace: 'new',
   etcFiles: { hostname: '/b/hostname', hosts: '/b/hosts', resolvConf: '/b/resolv.conf' },
   binds: [{ source: '/home/me/src', destination: '/work', readOnly: true }],
   rootless: true,
@@ -34,7 +34,7 @@ test('the OCI config matches the golden file (UPDATE_GOLDEN=1 rewrites it)', () 
 test('root gets Docker capabilities, another user only the bounding set', () => {
   const root = buildOciSpec(input) as { process: { capabilities: Record<string, string[]>; noNewPrivileges: boolean } };
   assert.deepEqual(root.process.capabilities.effective, DEFAULT_CAPABILITIES);
-  assert.equal(root.process.noNewPrivileges, true);
+  assert.equal(root.process.noNewPrivileges, false, 'opt-in, as in docker: forced on, it breaks sudo and su');
   const user = buildOciSpec({ ...input, uid: 1000, gid: 1000 }) as typeof root;
   assert.deepEqual(user.process.capabilities.effective, []);
   assert.deepEqual(user.process.capabilities.bounding, DEFAULT_CAPABILITIES);
@@ -116,4 +116,53 @@ test('poststop hooks go into the config as given, and no hooks key without any',
   assert.deepEqual(spec.hooks, { poststop: [hook] });
   assert.equal('hooks' in buildOciSpec(input), false);
   assert.equal('hooks' in buildOciSpec({ ...input, poststop: [] }), false);
+});
+
+test('confinement: chosen capabilities, no-new-privileges, a profile by text; privileged unmasks and binds devices', () => {
+  type Spec = {
+    process: { capabilities: Record<string, string[]>; noNewPrivileges: boolean; apparmorProfile?: string };
+    linux: {
+      maskedPaths?: string[];
+      readonlyPaths?: string[];
+      seccomp?: { defaultAction: string };
+      resources?: object;
+    };
+    mounts: { destination: string; type: string; options: string[] }[];
+    annotations?: Record<string, string>;
+  };
+  const profile = JSON.stringify({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
+  });
+  const s = buildOciSpec({
+    ...input,
+    capabilities: ['CAP_CHOWN'],
+    noNewPrivileges: true,
+    seccomp: { text: profile },
+    apparmorProfile: 'den-test',
+    keepGroups: true,
+  }) as Spec;
+  assert.deepEqual(s.process.capabilities.effective, ['CAP_CHOWN']);
+  assert.equal(s.process.noNewPrivileges, true);
+  assert.equal(s.process.apparmorProfile, 'den-test');
+  assert.equal(s.linux.seccomp?.defaultAction, 'SCMP_ACT_ALLOW');
+  assert.equal(s.annotations?.['run.oci.keep_original_groups'], '1');
+  assert.equal((buildOciSpec({ ...input }) as Spec).linux.seccomp, undefined, 'no profile given: none');
+  const p = buildOciSpec({ ...input, privileged: true, devices: ['/dev/fuse'], seccomp: { text: profile } }) as Spec;
+  assert.equal(p.linux.maskedPaths, undefined);
+  assert.equal(p.linux.readonlyPaths, undefined);
+  assert.equal(p.linux.seccomp, undefined);
+  assert.deepEqual(
+    p.mounts.find((m) => m.destination === '/dev/fuse'),
+    {
+      destination: '/dev/fuse',
+      type: 'bind',
+      source: '/dev/fuse',
+      options: ['bind', 'rprivate'],
+    },
+  );
+  assert.equal(p.mounts.find((m) => m.destination === '/sys')?.options.includes('ro'), false);
+  assert.equal(p.linux.resources, undefined, 'rootless: no devices cgroup to open');
+  const rootful = buildOciSpec({ ...input, rootless: false, privileged: true }) as Spec;
+  assert.deepEqual(rootful.linux.resources, { devices: [{ allow: true, access: 'rwm' }] });
 });

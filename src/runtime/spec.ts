@@ -1,24 +1,9 @@
 import type { OciIdMapping } from '../idmap/index.js';
 import type { OciRlimit } from './rlimits.js';
-import { resolveSeccomp, type OciSeccomp, loadSeccompProfile } from './seccomp.js';
+import { resolveSeccomp, type OciSeccomp, loadSeccompProfile, parseSeccompProfile } from './seccomp.js';
+import { DEFAULT_CAPABILITIES } from './capabilities.js';
 
-/** Docker's default capability set: what a container's root may do, and nothing more. */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+export { DEFAULT_CAPABILITIES };
 
 /** Paths Docker hides from containers (kernel internals, host hardware) or makes read-only. */
 export const MASKED_PATHS: readonly string[] = [
@@ -75,8 +60,11 @@ export interface SpecInput {
   hostname: string;
   rootfs: string;
   readOnlyRootfs: boolean;
-  /** 'own': a network namespace of the container's own (its network driver connects it); 'host': the caller's. */
-  networkNamespace: 'own' | 'host';
+  /**
+   * 'new': a network namespace the runtime makes (loopback only); 'host': the caller's; a path: one
+   * den made and connected (user-mode networks) or another container's, which the runtime joins.
+   */
+  networkNamespace: 'new' | 'host' | { path: string };
   /** Files den prepared for /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   binds: BindMount[];
@@ -84,7 +72,23 @@ export interface SpecInput {
   userns?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] };
   /** True when den runs inside a rootless session: sysfs can't be mounted fresh with the host network. */
   rootless: boolean;
-  seccompProfile?: string;
+  /** The seccomp profile (containers-common's form): a file, or its text (--security-opt seccomp=FILE); absent: none. */
+  seccomp?: { path: string } | { text: string };
+  /** The process's capabilities when it runs as root (docker's default set when absent). */
+  capabilities?: readonly string[];
+  /** Set no_new_privs: setuid programs no longer raise privileges (--security-opt no-new-privileges). */
+  noNewPrivileges?: boolean;
+  /**
+   * --privileged, as podman defines it: no seccomp, no masked or read-only paths, /sys and the
+   * cgroup file system writable, and `devices` (host devices the caller can open) bound in.
+   */
+  privileged?: boolean;
+  /** Host device nodes bound at the same path inside (--privileged). */
+  devices?: string[];
+  /** The AppArmor profile of the process (only where the host has AppArmor). */
+  apparmorProfile?: string;
+  /** crun keeps the caller's supplementary groups rather than setting additionalGids (--group-add keep-groups). */
+  keepGroups?: boolean;
   annotations?: Record<string, string>;
   /** The container's cgroup (linux.cgroupsPath); absent: the runtime's choice, and no limits. */
   cgroupsPath?: string;
@@ -105,9 +109,18 @@ export interface OciHook {
 
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
-  const caps = [...DEFAULT_CAPABILITIES];
-  const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.networkNamespace === 'own') namespaces.push({ type: 'network' });
+  const caps = [...(input.capabilities ?? DEFAULT_CAPABILITIES)];
+  const privileged = input.privileged === true;
+  const ro = privileged ? [] : ['ro'];
+  const namespaces: { type: string; path?: string }[] = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+  ];
+  const net = input.networkNamespace;
+  if (net === 'new') namespaces.push({ type: 'network' });
+  else if (net !== 'host') namespaces.push({ type: 'network', path: net.path });
   namespaces.push({ type: 'cgroup' });
   if (input.userns) namespaces.push({ type: 'user' });
 
@@ -133,15 +146,17 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
     },
     // A fresh sysfs needs the network namespace to belong to the container's user namespace; with
-    // the host's network a rootless container gets a read-only bind of the host's /sys instead.
-    input.networkNamespace === 'host' && (input.rootless || input.userns)
+    // the host's network, or a namespace made outside (owned by the session's or the host's user
+    // namespace), a rootless container or one with a user namespace of its own gets a read-only
+    // bind of the host's /sys instead.
+    net !== 'new' && (input.rootless || input.userns)
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', ...ro],
     },
     etcBind('/etc/hostname', input.etcFiles.hostname),
     etcBind('/etc/hosts', input.etcFiles.hosts),
@@ -152,6 +167,8 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       source: b.source,
       options: ['rbind', b.readOnly ? 'ro' : 'rw', 'rprivate'],
     })),
+    // Bound rather than made: a user namespace may not create device nodes.
+    ...(input.devices ?? []).map((d) => ({ destination: d, type: 'bind', source: d, options: ['bind', 'rprivate'] })),
   ];
 
   const process: Record<string, unknown> = {
@@ -161,26 +178,28 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     env: input.env,
     cwd: input.cwd,
     capabilities: processCapabilities(caps, input.uid),
-    noNewPrivileges: true,
+    noNewPrivileges: input.noNewPrivileges === true,
   };
+  if (input.apparmorProfile) process.apparmorProfile = input.apparmorProfile;
   // Only those asked for (--ulimit): the rest are inherited from den, so the container never asks
   // for more than the caller has (raising a hard limit needs CAP_SYS_RESOURCE).
   if (input.rlimits?.length) process.rlimits = input.rlimits;
   if (input.terminal && input.consoleSize) process.consoleSize = input.consoleSize;
 
-  const linux: Record<string, unknown> = {
-    namespaces,
-    maskedPaths: MASKED_PATHS,
-    readonlyPaths: READONLY_PATHS,
-  };
+  const linux: Record<string, unknown> = privileged
+    ? { namespaces }
+    : { namespaces, maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS };
   if (input.userns) {
     linux.uidMappings = input.userns.uidMappings;
     linux.gidMappings = input.userns.gidMappings;
   }
-  const seccomp = seccompFor(input.seccompProfile, caps);
+  const seccomp = privileged ? undefined : seccompFor(input.seccomp, caps);
   if (seccomp) linux.seccomp = seccomp;
   if (input.cgroupsPath !== undefined) linux.cgroupsPath = input.cgroupsPath;
-  if (input.resources && Object.keys(input.resources).length > 0) linux.resources = input.resources;
+  // A privileged container may use every device it is given (the devices cgroup, where there is one).
+  const resources =
+    privileged && !input.rootless ? { ...input.resources, devices: [{ allow: true, access: 'rwm' }] } : input.resources;
+  if (resources && Object.keys(resources).length > 0) linux.resources = resources;
 
   const spec: Record<string, unknown> = {
     ociVersion: '1.0.2',
@@ -190,7 +209,12 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
     mounts,
     linux,
   };
-  if (input.annotations) spec.annotations = input.annotations;
+  const annotations = {
+    ...input.annotations,
+    // crun's own annotation: setgroups is not called, the groups of the process that runs crun stay.
+    ...(input.keepGroups ? { 'run.oci.keep_original_groups': '1' } : {}),
+  };
+  if (Object.keys(annotations).length > 0) spec.annotations = annotations;
   if (input.poststop?.length) spec.hooks = { poststop: input.poststop };
   return spec;
 }
@@ -215,8 +239,8 @@ function etcBind(destination: string, source: string): Record<string, unknown> {
   return { destination, type: 'bind', source, options: ['bind', 'rprivate'] };
 }
 
-function seccompFor(path: string | undefined, caps: readonly string[]): OciSeccomp | undefined {
-  if (!path) return undefined;
-  const profile = loadSeccompProfile(path);
+function seccompFor(source: SpecInput['seccomp'], caps: readonly string[]): OciSeccomp | undefined {
+  if (!source) return undefined;
+  const profile = 'path' in source ? loadSeccompProfile(source.path) : parseSeccompProfile(source.text);
   return profile ? resolveSeccomp(profile, caps) : undefined;
 }

@@ -107,7 +107,10 @@ export class RootlessSession implements Namespaces {
 
   wrap(argv: readonly string[]): string[] {
     this.ensure();
-    return ['nsenter', '-t', String(this.sessionPid), '-U', '-m', '--', ...argv];
+    // --preserve-credentials: nsenter would otherwise drop the caller's supplementary groups
+    // (setgroups to none) on entering; kept, they are the groups `--group-add keep-groups` keeps.
+    // The caller's own uid is the session's 0, so the program is root there either way.
+    return ['nsenter', '-t', String(this.sessionPid), '-U', '-m', '--preserve-credentials', '--', ...argv];
   }
 
   mounts(): MountEntry[] {

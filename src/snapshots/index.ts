@@ -5,9 +5,11 @@ export { copyShifted, type ShiftCopyOptions, type ShiftCopyStats } from './shift
 export {
   imageRootOwner,
   MOUNT_ROOTFS,
+  MOUNT_ROOTFS_ARGC,
   removeRootfs,
   rootfsCleanupHook,
   unmountRootfs,
+  lowerMountsDir,
   type RootfsMounts,
   type RootfsRequest,
   type RuntimeHook,

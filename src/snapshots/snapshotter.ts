@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable, runSync } from '../common/exec.js';
+import { RELEASE_NETWORK } from '../network/index.js';
 import type { WorkerProgram } from '../session/index.js';
 import type { OverlayMount, IdShift } from './overlay.js';
 import type { StoreAccess } from './store-lock.js';
@@ -145,11 +146,21 @@ export function imageRootOwner(
 
 /**
  * Mounts a container's root file system, as a shell snippet that runs inside the namespaces with
- * its arguments in $1..$6 (`rootfsMountArgs`) and fails when a mount does:
+ * its arguments in $1..$8 (`rootfsMountArgs`) and fails when a mount does:
  *
- *   MOUNT_ROOTFS FUSE_OPTIONS FUSE_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET
+ *   MOUNT_ROOTFS FUSE_OPTIONS FUSE_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET BUNDLE_GROUP BUNDLE
+ *
+ * BUNDLE_GROUP, when given, opens the container's directory to its root's group alone (0710), for
+ * a root that is a stranger to the store's owner: the runtime passes through it as that root to
+ * reach the root file system and the /etc files (docs/permissions.md). Rootless, only the session
+ * can give a directory a subordinate group, so it is done here, where den already is, by one
+ * program (install -d sets an existing directory's group and mode), and only at the first start:
+ * `rootfsMountArgs` leaves it out once the directory has them.
  */
-export const MOUNT_ROOTFS = `{ { [ -z "$1" ] || fuse-overlayfs -o "$1" "$2"; } && { [ -z "$3" ] || chown "$3" "$4"; } && mount -t overlay -o "$5" overlay "$6"; }`;
+export const MOUNT_ROOTFS = `{ { [ -z "$7" ] || install -d -g "$7" -m 0710 "$8"; } && { [ -z "$1" ] || fuse-overlayfs -o "$1" "$2"; } && { [ -z "$3" ] || chown "$3" "$4"; } && mount -t overlay -o "$5" overlay "$6"; }`;
+
+/** How many arguments MOUNT_ROOTFS takes. */
+export const MOUNT_ROOTFS_ARGC = 8;
 
 /** Where a container's lower mounts (idmapped binds, the FUSE view) live. */
 export function lowerMountsDir(ctx: SnapshotContext | StoreAccess, id: string): string {
@@ -157,12 +168,11 @@ export function lowerMountsDir(ctx: SnapshotContext | StoreAccess, id: string): 
 }
 
 /**
- * Unmounts the container's overlay ($1) and then its lower mounts (under $2), whichever are
- * mounted. umount is simply tried (lazily when busy): asking mountpoint first would cost an exec
- * per mount.
+ * Stops the container's network helper (network's RELEASE_NETWORK), then unmounts the container's
+ * overlay ($1) and its lower mounts (under $2, with its network namespace), whichever are mounted.
+ * umount is simply tried (lazily when busy): asking mountpoint first would cost an exec per mount.
  */
-export const UNMOUNT_ROOTFS =
-  'for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true';
+export const UNMOUNT_ROOTFS = `${RELEASE_NETWORK}; for m in "$1" "$2"/*; do [ -e "$m" ] && { umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null; }; done; true`;
 
 /** An OCI runtime hook: a program the runtime runs at a point of the container's life. */
 export interface RuntimeHook {

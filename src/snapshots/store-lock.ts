@@ -55,7 +55,7 @@ export async function withLayerLock<T>(
   signal?: AbortSignal,
 ): Promise<T | undefined> {
   const dir = join(ctx.layout.layersDir, '.locks');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, chainHex);
   let told = false;
   for (;;) {
@@ -243,7 +243,7 @@ function sweepLayerLock(ctx: StoreAccess, chainHex: string, deadOwner: string): 
  */
 export function takeLease(ctx: StoreAccess, keep: readonly string[]): () => void {
   const dir = join(ctx.layout.layersDir, '.leases');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const owner = ownerTag();
   const path = join(dir, `${owner}-${Math.random().toString(16).slice(2)}`);
   const fd = openSync(path, 'wx', 0o644);

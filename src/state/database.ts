@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { unavailable } from '../common/errors.js';
+import { ensureDataDir } from '../common/paths.js';
 import { MIGRATIONS } from './migrations.js';
 import { storageFailure } from './storage-errors.js';
 
@@ -20,7 +21,10 @@ export function openDatabase(dataDir: string): Db {
   const file = join(dataDir, 'den.db');
   let db: Db;
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    ensureDataDir(dataDir);
+    // The database holds every container's environment: it is made 0600 before SQLite opens it,
+    // and SQLite gives its -wal and -shm files the database's own mode.
+    closeSync(openSync(file, 'a', 0o600));
     const addon = process.env.DEN_SQLITE_ADDON;
     db = new Database(file, addon ? { nativeBinding: addon } : {});
     // Even a reader writes here (WAL's shared memory, the migrations): an unwritable directory

@@ -1,7 +1,14 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str, usageError } from '../flags.js';
 import { describeStatus, type ContainerRecord } from '../../containers/index.js';
-import { listContainers, parseContainerFilters, type EngineContext, type ListedContainer } from '../../engine/index.js';
+import {
+  formatPortsColumn,
+  listContainers,
+  parseContainerFilters,
+  publishedPorts,
+  type EngineContext,
+  type ListedContainer,
+} from '../../engine/index.js';
 import { configuredFormat } from '../configured-format.js';
 import { ago, formatRows, goTime, humanSize, type ListFormat } from '../output.js';
 
@@ -84,7 +91,13 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   process.stdout.write(
     formatRows(
       format,
-      listed.map((l) => psRow(l, !noTrunc)),
+      listed.map((l) =>
+        psRow(
+          l,
+          !noTrunc,
+          formatPortsColumn(publishedPorts(ctx, l.container), l.container.config.networking?.exposed ?? []),
+        ),
+      ),
       table,
     ),
   );
@@ -115,7 +128,7 @@ function commandOf(c: ContainerRecord): string {
 }
 
 /** One container as docker's formatter shows it, every field docker's `ps --format` has. */
-function psRow({ container: c, sizeRw, sizeRootFs }: ListedContainer, trunc: boolean) {
+function psRow({ container: c, sizeRw, sizeRootFs }: ListedContainer, trunc: boolean, ports: string) {
   const labels = c.config.labels ?? {};
   const mounts = c.config.binds.map((b) => (trunc ? ellipsis(b.source, 15) : b.source));
   const sizeText = humanSize(sizeRw ?? 0);
@@ -134,7 +147,7 @@ function psRow({ container: c, sizeRw, sizeRootFs }: ListedContainer, trunc: boo
     Mounts: mounts.join(','),
     Names: c.name,
     Networks: c.config.network,
-    Ports: '',
+    Ports: ports,
     RunningFor: ago(c.createdAt),
     Size: sizeRootFs !== undefined && sizeRootFs > 0 ? `${sizeText} (virtual ${humanSize(sizeRootFs)})` : sizeText,
     State: c.status,

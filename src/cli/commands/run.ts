@@ -12,6 +12,7 @@ import {
   parseLogConfig,
   parseNetwork,
   parseRestartPolicy,
+  parseSecurity,
   parseSignal,
   parseUserns,
   parseVolume,
@@ -28,6 +29,7 @@ import { rawTerminalOutput } from '../raw-output.js';
 import { shiftProgress } from '../shift-progress.js';
 import { interruptible } from '../interrupt.js';
 import { limitFlags, limitsFromFlags } from '../limit-flags.js';
+import { networkFlags, networkSettingsFromFlags } from '../network-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -42,7 +44,13 @@ export const createFlags: CommandSpec['flags'] = [
   { long: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
   { long: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (HOST:CONTAINER[:ro])', value: 'list' },
-  { long: 'network', type: 'string', help: 'Connect a container to a network: host (default) or none' },
+  {
+    long: 'network',
+    type: 'string',
+    help:
+      'Connect a container to a network: pasta (the default; slirp4netns where pasta is missing), ' +
+      'slirp4netns[:OPTIONS], pasta[:OPTIONS], host, none, container:NAME, or a network',
+  },
   { long: 'net', type: 'string', help: 'Alias of --network' },
   { long: 'runtime', type: 'string', help: 'OCI runtime to use: crun (default; DEN_RUNTIME sets it) or runc' },
   {
@@ -50,7 +58,7 @@ export const createFlags: CommandSpec['flags'] = [
     type: 'string',
     help:
       'User namespace: auto[:size=N] (a range of its own), host, keep-id[:uid=U,gid=G] (rootless); ' +
-      'default auto as root, and rootless where `den system check` says so; DEN_USERNS sets it',
+      'default auto as root, host rootless; DEN_USERNS or `userns =` in den.conf sets it',
   },
   {
     long: 'uidmap',
@@ -98,7 +106,27 @@ export const createFlags: CommandSpec['flags'] = [
     value: 'duration',
   },
   { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  { long: 'cap-add', type: 'list', help: 'Add Linux capabilities (NAME, CAP_NAME or ALL)', value: 'list' },
+  { long: 'cap-drop', type: 'list', help: 'Drop Linux capabilities (NAME, CAP_NAME or ALL)', value: 'list' },
+  {
+    long: 'privileged',
+    type: 'bool',
+    help: 'Give extended privileges: every capability den holds, no seccomp, no masked paths, the host devices you can open',
+  },
+  {
+    long: 'security-opt',
+    type: 'list',
+    help: 'Security options: no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined, label=disable, apparmor=PROFILE',
+    value: 'list',
+  },
+  {
+    long: 'group-add',
+    type: 'list',
+    help: 'Add additional groups to join (a group of the image, a gid, or keep-groups: keep yours, rootless)',
+    value: 'list',
+  },
   ...limitFlags,
+  ...networkFlags,
   ...registryFlags,
 ];
 
@@ -154,6 +182,7 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     readOnly: bool(p, 'read-only'),
     binds: list(p, 'volume').map(parseVolume),
     network: parseNetwork(str(p, 'network') ?? str(p, 'net')),
+    networkSettings: networkSettingsFromFlags(p),
     runtime: str(p, 'runtime'),
     userns: parseUserns(str(p, 'userns'), list(p, 'uidmap'), list(p, 'gidmap')),
     tty: bool(p, 'tty'),
@@ -175,6 +204,16 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
       ...optional('retries', str(p, 'health-retries'), (v) => wholeNumber(v, '--health-retries', false)),
     },
     limits: limitsFromFlags(p),
+    security: parseSecurity(
+      {
+        privileged: bool(p, 'privileged'),
+        capAdd: list(p, 'cap-add'),
+        capDrop: list(p, 'cap-drop'),
+        securityOpt: list(p, 'security-opt'),
+        groupAdd: list(p, 'group-add'),
+      },
+      (path) => readFileSync(path, 'utf8'),
+    ),
   };
 }
 

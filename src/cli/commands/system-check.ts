@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   maxArgs: 0,
   flags: [
     { long: 'format', type: 'string', help: 'Format output: table, json, or a template like {{.id}}' },
-    { long: 'store', type: 'bool', help: "Check den's store instead: blobs, images, layers, leftovers" },
+    { long: 'store', type: 'bool', help: "Check den's store instead: blobs, images, layers, leftovers, modes" },
   ],
 };
 

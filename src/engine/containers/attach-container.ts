@@ -69,7 +69,7 @@ export async function startAttached(
   const c = await settledRecord(ctx, reconcile(ctx, ctx.containers.resolve(ref)));
   if (isActive(c.status) && c.status !== 'restarting') return attachContainer(ctx, ref, spec, io);
   checkTerminal(c, spec, io);
-  if (c.config.tty && io.consoleSize) writeBundle(ctx, c, io.consoleSize); // its terminal made at den's size
+  if (c.config.tty && io.consoleSize) writeBundle(ctx, c, io.consoleSize, true); // its terminal made at den's size
   let socket: AttachSocket | undefined;
   const started = await startDetached(ctx, c, 'start', (created) => (socket = connect(ctx, created)));
   // Another den started it first: attach to it as it runs.

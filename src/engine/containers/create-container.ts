@@ -7,18 +7,22 @@ import {
   validateName,
   type ContainerConfig,
   type ContainerRecord,
+  type SecurityConfig,
 } from '../../containers/index.js';
 import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
-import { hostnameFile, isValidHostname, networkDriver } from '../../network/index.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson } from '../../runtime/index.js';
+import { hostnameFile, isValidHostname } from '../../network/index.js';
+import { etcInputOf, networkFiles, networkOf, resolveNetwork } from './container-network.js';
+import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson, type SpecInput } from '../../runtime/index.js';
+import { defaultSecurity, planSecurity, privilegedDevices } from './security.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
 import { findRuntime } from '../runtimes.js';
 import { mapsHostId, shiftsIds } from '../../idmap/index.js';
 import { imageRootOwner, rootfsCleanupHook, shiftKey, type ShiftProgress } from '../../snapshots/index.js';
+import { writePrivateFile } from '../../common/fs.js';
 import { prepareRootfs, rootfsOf, snapshotterOf } from './rootfs-mount.js';
-import { healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
+import { EMPTY_ENV_NAME, healthcheckOf, parseSignal, type CreateSpec } from './create-spec.js';
 import { allocateUserns, planUserns } from './userns.js';
 import { cgroupPathOf, planLimits } from './container-cgroup.js';
 import { ociResources, ociRlimits } from './limits.js';
@@ -60,7 +64,6 @@ export async function createContainer(
 ): Promise<ContainerRecord> {
   const limits = planLimits(ctx, options.limits);
   const runtime = findRuntime(ctx, options.runtime);
-  const network = options.network;
   const binds = options.binds;
   for (const bind of binds) {
     try {
@@ -114,6 +117,11 @@ export async function createContainer(
   // What was asked for, as docker's inspect shows it: '' when neither -u nor the image names a user.
   const userSpec = options.user ?? (keepId !== undefined ? `${keepId}:${keepGid}` : imageConfig.User || '');
   const user = resolveUser(userSpec || '0', lowerTopFirst);
+  const { security, additionalGids } = planSecurity(options.security ?? defaultSecurity(), {
+    rootless: ctx.paths.rootless,
+    runtime: runtime.kind,
+    layersTopFirst: lowerTopFirst,
+  });
   const hostname = options.hostname ?? id.slice(0, 12);
   const env = buildEnv(imageConfig.Env ?? [], options, hostname, user.home);
   const config: ContainerConfig = {
@@ -125,17 +133,18 @@ export async function createContainer(
     user: userSpec,
     uid: user.uid,
     gid: user.gid,
-    additionalGids: user.additionalGids,
+    additionalGids: [...user.additionalGids, ...additionalGids.filter((g) => !user.additionalGids.includes(g))],
     hostname,
     tty: options.tty,
     interactive: options.interactive,
     readOnly: options.readOnly,
     binds,
-    network,
+    ...resolveNetwork(ctx, { mode: options.network, settings: options.networkSettings ?? {} }, image),
     runtime: options.runtime ?? runtime.kind, // as asked: a name or a path, found again at start
     autoRemove: options.autoRemove,
     layers,
     usernsMode: userns.mode,
+    security,
     ...serviceConfig(options, image),
     ...(limits.limits ? { limits: limits.limits } : {}),
     ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
@@ -200,6 +209,7 @@ export function writeBundle(
   ctx: EngineContext,
   c: ContainerRecord,
   consoleSize?: { height: number; width: number },
+  atStart = false,
 ): void {
   const b = ctx.layout.bundle(c.id);
   for (const dir of [b.dir, b.work, b.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -213,14 +223,20 @@ export function writeBundle(
     // The runtime reaches the root file system and the /etc files as the container's root. Where
     // that is a stranger to the store's owner (id 0 where the runtime runs: root, or the caller in
     // the rootless session), the directories on the way must let it pass (not list): den opens its
-    // own, and refuses rather than changes the modes of directories above its data directory.
+    // own, and refuses rather than changes the modes of directories above its data directory. The
+    // container's own directory is opened to its root's group alone, when it is mounted
+    // (rootfsMountArgs); the two above are shared by every container, so others may pass them
+    // (0711), and find nothing inside that they may read (docs/permissions.md).
     checkTraversable(dirname(ctx.paths.dataDir));
-    for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir, b.dir]) chmodSync(dir, statSync(dir).mode | 0o111);
+    for (const dir of [ctx.paths.dataDir, ctx.layout.containersDir]) chmodSync(dir, statSync(dir).mode | 0o111);
   }
   writeFileSync(b.hostname, hostnameFile(c.config.hostname));
-  const network = networkDriver(c.config.network);
-  writeFileSync(b.hosts, network.hosts(c.config.hostname));
-  writeFileSync(b.resolvConf, network.resolvConf());
+  const network = networkOf(ctx, c);
+  writeFileSync(b.hosts, network.hosts(etcInputOf(c)));
+  writeFileSync(b.resolvConf, network.resolvConf(etcInputOf(c)));
+  // Another container's namespace is known once that one runs: the bundle is written again at start.
+  const namespace =
+    network.mode.kind === 'container' && !atStart ? 'new' : network.namespace(networkFiles(ctx, c).netnsFile);
   const spec = buildOciSpec({
     args: c.config.args,
     env: c.config.env,
@@ -233,20 +249,38 @@ export function writeBundle(
     hostname: c.config.hostname,
     rootfs: b.rootfs,
     readOnlyRootfs: c.config.readOnly,
-    networkNamespace: network.namespace,
+    networkNamespace: namespace,
     etcFiles: { hostname: b.hostname, hosts: b.hosts, resolvConf: b.resolvConf },
     binds: c.config.binds,
     rootless: ctx.paths.rootless,
     // Root mode: a user namespace of the container's own. Until per-container ranges are allocated
     // it maps ids one to one, which confines the container's capabilities to namespaces it owns.
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
-    seccompProfile: DEFAULT_SECCOMP_PROFILE,
+    ...securityInput(c.config.security),
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
     ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
     ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
     poststop: [rootfsCleanupHook(ctx, c.id, c.config.autoRemove)],
   });
-  writeFileSync(b.config, ociConfigJson(spec));
+  writePrivateFile(b.config, ociConfigJson(spec)); // the environment: the owner's alone
+}
+
+/** The spec's fields for the container's confinement; records made before --security-opt get docker's defaults. */
+function securityInput(security: SecurityConfig | undefined): Partial<SpecInput> {
+  if (!security) return { seccomp: { path: DEFAULT_SECCOMP_PROFILE } };
+  const seccomp = security.seccomp;
+  return {
+    capabilities: security.capabilities,
+    noNewPrivileges: security.noNewPrivileges,
+    ...(seccomp === 'default'
+      ? { seccomp: { path: DEFAULT_SECCOMP_PROFILE } }
+      : seccomp === 'unconfined'
+        ? {}
+        : { seccomp: { text: seccomp.text } }),
+    ...(security.privileged ? { privileged: true, devices: privilegedDevices() } : {}),
+    ...(security.apparmorProfile ? { apparmorProfile: security.apparmorProfile } : {}),
+    ...(security.keepGroups ? { keepGroups: true } : {}),
+  };
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */
@@ -291,7 +325,7 @@ function buildEnv(imageEnv: string[], options: CreateSpec, hostname: string, hom
 /** One `NAME=VALUE` entry into `env` (`NAME` alone removes the variable), as docker's API takes them. */
 export function setEnvEntry(env: Map<string, string>, entry: string): void {
   const eq = entry.indexOf('=');
-  if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+  if (eq === 0) throw invalidArgument('DEN0624', EMPTY_ENV_NAME);
   if (eq < 0) env.delete(entry);
   else env.set(entry.slice(0, eq), entry.slice(eq + 1));
 }

@@ -1,10 +1,18 @@
 import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
 import { constants } from 'node:os';
-import type { BindSpec, ContainerLimits, HealthConfig, LogConfig, RestartPolicy } from '../../containers/index.js';
+import type {
+  BindSpec,
+  ContainerLimits,
+  ContainerNetworking,
+  HealthConfig,
+  LogConfig,
+  RestartPolicy,
+} from '../../containers/index.js';
 import type { ImageHealthcheck } from '../../images/index.js';
 import { parseIdMapSpec, validateIdMap, type IdMap } from '../../idmap/index.js';
-import type { NetworkMode } from '../../network/index.js';
+import { parseNetworkMode, type NetworkRequest } from '../../network/index.js';
+import type { SecuritySpec } from './security.js';
 
 /**
  * What a container is to be, as the engine takes it: typed, every docker string syntax already
@@ -35,7 +43,10 @@ export interface CreateSpec {
   hostname?: string;
   readOnly: boolean;
   binds: BindSpec[];
-  network: NetworkMode;
+  /** --network; { kind: 'default' } for the host's default network. */
+  network: NetworkRequest;
+  /** -p, -P, --expose, --dns*, --add-host, --mac-address, --network-alias, parsed. */
+  networkSettings?: Partial<ContainerNetworking>;
   /** An OCI runtime's name (crun, runc) or path; the engine's default when absent. */
   runtime?: string;
   userns: UsernsRequest;
@@ -57,6 +68,8 @@ export interface CreateSpec {
    * engine applies docker's rules (swap twice the memory unless given, 0 for none).
    */
   limits?: ContainerLimits;
+  /** --privileged, --cap-add, --cap-drop, --security-opt, --group-add (parseSecurity); docker's defaults when absent. */
+  security?: SecuritySpec;
 }
 
 /**
@@ -116,18 +129,9 @@ export function parseUserns(userns: string | undefined, uidmaps: string[], gidma
   });
 }
 
-/**
- * `--network`: host (the default until user-mode networking lands: the caller's own network, what a
- * rootless user can reach anyway) or none (loopback only); the rest are refused with what den has.
- */
-export function parseNetwork(network: string | undefined): NetworkMode {
-  if (network === undefined || network === 'host' || network === 'none') return network ?? 'host';
-  if (network === 'bridge' || network === 'pasta' || network === 'slirp4netns' || network.startsWith('container:')) {
-    throw new DenError('FailedPrecondition', 'DEN0626', `network mode "${network}" is not supported yet`, {
-      hint: 'use --network host or --network none',
-    });
-  }
-  throw invalidArgument('DEN0627', `network ${network} not found`, { hint: 'use --network host or --network none' });
+/** `--network` (network/network-mode.ts); absent: the default network. */
+export function parseNetwork(network: string | undefined): NetworkRequest {
+  return network === undefined ? { kind: 'default' } : parseNetworkMode(network);
 }
 
 /**
@@ -162,6 +166,12 @@ export function parseVolume(spec: string): BindSpec {
 }
 
 /**
+ * The message for `-e =VALUE`: the value is not repeated, since it may be the password the entry
+ * was meant to pass (error messages end up in terminals, CI logs and bug reports).
+ */
+export const EMPTY_ENV_NAME = 'invalid environment variable "=...": empty name (the value is not shown)';
+
+/**
  * `-e` entries as docker reads them: NAME=VALUE, or NAME alone to pass the caller's value through
  * (dropped when the caller has none). `lookup` is the caller's environment: the CLI's own, never
  * the engine's process (inside a server that would hand the server's environment to a container).
@@ -170,7 +180,7 @@ export function resolveEnv(entries: readonly string[], lookup: (name: string) =>
   const out: string[] = [];
   for (const entry of entries) {
     const eq = entry.indexOf('=');
-    if (eq === 0) throw invalidArgument('DEN0624', `invalid environment variable "${entry}": empty name`);
+    if (eq === 0) throw invalidArgument('DEN0624', EMPTY_ENV_NAME);
     if (eq > 0) {
       out.push(entry);
       continue;

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DenError, failedPrecondition, invalidArgument } from '../../common/errors.js';
 import { findExecutable, signalNumber } from '../../common/exec.js';
-import { readdirOrEmpty } from '../../common/fs.js';
+import { readdirOrEmpty, writePrivateFile } from '../../common/fs.js';
 import type { ContainerRecord } from '../../containers/index.js';
 import { buildExecProcess, ociConfigJson, readRuntimeFailure, type OciRuntime } from '../../runtime/index.js';
 import { ownerAliveOfName, ownerTag } from '../../snapshots/index.js';
@@ -64,7 +64,7 @@ export async function execContainer(ctx: EngineContext, ref: string, spec: ExecS
   const execId = randomBytes(32).toString('hex');
   const command = spec.command.join(' ');
   try {
-    writeFileSync(files.process, ociConfigJson(execProcess(ctx, c, spec, tty, io.consoleSize)));
+    writePrivateFile(files.process, ociConfigJson(execProcess(ctx, c, spec, tty, io.consoleSize)));
     ctx.emit(containerEvent(c, `exec_create: ${command}`, { execID: execId }));
     ctx.emit(containerEvent(c, `exec_start: ${command}`, { execID: execId }));
     const status = spec.detach

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, DenError, failedPrecondition } from '../../common/errors.js';
 import { runSync, signalNumber } from '../../common/exec.js';
+import { writePrivateFile } from '../../common/fs.js';
 import {
   activeHealthcheck,
   goDuration,
@@ -133,7 +134,7 @@ async function runProbe(ctx: EngineContext, c: ContainerRecord, check: HealthCon
   // The container's own process, but for what it runs and its terminal (a probe has none).
   const exec: Record<string, unknown> = { ...spec.process, args, terminal: false };
   delete exec.consoleSize;
-  writeFileSync(processFile, JSON.stringify(exec));
+  writePrivateFile(processFile, JSON.stringify(exec)); // the container's environment
   rmSync(pidFile, { force: true });
   try {
     const runtime = findRuntime(ctx, c.config.runtime);

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { ContainerRecord, HealthConfig, HealthState } from '../../containers/index.js';
+import { isActive, type ContainerRecord, type HealthConfig, type HealthState } from '../../containers/index.js';
+import { connectsNamespace, portKey, recordedNetworkMode } from '../../network/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { isRunning } from './container-state.js';
+import { networkFiles, networkOf, publishedPorts } from './container-network.js';
 
 /**
  * A container as docker's Engine API (version 1.41, GET /containers/{id}/json) describes it, with
@@ -255,9 +257,10 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
   const entrypoint = kept ? (c.config.entrypoint ?? null) : null;
   const cmd = kept ? (c.config.cmd ?? null) : c.config.args;
   const network = c.config.network;
-  const exposed = imageConfig.ExposedPorts;
+  const net = c.config.networking;
+  const exposed = net ? Object.fromEntries(net.exposed.map((k) => [k, {}])) : imageConfig.ExposedPorts;
   const limits = c.config.limits ?? {};
-  return {
+  const inspect: ContainerInspect = {
     Id: c.id,
     Created: c.createdAt,
     Path: c.config.args[0] ?? '',
@@ -301,7 +304,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       ContainerIDFile: '',
       LogConfig: { Type: c.config.log?.driver ?? 'k8s-file', Config: c.config.log?.opts ?? {} },
       NetworkMode: network,
-      PortBindings: {},
+      PortBindings: portBindings(c),
       RestartPolicy: {
         Name: c.config.restartPolicy?.name ?? 'no',
         MaximumRetryCount: c.config.restartPolicy?.maximumRetryCount ?? 0,
@@ -309,23 +312,23 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
       VolumesFrom: null,
-      CapAdd: null,
-      CapDrop: null,
+      CapAdd: nonEmpty(c.config.security?.capAdd),
+      CapDrop: nonEmpty(c.config.security?.capDrop),
       CgroupnsMode: 'private',
-      Dns: [],
-      DnsOptions: [],
-      DnsSearch: [],
-      ExtraHosts: null,
-      GroupAdd: null,
+      Dns: net?.dns ?? [],
+      DnsOptions: net?.dnsOptions ?? [],
+      DnsSearch: net?.dnsSearch ?? [],
+      ExtraHosts: net?.extraHosts.length ? net.extraHosts.map((h) => `${h.name}:${h.address}`) : null,
+      GroupAdd: nonEmpty(c.config.security?.groupAdd),
       IpcMode: 'private',
       Cgroup: '',
       Links: null,
       OomScoreAdj: 0,
       PidMode: '',
-      Privileged: false,
-      PublishAllPorts: false,
+      Privileged: c.config.security?.privileged ?? false,
+      PublishAllPorts: net?.publishAll ?? false,
       ReadonlyRootfs: c.config.readOnly,
-      SecurityOpt: null,
+      SecurityOpt: nonEmpty(c.config.security?.securityOpt),
       UTSMode: '',
       UsernsMode: c.config.usernsMode === 'explicit' ? '' : c.config.usernsMode,
       ShmSize: 64 * 1024 * 1024,
@@ -417,8 +420,12 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       ...(c.config.stopSignal ? { StopSignal: c.config.stopSignal } : {}),
       ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
-    NetworkSettings: networkSettings(network, pid),
+    NetworkSettings: networkSettings(ctx, c, pid),
   };
+  // docker's State.Health is a pointer left out of its JSON when nil: a template still finds the
+  // field ({{.State.Health}} prints <nil>, {{json .State.Health}} null), JSON output does not show it.
+  if (!c.health) Object.defineProperty(inspect.State, 'Health', { value: null, enumerable: false });
+  return inspect;
 }
 
 function healthJson(h: HealthState): HealthJson {
@@ -440,45 +447,90 @@ function healthConfigJson(h: HealthConfig): HealthConfigJson {
   };
 }
 
+/** docker's HostConfig.PortBindings: -p as asked, an empty HostPort for "any free port". */
+function portBindings(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[]> {
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of c.config.networking?.ports ?? []) {
+    const hostPort = !p.hostPorts
+      ? ''
+      : p.hostPorts[0] === p.hostPorts[1]
+        ? `${p.hostPorts[0]}`
+        : `${p.hostPorts[0]}-${p.hostPorts[1]}`;
+    (bindings[portKey(p)] ??= []).push({ HostIp: p.hostIp, HostPort: hostPort });
+  }
+  return bindings;
+}
+
 /**
- * den's networks are `none` (a namespace of the container's own, loopback only) and `host`: no
- * addresses, ports or gateways. The sandbox is the init's network namespace while it runs.
+ * docker's NetworkSettings: the ports a running container's start took (exposed ones without a
+ * host port are null, as docker shows them), its address on a user-mode network (every such
+ * container is 10.0.2.100 behind its own helper), and the namespace file while it runs.
  */
-function networkSettings(network: string, pid: number): NetworkSettings {
+function networkSettings(ctx: EngineContext, c: ContainerRecord, pid: number): NetworkSettings {
+  const network = c.config.network;
+  const running = isActive(c.status);
+  const address = running ? networkOf(ctx, c).address : undefined;
+  const mode = recordedNetworkMode(network);
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  if (running) {
+    for (const key of c.config.networking?.exposed ?? []) ports[key] = null;
+    for (const p of publishedPorts(ctx, c)) {
+      const list = (ports[portKey(p)] ??= []);
+      if (p.hostIp) list.push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+      else
+        list.push({ HostIp: '0.0.0.0', HostPort: String(p.hostPort) }, { HostIp: '::', HostPort: String(p.hostPort) });
+    }
+  }
+  const sandbox = !running
+    ? ''
+    : connectsNamespace(mode)
+      ? networkFiles(ctx, c).netnsFile
+      : mode.kind === 'none' && pid > 0
+        ? `/proc/${pid}/ns/net`
+        : '';
+  const mac = c.config.networking?.macAddress ?? '';
+  const ip = address?.ip ?? '';
+  const prefix = address?.prefix ?? 0;
+  const gateway = address?.gateway ?? '';
   return {
     Bridge: '',
     SandboxID: '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SandboxKey: network === 'none' && pid > 0 ? `/proc/${pid}/ns/net` : '',
+    Ports: ports,
+    SandboxKey: sandbox,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
     EndpointID: '',
-    Gateway: '',
+    Gateway: gateway,
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: ip,
+    IPPrefixLen: prefix,
     IPv6Gateway: '',
-    MacAddress: '',
+    MacAddress: mac,
     Networks: {
-      [network]: {
+      [mode.kind === 'pasta' || mode.kind === 'slirp4netns' ? mode.kind : network]: {
         IPAMConfig: null,
         Links: null,
-        Aliases: null,
+        Aliases: c.config.networking?.aliases.length ? c.config.networking.aliases : null,
         NetworkID: '',
         EndpointID: '',
-        Gateway: '',
-        IPAddress: '',
-        IPPrefixLen: 0,
+        Gateway: gateway,
+        IPAddress: ip,
+        IPPrefixLen: prefix,
         IPv6Gateway: '',
         GlobalIPv6Address: '',
         GlobalIPv6PrefixLen: 0,
-        MacAddress: '',
+        MacAddress: mac,
         DriverOpts: null,
       },
     },
   };
+}
+
+/** docker's JSON for an empty list in HostConfig: null. */
+function nonEmpty(list: readonly string[] | undefined): string[] | null {
+  return list && list.length > 0 ? [...list] : null;
 }

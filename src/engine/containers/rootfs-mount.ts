@@ -1,6 +1,8 @@
+import { chmodSync, chownSync, statSync } from 'node:fs';
 import { DenError } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
 import type { ContainerRecord } from '../../containers/index.js';
+import { mapsHostId, shiftId } from '../../idmap/index.js';
 import {
   MOUNT_ROOTFS,
   overlayMountOptions,
@@ -47,6 +49,18 @@ export async function prepareRootfs(
 export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, volatile: boolean): Promise<string[]> {
   const mounts = await snapshotterOf(ctx, c).mount(ctx, rootfsOf(c, volatile));
   const b = ctx.layout.bundle(c.id);
+  let group = bundleGroup(c);
+  if (group !== undefined) {
+    const st = statSync(b.dir);
+    if (ctx.sessionId('gid', st.gid) === group && (st.mode & 0o777) === 0o710) {
+      group = undefined; // given at an earlier start: no process for it
+    } else if (!ctx.paths.rootless) {
+      // Root mode gives the group from here; rootless, MOUNT_ROOTFS does it in the session.
+      chownSync(b.dir, 0, group);
+      chmodSync(b.dir, 0o710);
+      group = undefined;
+    }
+  }
   return [
     mounts.fuse?.options ?? '',
     mounts.fuse?.target ?? '',
@@ -54,7 +68,21 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
     b.upper,
     overlayMountOptions(mounts.overlay),
     mounts.overlay.target,
+    group === undefined ? '' : String(group),
+    b.dir,
   ];
+}
+
+/**
+ * The group a container's directory is opened to (0710) when its root is a stranger to the store's
+ * owner (an auto, keep-id or explicit range: the runtime passes through the directory as that root):
+ * that root's gid where the runtime runs. Undefined when its root is the store's owner, and the
+ * directory stays 0700. See docs/permissions.md.
+ */
+export function bundleGroup(c: ContainerRecord): number | undefined {
+  const idMap = c.config.idMap;
+  if (!idMap || mapsHostId(idMap.uid, 0)) return undefined;
+  return shiftId(idMap.gid, 0);
 }
 
 /**

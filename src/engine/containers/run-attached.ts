@@ -10,9 +10,10 @@ import type { EngineContext } from '../context.js';
 import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
 import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
-import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
+import { connectNetwork, networkSetupFailed, prepareNetwork } from './container-network.js';
 import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
 
 export type { AttachIO, RunFailure } from './attached-runtime.js';
@@ -23,13 +24,17 @@ export type { AttachIO, RunFailure } from './attached-runtime.js';
  * apart from the container's own exit status by the log it leaves (emptied when the mounts worked,
  * by the shell itself: no rm). When the container has gone, the runtime's poststop hook unmounts
  * (snapshots' rootfsCleanupHook), so an attached run starts no process from Node but this one.
- *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG MOUNT_ROOTFS_ARGS(6) RUNTIME_ARGV...
+ * The same shell makes and connects the container's network namespace (NETWORK, possibly empty:
+ * container-network.ts) before the runtime runs; that failing leaves NETWORK_FAILED in the log.
+ *   sh -c MOUNT_AND_RUN den-start MOUNT_LOG NETWORK MOUNT_ROOTFS_ARGS(8) RUNTIME_ARGV...
  */
+const NETWORK_FAILED = 'den: the network setup failed';
 const MOUNT_AND_RUN = `
-log=$1; shift
+log=$1; net=$2; shift 2
 ${MOUNT_ROOTFS} > /dev/null 2> "$log" || { [ -s "$log" ] || echo "mount failed" > "$log"; exit 125; }
 : > "$log"
-shift 6
+[ -z "$net" ] || eval "$net" || { echo "${NETWORK_FAILED}" > "$log"; exit 125; }
+shift ${MOUNT_ROOTFS_ARGC}
 exec "$@"
 `;
 
@@ -57,7 +62,9 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   }
   const b = ctx.layout.bundle(c.id);
   const mountError = readTextOrEmpty(join(b.dir, 'mount.log')).trim();
-  if (mountError) {
+  if (mountError === NETWORK_FAILED) {
+    failure = networkSetupFailed(ctx, c, 'the network helper failed');
+  } else if (mountError) {
     failure = new DenError(
       'FailedPrecondition',
       'DEN0651',
@@ -89,10 +96,10 @@ function prepareTerminal(ctx: EngineContext, c: ContainerRecord, io: AttachIO, r
   if (!c.config.tty) return c;
   if (!attachedTerminal(ctx, c.config, io, runtime, c.config.runtime)) {
     const plain = { ...c, config: { ...c.config, tty: false } };
-    writeBundle(ctx, plain);
+    writeBundle(ctx, plain, undefined, true);
     return plain;
   }
-  if (io.consoleSize) writeBundle(ctx, c, io.consoleSize);
+  if (io.consoleSize) writeBundle(ctx, c, io.consoleSize, true);
   return c;
 }
 
@@ -108,6 +115,21 @@ async function startAndWait(
   const mountLog = join(b.dir, 'mount.log');
   rmSync(logFile, { force: true });
   rmSync(mountLog, { force: true });
+  const net = await prepareNetwork(ctx, c);
+  if (net.driver.mode.kind === 'container') writeBundle(ctx, c, undefined, true);
+  // What only den can connect (slirp4netns's ports) must be there before the container runs: the
+  // namespace is made by a shell of its own first, and the runtime's shell has nothing to do for it.
+  let networkScript = net.script;
+  if (net.driver.connectsFromDen(net.setup)) {
+    connectNetwork(ctx, c, net.script);
+    try {
+      await net.driver.connected(net.setup);
+    } catch (e) {
+      unmountRootfs(ctx, c.id);
+      throw e;
+    }
+    networkScript = '';
+  }
   return runtimeAttached(ctx, {
     containerId: c.id,
     tty: c.config.tty,
@@ -121,6 +143,7 @@ async function startAndWait(
         MOUNT_AND_RUN,
         'den-start',
         mountLog,
+        networkScript,
         ...(await rootfsMountArgs(ctx, c, c.config.autoRemove)),
         ...runtime.runArgv(c.id, b.dir, { logFile, pidFile: b.pid, ...(consoleSocket ? { consoleSocket } : {}) }),
       ]),

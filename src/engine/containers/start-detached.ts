@@ -7,14 +7,27 @@ import { isActive, type ContainerRecord } from '../../containers/index.js';
 import { startConmon } from '../../monitor/index.js';
 import { readRuntimeFailure, type RuntimeFailureReason } from '../../runtime/index.js';
 import { processStartTime } from '../../session/index.js';
-import { MOUNT_ROOTFS, unmountRootfs } from '../../snapshots/index.js';
+import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import { findRuntime } from '../runtimes.js';
-import { exitDir, hasRuntimeState, isLifecycleRace, processGone, reconcile, stopInRuntime } from './container-state.js';
+import {
+  exitDir,
+  hasRuntimeState,
+  isLifecycleRace,
+  processGone,
+  reconcile,
+  settledRecord,
+  stopInRuntime,
+} from './container-state.js';
 import { startHealthChecks } from './health-scheduler.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { stopContainer } from './stop-container.js';
 import { containerEvent } from '../events.js';
+import { networkSetupFailed, prepareNetwork } from './container-network.js';
+import { writeBundle } from './create-container.js';
+
+/** The status of the mount shell when the network, not the mount, failed. */
+const NETWORK_FAILED = 96;
 
 /**
  * `den start` (and `den run -d`): starts a created or exited container in the background, watched
@@ -22,7 +35,9 @@ import { containerEvent } from '../events.js';
  * left as it is, as docker's start does.
  */
 export async function startContainer(ctx: EngineContext, ref: string): Promise<ContainerRecord> {
-  const c = reconcile(ctx, ctx.containers.resolve(ref));
+  // A container that has just exited is started again once its exit command recorded the exit
+  // (settledRecord), not taken for one that still runs.
+  const c = await settledRecord(ctx, reconcile(ctx, ctx.containers.resolve(ref)));
   if (isActive(c.status) && c.status !== 'restarting') return c;
   return startDetached(ctx, c);
 }
@@ -74,9 +89,12 @@ export async function startDetached(
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   // A runtime state left by a start that died half-way would make create fail: the id is taken.
   if (hasRuntimeState(ctx, c)) stopInRuntime(ctx, c);
-  mountRootfs(ctx, c, await rootfsMountArgs(ctx, c, false));
+  const net = await prepareNetwork(ctx, c);
+  if (net.driver.mode.kind === 'container') writeBundle(ctx, c, undefined, true);
+  mountRootfs(ctx, c, await rootfsMountArgs(ctx, c, false), net.script);
   let monitor;
   try {
+    await net.driver.connected(net.setup);
     const [program, ...wrapped] = ctx.ns.wrap(runtime.globalArgv(runtimeLog));
     monitor = await startConmon(
       {
@@ -150,10 +168,19 @@ async function abandon(ctx: EngineContext, c: ContainerRecord, monitorPid: numbe
   await processGone(monitorPid, 5_000);
 }
 
-function mountRootfs(ctx: EngineContext, c: ContainerRecord, args: string[]): void {
-  const r = runSync(ctx.ns.wrap(['sh', '-c', MOUNT_ROOTFS, 'den-mount', ...args]));
+/**
+ * Mounts the root file system and, where the container has a network namespace of its own to
+ * connect, makes and connects it (container-network.ts), in one shell in the namespaces. A network
+ * that cannot be connected exits NETWORK_FAILED, told apart from a mount that failed.
+ */
+function mountRootfs(ctx: EngineContext, c: ContainerRecord, args: string[], network: string): void {
+  const script = network
+    ? `${MOUNT_ROOTFS} || exit 1; eval "\${${MOUNT_ROOTFS_ARGC + 1}}" || exit ${NETWORK_FAILED}`
+    : MOUNT_ROOTFS;
+  const r = runSync(ctx.ns.wrap(['sh', '-c', script, 'den-mount', ...args, ...(network ? [network] : [])]));
   if (r.status !== 0) {
     unmountRootfs(ctx, c.id);
+    if (r.status === NETWORK_FAILED) throw networkSetupFailed(ctx, c, r.stderr.trim() || `status ${r.status}`);
     throw failedPrecondition(
       'DEN0651',
       `container ${c.name}: cannot mount its root file system: ${r.stderr.trim() || 'mount failed'}`,

@@ -97,35 +97,20 @@ function checkAutoSize(ctx: EngineContext, request: UsernsRequest, image: ImageR
   return request.size;
 }
 
-/** Ids a user needs for `auto` to be the rootless default: ten ranges of 65536. */
-export const AUTO_DEFAULT_MIN_IDS = 10 * 65536;
-
 /**
- * The mode a container gets without --userns (config.defaultUserns, DEN_USERNS, overrides it, as PODMAN_USERNS does).
- * As root, `auto`: idmapped mounts make it free. Rootless, `auto` only where ids shift without
- * copying and the caller's subordinate ranges hold room for several containers (an image with
- * `nobody` needs 65535 ids, so the usual 65536 fit one, and a second container would fail);
- * otherwise `host`, the session's own mapping. `den system check` reports the choice and why.
+ * The mode a container gets without --userns when nothing configures one (config.defaultUserns:
+ * DEN_USERNS, den.conf or containers.conf). As root, `auto`: container root is never host root,
+ * and idmapped mounts make it free. Rootless, `host`, the session's mapping, as Docker's and
+ * Podman's rootless modes: container root is the caller, so bind mounts are writable and what the
+ * container writes stays the caller's, the image is read at native speed, and the default does not
+ * depend on how many subordinate ids the caller has. `den system check` reports it.
  */
 export function defaultUserns(ctx: EngineContext): { mode: 'auto' | 'host'; why: string } {
-  if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: idmapped mounts shift ids without copying' };
-  const shift = ctx.rootlessShift();
-  if (shift.newMapping === 'full copy') {
-    return { mode: 'host', why: `ids cannot be shifted without copying the image: ${shift.why}` };
-  }
-  const maps = ctx.sessionMaps();
-  const ids = Math.min(argsSize(maps.uidArgs), argsSize(maps.gidArgs)) - 1;
-  if (ids < AUTO_DEFAULT_MIN_IDS) {
-    return {
-      mode: 'host',
-      why:
-        `your subordinate ranges hold ${ids} ids, fewer than the ${AUTO_DEFAULT_MIN_IDS} that give ten containers ` +
-        `a range of 65536 each; --userns=auto still works while there is room`,
-    };
-  }
-  const how =
-    shift.method === 'fuse' ? 'fuse-overlayfs shifts ids without copying' : 'shifted copies share data (reflinks)';
-  return { mode: 'auto', why: `${how}, and ${ids} subordinate ids give room` };
+  if (!ctx.paths.rootless) return { mode: 'auto', why: 'root: a range of its own per container, no copies' };
+  return {
+    mode: 'host',
+    why: 'rootless: the session mapping, container root is you; --userns=auto, DEN_USERNS=auto or `userns = auto` in den.conf give each container a range of its own',
+  };
 }
 
 export type UsernsPlan =

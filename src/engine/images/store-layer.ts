@@ -72,7 +72,7 @@ export interface StoredLayer {
 export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<StoredLayer> {
   const { decompressor } = await import('../../unpack/index.js');
   ctx.content.init();
-  mkdirSync(ctx.layout.layersDir, { recursive: true });
+  mkdirSync(ctx.layout.layersDir, { recursive: true, mode: 0o700 }); // the images' files: the owner's alone
   const owner = ownerTag();
   const tmp = ctx.layout.tmpLayerDir(`${owner}-${randomBytes(8).toString('hex')}`);
   const ingest = src.ingest ?? ctx.content.ingest(owner);

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, lstatSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readdirOrEmpty } from '../../common/fs.js';
 import { hexOf, newHash, type Digest } from '../../content/index.js';
@@ -6,8 +6,11 @@ import type { EngineContext } from '../context.js';
 import { publishIndex } from '../images/image-index.js';
 import { removeImage } from '../images/remove-image.js';
 import { collectSnapshots, forgetLayer } from '../containers/rootfs-mount.js';
+import { isRunning } from '../containers/container-state.js';
 import { abandoned, leased, lockedLayers, removeTree, sweepAbandoned } from '../../snapshots/index.js';
 import type { CheckResult } from '../../common/host-check.js';
+import { NETNS_FILE } from '../../network/index.js';
+import { checkModes } from '../store-modes.js';
 
 export interface Collected {
   blobs: number;
@@ -141,7 +144,8 @@ export function diskUsage(ctx: EngineContext): DiskUsage {
 /**
  * `den system check --store`: the store agrees with itself. Every blob hashes to its name; every
  * image's manifest, config and layer blobs are there; every layer record has its directory and
- * every directory its record; nothing a dead den left half-done (temporaries, locks, leases).
+ * every directory its record; nothing a dead den left half-done (temporaries, locks, leases); no
+ * path open wider than the permission model allows (store-modes.ts), with the chmod that fixes it.
  */
 export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -204,7 +208,60 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
     leftovers.map((a) => `${a} of a den that is gone`),
     `none${partials > 0 ? ` (${partials} resumable download${partials === 1 ? '' : 's'})` : ''}`,
   );
+  results.push(checkModes(ctx));
+  results.push(checkNetworkLeftovers(ctx));
   return results;
+}
+
+/**
+ * Network pieces a crash left (docs/networking.md): a helper (pasta, slirp4netns) or a namespace
+ * file of a container that no longer runs. Any unmount of the container (rm, start, the next
+ * command that finds its monitor dead) undoes them; this says where they are meanwhile.
+ */
+function checkNetworkLeftovers(ctx: EngineContext): CheckResult {
+  // Running means its monitor lives: a record a crash left saying running counts as stopped.
+  const active = new Set(
+    ctx.containers
+      .list()
+      .filter((c) => isRunning(c))
+      .map((c) => c.id),
+  );
+  const containers = ctx.layout.containersDir;
+  const idOf = (text: string) => {
+    const at = text.indexOf(`${containers}/`);
+    const id = at < 0 ? '' : text.slice(at + containers.length + 1, at + containers.length + 65);
+    return /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+  };
+  const problems: string[] = [];
+  const uid = process.getuid?.();
+  for (const pid of readdirOrEmpty('/proc').filter((n) => /^[0-9]+$/.test(n))) {
+    let cmdline: string;
+    try {
+      if (statSync(`/proc/${pid}`).uid !== uid) continue;
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (!/^(\S*\/)?(pasta|slirp4netns) /.test(cmdline)) continue;
+    const id = idOf(cmdline);
+    if (id && !active.has(id))
+      problems.push(`container ${id.slice(0, 12)}: its network helper (pid ${pid}) outlived it`);
+  }
+  for (const m of ctx.ns.mounts()) {
+    const id = idOf(`${m.mountPoint}/`);
+    if (id && m.mountPoint.endsWith(`/lower/${NETNS_FILE}`) && !active.has(id)) {
+      problems.push(`container ${id.slice(0, 12)}: its network namespace is still mounted`);
+    }
+  }
+  return problems.length === 0
+    ? { id: 'network', title: 'no network helper or namespace outlives its container', status: 'ok', detail: 'none' }
+    : {
+        id: 'network',
+        title: 'no network helper or namespace outlives its container',
+        status: 'fail',
+        detail: problems.join('; '),
+        fix: 'den rm -f CONTAINER (or den start CONTAINER) releases them; for a container den no longer lists, kill the helper',
+      };
 }
 
 async function hashFile(path: string): Promise<string> {

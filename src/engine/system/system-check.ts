@@ -1,8 +1,14 @@
-import { LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { LiveHost, ok, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { checkConmon } from '../../monitor/index.js';
-import { checkNetavark, checkPasta, checkSlirp4netns, checkTunDevice } from '../../network/index.js';
+import {
+  checkDefaultNetwork,
+  checkNetavark,
+  checkPasta,
+  checkSlirp4netns,
+  checkTunDevice,
+} from '../../network/index.js';
 import { checkCgroupLimits, checkCgroups } from '../../cgroups/index.js';
 import { checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
@@ -82,6 +88,7 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('cgroup-limits', 'resource limits (--memory, --cpus, --pids-limit)', () =>
     checkCgroupLimits(h, ctx.config.cgroupParent),
   );
+  add('network', 'default network', () => checkDefaultNetwork(h));
   add('pasta', 'pasta (rootless networking)', () => checkPasta(h));
   add('slirp4netns', 'slirp4netns (rootless networking fallback)', () => checkSlirp4netns(h));
   add('tun', '/dev/net/tun (pasta, slirp4netns)', () => checkTunDevice(h));
@@ -97,10 +104,8 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
     return ok(`${s.method} (${s.why})`);
   });
   add('userns-default', 'default --userns', () => {
-    if (h.rootless && [subuid, subgid].some((r) => r.status === 'fail')) {
-      return warn('default --userns: host (no subordinate ids for ranges of their own: see subuid, subgid above)');
-    }
-    // Either default is sound: this reports which one applies here and why, not a fault.
+    const configured = ctx.config.defaultUserns;
+    if (configured !== undefined) return ok(`default --userns: ${configured} (set by ${ctx.config.defaultUsernsFrom})`);
     const d = defaultUserns(ctx);
     return ok(`default --userns: ${d.mode} (${d.why})`);
   });
