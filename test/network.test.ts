@@ -368,6 +368,68 @@ for (const user of ['dentest', 'root'] as const)
       await noLeaks();
     });
 
+    test('--network NAME: containers reach each other by name and alias, not from another network; inspect shows the address', async () => {
+      ok(env.den(['network', 'create', 'backend']));
+      ok(env.den(['network', 'create', 'elsewhere']));
+      ok(
+        env.den([
+          'run',
+          '-d',
+          '--name',
+          'db',
+          '--network',
+          'backend',
+          '--network-alias',
+          'database',
+          'busybox',
+          'httpd',
+          '-f',
+          '-p',
+          '80',
+          '-h',
+          '/etc',
+        ]),
+      );
+      const [ip, gateway, onBackend] = ok(
+        env.den([
+          'inspect',
+          '-f',
+          '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.Networks.backend.IPAddress}}',
+          'db',
+        ]),
+      )
+        .trim()
+        .split(' ');
+      assert.match(ip!, /^10\.89\.\d+\.\d+$/);
+      assert.equal(onBackend, ip);
+      const id12 = ok(env.den(['inspect', '-f', '{{.Config.Hostname}}', 'db'])).trim();
+      // busybox wget crashes here; nc speaks HTTP/1.0 well enough.
+      const get = (host: string) =>
+        `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | timeout -s KILL 5 nc ${host} 80 | tail -1`;
+      const client = ok(
+        env.den([
+          'run',
+          '--rm',
+          '--network',
+          'backend',
+          'busybox',
+          'sh',
+          '-c',
+          `cat /etc/resolv.conf; ${get('db')}; ${get('database')}`,
+        ]),
+      );
+      assert.match(client, new RegExp(`^nameserver ${gateway!.replace(/\./g, '\\.')}$`, 'm'));
+      assert.equal(client.split('\n').filter((l) => l === id12).length, 2, `by name and by alias: ${client}`);
+      const stranger = env.den(['run', '--rm', '--network', 'elsewhere', 'busybox', 'sh', '-c', get('db')]);
+      assert.doesNotMatch(stranger.stdout, new RegExp(id12), 'another network neither resolves nor reaches it');
+      const unknown = env.den(['run', '--rm', '--network', 'nowhere', 'busybox', 'true']);
+      assert.equal(unknown.status, 125);
+      assert.match(unknown.stderr, /network nowhere not found/);
+      ok(env.den(['rm', '-f', 'db']));
+      ok(env.den(['network', 'rm', 'backend', 'elsewhere']));
+      await noLeaks();
+    });
+
     test('a monitor killed with SIGKILL: check --store names the helper and namespace left, the next command releases them', async () => {
       const id = ok(env.den(['run', '-d', '--name', 'orphan', 'busybox', 'sleep', '100'])).trim();
       const init = Number(ok(env.den(['inspect', '-f', '{{.State.Pid}}', 'orphan'])).trim());

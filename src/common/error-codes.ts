@@ -122,7 +122,7 @@ export const ERROR_CODES = {
   DEN0624: { kind: 'InvalidArgument', meaning: 'an environment variable with an empty name' },
   DEN0625: { kind: 'NotFound', meaning: 'an `--env-file` cannot be read' },
   DEN0626: { kind: 'FailedPrecondition', meaning: 'retired: network modes are parsed by networking, DEN1201' },
-  DEN0627: { kind: 'InvalidArgument', meaning: 'retired: an unknown network is DEN1209' },
+  DEN0627: { kind: 'InvalidArgument', meaning: 'retired: an unknown network is DEN1222' },
   DEN0628: { kind: 'InvalidArgument', meaning: 'a malformed `-v` value' },
   DEN0629: { kind: 'FailedPrecondition', meaning: '`-v` with a named volume (not supported yet)' },
   DEN0630: { kind: 'InvalidArgument', meaning: '`-v` with a relative container path' },
@@ -519,7 +519,7 @@ export const ERROR_CODES = {
   DEN1206: { kind: 'FailedPrecondition', meaning: 'rootless: a host port below net.ipv4.ip_unprivileged_port_start' },
   DEN1207: { kind: 'FailedPrecondition', meaning: 'a host port to publish is in use' },
   DEN1208: { kind: 'FailedPrecondition', meaning: "a host address to publish on is not one of the host's" },
-  DEN1209: { kind: 'NotFound', meaning: 'an unknown network' },
+  DEN1209: { kind: 'NotFound', meaning: 'retired: an unknown network is DEN1222' },
   DEN1210: {
     kind: 'FailedPrecondition',
     meaning: 'the default network needs pasta or slirp4netns, and neither is in PATH',
@@ -539,6 +539,10 @@ export const ERROR_CODES = {
   },
   DEN1215: { kind: 'InvalidArgument', meaning: 'an invalid `--add-host`, `--dns` or `--mac-address` value' },
   DEN1216: { kind: 'NotFound', meaning: '`den port`: no such port published' },
+  DEN1217: {
+    kind: 'FailedPrecondition',
+    meaning: 'rootless: ports published on a user network (nothing forwards them into its namespace yet)',
+  },
   DEN1301: {
     kind: 'InvalidArgument',
     meaning: 'the default --userns (DEN_USERNS, den.conf, containers.conf) is not a --userns value',

@@ -9,6 +9,7 @@ import {
   GUEST_ADDRESS,
   GUEST_PREFIX,
   hostAddressForContainers,
+  namespaceCommands,
   pastaArgv,
   setupCommands,
   slirp4netnsArgv,
@@ -143,6 +144,25 @@ function containerDriver(mode: NetworkMode & { kind: 'container' }, joined: () =
 }
 
 /**
+ * A user network (netavark's bridge, shared with other containers): the namespace is made by the
+ * setup shell and connected by the engine (its network store allocates the address), before the
+ * container runs; /etc/hosts and /etc/resolv.conf are written again then, with the address and
+ * the network's DNS server (aardvark-dns), which resolves the other containers by name.
+ */
+function userNetworkDriver(mode: NetworkMode & { kind: 'network' }): NetworkDriver {
+  return {
+    mode,
+    namespace: (netnsFile) => ({ path: netnsFile }),
+    hosts: (input) =>
+      hostsFile({ hostname: input.hostname, hostNetwork: false, extraHosts: withHostGateway(input, undefined) }),
+    resolvConf: (input) => resolvConf(input),
+    setup: (setup) => namespaceCommands(setup),
+    connected: NOTHING,
+    connectsFromDen: () => true,
+  };
+}
+
+/**
  * The driver of a mode. `joined` gives the namespace path of the container a `container:` mode
  * names (the engine knows containers; this module does not).
  */
@@ -158,9 +178,7 @@ export function networkDriver(mode: NetworkMode, joined: () => string = () => ''
     case 'container':
       return containerDriver(mode, joined);
     case 'network':
-      throw new DenError('NotFound', 'DEN1209', `network ${mode.name} not found`, {
-        hint: 'see `den network ls`; create it with `den network create NAME`',
-      });
+      return userNetworkDriver(mode);
   }
 }
 

@@ -147,6 +147,12 @@ export function setupCommands(
   return `: > ${log} && ${makeNamespace(setup.netnsFile)} 2>> ${log} && ${connect}`;
 }
 
+/** The shell that only makes the namespace (a user network's: netavark connects it afterwards). */
+export function namespaceCommands(setup: UserModeSetup): string {
+  const log = shellQuote(setup.logFile);
+  return `: > ${log} && ${makeNamespace(setup.netnsFile)} 2>> ${log}`;
+}
+
 /**
  * Shell, with $1 the container's root file system path (its bundle is the directory above): stops
  * the network helper recorded there, if it still runs and is one (a pid from before a reboot may

@@ -1,3 +1,4 @@
+import { releaseUserNetworks } from './container-network.js';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,7 @@ export async function containerExited(
   const exitCode = exitCodeOf(ctx, id) ?? LOST_EXIT_CODE;
   runSync(ctx.ns.wrap(findRuntime(ctx, c.config.runtime).deleteArgv(id)));
   unmountRootfs(ctx, id);
+  releaseUserNetworks(ctx, c);
   sweepExitFiles(ctx);
   try {
     if (c.config.autoRemove) {

@@ -11,17 +11,21 @@ import {
   HELPER_LOG_FILE,
   HELPER_PID_FILE,
   NETNS_FILE,
+  hostsFile,
   networkDriver,
   parseExpose,
+  resolvConf,
   publishAllRequests,
   recordedNetworkMode,
   takeHostPorts,
   type NetworkDriver,
   type NetworkMode,
   type NetworkRequest,
+  type AttachmentInfo,
   type PublishedPort,
   type UserModeSetup,
 } from '../../network/index.js';
+import { connectContainer, disconnectContainer, networkDeps } from '../networks/connect-container.js';
 import { lowerMountsDir, unmountRootfs } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 
@@ -75,7 +79,18 @@ export function resolveNetwork(
       });
     }
   }
-  if (mode.kind === 'network') networkDriver(mode); // a network den does not know fails now, not at start
+  if (mode.kind === 'network') {
+    ctx.networks.resolve(mode.name); // a network den does not know fails now, not at start
+    if (ctx.paths.rootless && (s.ports?.length || s.publishAll)) {
+      throw failedPrecondition(
+        'DEN1217',
+        `cannot publish ports on network ${mode.name} rootless: nothing forwards the host's ports into the user networks' namespace yet`,
+        {
+          hint: 'publish them on the default network (leave out --network), or run as root',
+        },
+      );
+    }
+  }
   const exposed = new Set(Object.keys(image.config.config?.ExposedPorts ?? {}).flatMap((k) => parseExpose(k)));
   for (const key of s.exposed ?? []) exposed.add(key);
   for (const p of s.ports ?? []) exposed.add(`${p.containerPort}/${p.protocol}`);
@@ -145,6 +160,8 @@ export function networkFiles(ctx: EngineContext, c: ContainerRecord) {
     // A socket's path has at most 107 bytes: under the runtime directory, by the id's short form.
     apiSocket: join(ctx.paths.runtimeDir, 'slirp4netns', `${c.id.slice(0, 12)}.sock`),
     portsFile: join(b.dir, 'ports.json'),
+    /** What a start's connect to a user network gave (address, gateway, MAC), for inspect. */
+    attachmentsFile: join(b.dir, 'networks.json'),
   };
 }
 
@@ -217,10 +234,82 @@ export function networkSetupFailed(ctx: EngineContext, c: ContainerRecord, fallb
 
 /** The host ports a running container has (what its last start took); none once it stopped. */
 export function publishedPorts(ctx: EngineContext, c: ContainerRecord): PublishedPort[] {
-  if (!isActive(c.status)) return [];
+  return isActive(c.status) ? lastPorts(ctx, c) : [];
+}
+
+function lastPorts(ctx: EngineContext, c: ContainerRecord): PublishedPort[] {
   try {
     return JSON.parse(readFileSync(networkFiles(ctx, c).portsFile, 'utf8')) as PublishedPort[];
   } catch {
     return [];
+  }
+}
+
+const asPortMappings = (ports: readonly PublishedPort[]) => ports.map((p) => ({ ...p, range: 1 }));
+
+/**
+ * A user network's container, after the setup shell made its namespace and before it runs: the
+ * network store records the attachment (its address), netavark connects it, and /etc/hosts and
+ * /etc/resolv.conf are written again with the address and the network's DNS server.
+ */
+export function connectUserNetworks(ctx: EngineContext, c: ContainerRecord, setup: UserModeSetup): void {
+  const mode = recordedNetworkMode(c.config.network);
+  if (mode.kind !== 'network') return;
+  const info = connectContainer(networkDeps(ctx), {
+    containerId: c.id,
+    name: c.name,
+    netnsPath: setup.netnsFile,
+    networks: [{ name: mode.name, aliases: c.config.networking?.aliases ?? [] }],
+    ports: asPortMappings(setup.ports),
+  });
+  const first = info[0];
+  const etc = etcInputOf(c);
+  const b = ctx.layout.bundle(c.id);
+  writeFileSync(
+    b.hosts,
+    hostsFile({
+      hostname: c.config.hostname,
+      hostNetwork: false,
+      ...(first ? { address: first.ip } : {}),
+      extraHosts: (etc.extraHosts ?? []).filter((h) => h.address !== 'host-gateway'),
+    }),
+  );
+  writeFileSync(
+    b.resolvConf,
+    resolvConf({
+      ...etc,
+      ...(first?.dnsServers.length ? { networkNameservers: first.dnsServers } : {}),
+      ...(first?.dnsSearch.length && !etc.dnsSearch?.length ? { dnsSearch: first.dnsSearch } : {}),
+    }),
+  );
+  writeFileSync(networkFiles(ctx, c).attachmentsFile, JSON.stringify(info));
+}
+
+/** What the last connect to user networks gave, while the container runs (inspect). */
+export function userNetworkAttachments(ctx: EngineContext, c: ContainerRecord): AttachmentInfo[] {
+  if (!isActive(c.status)) return [];
+  try {
+    return JSON.parse(readFileSync(networkFiles(ctx, c).attachmentsFile, 'utf8')) as AttachmentInfo[];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * After a container on a user network stopped, or its start failed: netavark takes its interfaces,
+ * rules and DNS records down (idempotent; the attachment, and so the address, stays for the next
+ * start). A failure is a warning: the record must still move on.
+ */
+export function releaseUserNetworks(ctx: EngineContext, c: ContainerRecord): void {
+  if (recordedNetworkMode(c.config.network).kind !== 'network') return;
+  try {
+    disconnectContainer(networkDeps(ctx), {
+      containerId: c.id,
+      name: c.name,
+      netnsPath: networkFiles(ctx, c).netnsFile,
+      ports: asPortMappings(lastPorts(ctx, c)),
+    });
+  } catch (e) {
+    ctx.events.warning(`container ${c.name}: ${(e as Error).message}`);
   }
 }

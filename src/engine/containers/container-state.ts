@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { forgetContainerNetworks, networkDeps } from '../networks/connect-container.js';
+import { releaseUserNetworks } from './container-network.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict, DenError } from '../../common/errors.js';
@@ -72,6 +73,7 @@ export function reconcile(ctx: EngineContext, c: ContainerRecord): ContainerReco
   if (c.status !== 'restarting') {
     stopInRuntime(ctx, c);
     unmountRootfs(ctx, c.id);
+    releaseUserNetworks(ctx, c);
   }
   try {
     const exitCode = c.status === 'restarting' ? c.exitCode : (exitCodeOf(ctx, c.id) ?? LOST_EXIT_CODE);

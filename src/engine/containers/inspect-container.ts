@@ -5,7 +5,7 @@ import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
 import type { EngineContext } from '../context.js';
 import { isRunning } from './container-state.js';
-import { networkFiles, networkOf, publishedPorts } from './container-network.js';
+import { networkFiles, networkOf, publishedPorts, userNetworkAttachments } from './container-network.js';
 
 /**
  * A container as docker's Engine API (version 1.41, GET /containers/{id}/json) describes it, with
@@ -488,10 +488,12 @@ function networkSettings(ctx: EngineContext, c: ContainerRecord, pid: number): N
       : mode.kind === 'none' && pid > 0
         ? `/proc/${pid}/ns/net`
         : '';
-  const mac = c.config.networking?.macAddress ?? '';
-  const ip = address?.ip ?? '';
-  const prefix = address?.prefix ?? 0;
-  const gateway = address?.gateway ?? '';
+  // On a user network the address is the network store's, as the last start's connect gave it.
+  const attached = mode.kind === 'network' ? userNetworkAttachments(ctx, c)[0] : undefined;
+  const mac = attached?.mac ?? c.config.networking?.macAddress ?? '';
+  const ip = attached?.ip ?? address?.ip ?? '';
+  const prefix = attached?.prefixLength ?? address?.prefix ?? 0;
+  const gateway = attached?.gateway ?? address?.gateway ?? '';
   return {
     Bridge: '',
     SandboxID: '',
@@ -515,7 +517,7 @@ function networkSettings(ctx: EngineContext, c: ContainerRecord, pid: number): N
         IPAMConfig: null,
         Links: null,
         Aliases: c.config.networking?.aliases.length ? c.config.networking.aliases : null,
-        NetworkID: '',
+        NetworkID: attached?.networkId ?? '',
         EndpointID: '',
         Gateway: gateway,
         IPAddress: ip,

@@ -13,7 +13,13 @@ import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
 import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
-import { connectNetwork, networkSetupFailed, prepareNetwork } from './container-network.js';
+import {
+  connectNetwork,
+  connectUserNetworks,
+  networkSetupFailed,
+  prepareNetwork,
+  releaseUserNetworks,
+} from './container-network.js';
 import { attachedTerminal, runtimeAttached, type AttachIO, type RunFailure } from './attached-runtime.js';
 
 export type { AttachIO, RunFailure } from './attached-runtime.js';
@@ -124,8 +130,10 @@ async function startAndWait(
     connectNetwork(ctx, c, net.script);
     try {
       await net.driver.connected(net.setup);
+      connectUserNetworks(ctx, c, net.setup);
     } catch (e) {
       unmountRootfs(ctx, c.id);
+      releaseUserNetworks(ctx, c);
       throw e;
     }
     networkScript = '';
@@ -172,6 +180,7 @@ function finishRun(ctx: EngineContext, c: ContainerRecord, exitCode: number | nu
     return;
   }
   unmountRootfs(ctx, c.id);
+  releaseUserNetworks(ctx, c);
   try {
     if (exitCode === null) ctx.containers.transition(c.id, 'fail', { exitCode });
     else ctx.containers.transition(c.id, 'exit', { exitCode });

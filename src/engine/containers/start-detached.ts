@@ -23,7 +23,7 @@ import { startHealthChecks } from './health-scheduler.js';
 import { rootfsMountArgs } from './rootfs-mount.js';
 import { stopContainer } from './stop-container.js';
 import { containerEvent } from '../events.js';
-import { networkSetupFailed, prepareNetwork } from './container-network.js';
+import { connectUserNetworks, networkSetupFailed, prepareNetwork, releaseUserNetworks } from './container-network.js';
 import { writeBundle } from './create-container.js';
 
 /** The status of the mount shell when the network, not the mount, failed. */
@@ -95,6 +95,7 @@ export async function startDetached(
   let monitor;
   try {
     await net.driver.connected(net.setup);
+    connectUserNetworks(ctx, c, net.setup);
     const [program, ...wrapped] = ctx.ns.wrap(runtime.globalArgv(runtimeLog));
     monitor = await startConmon(
       {
@@ -119,6 +120,7 @@ export async function startDetached(
     const monitorPid = Number(readTextOrEmpty(b.monitorPid).trim());
     if (monitorPid > 0) await processGone(monitorPid, 5_000);
     unmountRootfs(ctx, c.id);
+    releaseUserNetworks(ctx, c);
     throw e;
   }
   let started: ContainerRecord;
@@ -165,6 +167,7 @@ export async function startDetached(
 async function abandon(ctx: EngineContext, c: ContainerRecord, monitorPid: number): Promise<void> {
   stopInRuntime(ctx, c);
   unmountRootfs(ctx, c.id);
+  releaseUserNetworks(ctx, c);
   await processGone(monitorPid, 5_000);
 }
 
