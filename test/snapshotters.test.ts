@@ -164,7 +164,8 @@ for (const subject of SUBJECTS) {
     let layers: string[];
     const den = (args: string[], extra: Record<string, string> = {}) =>
       env.den(args, { env: { ...subject.env, ...extra } });
-    const run = (userns: string[], args: string[]) => den(['run', ...userns, '-u', '0', ...args]);
+    // --network none: the mounts these tests count are the snapshotter's, without a network namespace's.
+    const run = (userns: string[], args: string[]) => den(['run', '--network', 'none', ...userns, '-u', '0', ...args]);
 
     before(() => {
       env = new DenEnv(subject.user);
@@ -250,9 +251,12 @@ for (const subject of SUBJECTS) {
 
     test('4. while it runs: the overlay and the lower mounts; after it exits: no mount of it remains', async () => {
       for (const userns of [subject.own, subject.shared]) {
-        const child = env.spawnDen(['run', '-i', ...userns, '--name', 'mounted', 'snap', 'head', '-n', '1'], {
-          env: subject.env,
-        });
+        const child = env.spawnDen(
+          ['run', '-i', '--network', 'none', ...userns, '--name', 'mounted', 'snap', 'head', '-n', '1'],
+          {
+            env: subject.env,
+          },
+        );
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -280,10 +284,10 @@ for (const subject of SUBJECTS) {
     });
 
     test('5. rm removes the container and what was its own; prune collects what nothing uses', () => {
-      const shared = den(['create', ...subject.shared, 'snap', 'true']);
+      const shared = den(['create', '--network', 'none', ...subject.shared, 'snap', 'true']);
       assert.equal(shared.status, 0, shared.stderr);
       const withShared = derived(env);
-      const own = den(['create', ...subject.own, 'snap', 'true']);
+      const own = den(['create', '--network', 'none', ...subject.own, 'snap', 'true']);
       assert.equal(own.status, 0, own.stderr);
       const withBoth = derived(env);
       if (subject.copies) assert.ok(withBoth.length > withShared.length, 'the auto container has copies of its own');
@@ -362,9 +366,12 @@ for (const subject of SUBJECTS) {
 
     test('7. den killed while its container runs: rm -f unmounts everything and removes it', async () => {
       for (const userns of [subject.own, subject.shared]) {
-        const child = env.spawnDen(['run', '-i', ...userns, '--name', 'orphan', 'snap', 'head', '-n', '1'], {
-          env: subject.env,
-        });
+        const child = env.spawnDen(
+          ['run', '-i', '--network', 'none', ...userns, '--name', 'orphan', 'snap', 'head', '-n', '1'],
+          {
+            env: subject.env,
+          },
+        );
         for (let i = 0; i < 400 && !mountsOf(env).some((m) => m.fstype === 'overlay'); i++) await sleep(25);
         assert.ok(
           mountsOf(env).some((m) => m.fstype === 'overlay'),

@@ -57,8 +57,11 @@ interface TransitionFields extends Partial<StartFields> {
 }
 
 /**
- * A change to a container's record, told to the store's observer once it is committed: the
- * engine keeps its events journal from these. A lifecycle event carries the status it left.
+ * A change to a container's record, told to the store's observer: the engine keeps its events
+ * journal from these. A lifecycle event carries the status it left. Creations, renames and removals
+ * are told once committed; a lifecycle transition inside its write transaction, just before the
+ * commit, so that a den that waits for a status (den stop waiting for the exit) finds the event
+ * of that status in the journal before it adds its own (docker's die, then stop).
  */
 export type ContainerChange =
   | { kind: 'create' | 'destroy'; container: ContainerRecord }
@@ -182,15 +185,17 @@ export class ContainerStore {
           return { sql: 'pid = pid', args: [] };
       }
     })();
-    const changed = this.db
-      .prepare(
-        `UPDATE containers SET status = ?, ${set.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
-      )
-      .run(to, ...set.args, id, ...from).changes;
-    const after = this.get(id);
-    if (changed === 0 || !after) throw transitionRefused(after?.name ?? id.slice(0, 12), after?.status, event);
-    this.observe({ kind: 'transition', event, from: before, container: after });
-    return after;
+    return writeTransaction(this.db, () => {
+      const changed = this.db
+        .prepare(
+          `UPDATE containers SET status = ?, ${set.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
+        )
+        .run(to, ...set.args, id, ...from).changes;
+      const after = this.get(id);
+      if (changed === 0 || !after) throw transitionRefused(after?.name ?? id.slice(0, 12), after?.status, event);
+      this.observe({ kind: 'transition', event, from: before, container: after });
+      return after;
+    });
   }
 
   /** den stop and kill: the container's restart policy is not to start it again. */
