@@ -543,6 +543,10 @@ export const ERROR_CODES = {
     kind: 'FailedPrecondition',
     meaning: 'rootless: ports published on a user network (nothing forwards them into its namespace yet)',
   },
+  DEN1218: {
+    kind: 'InvalidArgument',
+    meaning: 'DEN_NETWORK, or `network` in den.conf, is not a network a container can be given by default',
+  },
   DEN1301: {
     kind: 'InvalidArgument',
     meaning: 'the default --userns (DEN_USERNS, den.conf, containers.conf) is not a --userns value',

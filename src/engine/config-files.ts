@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DenError, invalidArgument } from '../common/errors.js';
-import { parseUserns } from './containers/create-spec.js';
+import { parseNetwork, parseUserns } from './containers/create-spec.js';
 
 /**
  * The configuration files the CLI reads besides its environment, for the settings den shares with
@@ -43,9 +43,14 @@ export function denConfPath(env: Readonly<Record<string, string | undefined>>): 
   return join(configHome(env), 'den', 'den.conf');
 }
 
-const DEN_CONF_SETTINGS = ['userns'];
+const DEN_CONF_SETTINGS = ['userns', 'network'];
 
 function denConfUserns(env: Readonly<Record<string, string | undefined>>): Setting | undefined {
+  return denConfSetting(env, 'userns');
+}
+
+/** One setting of den.conf (every line is checked, whichever is asked for). */
+function denConfSetting(env: Readonly<Record<string, string | undefined>>, wanted: string): Setting | undefined {
   const file = denConfPath(env);
   const text = readIfPresent(file);
   if (text === undefined) return undefined;
@@ -65,14 +70,53 @@ function denConfUserns(env: Readonly<Record<string, string | undefined>>): Setti
         hint: `den.conf knows: ${DEN_CONF_SETTINGS.join(', ')}`,
       });
     }
-    found = { value: unquote(value), from: `${file} line ${i + 1}` };
+    if (name === wanted) found = { value: unquote(value), from: `${file} line ${i + 1}` };
   });
   return found;
+}
+
+/**
+ * The default network, strongest first: DEN_NETWORK, den.conf's `network`, containers.conf's
+ * `default_rootless_network_cmd` of its [network] table (podman's choice between pasta and
+ * slirp4netns, rootless). Undefined: den chooses (pasta, else slirp4netns).
+ */
+export function defaultNetworkSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  rootless: boolean,
+): Setting | undefined {
+  const setting = env.DEN_NETWORK
+    ? { value: env.DEN_NETWORK, from: 'DEN_NETWORK' }
+    : (denConfSetting(env, 'network') ??
+      (rootless ? containersConfString(env, rootless, 'network', 'default_rootless_network_cmd') : undefined));
+  if (!setting) return undefined;
+  let mode;
+  try {
+    mode = parseNetwork(setting.value);
+  } catch (e) {
+    throw invalidArgument('DEN1218', `${setting.from}: ${(e as Error).message}`, {
+      hint: 'name pasta, slirp4netns, host, none or a network (den network ls)',
+    });
+  }
+  if (mode.kind === 'default' || mode.kind === 'container') {
+    throw invalidArgument('DEN1218', `${setting.from}: "${setting.value}" cannot be the default network`, {
+      hint: 'name pasta, slirp4netns, host, none or a network (den network ls)',
+    });
+  }
+  return setting;
 }
 
 function containersConfUserns(
   env: Readonly<Record<string, string | undefined>>,
   rootless: boolean,
+): Setting | undefined {
+  return containersConfString(env, rootless, 'containers', 'userns');
+}
+
+function containersConfString(
+  env: Readonly<Record<string, string | undefined>>,
+  rootless: boolean,
+  table: string,
+  key: string,
 ): Setting | undefined {
   const files = env.CONTAINERS_CONF
     ? [env.CONTAINERS_CONF]
@@ -84,7 +128,7 @@ function containersConfUserns(
   let found: Setting | undefined;
   for (const file of files) {
     const text = readIfPresent(file);
-    if (text !== undefined) found = tomlTableString(text, 'containers', 'userns', file) ?? found;
+    if (text !== undefined) found = tomlTableString(text, table, key, file) ?? found;
   }
   return found;
 }

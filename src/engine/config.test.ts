@@ -57,3 +57,29 @@ test('the default --userns: DEN_USERNS, else den.conf, else containers.conf, els
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the default network: DEN_NETWORK, else den.conf, else containers.conf (rootless), else den chooses', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'den-config-'));
+  try {
+    const conf = join(dir, 'den', 'den.conf');
+    const containersConf = join(dir, 'containers.conf');
+    const at = (env: Record<string, string>) =>
+      config({ XDG_CONFIG_HOME: dir, CONTAINERS_CONF: containersConf, ...env }).defaultNetwork;
+    assert.equal(at({}), undefined);
+    writeFileSync(containersConf, '[network]\ndefault_rootless_network_cmd = "slirp4netns"\n');
+    assert.equal(at({}), 'slirp4netns', "podman's choice of helper, rootless");
+    mkdirSync(join(dir, 'den'));
+    writeFileSync(conf, 'userns = auto\nnetwork = pasta\n');
+    assert.equal(at({}), 'pasta', 'den.conf over containers.conf');
+    assert.equal(at({ DEN_NETWORK: 'none' }), 'none', 'the environment over both');
+    for (const bad of ['container:web', 'pasta bad', 'slirp4netns:mtu=1']) {
+      assert.throws(
+        () => at({ DEN_NETWORK: bad }),
+        (e: unknown) => e instanceof DenError && e.code === 'DEN1218' && e.message.startsWith('DEN_NETWORK: '),
+        bad,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

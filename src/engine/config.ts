@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { invalidArgument } from '../common/errors.js';
 import { DEFAULT_RUNTIME } from '../runtime/index.js';
-import { defaultUsernsSetting } from './config-files.js';
+import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
 
 /**
  * Everything the engine takes from the caller's world, read once at the edge (the CLI, or an API
@@ -15,6 +15,8 @@ import { defaultUsernsSetting } from './config-files.js';
  *   DEN_RUNTIME            the OCI runtime of containers created without --runtime (crun)
  *   DEN_USERNS             --userns when a container is created without one (as PODMAN_USERNS);
  *                          else `userns` in den.conf or containers.conf (config-files.ts)
+ *   DEN_NETWORK            --network when a container is created without one (pasta, slirp4netns,
+ *                          host, none, a network); else `network` in den.conf (config-files.ts)
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
  *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
@@ -35,6 +37,8 @@ export interface EngineConfig {
   readonly defaultUserns: string | undefined;
   /** Where defaultUserns was set: DEN_USERNS, or a configuration file and line. */
   readonly defaultUsernsFrom?: string;
+  /** The network a container gets when its spec names none (DEN_NETWORK, den.conf); undefined: pasta, else slirp4netns. */
+  readonly defaultNetwork?: string;
   /** Bounds of the size of an `auto` range. */
   readonly autoRange: { readonly min: number; readonly max: number };
   /** How a rootless container's ids are shifted: `auto` lets den choose (snapshots' chooseShift). */
@@ -82,6 +86,7 @@ export function engineConfigFromEnv(
   gid: number = process.getgid?.() ?? 0,
 ): EngineConfig {
   const userns = defaultUsernsSetting(env, uid !== 0);
+  const network = defaultNetworkSetting(env, uid !== 0);
   return {
     paths: resolvePaths(env, uid),
     user: { uid, gid, name: userName(uid) },
@@ -89,6 +94,7 @@ export function engineConfigFromEnv(
     defaultRuntime: env.DEN_RUNTIME || DEFAULT_RUNTIME,
     defaultUserns: userns?.value,
     ...(userns ? { defaultUsernsFrom: userns.from } : {}),
+    ...(network ? { defaultNetwork: network.value } : {}),
     autoRange: {
       min: wholeNumber(env, 'DEN_USERNS_AUTO_MIN', AUTO_MIN),
       max: wholeNumber(env, 'DEN_USERNS_AUTO_MAX', AUTO_MAX),

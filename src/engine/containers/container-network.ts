@@ -14,6 +14,7 @@ import {
   hostsFile,
   networkDriver,
   parseExpose,
+  parseNetworkMode,
   resolvConf,
   publishAllRequests,
   recordedNetworkMode,
@@ -42,8 +43,17 @@ export interface NetworkSpec {
   settings?: Partial<ContainerNetworking>;
 }
 
-/** The default network of this host: pasta, else slirp4netns; rootless and as root alike. */
+/**
+ * The default network: DEN_NETWORK's or den.conf's if set (engine config), else pasta, else
+ * slirp4netns; rootless and as root alike. slirp4netns is the lighter one (3 MB resident per
+ * container against pasta's 29 MB here), pasta the faster (docs/networking.md).
+ */
 export function defaultNetwork(ctx: EngineContext): NetworkMode {
+  const configured = ctx.config.defaultNetwork;
+  if (configured) {
+    const mode = parseNetworkMode(configured);
+    if (mode.kind !== 'default') return mode; // config-files.ts refused the rest
+  }
   if (findExecutable('pasta', ctx.config.searchPath)) return { kind: 'pasta', options: [] };
   if (findExecutable('slirp4netns', ctx.config.searchPath)) {
     return { kind: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false } };
