@@ -2,7 +2,7 @@
  * `npm run bench -- services`: detached containers, den against rootless podman, side by side:
  *
  * 1. Resident memory per running detached container: den's monitor (conmon) against podman's
- *    conmon, and podman's default network helper (slirp4netns) beside it.
+ *    conmon, and each one's default network helper beside it (den's pasta, podman's slirp4netns).
  * 2. `run -d` followed by `rm -f`, interleaved rounds (target den <= 0.5 x podman).
  * 3. `ps -a` and `images` with no containers and with 500 (target <= 0.5 x podman; den's cost
  *    must grow no faster than podman's).
