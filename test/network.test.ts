@@ -260,6 +260,9 @@ for (const user of ['dentest', 'root'] as const)
       const loopbackOnly = await serve('127.0.0.1');
       const openPort = (open.address() as { port: number }).port;
       const loPort = (loopbackOnly.address() as { port: number }).port;
+      /** `den run --rm FLAGS busybox wget URL`, without blocking this process's servers. */
+      const wgetIn = (flags: string[], url: string) =>
+        env.denAsync(['run', '--rm', ...flags, 'busybox', 'timeout', '5', 'wget', '-q', '-O', '-', url]);
       try {
         const hosts = ok(
           env.den([
@@ -292,20 +295,7 @@ for (const user of ['dentest', 'root'] as const)
         assert.equal(resolv, 'search example.test\nnameserver 192.0.2.53\n');
         assert.equal(hostname!.trim(), 'box');
         // Services listening on all addresses: through host.containers.internal.
-        const reached = ok(
-          await env.denAsync([
-            'run',
-            '--rm',
-            'busybox',
-            'timeout',
-            '5',
-            'wget',
-            '-q',
-            '-O',
-            '-',
-            `http://host.containers.internal:${openPort}/`,
-          ]),
-        );
+        const reached = ok(await wgetIn([], `http://host.containers.internal:${openPort}/`));
         assert.equal(reached, 'hello from 0.0.0.0\n');
         // The host's loopback is not the container's, nor behind the gateway, unless asked.
         for (const url of [`http://127.0.0.1:${loPort}/`, `http://10.0.2.2:${loPort}/`]) {
@@ -321,38 +311,10 @@ for (const user of ['dentest', 'root'] as const)
           assert.notEqual(r.status, 0, `${url} must not be reachable: ${r.stdout}`);
         }
         const asked = ok(
-          await env.denAsync([
-            'run',
-            '--rm',
-            '--network',
-            'slirp4netns:allow_host_loopback=true',
-            'busybox',
-            'timeout',
-            '5',
-            'wget',
-            '-q',
-            '-O',
-            '-',
-            `http://10.0.2.2:${loPort}/`,
-          ]),
+          await wgetIn(['--network', 'slirp4netns:allow_host_loopback=true'], `http://10.0.2.2:${loPort}/`),
         );
         assert.equal(asked, 'hello from 127.0.0.1\n');
-        const hostNet = ok(
-          await env.denAsync([
-            'run',
-            '--rm',
-            '--network',
-            'host',
-            'busybox',
-            'timeout',
-            '5',
-            'wget',
-            '-q',
-            '-O',
-            '-',
-            `http://127.0.0.1:${loPort}/`,
-          ]),
-        );
+        const hostNet = ok(await wgetIn(['--network', 'host'], `http://127.0.0.1:${loPort}/`));
         assert.equal(hostNet, 'hello from 127.0.0.1\n');
         const none = ok(env.den(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net']));
         assert.equal(none, 'lo\n');

@@ -233,7 +233,7 @@ function checkNetworkLeftovers(ctx: EngineContext): CheckResult {
     return /^[0-9a-f]{64}$/.test(id) ? id : undefined;
   };
   const problems: string[] = [];
-  const uid = process.getuid?.();
+  const uid = ctx.config.user.uid;
   for (const pid of readdirOrEmpty('/proc').filter((n) => /^[0-9]+$/.test(n))) {
     let cmdline: string;
     try {
