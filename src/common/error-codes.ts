@@ -124,7 +124,7 @@ export const ERROR_CODES = {
   DEN0626: { kind: 'FailedPrecondition', meaning: 'retired: network modes are parsed by networking, DEN1201' },
   DEN0627: { kind: 'InvalidArgument', meaning: 'retired: an unknown network is DEN1222' },
   DEN0628: { kind: 'InvalidArgument', meaning: 'a malformed `-v` value' },
-  DEN0629: { kind: 'FailedPrecondition', meaning: '`-v` with a named volume (not supported yet)' },
+  DEN0629: { kind: 'FailedPrecondition', meaning: 'retired: named volumes are supported (den volume)' },
   DEN0630: { kind: 'InvalidArgument', meaning: '`-v` with a relative container path' },
   DEN0631: { kind: 'InvalidArgument', meaning: '`-v` with an unknown option' },
   DEN0632: { kind: 'NotFound', meaning: '`-v` with a host path that does not exist' },
@@ -627,6 +627,82 @@ export const ERROR_CODES = {
   DEN1240: {
     kind: 'FailedPrecondition',
     meaning: '`den network connect`/`disconnect` of a running container, or of one on the host network or none',
+  },
+  DEN1320: {
+    kind: 'InvalidArgument',
+    meaning: 'a volume name that is not a letter or digit followed by letters, digits, `_` `.` `-`',
+  },
+  DEN1321: {
+    kind: 'InvalidArgument',
+    meaning: '`den volume create --opt`: a key the local driver does not take, or type/device not given together',
+  },
+  DEN1322: {
+    kind: 'NotFound',
+    meaning: 'no volume of that name',
+  },
+  DEN1323: {
+    kind: 'Conflict',
+    meaning: '`den volume create`: a volume of that name exists with other options',
+  },
+  DEN1324: {
+    kind: 'Conflict',
+    meaning: '`den volume rm`/`prune`: the volume is used by a container',
+  },
+  DEN1325: {
+    kind: 'InvalidArgument',
+    meaning: '`--mount`: an unknown key, a missing target or source, or a key of another mount type',
+  },
+  DEN1326: {
+    kind: 'InvalidArgument',
+    meaning: '`--tmpfs`: an option that is not size=, mode= or a mount flag',
+  },
+  DEN1327: {
+    kind: 'InvalidArgument',
+    meaning: '`--device`: not HOST[:CONTAINER][:PERMISSIONS] with absolute paths and r, w, m',
+  },
+  DEN1328: {
+    kind: 'InvalidArgument',
+    meaning: "two mounts (or a mount and the image's VOLUME via --volumes-from) at one container path",
+  },
+  DEN1329: {
+    kind: 'NotFound',
+    meaning: '`--device`: the host path does not exist or is not a device node',
+  },
+  DEN1330: {
+    kind: 'FailedPrecondition',
+    meaning: '`--device`: the caller cannot open the device for what PERMISSIONS ask',
+  },
+  DEN1331: {
+    kind: 'FailedPrecondition',
+    meaning: '`:idmap`: the kernel refuses an idmapped mount of the source here (rootless, or its file system)',
+  },
+  DEN1332: {
+    kind: 'FailedPrecondition',
+    meaning: 'rootless: a container with ids of its own and a volume whose files are stored in other ids',
+  },
+  DEN1333: {
+    kind: 'FailedPrecondition',
+    meaning: "`:U`: the source is not the caller's, or is used by another container",
+  },
+  DEN1334: {
+    kind: 'FailedPrecondition',
+    meaning: "a volume's `--opt type/device/o` mount failed",
+  },
+  DEN1335: {
+    kind: 'InvalidArgument',
+    meaning: '`--volumes-from`: not CONTAINER[:ro|rw]',
+  },
+  DEN1336: {
+    kind: 'FailedPrecondition',
+    meaning: 'a volume could not be filled from the image (or chowned for `:U`)',
+  },
+  DEN1337: {
+    kind: 'InvalidArgument',
+    meaning: '`den volume ls`/`prune` `--filter`: not KEY=VALUE, or a key den does not take',
+  },
+  DEN1338: {
+    kind: 'InvalidArgument',
+    meaning: '`den volume prune` asks for confirmation, and stdin is not a terminal (add -f)',
   },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 

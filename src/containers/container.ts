@@ -2,10 +2,79 @@ import type { OciIdMaps } from '../idmap/index.js';
 import type { PortRequest } from '../network/index.js';
 import type { ContainerStatus } from './lifecycle.js';
 
+/** A bind mount as records made before volumes kept it (`binds`); newer records keep `mounts`. */
 export interface BindSpec {
   source: string;
   destination: string;
   readOnly: boolean;
+}
+
+/** docker's bind propagation modes (--mount bind-propagation=, -v's options). */
+export type Propagation = 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave';
+
+/**
+ * One mount of a container, as -v, --mount, --tmpfs, --volumes-from and the image's VOLUME ask for
+ * it (docs/volumes.md). `origin` says which, for inspect's HostConfig (Binds, Mounts, Tmpfs).
+ *
+ *   bind    a host path; `idmap` true or false as asked (:idmap), absent: den's default
+ *           (as root, for a container with a range of its own: idmapped, files keep their owners)
+ *   volume  a named volume (den volume), or an anonymous one (a name of 64 hex digits) that goes
+ *           with the container when it is removed with -v or --rm
+ *   tmpfs   a memory file system, the container's own
+ */
+export type MountSpec =
+  | {
+      type: 'bind';
+      source: string;
+      destination: string;
+      readOnly: boolean;
+      propagation?: Propagation;
+      /** :idmap (true), idmap=false; absent: den's default. */
+      idmap?: boolean;
+      /** :U: the source is given to the container's ids (chowned) before it starts. */
+      chown?: boolean;
+      origin: MountOrigin;
+    }
+  | {
+      type: 'volume';
+      name: string;
+      destination: string;
+      readOnly: boolean;
+      /** volume-nocopy / :nocopy: an empty volume is not filled from the image. */
+      noCopy?: boolean;
+      chown?: boolean;
+      idmap?: boolean;
+      /** Made for this container (the image's VOLUME, -v /path): removed with it by rm -v and --rm. */
+      anonymous?: boolean;
+      origin: MountOrigin;
+    }
+  | {
+      type: 'tmpfs';
+      destination: string;
+      readOnly: boolean;
+      /** Bytes; absent: the kernel's default (half of memory). */
+      size?: number;
+      /** Octal permission bits of its root; absent: 1777. */
+      mode?: number;
+      /** More mount options (--tmpfs's: exec, noexec, nosuid, ...). */
+      options: string[];
+      origin: MountOrigin;
+    };
+
+/** Where a mount came from: -v (HostConfig.Binds), --mount, --tmpfs, the image's VOLUME, --volumes-from. */
+export type MountOrigin = 'v' | 'mount' | 'tmpfs' | 'image' | 'volumes-from';
+
+/** A host device given to the container (--device HOST[:CONTAINER[:PERMISSIONS]]). */
+export interface DeviceSpec {
+  host: string;
+  container: string;
+  /** Any of r, w, m. */
+  permissions: string;
+}
+
+/** A container's mounts, whatever den made the record: older ones kept only bind mounts. */
+export function mountsOf(config: Pick<ContainerConfig, 'mounts' | 'binds'>): MountSpec[] {
+  return config.mounts ?? (config.binds ?? []).map((b) => ({ type: 'bind' as const, ...b, origin: 'v' as const }));
 }
 
 /**
@@ -62,7 +131,16 @@ export interface ContainerConfig {
   tty: boolean;
   interactive: boolean;
   readOnly: boolean;
-  binds: BindSpec[];
+  /** Records made before volumes: their bind mounts (mountsOf reads either). */
+  binds?: BindSpec[];
+  /** Every mount (-v, --mount, --tmpfs, --volumes-from, the image's VOLUME), in docker's order. */
+  mounts?: MountSpec[];
+  /** --volumes-from as given, for inspect. */
+  volumesFrom?: string[];
+  /** --shm-size, bytes; absent: docker's 64 MiB. */
+  shmSize?: number;
+  /** --device. */
+  devices?: DeviceSpec[];
   /**
    * docker's HostConfig.NetworkMode, resolved at create: none, host, pasta[:...], slirp4netns[:...],
    * container:ID or a network's name (network/network-mode.ts reads it).

@@ -2,6 +2,11 @@ export {
   describeStatus,
   humanDuration,
   type BindSpec,
+  type DeviceSpec,
+  type MountOrigin,
+  type MountSpec,
+  mountsOf,
+  type Propagation,
   type ContainerIdMap,
   type ContainerConfig,
   type SecurityConfig,
@@ -36,3 +41,11 @@ export { ContainerStore, type ContainerChange, type StartFields } from './contai
 export { newContainerId, randomName, validateName } from './names.js';
 export { IdRangeStore, type AllocatedRange } from './id-range-store.js';
 export { NetworkStore, type AttachRequest, type NetworkRequest } from './network-store.js';
+export {
+  anonymousVolumeName,
+  validateVolumeName,
+  validateVolumeOptions,
+  VolumeStore,
+  type VolumeRecord,
+  type VolumeRequest,
+} from './volume-store.js';

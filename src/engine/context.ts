@@ -4,7 +4,7 @@ import { failedPrecondition } from '../common/errors.js';
 import { readFileSync } from 'node:fs';
 import { cgroupLayout, type CgroupLayout } from '../cgroups/index.js';
 import { parseMountinfo } from '../common/mountinfo.js';
-import { ContainerStore, NetworkStore, type ContainerChange } from '../containers/index.js';
+import { ContainerStore, NetworkStore, VolumeStore, type ContainerChange } from '../containers/index.js';
 import { EventJournal, type DenEvent } from '../events/index.js';
 import { ContentStore } from '../content/index.js';
 import {
@@ -105,6 +105,11 @@ export class EngineContext implements SnapshotContext {
       const event = changeEvent(change);
       if (event) this.emit(event);
     });
+  }
+
+  /** Named and anonymous volumes (den volume, -v NAME:/path). */
+  get volumes(): VolumeStore {
+    return new VolumeStore(this.db);
   }
 
   /** User-defined networks and the containers attached to them. */

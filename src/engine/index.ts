@@ -30,6 +30,9 @@ export {
   parseSignal,
   parseUserns,
   parseVolume,
+  parseMount,
+  parseTmpfs,
+  parseDevice,
   resolveEnv,
   type CreateSpec,
   type HealthFlags,
@@ -236,3 +239,14 @@ export {
   type NetworkResource,
 } from './networks/manage-networks.js';
 export type { AttachmentInfo, PortMapping, UserNetwork } from '../network/index.js';
+export {
+  createVolume,
+  inspectVolume,
+  listVolumes,
+  parseVolumeFilters,
+  pruneVolumes,
+  removeVolume,
+  type VolumeCreateSpec,
+  type VolumeFilters,
+  type VolumeInspect,
+} from './volumes/manage-volumes.js';

@@ -28,6 +28,7 @@ const EVENT_FILTERS: Record<string, (e: DenEvent, values: readonly string[]) => 
     const candidates = [e.Actor.ID, stripTag(e.Actor.ID), ...(name ? [name, stripTag(name)] : [])];
     return values.some((v) => candidates.includes(v));
   },
+  volume: (e, values) => e.Type === 'volume' && values.includes(e.Actor.ID),
   label: (e, values) =>
     values.every((v) => {
       const eq = v.indexOf('=');

@@ -18,7 +18,7 @@ export interface DenEvent {
   timeNano: bigint;
 }
 
-export type EventType = 'container' | 'image';
+export type EventType = 'container' | 'image' | 'volume';
 
 /** The current time in nanoseconds: the wall clock's milliseconds, the monotonic clock's finer digits. */
 export function nowNano(): bigint {
@@ -59,7 +59,8 @@ export function parseEventJson(line: string): DenEvent | undefined {
     return undefined;
   }
   const nano = /"timeNano":([0-9]+)\}$/.exec(line);
-  if (!nano || (o.Type !== 'container' && o.Type !== 'image') || typeof o.Action !== 'string') return undefined;
+  if (!nano || (o.Type !== 'container' && o.Type !== 'image' && o.Type !== 'volume') || typeof o.Action !== 'string')
+    return undefined;
   if (typeof o.Actor?.ID !== 'string' || typeof o.Actor.Attributes !== 'object' || o.Actor.Attributes === null) {
     return undefined;
   }

@@ -22,6 +22,7 @@ export {
   ociConfigJson,
   READONLY_PATHS,
   type BindMount,
+  type DeviceMount,
   type IdMapping,
   type OciResources,
   type OciHook,

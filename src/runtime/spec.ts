@@ -35,6 +35,20 @@ export interface BindMount {
   source: string;
   destination: string;
   readOnly: boolean;
+  /** rprivate when absent, as docker's default. */
+  propagation?: string;
+}
+
+/** A device node given to the container: bound from the host (a user namespace cannot make one). */
+export interface DeviceMount {
+  host: string;
+  container: string;
+  /** The devices cgroup's access (r, w, m); absent: the node is only bound (--privileged). */
+  access?: string;
+  /** c or b, with the node's numbers, for the devices cgroup rule. */
+  kind?: 'c' | 'b';
+  major?: number;
+  minor?: number;
 }
 
 /**
@@ -68,6 +82,10 @@ export interface SpecInput {
   /** Files den prepared for /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   binds: BindMount[];
+  /** tmpfs mounts (--tmpfs, --mount type=tmpfs): where, and their mount options. */
+  tmpfs?: { destination: string; options: string[] }[];
+  /** /dev/shm's size in bytes (--shm-size); docker's 64 MiB when absent. */
+  shmSize?: number;
   /** A user namespace of the container's own with these maps; absent: stay in the caller's (the rootless session's). */
   userns?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] };
   /** True when den runs inside a rootless session: sysfs can't be mounted fresh with the host network. */
@@ -83,8 +101,8 @@ export interface SpecInput {
    * cgroup file system writable, and `devices` (host devices the caller can open) bound in.
    */
   privileged?: boolean;
-  /** Host device nodes bound at the same path inside (--privileged). */
-  devices?: string[];
+  /** Host device nodes bound inside (--device; --privileged binds every one the caller can open). */
+  devices?: (string | DeviceMount)[];
   /** The AppArmor profile of the process (only where the host has AppArmor). */
   apparmorProfile?: string;
   /** crun keeps the caller's supplementary groups rather than setting additionalGids (--group-add keep-groups). */
@@ -110,6 +128,7 @@ export interface OciHook {
 /** Builds the OCI runtime config (config.json) for a container, with Docker's security defaults. */
 export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   const caps = [...(input.capabilities ?? DEFAULT_CAPABILITIES)];
+  const devices = (input.devices ?? []).map((d) => (typeof d === 'string' ? { host: d, container: d } : d));
   const privileged = input.privileged === true;
   const ro = privileged ? [] : ['ro'];
   const namespaces: { type: string; path?: string }[] = [
@@ -143,7 +162,13 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       destination: '/dev/shm',
       type: 'tmpfs',
       source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      options: [
+        'nosuid',
+        'noexec',
+        'nodev',
+        'mode=1777',
+        `size=${input.shmSize !== undefined ? `${input.shmSize}` : '65536k'}`,
+      ],
     },
     // A fresh sysfs needs the network namespace to belong to the container's user namespace; with
     // the host's network, or a namespace made outside (owned by the session's or the host's user
@@ -165,10 +190,16 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
       destination: b.destination,
       type: 'bind',
       source: b.source,
-      options: ['rbind', b.readOnly ? 'ro' : 'rw', 'rprivate'],
+      options: ['rbind', b.readOnly ? 'ro' : 'rw', b.propagation ?? 'rprivate'],
+    })),
+    ...(input.tmpfs ?? []).map((t) => ({
+      destination: t.destination,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: t.options,
     })),
     // Bound rather than made: a user namespace may not create device nodes.
-    ...(input.devices ?? []).map((d) => ({ destination: d, type: 'bind', source: d, options: ['bind', 'rprivate'] })),
+    ...devices.map((d) => ({ destination: d.container, type: 'bind', source: d.host, options: ['bind', 'rprivate'] })),
   ];
 
   const process: Record<string, unknown> = {
@@ -197,8 +228,18 @@ export function buildOciSpec(input: SpecInput): Record<string, unknown> {
   if (seccomp) linux.seccomp = seccomp;
   if (input.cgroupsPath !== undefined) linux.cgroupsPath = input.cgroupsPath;
   // A privileged container may use every device it is given (the devices cgroup, where there is one).
+  // --device adds a rule per node, where there is a devices cgroup to keep (root; rootless has none).
+  const deviceRules = devices.flatMap((d) =>
+    d.access && d.kind && d.major !== undefined && d.minor !== undefined
+      ? [{ allow: true, type: d.kind, major: d.major, minor: d.minor, access: d.access }]
+      : [],
+  );
   const resources =
-    privileged && !input.rootless ? { ...input.resources, devices: [{ allow: true, access: 'rwm' }] } : input.resources;
+    privileged && !input.rootless
+      ? { ...input.resources, devices: [{ allow: true, access: 'rwm' }] }
+      : deviceRules.length > 0 && !input.rootless
+        ? { ...input.resources, devices: deviceRules }
+        : input.resources;
   if (resources && Object.keys(resources).length > 0) linux.resources = resources;
 
   const spec: Record<string, unknown> = {

@@ -81,3 +81,57 @@ function requireMap(id: string, idMap: IdShift | undefined): IdShift {
 function formatMap(map: IdShift['uid']): string {
   return map.map((e) => `${e.containerID} ${e.hostID} ${e.size}`).join('\n') + '\n';
 }
+
+/** One mount for `attachMounts`: `source` shown at `target`, through the maps or as it is. */
+export interface AttachRequest {
+  source: string;
+  target: string;
+  idmap: boolean;
+}
+
+/**
+ * Root mode: attaches each source at its target (an existing empty directory or file) as a bind
+ * mount of den's own making, idmapped through `idMap` where asked. Returns, for each request, the
+ * error that made its idmap fail (the caller decides whether a plain mount will do), or undefined.
+ * A plain request, or an idmapped one that failed when `fallback` allows, is attached as it is.
+ */
+export function attachMounts(
+  searchPath: string,
+  idMap: IdShift,
+  requests: readonly AttachRequest[],
+  fallback: (r: AttachRequest, e: Error) => boolean,
+): void {
+  const attach = (usernsFd: number | undefined) => {
+    for (const r of requests) {
+      const mountFd = cloneMount(r.source);
+      try {
+        if (r.idmap && usernsFd !== undefined) {
+          try {
+            idmapMount(mountFd, usernsFd);
+          } catch (e) {
+            if (!fallback(r, e as Error)) throw e;
+          }
+        }
+        attachMount(mountFd, r.target);
+      } finally {
+        closeSync(mountFd);
+      }
+    }
+  };
+  if (!requests.some((r) => r.idmap)) return attach(undefined);
+  const unshare = findExecutable('unshare', searchPath);
+  if (!unshare)
+    throw new DenError('FailedPrecondition', 'DEN0680', 'unshare not found in PATH', {
+      hint: 'apt-get install util-linux',
+    });
+  withUnmappedUserns(unshare, (pid) => {
+    writeFileSync(`/proc/${pid}/uid_map`, formatMap(idMap.uid));
+    writeFileSync(`/proc/${pid}/gid_map`, formatMap(idMap.gid));
+    const usernsFd = openSync(`/proc/${pid}/ns/user`, 'r');
+    try {
+      attach(usernsFd);
+    } finally {
+      closeSync(usernsFd);
+    }
+  });
+}

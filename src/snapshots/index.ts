@@ -35,3 +35,4 @@ export {
   type StoreAccess,
 } from './store-lock.js';
 export { upperChanges, upperLayer, type Change, type ChangeKind, type UpperRequest } from './upper-changes.js';
+export { attachMounts, type AttachRequest } from './idmapped-snapshotter.js';

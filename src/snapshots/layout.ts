@@ -14,6 +14,7 @@ import { join } from 'node:path';
  *   containers/<id>/config.json   the OCI bundle's config (the bundle is containers/<id>)
  *   containers/<id>/hostname, hosts, resolv.conf   bind-mounted into the container
  *   containers/<id>/ctr.log       a detached container's output (k8s-file), kept until it is removed
+ *   volumes/<name>/_data/         a volume's files (docker's layout), canonical owners (docs/volumes.md)
  */
 export class StoreLayout {
   constructor(readonly dataDir: string) {}
@@ -44,6 +45,19 @@ export class StoreLayout {
 
   get contentDir(): string {
     return join(this.dataDir, 'content');
+  }
+
+  get volumesDir(): string {
+    return join(this.dataDir, 'volumes');
+  }
+
+  volumeDir(name: string): string {
+    return join(this.dataDir, 'volumes', name);
+  }
+
+  /** What a container mounts: the volume's files. */
+  volumeData(name: string): string {
+    return join(this.dataDir, 'volumes', name, '_data');
   }
 
   get containersDir(): string {

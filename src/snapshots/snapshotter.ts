@@ -146,9 +146,12 @@ export function imageRootOwner(
 
 /**
  * Mounts a container's root file system, as a shell snippet that runs inside the namespaces with
- * its arguments in $1..$8 (`rootfsMountArgs`) and fails when a mount does:
+ * its arguments in $1..$9 (`rootfsMountArgs`) and fails when a mount does:
  *
- *   MOUNT_ROOTFS FUSE_OPTIONS FUSE_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET BUNDLE_GROUP BUNDLE
+ *   MOUNT_ROOTFS FUSE_OPTIONS FUSE_TARGET UPPER_OWNER UPPER OVERLAY_OPTIONS TARGET BUNDLE_GROUP BUNDLE MOUNTS
+ *
+ * MOUNTS is shell, possibly empty, for the container's other mounts that only the namespaces can
+ * make (the engine's: a volume's --opt mount, rootless binds under the container's lower/).
  *
  * BUNDLE_GROUP, when given, opens the container's directory to its root's group alone (0710), for
  * a root that is a stranger to the store's owner: the runtime passes through it as that root to
@@ -157,10 +160,10 @@ export function imageRootOwner(
  * program (install -d sets an existing directory's group and mode), and only at the first start:
  * `rootfsMountArgs` leaves it out once the directory has them.
  */
-export const MOUNT_ROOTFS = `{ { [ -z "$7" ] || install -d -g "$7" -m 0710 "$8"; } && { [ -z "$1" ] || fuse-overlayfs -o "$1" "$2"; } && { [ -z "$3" ] || chown "$3" "$4"; } && mount -t overlay -o "$5" overlay "$6"; }`;
+export const MOUNT_ROOTFS = `{ { [ -z "$7" ] || install -d -g "$7" -m 0710 "$8"; } && { [ -z "$1" ] || fuse-overlayfs -o "$1" "$2"; } && { [ -z "$3" ] || chown "$3" "$4"; } && mount -t overlay -o "$5" overlay "$6" && { [ -z "$9" ] || eval "$9"; }; }`;
 
 /** How many arguments MOUNT_ROOTFS takes. */
-export const MOUNT_ROOTFS_ARGC = 8;
+export const MOUNT_ROOTFS_ARGC = 9;
 
 /** Where a container's lower mounts (idmapped binds, the FUSE view) live. */
 export function lowerMountsDir(ctx: SnapshotContext | StoreAccess, id: string): string {

@@ -107,4 +107,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX network_attachments_by_network ON network_attachments(network_id);
   `,
+  `
+  -- Named volumes (den volume create, -v NAME:/path) and anonymous ones (the image's VOLUME, -v
+  -- /path). Their files live under volumes/<name>/_data. Which containers use a volume is read from
+  -- the containers' specs, in the transaction that removes it.
+  CREATE TABLE volumes (
+    name       TEXT PRIMARY KEY,
+    driver     TEXT NOT NULL,              -- local
+    labels     TEXT NOT NULL,              -- JSON object
+    options    TEXT NOT NULL,              -- JSON object: the local driver's type, device, o
+    anonymous  INTEGER NOT NULL,           -- 1: made for one container, removed with it by rm -v
+    id_map     TEXT,                       -- rootless: the container maps its files are stored in (JSON); NULL: canonical
+    populated  INTEGER NOT NULL DEFAULT 0, -- 1: filled from an image once (or used): never again
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -1,6 +1,6 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { bool, list, str, usageError } from '../flags.js';
-import { describeStatus, type ContainerRecord } from '../../containers/index.js';
+import { describeStatus, mountsOf, type ContainerRecord } from '../../containers/index.js';
 import {
   formatPortsColumn,
   listContainers,
@@ -130,7 +130,12 @@ function commandOf(c: ContainerRecord): string {
 /** One container as docker's formatter shows it, every field docker's `ps --format` has. */
 function psRow({ container: c, sizeRw, sizeRootFs }: ListedContainer, trunc: boolean, ports: string) {
   const labels = c.config.labels ?? {};
-  const mounts = c.config.binds.map((b) => (trunc ? ellipsis(b.source, 15) : b.source));
+  // docker's MOUNTS: a volume's name, a bind's source (tmpfs mounts are not listed).
+  const mounts = mountsOf(c.config).flatMap((m) =>
+    m.type === 'tmpfs'
+      ? []
+      : [m.type === 'volume' ? (trunc ? ellipsis(m.name, 15) : m.name) : trunc ? ellipsis(m.source, 15) : m.source],
+  );
   const sizeText = humanSize(sizeRw ?? 0);
   // In docker's order for `--format json`: its fields sorted by name (Label takes an argument, and is left out).
   return {

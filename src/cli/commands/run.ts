@@ -15,7 +15,6 @@ import {
   parseSecurity,
   parseSignal,
   parseUserns,
-  parseVolume,
   planLimits,
   resolveEnv,
   removeContainer,
@@ -30,6 +29,7 @@ import { shiftProgress } from '../shift-progress.js';
 import { interruptible } from '../interrupt.js';
 import { limitFlags, limitsFromFlags } from '../limit-flags.js';
 import { networkFlags, networkSettingsFromFlags } from '../network-flags.js';
+import { mountFlags, mountsFromFlags } from '../mount-flags.js';
 import { pullOptions, pullReporting, registryFlags } from './pull.js';
 
 export const createFlags: CommandSpec['flags'] = [
@@ -43,7 +43,6 @@ export const createFlags: CommandSpec['flags'] = [
   { long: 'hostname', short: 'h', type: 'string', help: 'Container host name' },
   { long: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
   { long: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
-  { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (HOST:CONTAINER[:ro])', value: 'list' },
   {
     long: 'network',
     type: 'string',
@@ -127,6 +126,7 @@ export const createFlags: CommandSpec['flags'] = [
   },
   ...limitFlags,
   ...networkFlags,
+  ...mountFlags,
   ...registryFlags,
 ];
 
@@ -180,7 +180,7 @@ export function createSpec(p: Parsed, autoRemove: boolean): CreateSpec {
     name: str(p, 'name'),
     hostname: str(p, 'hostname'),
     readOnly: bool(p, 'read-only'),
-    binds: list(p, 'volume').map(parseVolume),
+    ...mountsFromFlags(p),
     network: parseNetwork(str(p, 'network') ?? str(p, 'net')),
     networkSettings: networkSettingsFromFlags(p),
     runtime: str(p, 'runtime'),

@@ -1,3 +1,4 @@
+import { removeAnonymousVolumes } from './container-mounts.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { forgetContainerNetworks, networkDeps } from '../networks/connect-container.js';
 import { releaseUserNetworks } from './container-network.js';
@@ -115,9 +116,10 @@ export function stopInRuntime(ctx: EngineContext, c: ContainerRecord): void {
 
 /**
  * The end of a container (rm, or --rm when it exits): its files, what is left of its cgroup, its
- * record (and with it its id range), and the shifted copies that were its own.
+ * record (and with it its id range), and the shifted copies that were its own; with `volumes`
+ * (rm -v, and --rm as docker does) its anonymous volumes too.
  */
-export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
+export function discardContainer(ctx: EngineContext, c: ContainerRecord, volumes = c.config.autoRemove): void {
   stopHealthChecks(ctx, c.id);
   // A den killed half-way through a start can leave the runtime's created container (and the
   // monitor waiting on it) behind a record that says created: they go with it.
@@ -131,6 +133,7 @@ export function discardContainer(ctx: EngineContext, c: ContainerRecord): void {
   }
   ctx.containers.delete(c.id);
   snapshotterOf(ctx, c).release(ctx, rootfsOf(c));
+  if (volumes) removeAnonymousVolumes(ctx, c);
 }
 
 /** Whether the container's runtime still keeps state of it (its directory under the state root). */

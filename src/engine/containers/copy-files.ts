@@ -9,7 +9,7 @@ import {
   notFound,
   unavailable,
 } from '../../common/errors.js';
-import type { ContainerRecord } from '../../containers/index.js';
+import { mountsOf, type ContainerRecord } from '../../containers/index.js';
 import { runWorker } from '../../session/index.js';
 import {
   containerPath,
@@ -230,19 +230,29 @@ export async function copyToContainer(
   return writer.written;
 }
 
-/** docker's cp does not see bind mounts here (they are in the container's own mount namespace). */
+/**
+ * den cp works on the root file system, where a container's mounts (binds, volumes, tmpfs) are not:
+ * they are in the container's own mount namespace. A path in one is refused, with where to go instead.
+ */
 function refuseBindMounts(c: ContainerRecord, path: string): void {
   const p = posix.normalize(containerPath(path)).replace(/\/+$/, '') || '/';
-  for (const b of c.config.binds) {
-    const d = posix.normalize(b.destination).replace(/\/+$/, '') || '/';
+  for (const m of mountsOf(c.config)) {
+    const d = posix.normalize(m.destination).replace(/\/+$/, '') || '/';
     if (p === d || p.startsWith(`${d}/`)) {
-      throw failedPrecondition(
-        'DEN0667',
-        `container ${c.name}: ${path} is in a bind mount (-v ${b.source}:${b.destination})`,
-        {
-          hint: `den cp does not reach into bind mounts: copy to or from ${b.source} directly`,
-        },
-      );
+      const what =
+        m.type === 'bind'
+          ? `a bind mount (-v ${m.source}:${m.destination})`
+          : m.type === 'volume'
+            ? `volume ${m.name}`
+            : 'a tmpfs mount';
+      throw failedPrecondition('DEN0667', `container ${c.name}: ${path} is in ${what}`, {
+        hint:
+          m.type === 'bind'
+            ? `den cp does not reach into bind mounts: copy to or from ${m.source} directly`
+            : m.type === 'volume'
+              ? `den cp does not reach into volumes: copy through a container that mounts it, or to \`den volume inspect -f '{{.Mountpoint}}' ${m.name}\``
+              : 'den cp does not reach into tmpfs mounts: use den exec',
+      });
     }
   }
 }

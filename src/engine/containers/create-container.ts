@@ -13,7 +13,22 @@ import { hexOf } from '../../content/index.js';
 import { DEFAULT_PATH, familiarName, parseReference, type ImageRecord } from '../../images/index.js';
 import { hostnameFile, isValidHostname } from '../../network/index.js';
 import { etcInputOf, networkFiles, networkOf, resolveNetwork } from './container-network.js';
-import { buildOciSpec, DEFAULT_SECCOMP_PROFILE, ociConfigJson, type SpecInput } from '../../runtime/index.js';
+import {
+  buildOciSpec,
+  DEFAULT_SECCOMP_PROFILE,
+  ociConfigJson,
+  type DeviceMount,
+  type SpecInput,
+} from '../../runtime/index.js';
+import {
+  checkMounts,
+  fillVolumes,
+  ociMounts,
+  planDevices,
+  planMounts,
+  recordVolumes,
+  removeAnonymousVolumes,
+} from './container-mounts.js';
 import { defaultSecurity, planSecurity, privilegedDevices } from './security.js';
 import type { EngineContext } from '../context.js';
 import { resolveUser } from './image-users.js';
@@ -64,14 +79,6 @@ export async function createContainer(
 ): Promise<ContainerRecord> {
   const limits = planLimits(ctx, options.limits);
   const runtime = findRuntime(ctx, options.runtime);
-  const binds = options.binds;
-  for (const bind of binds) {
-    try {
-      statSync(bind.source);
-    } catch {
-      throw notFound('DEN0632', `bind mount source path ${bind.source} does not exist`, { hint: 'create it first' });
-    }
-  }
   if (options.workdir !== undefined && !isAbsolute(options.workdir)) {
     throw invalidArgument(
       'DEN0620',
@@ -90,7 +97,10 @@ export async function createContainer(
       hint: 'see `den images`; import one with `den import FILE NAME`',
     });
   }
+  const mounts = planMounts(ctx, options, image);
+  const devices = planDevices(options.devices ?? []);
   const userns = planUserns(ctx, options.userns, image);
+  checkMounts(ctx, mounts, userns.mode !== 'host');
   const shift =
     ctx.paths.rootless && (userns.mode === 'auto' || shiftsIds(userns.idMap)) ? ctx.rootlessShift() : undefined;
   const id = newContainerId();
@@ -138,7 +148,10 @@ export async function createContainer(
     tty: options.tty,
     interactive: options.interactive,
     readOnly: options.readOnly,
-    binds,
+    mounts,
+    ...(options.volumesFrom?.length ? { volumesFrom: options.volumesFrom } : {}),
+    ...(options.shmSize !== undefined ? { shmSize: options.shmSize } : {}),
+    ...(devices.length > 0 ? { devices } : {}),
     ...resolveNetwork(ctx, { mode: options.network, settings: options.networkSettings ?? {} }, image),
     runtime: options.runtime ?? runtime.kind, // as asked: a name or a path, found again at start
     autoRemove: options.autoRemove,
@@ -148,6 +161,12 @@ export async function createContainer(
     ...serviceConfig(options, image),
     ...(limits.limits ? { limits: limits.limits } : {}),
     ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
+  };
+  const withIdMap = (idMap: ContainerConfig['idMap']): ContainerConfig | undefined => {
+    if (!idMap) return undefined;
+    if (!shift || !shiftsIds(idMap)) return { ...config, idMap };
+    const copy = shift.method === 'copy' ? { shiftKey: shiftKey(idMap, userns.mode === 'auto' ? id : undefined) } : {};
+    return { ...config, idMap, shiftMethod: shift.method, ...copy };
   };
   let record: ContainerRecord = {
     id,
@@ -169,18 +188,18 @@ export async function createContainer(
     finishedAt: null,
   };
   record = ctx.containers.insert(record, () => {
-    const idMap = allocateUserns(ctx, userns, id);
-    if (!idMap) return undefined;
-    if (!shift || !shiftsIds(idMap)) return { ...record.config, idMap };
-    const copy = shift.method === 'copy' ? { shiftKey: shiftKey(idMap, userns.mode === 'auto' ? id : undefined) } : {};
-    return { ...record.config, idMap, shiftMethod: shift.method, ...copy };
+    const config = withIdMap(allocateUserns(ctx, userns, id));
+    recordVolumes(ctx, { ...record, config: config ?? record.config });
+    return config;
   });
   try {
     writeBundle(ctx, record);
     await prepareRootfs(ctx, record, onShiftProgress);
+    await fillVolumes(ctx, record);
   } catch (e) {
     rmSync(ctx.layout.containerDir(id), { recursive: true, force: true }); // only den's own files so far
     ctx.containers.delete(id);
+    removeAnonymousVolumes(ctx, record);
     snapshotterOf(ctx, record).release(ctx, rootfsOf(record));
     throw e;
   }
@@ -251,12 +270,14 @@ export function writeBundle(
     readOnlyRootfs: c.config.readOnly,
     networkNamespace: namespace,
     etcFiles: { hostname: b.hostname, hosts: b.hosts, resolvConf: b.resolvConf },
-    binds: c.config.binds,
+    ...ociMounts(ctx, c),
+    ...(c.config.shmSize !== undefined ? { shmSize: c.config.shmSize } : {}),
     rootless: ctx.paths.rootless,
     // Root mode: a user namespace of the container's own. Until per-container ranges are allocated
     // it maps ids one to one, which confines the container's capabilities to namespaces it owns.
     ...(c.config.idMap ? { userns: { uidMappings: c.config.idMap.uid, gidMappings: c.config.idMap.gid } } : {}),
     ...securityInput(c.config.security),
+    ...devicesInput(c),
     annotations: { 'io.den.container.name': c.name, 'io.den.image.id': c.imageId },
     ...(c.config.cgroupsPath !== undefined ? { cgroupsPath: c.config.cgroupsPath } : {}),
     ...(c.config.limits ? { resources: ociResources(c.config.limits), rlimits: ociRlimits(c.config.limits) } : {}),
@@ -277,10 +298,32 @@ function securityInput(security: SecurityConfig | undefined): Partial<SpecInput>
       : seccomp === 'unconfined'
         ? {}
         : { seccomp: { text: seccomp.text } }),
-    ...(security.privileged ? { privileged: true, devices: privilegedDevices() } : {}),
+    ...(security.privileged ? { privileged: true } : {}),
     ...(security.apparmorProfile ? { apparmorProfile: security.apparmorProfile } : {}),
     ...(security.keepGroups ? { keepGroups: true } : {}),
   };
+}
+
+/** --device's nodes, and with --privileged every device the caller can open, bound in. */
+function devicesInput(c: ContainerRecord): Partial<SpecInput> {
+  const given: DeviceMount[] = (c.config.devices ?? []).flatMap((d) => {
+    const st = statSync(d.host, { throwIfNoEntry: false });
+    if (!st) return []; // gone since create: the runtime's bind would fail the start
+    return [
+      {
+        host: d.host,
+        container: d.container,
+        access: d.permissions,
+        kind: st.isBlockDevice() ? 'b' : 'c',
+        major: Math.floor(st.rdev / 256) & 0xfff,
+        minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      },
+    ];
+  });
+  const all = c.config.security?.privileged
+    ? [...privilegedDevices().filter((p) => !given.some((d) => d.container === p)), ...given]
+    : given;
+  return all.length > 0 ? { devices: all } : {};
 }
 
 /** The entrypoint and command as docker resolves them (null: none), and the argv they make. */

@@ -1,9 +1,9 @@
-import { isAbsolute, normalize } from 'node:path';
 import { DenError, invalidArgument } from '../../common/errors.js';
 import { constants } from 'node:os';
 import type {
-  BindSpec,
   ContainerLimits,
+  DeviceSpec,
+  MountSpec,
   ContainerNetworking,
   HealthConfig,
   LogConfig,
@@ -42,7 +42,16 @@ export interface CreateSpec {
   name?: string;
   hostname?: string;
   readOnly: boolean;
-  binds: BindSpec[];
+  /** -v (docker's HostConfig.Binds: bind mounts and volumes), parseVolume's form. */
+  binds: MountSpec[];
+  /** --mount and --tmpfs (parseMount, parseTmpfs), docker's HostConfig.Mounts and Tmpfs. */
+  mounts?: MountSpec[];
+  /** --volumes-from CONTAINER[:ro|rw]. */
+  volumesFrom?: string[];
+  /** --shm-size, bytes. */
+  shmSize?: number;
+  /** --device, parseDevice's form. */
+  devices?: DeviceSpec[];
   /** --network; { kind: 'default' } for the host's default network. */
   network: NetworkRequest;
   /** -p, -P, --expose, --dns*, --add-host, --mac-address, --network-alias, parsed. */
@@ -134,36 +143,7 @@ export function parseNetwork(network: string | undefined): NetworkRequest {
   return network === undefined ? { kind: 'default' } : parseNetworkMode(network);
 }
 
-/**
- * -v HOST:CONTAINER[:OPTIONS]; options ro, rw, and SELinux's z/Z (no SELinux here, so accepted and
- * ignored). Only the syntax: whether the source exists is the engine's to check when it creates.
- */
-export function parseVolume(spec: string): BindSpec {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw invalidArgument('DEN0628', `invalid volume specification "${spec}"`, {
-      hint: 'use -v /host/path:/container/path[:ro]',
-    });
-  }
-  const [source, destination, opts = ''] = parts as [string, string, string?];
-  if (!isAbsolute(source)) {
-    throw new DenError('FailedPrecondition', 'DEN0629', `volume "${source}": named volumes are not supported yet`, {
-      hint: 'give an absolute host path',
-    });
-  }
-  if (!isAbsolute(destination)) {
-    throw invalidArgument('DEN0630', `invalid volume specification "${spec}": the container path must be absolute`);
-  }
-  let readOnly = false;
-  for (const o of opts.split(',').filter(Boolean)) {
-    if (o === 'ro') readOnly = true;
-    else if (o === 'rw') readOnly = false;
-    else if (o !== 'z' && o !== 'Z') throw invalidArgument('DEN0631', `invalid volume option "${o}" in "${spec}"`);
-  }
-  const dest = normalize(destination);
-  if (dest === '/') throw invalidArgument('DEN0633', `invalid volume specification "${spec}": cannot mount over /`);
-  return { source: normalize(source), destination: dest, readOnly };
-}
+export { parseDevice, parseMount, parseTmpfs, parseVolume } from './mount-spec.js';
 
 /**
  * The message for `-e =VALUE`: the value is not repeated, since it may be the password the entry

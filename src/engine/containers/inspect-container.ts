@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isActive, type ContainerRecord, type HealthConfig, type HealthState } from '../../containers/index.js';
+import {
+  isActive,
+  mountsOf,
+  type ContainerRecord,
+  type HealthConfig,
+  type HealthState,
+  type MountSpec,
+} from '../../containers/index.js';
 import { connectsNamespace, portKey, recordedNetworkMode } from '../../network/index.js';
 import type { Digest } from '../../content/index.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/index.js';
@@ -82,8 +89,12 @@ export interface GraphDriverData {
 
 export interface MountPoint {
   Type: 'bind' | 'volume' | 'tmpfs';
+  /** Volumes: the volume's name. */
+  Name?: string;
   Source: string;
   Destination: string;
+  /** Volumes: local. */
+  Driver?: string;
   Mode: string;
   RW: boolean;
   Propagation: string;
@@ -260,6 +271,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
   const net = c.config.networking;
   const exposed = net ? Object.fromEntries(net.exposed.map((k) => [k, {}])) : imageConfig.ExposedPorts;
   const limits = c.config.limits ?? {};
+  const mounts = mountsOf(c.config);
   const inspect: ContainerInspect = {
     Id: c.id,
     Created: c.createdAt,
@@ -298,9 +310,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: c.config.binds.length
-        ? c.config.binds.map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`)
-        : null,
+      Binds: nonEmpty(mounts.filter((m) => m.origin === 'v' && !(m.type === 'volume' && m.anonymous)).map(bindString)),
       ContainerIDFile: '',
       LogConfig: { Type: c.config.log?.driver ?? 'k8s-file', Config: c.config.log?.opts ?? {} },
       NetworkMode: network,
@@ -311,7 +321,8 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       },
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
-      VolumesFrom: null,
+      VolumesFrom: nonEmpty(c.config.volumesFrom),
+      ...hostConfigMounts(mounts),
       CapAdd: nonEmpty(c.config.security?.capAdd),
       CapDrop: nonEmpty(c.config.security?.capDrop),
       CgroupnsMode: 'private',
@@ -331,7 +342,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       SecurityOpt: nonEmpty(c.config.security?.securityOpt),
       UTSMode: '',
       UsernsMode: c.config.usernsMode === 'explicit' ? '' : c.config.usernsMode,
-      ShmSize: 64 * 1024 * 1024,
+      ShmSize: c.config.shmSize ?? 64 * 1024 * 1024,
       Runtime: c.config.runtime,
       ConsoleSize: [0, 0],
       Isolation: '',
@@ -351,7 +362,11 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       CpuRealtimeRuntime: 0,
       CpusetCpus: limits.cpusetCpus ?? '',
       CpusetMems: '',
-      Devices: [],
+      Devices: (c.config.devices ?? []).map((d) => ({
+        PathOnHost: d.host,
+        PathInContainer: d.container,
+        CgroupPermissions: d.permissions,
+      })),
       DeviceCgroupRules: null,
       DeviceRequests: null,
       KernelMemory: 0,
@@ -388,14 +403,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
         MergedDir: b.rootfs,
       },
     },
-    Mounts: c.config.binds.map((m) => ({
-      Type: 'bind',
-      Source: m.source,
-      Destination: m.destination,
-      Mode: m.readOnly ? 'ro' : '',
-      RW: !m.readOnly,
-      Propagation: 'rprivate',
-    })),
+    Mounts: mounts.filter((m) => m.origin !== 'tmpfs').map((m) => mountPoint(ctx, m)),
     Config: {
       Hostname: c.config.hostname,
       Domainname: '',
@@ -412,7 +420,7 @@ export function inspectContainer(ctx: EngineContext, c: ContainerRecord): Contai
       Cmd: cmd,
       ...(c.config.healthcheck ? { Healthcheck: healthConfigJson(c.config.healthcheck) } : {}),
       Image: c.imageName,
-      Volumes: imageConfig.Volumes && Object.keys(imageConfig.Volumes).length ? imageConfig.Volumes : null,
+      Volumes: configVolumes(imageConfig.Volumes, mounts),
       WorkingDir: c.config.cwd,
       Entrypoint: entrypoint,
       OnBuild: null,
@@ -535,4 +543,106 @@ function networkSettings(ctx: EngineContext, c: ContainerRecord, pid: number): N
 /** docker's JSON for an empty list in HostConfig: null. */
 function nonEmpty(list: readonly string[] | undefined): string[] | null {
   return list && list.length > 0 ? [...list] : null;
+}
+
+/** A mount as -v would have written it (docker's HostConfig.Binds). */
+function bindString(m: MountSpec): string {
+  if (m.type === 'tmpfs') return m.destination;
+  const opts = [
+    ...(m.readOnly ? ['ro'] : []),
+    ...(m.chown ? ['U'] : []),
+    ...(m.idmap ? ['idmap'] : []),
+    ...(m.type === 'volume' && m.noCopy ? ['nocopy'] : []),
+    ...(m.type === 'bind' && m.propagation ? [m.propagation] : []),
+  ];
+  const source = m.type === 'bind' ? m.source : m.name;
+  return `${source}:${m.destination}${opts.length ? `:${opts.join(',')}` : ''}`;
+}
+
+/** HostConfig.Mounts (--mount) and HostConfig.Tmpfs (--tmpfs), present only when given, as docker's. */
+function hostConfigMounts(mounts: readonly MountSpec[]): Record<string, unknown> {
+  const given = mounts.filter((m) => m.origin === 'mount');
+  const tmpfs = mounts.filter((m): m is MountSpec & { type: 'tmpfs' } => m.origin === 'tmpfs' && m.type === 'tmpfs');
+  return {
+    ...(given.length
+      ? {
+          Mounts: given.map((m) => ({
+            Type: m.type,
+            ...(m.type === 'bind'
+              ? { Source: m.source }
+              : m.type === 'volume' && !m.anonymous
+                ? { Source: m.name }
+                : {}),
+            Target: m.destination,
+            ...(m.readOnly ? { ReadOnly: true } : {}),
+            ...(m.type === 'bind' && m.propagation ? { BindOptions: { Propagation: m.propagation } } : {}),
+            ...(m.type === 'volume' && m.noCopy ? { VolumeOptions: { NoCopy: true } } : {}),
+            ...(m.type === 'tmpfs' && (m.size !== undefined || m.mode !== undefined)
+              ? {
+                  TmpfsOptions: {
+                    ...(m.size !== undefined ? { SizeBytes: m.size } : {}),
+                    ...(m.mode !== undefined ? { Mode: m.mode } : {}),
+                  },
+                }
+              : {}),
+          })),
+        }
+      : {}),
+    ...(tmpfs.length
+      ? {
+          Tmpfs: Object.fromEntries(
+            tmpfs.map((m) => [
+              m.destination,
+              [
+                ...m.options,
+                ...(m.readOnly ? ['ro'] : []),
+                ...(m.size !== undefined ? [`size=${m.size}`] : []),
+                ...(m.mode !== undefined ? [`mode=${m.mode.toString(8)}`] : []),
+              ].join(','),
+            ]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** One of inspect's Mounts, as docker describes a mount point. */
+function mountPoint(ctx: EngineContext, m: MountSpec): MountPoint {
+  const mode =
+    m.type === 'tmpfs'
+      ? ''
+      : [m.readOnly ? 'ro' : '', m.chown ? 'U' : '', m.idmap ? 'idmap' : ''].filter(Boolean).join(',');
+  if (m.type === 'volume') {
+    return {
+      Type: 'volume',
+      Name: m.name,
+      Source: ctx.layout.volumeData(m.name),
+      Destination: m.destination,
+      Driver: 'local',
+      Mode: mode,
+      RW: !m.readOnly,
+      Propagation: '',
+    };
+  }
+  if (m.type === 'tmpfs')
+    return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.readOnly, Propagation: '' };
+  return {
+    Type: 'bind',
+    Source: m.source,
+    Destination: m.destination,
+    Mode: mode,
+    RW: !m.readOnly,
+    Propagation: m.propagation ?? 'rprivate',
+  };
+}
+
+/** Config.Volumes: the image's VOLUMEs and the container's anonymous volumes, as docker lists them. */
+function configVolumes(
+  image: Record<string, object> | undefined,
+  mounts: readonly MountSpec[],
+): Record<string, object> | null {
+  const volumes: Record<string, object> = { ...(image ?? {}) };
+  for (const m of mounts)
+    if (m.type === 'volume' && m.anonymous && m.origin !== 'volumes-from') volumes[m.destination] = {};
+  return Object.keys(volumes).length ? volumes : null;
 }

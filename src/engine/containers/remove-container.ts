@@ -16,7 +16,13 @@ import { thaw } from './pause-container.js';
 import { killEvent } from './stop-container.js';
 import { stopHealthChecks } from './health-scheduler.js';
 
-export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<ContainerRecord> {
+/** den rm [-f] [-v]: `volumes` removes the container's anonymous volumes with it (docker's -v). */
+export async function removeContainer(
+  ctx: EngineContext,
+  ref: string,
+  force: boolean,
+  volumes = false,
+): Promise<ContainerRecord> {
   let c = reconcile(ctx, ctx.containers.resolve(ref));
   if (isActive(c.status)) {
     if (!force) {
@@ -41,7 +47,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
     }
   }
   ctx.containers.transition(c.id, 'remove');
-  discardContainer(ctx, c);
+  discardContainer(ctx, c, volumes || c.config.autoRemove);
   return c;
 }
 

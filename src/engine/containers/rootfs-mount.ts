@@ -14,6 +14,7 @@ import {
   type Snapshotter,
 } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
+import { prepareMounts } from './container-mounts.js';
 
 /** A container's root file system as snapshots/ sees it. */
 export function rootfsOf(c: ContainerRecord, volatile = c.config.autoRemove): RootfsRequest {
@@ -70,6 +71,7 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
     mounts.overlay.target,
     group === undefined ? '' : String(group),
     b.dir,
+    prepareMounts(ctx, c),
   ];
 }
 
