@@ -690,7 +690,7 @@ export const ERROR_CODES = {
   },
   DEN1335: {
     kind: 'InvalidArgument',
-    meaning: '`--volumes-from`: not CONTAINER[:ro|rw]',
+    meaning: '`--volumes-from`: not CONTAINER, CONTAINER:ro or CONTAINER:rw',
   },
   DEN1336: {
     kind: 'FailedPrecondition',

@@ -170,7 +170,7 @@ export class VolumeStore {
           'DEN1324',
           `volume ${name} is in use by container ${using.map((id) => id.slice(0, 12)).join(', ')}`,
           {
-            hint: 'remove the containers first (den rm), or den volume rm -f to remove them with it',
+            hint: 'remove the containers that use it first (den rm; stopped ones count too)',
             reason: 'in-use',
           },
         );

@@ -217,7 +217,7 @@ export function recordVolumes(ctx: EngineContext, c: ContainerRecord): void {
     const wanted = isStranger(c) ? c.config.idMap : undefined;
     if (sameMaps(v.idMap, wanted)) continue;
     const others = usersOf(ctx, m.name).filter((id) => id !== c.id);
-    if (!v.populated && others.length === 0) {
+    if ((!v.populated || m.chown) && others.length === 0) {
       volumes.setIdMap(m.name, wanted);
       continue;
     }
@@ -225,7 +225,7 @@ export function recordVolumes(ctx: EngineContext, c: ContainerRecord): void {
       'DEN1332',
       `volume ${m.name} holds files in ${v.idMap ? "another container's ids" : 'the ids of your session'}, which a container with ${wanted ? 'a range of its own' : "the session's mapping"} cannot use rootless`,
       {
-        hint: 'use the volume with the user namespace it was filled in (--userns), give it to this container with :U, or use another volume (rootless, den cannot idmap it: docs/volumes.md)',
+        hint: `use it with the user namespace that filled it (--userns), give it to this container with :U once no other container uses it, or use another volume (rootless, den cannot idmap it: docs/volumes.md)`,
       },
     );
   }
@@ -341,7 +341,7 @@ function volumeMountLine(ctx: EngineContext, v: VolumeRecord): string | undefine
   if (!type || !device) return undefined;
   const data = shellQuote(ctx.layout.volumeData(v.name));
   const options = o ? ` -o ${shellQuote(o)}` : '';
-  return `mountpoint -q ${data} || mount -t ${shellQuote(type)}${options} ${shellQuote(device)} ${data} || { echo "den: volume ${v.name}: mount -t ${type} failed" >&2; exit 1; }`;
+  return `mountpoint -q ${data} || mount -t ${shellQuote(type)}${options} ${shellQuote(device)} ${data} || { echo "den: volume ${v.name}: mount -t ${type} of ${device} failed" >&2; exit 1; }`;
 }
 
 /**
@@ -353,6 +353,15 @@ export async function fillVolumes(ctx: EngineContext, c: ContainerRecord): Promi
   const todo = mountsOf(c.config).filter(
     (m): m is MountSpec & { type: 'volume' } => m.type === 'volume' && ctx.volumes.get(m.name)?.populated === false,
   );
+  for (const m of todo) {
+    // Rootless, a volume taken over by a container with a range of its own: its root becomes that
+    // container root's (the image's directory may give it another owner below).
+    const stored = ctx.volumes.get(m.name)?.idMap;
+    if (!stored) continue;
+    const data = volumeData(ctx, m.name);
+    const r = runSync(ctx.ns.wrap(['chown', `${shiftId(stored.uid, 0)}:${shiftId(stored.gid, 0)}`, data]));
+    if (r.status !== 0) throw fillFailed(m, new Error(r.stderr.trim()));
+  }
   const copies = todo.filter((m) => !m.noCopy && !ctx.volumes.get(m.name)?.options.type);
   if (copies.length > 0) {
     await withRootfs(ctx, c, async (rootfs) => {

@@ -102,18 +102,27 @@ export async function withRootfs<T>(
   if (c.status === 'running' || c.status === 'paused') return use(rootfs);
   try {
     const r = runSync(ctx.ns.wrap(['sh', '-c', MOUNT_ROOTFS, 'den-mount', ...(await rootfsMountArgs(ctx, c, false))]));
-    if (r.status !== 0) {
-      throw new DenError(
-        'FailedPrecondition',
-        'DEN0651',
-        `container ${c.name}: cannot mount its root file system: ${r.stderr.trim() || `status ${r.status}`}`,
-        { hint: 'run `den system check` to see whether overlay mounts work here' },
-      );
-    }
+    if (r.status !== 0) throw mountFailed(c, r.stderr.trim() || `status ${r.status}`);
     return await use(rootfs);
   } finally {
     unmountRootfs(ctx, c.id);
   }
+}
+
+/**
+ * MOUNT_ROOTFS failed, saying `message`: a volume's --opt mount (container-mounts' line says which
+ * volume) or the root file system itself.
+ */
+export function mountFailed(c: ContainerRecord, message: string): DenError {
+  const volume = /den: volume (\S+): (.*)/.exec(message);
+  if (volume) {
+    return new DenError('FailedPrecondition', 'DEN1334', `container ${c.name}: cannot mount volume ${volume[1]}: ${message}`, {
+      hint: `check its options (den volume inspect ${volume[1]}): rootless, only tmpfs and bind mounts are allowed`,
+    });
+  }
+  return new DenError('FailedPrecondition', 'DEN0651', `container ${c.name}: cannot mount its root file system: ${message}`, {
+    hint: 'run `den system check` to see whether overlay mounts work here',
+  });
 }
 
 /** A layer leaves the store: every snapshotter drops what it derived from it (shifted copies). */

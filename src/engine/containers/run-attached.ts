@@ -11,7 +11,7 @@ import { writeBundle } from './create-container.js';
 import { discardContainer, isLifecycleRace } from './container-state.js';
 import { startHealthChecks, stopHealthChecks } from './health-scheduler.js';
 import { MOUNT_ROOTFS, MOUNT_ROOTFS_ARGC, unmountRootfs } from '../../snapshots/index.js';
-import { rootfsMountArgs } from './rootfs-mount.js';
+import { mountFailed, rootfsMountArgs } from './rootfs-mount.js';
 import { findRuntime } from '../runtimes.js';
 import {
   connectNetwork,
@@ -71,14 +71,7 @@ export async function runAttached(ctx: EngineContext, container: ContainerRecord
   if (mountError === NETWORK_FAILED) {
     failure = networkSetupFailed(ctx, c, 'the network helper failed');
   } else if (mountError) {
-    failure = new DenError(
-      'FailedPrecondition',
-      'DEN0651',
-      `container ${c.name}: cannot mount its root file system: ${mountError}`,
-      {
-        hint: 'run `den system check` to see whether overlay mounts work here',
-      },
-    );
+    failure = mountFailed(c, mountError);
   } else {
     const runtimeFailure = readRuntimeFailure(join(b.dir, 'runtime.log'));
     if (runtimeFailure) {

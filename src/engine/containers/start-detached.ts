@@ -20,7 +20,7 @@ import {
   stopInRuntime,
 } from './container-state.js';
 import { startHealthChecks } from './health-scheduler.js';
-import { rootfsMountArgs } from './rootfs-mount.js';
+import { mountFailed, rootfsMountArgs } from './rootfs-mount.js';
 import { stopContainer } from './stop-container.js';
 import { containerEvent } from '../events.js';
 import { connectUserNetworks, networkSetupFailed, prepareNetwork, releaseUserNetworks } from './container-network.js';
@@ -184,11 +184,7 @@ function mountRootfs(ctx: EngineContext, c: ContainerRecord, args: string[], net
   if (r.status !== 0) {
     unmountRootfs(ctx, c.id);
     if (r.status === NETWORK_FAILED) throw networkSetupFailed(ctx, c, r.stderr.trim() || `status ${r.status}`);
-    throw failedPrecondition(
-      'DEN0651',
-      `container ${c.name}: cannot mount its root file system: ${r.stderr.trim() || 'mount failed'}`,
-      { hint: 'run `den system check` to see whether overlay mounts work here' },
-    );
+    throw mountFailed(c, r.stderr.trim() || 'mount failed');
   }
 }
 
