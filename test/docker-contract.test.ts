@@ -235,9 +235,9 @@ const FLAGS: Case[] = [
   },
   {
     name: 'a docker flag den lacks, with its value attached',
-    args: ['create', '--shm-size=1g', 'busybox'],
+    args: ['create', '--storage-opt=size=1g', 'busybox'],
     status: 125,
-    stderr: "unknown flag: --shm-size: docker's --shm-size is not supported by den yet\nSee 'den create --help'.\n",
+    stderr: "unknown flag: --storage-opt: docker's --storage-opt is not supported by den yet\nSee 'den create --help'.\n",
   },
   {
     name: "a malformed value of a typed flag: docker's words for the flag and the value",
@@ -266,10 +266,10 @@ const FLAGS: Case[] = [
     stderr: "unknown flag: --tree: docker's --tree is not supported by den yet\nSee 'den images --help'.\n",
   },
   {
-    name: 'rm -v (docker has it, den not yet)',
-    args: ['rm', '-v', 'x'],
+    name: 'rm -l (docker has it, den not: links are legacy)',
+    args: ['rm', '-l', 'x'],
     status: 125,
-    stderr: /^unknown shorthand flag: 'v' in -v: docker's -v \(--volumes\) is not supported by den yet\n/,
+    stderr: /^unknown shorthand flag: 'l' in -l: docker's -l \(--link\) is not supported by den yet\n/,
   },
   {
     name: "a flag docker does not have either: docker's words",
