@@ -219,6 +219,17 @@ for (const user of ['dentest', 'root']) {
         assert.equal(statSync(join(data, 'a')).uid, hostIdOf('share-a', 0));
         // The caller can still read what the container wrote (and remove it, through den unshare).
         assert.equal(ok(['unshare', 'cat', join(data, 'a')]), 'a\n');
+        // den volume reclaim gives the files back their canonical owners: any mode may use it again.
+        const busy = env.den(['volume', 'reclaim', 'shared']);
+        assert.equal(busy.status, 1, 'not while share-a uses it');
+        ok(['rm', '-f', 'share-a']);
+        assert.match(ok(['volume', 'reclaim', 'shared']), /shared: 2 entries given back/);
+        assert.equal(statSync(join(data, 'a')).uid, env.user.uid, "root's file is yours again");
+        assert.equal(
+          ok(['run', '--rm', '-v', 'shared:/s', 'busybox', 'sh', '-c', 'cat /s/a && stat -c %u /s/a']),
+          'a\n0\n',
+        );
+        assert.match(ok(['volume', 'reclaim', 'shared']), /already canonical/);
       } else {
         assert.equal(b.status, 0, b.stderr);
         assert.notEqual(hostIdOf('share-a', 0), hostIdOf('share-b', 0), 'two ranges');

@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { internal } from '../common/errors.js';
 import { enterRoot } from '../common/libc.js';
-import { containerId, fromOci, toHost, unshiftId, type OciIdMaps } from '../idmap/index.js';
+import { containerId, fromOci, shiftId, toHost, unshiftId, type OciIdMaps } from '../idmap/index.js';
 import { orphanCheck, serveWorker } from '../session/index.js';
 import { upperChanges, upperLayer, type Change, type UpperRequest } from '../snapshots/index.js';
 import { archiveFromRoot, extractIntoRoot, TarWriter, type CopySource, type UnpackStats } from '../unpack/index.js';
@@ -42,13 +42,15 @@ export type UpperSpec = Omit<UpperRequest, 'upper'>;
  *   put    ROOTFS  enters the container's root and unpacks standard input into it
  *   diff   UPPER   the container's changes
  *   layer  UPPER   the container's changes as an OCI layer tar (to descriptor 3)
+ *   shift  DIR     enters DIR and gives every entry in it new owners: each id through `from`'s
+ *                  maps back to a container id, then through `to`'s (absent: as it is)
  *
  * get and put enter the root (chroot) before they touch a path: see unpack/copy-archive.ts for why.
  */
 export async function filesMain(args: readonly string[]): Promise<number> {
   const [op, dir, specJson, parentPid] = args;
   if (!op || !dir || !specJson || !parentPid) {
-    process.stderr.write('usage: den __files get|put|diff|layer DIR SPEC PARENT\n');
+    process.stderr.write('usage: den __files get|put|diff|layer|shift DIR SPEC PARENT\n');
     return 2;
   }
   if (orphanCheck(parentPid)()) return 1;
@@ -111,10 +113,42 @@ export async function filesMain(args: readonly string[]): Promise<number> {
         return { bytes: writer.written };
       });
     }
+    case 'shift': {
+      const spec = JSON.parse(specJson) as ShiftSpec;
+      return serveWorker<never, { entries: number }>(unexpected, async () => {
+        enterRoot(dir);
+        return { entries: shiftOwners('/', spec) };
+      });
+    }
     default:
       process.stderr.write(`den __files: unknown operation ${op}\n`);
       return 2;
   }
+}
+
+/** `den __files shift`: the maps a tree's owners are in, and the maps they are to be in. */
+export interface ShiftSpec {
+  from?: OciIdMaps;
+  to?: OciIdMaps;
+}
+
+/** Gives every entry under `root` (itself included) its owners through the maps; never follows a symlink. */
+function shiftOwners(root: string, spec: ShiftSpec): number {
+  const move = (map: 'uid' | 'gid', id: number) => {
+    const c = spec.from ? unshiftId(spec.from[map], id) : id;
+    return spec.to ? shiftId(spec.to[map], c) : c;
+  };
+  let entries = 0;
+  const visit = (path: string) => {
+    const st = lstatSync(path);
+    lchownSync(path, move('uid', st.uid), move('gid', st.gid));
+    // chown clears setuid and setgid bits of files: give them back (a symlink has none).
+    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) chmodSync(path, st.mode & 0o7777);
+    entries++;
+    if (st.isDirectory()) for (const name of readdirSync(path)) visit(path === '/' ? `/${name}` : `${path}/${name}`);
+  };
+  visit(root);
+  return entries;
 }
 
 /**

@@ -245,6 +245,7 @@ export {
   listVolumes,
   parseVolumeFilters,
   pruneVolumes,
+  reclaimVolume,
   removeVolume,
   type VolumeCreateSpec,
   type VolumeFilters,

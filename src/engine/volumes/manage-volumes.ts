@@ -1,4 +1,5 @@
-import { invalidArgument } from '../../common/errors.js';
+import { conflict, internal, invalidArgument } from '../../common/errors.js';
+import { runWorker } from '../../session/index.js';
 import type { VolumeRecord } from '../../containers/index.js';
 import { removeVolumeFiles, usersOf, volumeData } from '../containers/container-mounts.js';
 import type { EngineContext } from '../context.js';
@@ -134,6 +135,33 @@ export function removeVolume(ctx: EngineContext, name: string): void {
   const v = ctx.volumes.remove(name, () => usersOf(ctx, name));
   removeVolumeFiles(ctx, v.name);
   ctx.emit(volumeEvent('destroy', v));
+}
+
+/**
+ * `den volume reclaim`: a volume whose files a rootless container with a range of its own stored in
+ * its ids (docs/volumes.md) is given back its canonical owners, the ids the session's mapping sees,
+ * so that containers of any mode may use it again. Refused while a container uses it. Returns the
+ * number of entries whose owners were changed (0: it was canonical already).
+ */
+export async function reclaimVolume(ctx: EngineContext, name: string): Promise<number> {
+  const v = ctx.volumes.resolve(name);
+  if (!v.idMap) return 0;
+  const users = usersOf(ctx, name);
+  if (users.length > 0) {
+    throw conflict('DEN1324', `volume ${name} is in use by container ${users.map((id) => id.slice(0, 12)).join(', ')}`, {
+      hint: 'remove the containers that use it first (den rm)',
+      reason: 'in-use',
+    });
+  }
+  const r = await runWorker<never, { entries: number }>(
+    ctx.ns,
+    ctx.config.self,
+    '__files',
+    ['shift', volumeData(ctx, name), JSON.stringify({ from: v.idMap })],
+    { noAnswer: (status) => internal('DEN0505', `den's file worker stopped (status ${status}) without an answer`) },
+  );
+  ctx.volumes.setIdMap(name, undefined);
+  return r.entries;
 }
 
 /**
