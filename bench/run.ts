@@ -11,6 +11,7 @@
  * 4. `den pull` of the Debian image from a local registry vs podman pull, skopeo copy and tar -x.
  * 5. Detached containers (services-bench.ts): monitor memory, run -d + rm -f, exec, ps -a with 500.
  * 6. Networks (network-bench.ts): iperf3 through published ports against loopback, run --rm.
+ * 7. Volumes (volumes-bench.ts): file I/O on a bind mount and a named volume per userns mode vs the host.
  * 3. Rootless, a new mapping (keep-id and auto) on the Debian image: first and second run and
  * extra disk, den (fuse, a copy on ext4, a copy on xfs with reflinks) vs podman; and file I/O
  * inside, per phase, under den's two shifts against den's session mapping and podman's copy.
@@ -44,6 +45,7 @@ import { createRunDir, removeRunDir, RUN_DIR_ENV } from '../test/run-dir.js';
 import { benchFuzz } from './fuzz.js';
 import { benchNetwork } from './network-bench.js';
 import { benchServices } from './services-bench.js';
+import { benchVolumes } from './volumes-bench.js';
 
 const ROUNDS = Number(process.env.DEN_BENCH_ROUNDS ?? 20);
 /** The bench's own user: `pkill -u` of the test user would kill a concurrent test run's processes. */
@@ -385,6 +387,7 @@ async function main(): Promise<void> {
     pull: benchPull,
     services: () => benchServices({ benchUser: BENCH_USER, sh, interleave, rootlessPodman }),
     network: () => benchNetwork({ benchUser: BENCH_USER, sh, interleave, rootlessPodman }),
+    volumes: () => benchVolumes({ benchUser: BENCH_USER, sh, interleave, rootlessPodman }),
   };
   for (const name of wanted)
     if (!sections[name]) throw new Error(`no bench section ${name}: fuzz, ${Object.keys(sections).join(', ')}`);

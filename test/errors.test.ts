@@ -138,7 +138,11 @@ describe("bad input: a clear error, docker's exit status, nothing left behind", 
       [['run', '--bogus', 'busybox'], /unknown flag: --bogus/, 125],
       [['run', '-e'], /flag needs an argument/, 125],
       [['run'], /^den: 'den run' requires at least 1 argument\n\nUsage:  den run \[OPTIONS\] IMAGE /, 1],
-      [['run', '--rm', '-v', 'relative:/x', 'busybox', 'true'], /named volumes are not supported yet/, 125],
+      [
+        ['run', '--rm', '-v', './relative:/x', 'busybox', 'true'],
+        /invalid volume name "\.\/relative": if you meant a host directory, give its absolute path/,
+        125,
+      ],
       [
         ['run', '--rm', '-v', '/nonexistent-dir:/x', 'busybox', 'true'],
         /bind mount source path \/nonexistent-dir does not exist/,

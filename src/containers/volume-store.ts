@@ -59,11 +59,10 @@ function toVolume(r: Row): VolumeRecord {
 /** docker's rule for volume names: a letter or digit, then letters, digits, _ . - (two at least). */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-export function validateVolumeName(name: string): string {
+export function validateVolumeName(name: string, also?: string): string {
   if (!NAME.test(name) || name.length > 255) {
-    throw invalidArgument('DEN1320', `invalid volume name "${name}"`, {
-      hint: 'a volume name is a letter or digit followed by letters, digits, _ . or - (at least two characters)',
-    });
+    const rule = 'a volume name is a letter or digit followed by letters, digits, _ . or - (at least two characters)';
+    throw invalidArgument('DEN1320', `invalid volume name "${name}"${also ? `: ${also}` : ''}`, { hint: rule });
   }
   return name;
 }

@@ -88,7 +88,7 @@ export function parseVolume(spec: string): MountSpec {
       );
     return {
       type: 'volume',
-      name: source === undefined ? '' : validateVolumeName(source),
+      name: source === undefined ? '' : volumeNameOf(source),
       ...common,
       ...(noCopy ? { noCopy } : {}),
       ...(source === undefined ? { anonymous: true } : {}),
@@ -96,6 +96,11 @@ export function parseVolume(spec: string): MountSpec {
   }
   if (noCopy) throw invalidArgument('DEN0631', `invalid volume option "nocopy" in "${spec}": it is for volumes`);
   return { type: 'bind', source: posix.normalize(source), ...common, ...(propagation ? { propagation } : {}) };
+}
+
+/** -v's source when it is not absolute: a volume's name, or a relative path given by mistake. */
+function volumeNameOf(source: string): string {
+  return validateVolumeName(source, 'if you meant a host directory, give its absolute path');
 }
 
 const VOLUME_OPTIONS = 'options are ro, rw, z, Z, U, idmap, nocopy, and a propagation (rprivate, rshared, rslave, ...)';
