@@ -250,11 +250,19 @@ function sendInput(
  */
 async function exitStatus(ctx: EngineContext, c: ContainerRecord): Promise<number> {
   const deadline = Date.now() + EXIT_RECORD_MS;
+  let written: number | undefined;
   for (;;) {
-    const written = exitCodeOf(ctx, c.id);
-    if (written !== undefined) return written;
+    written ??= exitCodeOf(ctx, c.id);
     const now = ctx.containers.get(c.id);
-    if (!now) return 0;
+    if (!now) return written ?? 0;
+    // The monitor wrote the status; its exit command records it a moment later. Return once it
+    // has, as docker's start -a does: a `den rm` right after must find the container exited.
+    if (written !== undefined) {
+      if (!isActive(now.status) || now.status === 'restarting' || now.startedAt !== c.startedAt) return written;
+      if (Date.now() > deadline) return written;
+      await sleep(RETRY_MS);
+      continue;
+    }
     const seen = reconcile(ctx, now);
     // Exited, or already in its restart policy's back-off or running again: its last status.
     if (!isActive(seen.status) || seen.status === 'restarting' || seen.startedAt !== c.startedAt) {
