@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
       long: 'pause',
       short: 'p',
       type: 'bool',
-      help: 'Pause container during commit (default true; den cannot pause yet, and says so)',
+      help: 'Pause container during commit (default true; where it has no freezer, den says so and commits as it runs)',
     },
   ],
 };

@@ -18,6 +18,7 @@ import {
 import { runWorker } from '../../session/index.js';
 import { sweepAbandoned, upperChanges, type Change, type UpperRequest } from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
+import { whileFrozen } from './pause-container.js';
 import { applyChanges } from '../images/image-changes.js';
 import { publishIndex } from '../images/image-index.js';
 import { imageTimestamp } from '../images/import-image.js';
@@ -57,8 +58,9 @@ export interface CommitOptions {
   /** Dockerfile instructions applied to the new image's config (`--change`). */
   changes?: string[];
   /**
-   * docker pauses a running container while it commits; den cannot pause yet, and commits a running
-   * container's files as they are, with a warning.
+   * docker pauses a running container while it commits: den freezes it where it has a freezer (as
+   * root, or rootless with a delegated cgroup v2), and elsewhere commits its files as they are,
+   * with a warning that says why.
    */
   pause: boolean;
 }
@@ -86,11 +88,16 @@ export async function commitContainer(ctx: EngineContext, options: CommitOptions
   const base = JSON.parse(ctx.content.readVerified(image.id).toString('utf8')) as Record<string, unknown>;
   const config = commitConfig(ctx, c, image, base, options);
   applyChanges(config as unknown as ImageConfig, options.changes ?? []); // before the slow part: bad changes fail fast
-  if (options.pause && c.status === 'running') {
-    ctx.events.warning(`den cannot pause containers yet: committing ${c.name}'s files as they are while it runs`);
-  }
   sweepAbandoned(ctx);
-  const stored = await storeChanges(ctx, c, image);
+  const store = () => storeChanges(ctx, c, image);
+  const stored = options.pause
+    ? await whileFrozen(
+        ctx,
+        c,
+        (why) => ctx.events.warning(`cannot pause ${c.name} (${why}): committing its files as they are while it runs`),
+        store,
+      )
+    : await store();
   const created = config.created as string;
   const empty = stored.diffId === EMPTY_LAYER_DIFF_ID;
   const rootfs = config.rootfs as { type: 'layers'; diff_ids: Digest[] };

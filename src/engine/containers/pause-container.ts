@@ -32,6 +32,33 @@ export function unpauseContainer(ctx: EngineContext, ref: string): ContainerReco
   return ctx.containers.transition(c.id, 'unpause');
 }
 
+/**
+ * Runs `work` with a running container's processes frozen, where it has a freezer (docker's
+ * `commit --pause`); its record does not change (a commit's pause is not the user's). Without a
+ * freezer `work` runs all the same, after `unfrozen` says why not.
+ */
+export async function whileFrozen<T>(
+  ctx: EngineContext,
+  c: ContainerRecord,
+  unfrozen: (why: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const missing =
+    c.status !== 'running'
+      ? 'it is not running'
+      : freezerMissing(c.initPid === null ? undefined : containerCgroup(c.initPid, c.pid));
+  if (missing !== undefined) {
+    if (c.status === 'running') unfrozen(missing);
+    return work();
+  }
+  runVerb(ctx, c, 'pause');
+  try {
+    return await work();
+  } finally {
+    runVerb(ctx, c, 'resume');
+  }
+}
+
 function notRunning(c: ContainerRecord) {
   return conflict('DEN1109', `container ${c.id.slice(0, 12)} is not running`, { reason: 'not-running' });
 }
