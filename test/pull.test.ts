@@ -555,7 +555,7 @@ describe('pull and push against a local registry, rootless', () => {
       const results = JSON.parse(r.stdout) as { id: string; status: string; detail: string }[];
       assert.deepEqual(
         results.map((x) => x.id),
-        ['blobs', 'images', 'layers', 'temporaries', 'modes', 'network'],
+        ['blobs', 'images', 'layers', 'temporaries', 'modes', 'network', 'volumes'],
         say(what),
       );
       for (const x of results.filter((x) => x.status !== 'ok')) {

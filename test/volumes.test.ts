@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -378,6 +379,20 @@ for (const user of ['dentest', 'root']) {
         [],
         'its mount went with it',
       );
+      const check = JSON.parse(ok(['system', 'check', '--store', '--format', 'json'])) as {
+        id: string;
+        status: string;
+        detail: string;
+      }[];
+      const row = check.find((r) => r.id === 'volumes');
+      assert.equal(row?.status, 'ok', row?.detail);
+      mkdirSync(join(env.dataDir, 'volumes', 'stray'));
+      const stray = JSON.parse(env.den(['system', 'check', '--store', '--format', 'json']).stdout) as {
+        id: string;
+        detail: string;
+      }[];
+      assert.match(stray.find((r) => r.id === 'volumes')!.detail, /volumes\/stray: a directory no volume records/);
+      rmSync(join(env.dataDir, 'volumes', 'stray'), { recursive: true });
     });
 
     test('--mount, --tmpfs, --shm-size, --volumes-from and inspect', () => {
@@ -439,6 +454,36 @@ for (const user of ['dentest', 'root']) {
       ]);
       assert.equal(from.stdout, 'bound\n/v\nro\n0\n', from.stderr);
       ok(['rm', 'mounts']);
+    });
+
+    test(':U gives a bind source to a container with a range of its own', () => {
+      const dir = join(env.root, 'chown-src');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'f'), 'x');
+      chownSync(dir, env.user.uid, env.user.gid);
+      chownSync(join(dir, 'f'), env.user.uid, env.user.gid);
+      ok([
+        'create',
+        '--name',
+        'given',
+        '--userns=auto',
+        '-v',
+        `${dir}:/d:U`,
+        'busybox',
+        'sh',
+        '-c',
+        'stat -c %u /d/f; touch /d/new',
+      ]);
+      const root = hostIdOf('given', 0);
+      assert.equal(statSync(join(dir, 'f')).uid, root, "the source is the container root's now");
+      assert.equal(ok(['start', '-a', 'given']), '0\n');
+      assert.equal(statSync(join(dir, 'new')).uid, root);
+      const taken = env.den(['run', '--rm', '--userns=auto', '-v', `${dir}:/d:U`, 'busybox', 'true']);
+      assert.equal(taken.status, 125, 'not while another container uses it');
+      assert.match(taken.stderr, /:U would take it from container given/);
+      ok(['rm', 'given']);
+      if (rootless) ok(['unshare', 'chown', '-R', '0:0', dir]);
+      else chownSync(dir, 0, 0);
     });
 
     test('--device: a device the caller can open; others refused', () => {

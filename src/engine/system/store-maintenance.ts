@@ -210,7 +210,48 @@ export async function checkStore(ctx: EngineContext): Promise<CheckResult[]> {
   );
   results.push(checkModes(ctx));
   results.push(checkNetworkLeftovers(ctx));
+  results.push(checkVolumes(ctx));
   return results;
+}
+
+/**
+ * Volumes (docs/volumes.md): every record has its directory and every directory its record, and no
+ * mount den made for a container's binds and volumes (lower/m<N>) outlives its container's run.
+ */
+function checkVolumes(ctx: EngineContext): CheckResult {
+  const records = ctx.volumes.list();
+  const names = new Set(records.map((v) => v.name));
+  const dirs = readdirOrEmpty(ctx.layout.volumesDir);
+  const problems = [
+    ...records
+      .filter((v) => !existsSync(ctx.layout.volumeData(v.name)))
+      .map((v) => `volume ${v.name}: its files are gone`),
+    ...dirs.filter((d) => !names.has(d)).map((d) => `volumes/${d}: a directory no volume records`),
+  ];
+  const active = new Set(
+    ctx.containers
+      .list()
+      .filter((c) => isRunning(c))
+      .map((c) => c.id),
+  );
+  const containers = `${ctx.layout.containersDir}/`;
+  for (const m of ctx.ns.mounts()) {
+    const match = /^([0-9a-f]{64})\/lower\/m[0-9]+$/.exec(
+      m.mountPoint.startsWith(containers) ? m.mountPoint.slice(containers.length) : '',
+    );
+    if (match && !active.has(match[1]!))
+      problems.push(`container ${match[1]!.slice(0, 12)}: a mount of its still made (${m.mountPoint})`);
+  }
+  const title = 'volume records match their directories; no mount outlives its container';
+  return problems.length === 0
+    ? { id: 'volumes', title, status: 'ok', detail: `${records.length} volume${records.length === 1 ? '' : 's'}` }
+    : {
+        id: 'volumes',
+        title,
+        status: 'fail',
+        detail: problems.join('; '),
+        fix: 'den rm (or den start) of the container undoes its mounts; den volume rm removes a volume, and a directory no volume records can be removed by hand (den unshare rm -rf, rootless)',
+      };
 }
 
 /**
