@@ -185,7 +185,13 @@ export function checkMounts(ctx: EngineContext, mounts: readonly MountSpec[], ow
         },
       );
     }
-    if (m.chown && m.type === 'bind' && ctx.paths.rootless && lstatSync(m.source).uid !== process.getuid?.()) {
+    // Rootless, yours: owned by you or by one of your subordinate ids (a container's, say).
+    if (
+      m.chown &&
+      m.type === 'bind' &&
+      ctx.paths.rootless &&
+      ctx.sessionId('uid', lstatSync(m.source).uid) === undefined
+    ) {
       throw failedPrecondition(
         'DEN1333',
         `${describe(m)}: :U gives the source to the container, and ${m.source} is not yours`,
