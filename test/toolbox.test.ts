@@ -383,3 +383,28 @@ describe('den toolbox (rootless)', () => {
     assert.ok(existsSync(join(env.home, 'made-inside')));
   });
 });
+
+describe('den toolbox as root', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv('root');
+    toolboxImage(env);
+  });
+  after(() => env?.cleanup());
+
+  test("root's toolbox: root inside, in an isolated range; files in the home directory stay root's", () => {
+    ok(env.den(['toolbox', 'create', '--image', IMAGE, 'rt']), 'create');
+    const id = ok(
+      env.den(['toolbox', 'run', '-c', 'rt', 'sh', '-c', 'id -u; echo made > "$HOME/made-by-root"']),
+      'run',
+    );
+    assert.equal(id.stdout, '0\n');
+    const st = statSync(join(env.home, 'made-by-root'));
+    assert.deepEqual([st.uid, st.gid], [0, 0]);
+    const pid = ok(env.den(['inspect', 'rt', '--format', '{{.State.Pid}}']), 'inspect').stdout.trim();
+    const [inside, outside] = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(inside, 0);
+    assert.notEqual(outside, 0, "container root is not the host's root");
+    ok(env.den(['toolbox', 'rm', '-f', 'rt']), 'rm');
+  });
+});
