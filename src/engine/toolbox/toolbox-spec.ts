@@ -173,16 +173,17 @@ export function defaultToolboxName(image: string): string {
  * The setup step, run by sh as root inside the container at create. Its arguments are positional
  * ($1...), so no value of the caller's is ever parsed as shell text. It is idempotent: an entry for
  * the same name or uid (the image's own `ubuntu` user at 1000, say) is replaced, not duplicated.
- * Exit status SETUP_NO_SUDO: everything is in place but the image has no sudo.
+ * Exit status SETUP_NO_SUDO: everything is in place but the image has no sudo. A seventh argument
+ * puts the files under another root, for the unit test; in the container it is absent.
  */
 export const SETUP_NO_SUDO = 3;
 
 export const SETUP_SCRIPT = `set -eu
-name=$1 uid=$2 gid=$3 group=$4 home=$5 shell=$6
-[ -x "$shell" ] || shell=/bin/bash
-[ -x "$shell" ] || shell=/bin/sh
+name=$1 uid=$2 gid=$3 group=$4 home=$5 shell=$6 root=\${7:-}
+[ -x "$root$shell" ] || shell=/bin/bash
+[ -x "$root$shell" ] || shell=/bin/sh
 replace() { # FILE AWK-CONDITION-FOR-LINES-TO-KEEP LINE
-  file=$1; keep=$2; line=$3
+  file=$root$1; keep=$2; line=$3
   [ -e "$file" ] || : > "$file"
   awk -F: -v n="$name" -v u="$uid" -v gn="$group" "$keep" "$file" > "$file.den-new"
   printf '%s\\n' "$line" >> "$file.den-new"
@@ -190,18 +191,18 @@ replace() { # FILE AWK-CONDITION-FOR-LINES-TO-KEEP LINE
   rm -f "$file.den-new"
 }
 if [ "$uid" != 0 ]; then
-  if ! awk -F: -v g="$gid" '$3 == g { found = 1 } END { exit !found }' /etc/group; then
+  if ! awk -F: -v g="$gid" '$3 == g { found = 1 } END { exit !found }' "$root/etc/group"; then
     replace /etc/group '$1 != gn' "$group:x:$gid:"
   fi
   replace /etc/passwd '$1 != n && $3 != u' "$name:x:$uid:$gid:$name:$home:$shell"
-  [ ! -e /etc/shadow ] || replace /etc/shadow '$1 != n' "$name:*:::::::"
-  mkdir -p /etc/sudoers.d
-  printf '%s ALL=(ALL) NOPASSWD: ALL\\n' "$name" > /etc/sudoers.d/den-toolbox
-  chmod 0440 /etc/sudoers.d/den-toolbox
+  [ ! -e "$root/etc/shadow" ] || replace /etc/shadow '$1 != n' "$name:*:::::::"
+  mkdir -p "$root/etc/sudoers.d"
+  printf '%s ALL=(ALL) NOPASSWD: ALL\\n' "$name" > "$root/etc/sudoers.d/den-toolbox"
+  chmod 0440 "$root/etc/sudoers.d/den-toolbox"
 fi
-mkdir -p "/run/user/$uid"
-chown "$uid:$gid" "/run/user/$uid"
-chmod 0700 "/run/user/$uid"
+mkdir -p "$root/run/user/$uid"
+chown "$uid:$gid" "$root/run/user/$uid"
+chmod 0700 "$root/run/user/$uid"
 [ "$uid" = 0 ] || command -v sudo > /dev/null || exit ${SETUP_NO_SUDO}
 `;
 
