@@ -31,7 +31,8 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { DenEnv, type Result } from './harness.js';
+import { createServer, type Server } from 'node:net';
+import { busyboxTarball, DenEnv, type Result } from './harness.js';
 
 const CACHE = '/var/tmp/den-test-cache';
 const BENCH_DEBIAN = '/var/tmp/den-bench/debian-bookworm-minbase.tar';
@@ -142,10 +143,13 @@ describe('den toolbox (rootless)', () => {
   let display: number;
   let xvfb: ChildProcess | undefined;
   let pulse: ChildProcess | undefined;
-  const xauthority = () => join(env.home, '.Xauthority');
+  // Where a display manager such as gdm keeps it: outside the home directory, so a toolbox needs it bound.
+  const xauthority = () => join(env.runtimeBase, 'gdm', 'Xauthority');
+  let standIns: Server[] = [];
+  const heard: string[] = [];
   const runtimeDir = () => env.runtimeBase;
   /** The caller's session, as a desktop login would leave it in the environment. */
-  const session = () => ({ DISPLAY: `:${display}`, XAUTHORITY: xauthority() });
+  const session = () => ({ DISPLAY: `:${display}`, XAUTHORITY: xauthority(), WAYLAND_DISPLAY: 'wayland-test' });
 
   before(async () => {
     env = new DenEnv();
@@ -156,6 +160,8 @@ describe('den toolbox (rootless)', () => {
       mkdirSync('/tmp/.X11-unix');
       chmodSync('/tmp/.X11-unix', 0o1777);
     }
+    mkdirSync(join(env.runtimeBase, 'gdm'), { mode: 0o700 });
+    chownSync(join(env.runtimeBase, 'gdm'), env.user.uid, env.user.gid);
     const cookie = randomBytes(16).toString('hex');
     ok(env.exec(['xauth', '-f', xauthority(), 'add', `:${display}`, '.', cookie]), 'xauth add');
     const [xfile, ...xargs] = env.wrap([
@@ -184,9 +190,20 @@ describe('den toolbox (rootless)', () => {
     ]);
     pulse = spawn(pfile!, pargs, { stdio: 'ignore' });
     await until(() => existsSync(join(runtimeDir(), 'pulse', 'native')), 10_000, 'PulseAudio');
+    // Stand-ins for a Wayland compositor and a PipeWire daemon (Debian 12 has no headless
+    // compositor this set-up can start): sockets of the user's that note what a client writes.
+    for (const name of ['wayland-test', 'pipewire-0']) {
+      const path = join(runtimeDir(), name);
+      const server = createServer((socket) => socket.on('data', (d) => heard.push(d.toString())));
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      chownSync(path, env.user.uid, env.user.gid);
+      standIns.push(server);
+    }
   });
 
   after(() => {
+    for (const server of standIns) server.close();
+    standIns = [];
     for (const child of [xvfb, pulse]) if (child?.pid !== undefined) child.kill('SIGKILL');
     env?.cleanup();
   });
@@ -198,7 +215,7 @@ describe('den toolbox (rootless)', () => {
     );
     const ls = ok(env.den(['toolbox', 'ls', '--format', '{{.Name}} {{.Status}} {{.Shares}} {{.User}}']), 'ls');
     assert.equal(ls.stdout, `plain running - ${env.user.name}\n`);
-    // DISPLAY was set and both servers run, yet nothing of them is inside.
+    // DISPLAY and WAYLAND_DISPLAY are set and every server runs, yet nothing of them is inside.
     const inside = ok(
       env.den(
         [
@@ -208,13 +225,13 @@ describe('den toolbox (rootless)', () => {
           'plain',
           'sh',
           '-c',
-          'echo "display=$DISPLAY pulse=$PULSE_SERVER"; ls -A /tmp/.X11-unix 2>/dev/null; ls -A "$XDG_RUNTIME_DIR"; pactl info > /dev/null 2>&1 || echo no sound server',
+          'echo "display=$DISPLAY pulse=$PULSE_SERVER wayland=$WAYLAND_DISPLAY pipewire=$PIPEWIRE_REMOTE"; ls -A /tmp/.X11-unix 2>/dev/null; ls -A "$XDG_RUNTIME_DIR"; pactl info > /dev/null 2>&1 || echo no sound server',
         ],
         { env: session() },
       ),
       'toolbox run',
     );
-    assert.equal(inside.stdout, 'display= pulse=\nno sound server\n');
+    assert.equal(inside.stdout, 'display= pulse= wayland= pipewire=\nno sound server\n');
   });
 
   test("sudo id is root, and files written in the home directory are the caller's", () => {
@@ -343,7 +360,69 @@ describe('den toolbox (rootless)', () => {
     chownSync(wav, env.user.uid, env.user.gid);
     ok(env.den(['toolbox', 'run', '-c', 'sound', 'paplay', '--device=den_test_sink', wav]), 'paplay');
     const ls = ok(env.den(['toolbox', 'ls', '--format', '{{.Name}} {{.Shares}}']), 'ls');
-    assert.match(ls.stdout, /^sound pulseaudio$/m);
+    assert.match(ls.stdout, /^sound pulseaudio,pipewire$/m);
+  });
+
+  test('--gui: the display, the Wayland socket, PulseAudio and PipeWire, in a runtime directory of their own', async () => {
+    ok(env.den(['toolbox', 'create', '--image', IMAGE, '--gui', 'all'], { env: session() }), 'create --gui');
+    try {
+      const ls = ok(env.den(['toolbox', 'ls', '--format', '{{.Name}} {{.Shares}}']), 'ls');
+      assert.match(ls.stdout, /^all x11,wayland,pulseaudio,pipewire$/m);
+      const listing = ok(
+        env.den(
+          [
+            'toolbox',
+            'run',
+            '-c',
+            'all',
+            'sh',
+            '-c',
+            'echo "$XDG_RUNTIME_DIR $WAYLAND_DISPLAY $PIPEWIRE_REMOTE $XAUTHORITY"; ls -A "$XDG_RUNTIME_DIR" | sort | tr "\\n" " "',
+          ],
+          { env: session() },
+        ),
+        'run',
+      );
+      const dir = `/run/user/${env.user.uid}`;
+      assert.equal(
+        listing.stdout,
+        `${dir} wayland-test ${dir}/pipewire-0 ${dir}/Xauthority\nXauthority pipewire-0 pulse wayland-test `,
+      );
+      // A client inside reaches each stand-in through the socket shared with it.
+      const send =
+        'for my $p (@ARGV) { my $s = IO::Socket::UNIX->new(Peer => $p) or die "$p: $!\\n"; print $s "hello $p\\n"; close $s }';
+      ok(
+        env.den([
+          'toolbox',
+          'run',
+          '-c',
+          'all',
+          'sh',
+          '-c',
+          'exec perl -MIO::Socket::UNIX -e "$0" "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" "$PIPEWIRE_REMOTE"',
+          send,
+        ]),
+        'perl clients',
+      );
+      await until(() => heard.length >= 2, 5_000, 'the stand-ins to hear the clients');
+      assert.deepEqual(heard.sort(), [`hello ${dir}/pipewire-0\n`, `hello ${dir}/wayland-test\n`]);
+      ok(env.den(['toolbox', 'run', '-c', 'all', 'pactl', 'info']), 'pactl info');
+    } finally {
+      env.den(['toolbox', 'rm', '-f', 'all']);
+    }
+  });
+
+  test('an image without sudo: create says so, and the toolbox is yours all the same', () => {
+    ok(env.den(['import', busyboxTarball(), 'busybox']), 'import busybox');
+    const made = ok(env.den(['toolbox', 'create', '--image', 'busybox', 'bb']), 'create');
+    assert.match(
+      made.stderr,
+      /warning: toolbox bb: the image busybox has no sudo, so you cannot become root inside; install it as root: den exec -u 0 bb/,
+    );
+    // Its shell is not the caller's bash (busybox has none): sh instead.
+    const me = ok(env.den(['toolbox', 'enter', 'bb'], { input: 'id -un; echo $0\n' }), 'enter');
+    assert.equal(me.stdout, `${env.user.name}\n/bin/sh\n`);
+    ok(env.den(['toolbox', 'rm', '-f', 'bb']), 'rm');
   });
 
   test('refusals: a flag whose server is missing, a container that is not a toolbox, a name in use', () => {
