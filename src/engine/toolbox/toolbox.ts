@@ -3,7 +3,7 @@ import type { ContainerRecord, MountSpec } from '../../containers/index.js';
 import type { EngineContext } from '../context.js';
 import type { AttachIO } from '../containers/attached-runtime.js';
 import { createContainer } from '../containers/create-container.js';
-import { parseNetwork, parseVolume, type CreateSpec } from '../containers/create-spec.js';
+import { parseNetwork, type CreateSpec } from '../containers/create-spec.js';
 import { execContainer } from '../containers/exec-container.js';
 import { reconcile } from '../containers/container-state.js';
 import { removeContainer } from '../containers/remove-container.js';
@@ -98,12 +98,16 @@ export async function createToolbox(
 function containerSpec(spec: ToolboxCreateSpec): CreateSpec {
   const { user, share } = spec;
   const runtimeDir = containerRuntimeDir(user.uid);
-  const binds: MountSpec[] = [parseVolume(`${user.home}:${user.home}`)];
-  const env = [`XDG_RUNTIME_DIR=${runtimeDir}`];
-  for (const [source, destination] of shareMounts(share, user)) {
-    binds.push(parseVolume(`${source}:${destination}`));
-  }
-  env.push(...shareEnv(share, user));
+  // Made as --mount type=bind makes them, not parsed from -v text: a path may hold a colon.
+  const bind = ([source, destination]: [string, string]): MountSpec => ({
+    type: 'bind',
+    source,
+    destination,
+    readOnly: false,
+    origin: 'mount',
+  });
+  const binds = [bind([user.home, user.home]), ...shareMounts(share, user).map(bind)];
+  const env = [`XDG_RUNTIME_DIR=${runtimeDir}`, ...shareEnv(share, user)];
   return {
     image: spec.image,
     entrypoint: [],
