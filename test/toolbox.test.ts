@@ -425,6 +425,22 @@ describe('den toolbox (rootless)', () => {
     ok(env.den(['toolbox', 'rm', '-f', 'bb']), 'rm');
   });
 
+  test('a home directory closed to others (0700, as many distributions make it) works the same', () => {
+    chmodSync(env.home, 0o700);
+    try {
+      ok(env.den(['toolbox', 'create', '--image', IMAGE, 'closed']), 'create');
+      const r = ok(
+        env.den(['toolbox', 'run', '-c', 'closed', 'sh', '-c', 'sudo id -u && echo x > "$HOME/closed-ok"']),
+        'run',
+      );
+      assert.equal(r.stdout, '0\n');
+      assert.equal(statSync(join(env.home, 'closed-ok')).uid, env.user.uid);
+      ok(env.den(['toolbox', 'rm', '-f', 'closed']), 'rm');
+    } finally {
+      chmodSync(env.home, 0o755);
+    }
+  });
+
   test('refusals: a flag whose server is missing, a container that is not a toolbox, a name in use', () => {
     const noDisplay = env.den(['toolbox', 'create', '--image', IMAGE, '--x11', 'nox']);
     assert.equal(noDisplay.status, 1);
