@@ -125,6 +125,15 @@ if [ -n "$test_user" ]; then
     say "installing tmux and iperf3 for the test suite"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux iperf3 > /dev/null
   fi
+  # The toolbox test (test/toolbox.test.ts) starts an X server and a sound server for the user
+  # (Xvfb, xauth, PulseAudio), looks at the screen (xwininfo, xwd), and builds its Debian image
+  # from a debootstrap root.
+  if ! command -v Xvfb > /dev/null || ! command -v xwd > /dev/null || ! command -v xwininfo > /dev/null ||
+    ! command -v xauth > /dev/null || ! command -v pulseaudio > /dev/null || ! command -v debootstrap > /dev/null; then
+    say "installing Xvfb, x11-apps, x11-utils, xauth, pulseaudio and debootstrap for the toolbox test"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      xvfb x11-apps x11-utils xauth pulseaudio pulseaudio-utils debootstrap > /dev/null
+  fi
   unprivileged_user "$test_user"
 fi
 if [ -n "$bench_user" ]; then

@@ -60,6 +60,11 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'network prune': () => import('./commands/network-prune.js'),
   'network connect': () => import('./commands/network-connect.js'),
   'network disconnect': () => import('./commands/network-disconnect.js'),
+  'toolbox create': () => import('./commands/toolbox-create.js'),
+  'toolbox enter': () => import('./commands/toolbox-enter.js'),
+  'toolbox run': () => import('./commands/toolbox-run.js'),
+  'toolbox ls': () => import('./commands/toolbox-ls.js'),
+  'toolbox rm': () => import('./commands/toolbox-rm.js'),
   'healthcheck run': () => import('./commands/healthcheck-run.js'),
   unshare: () => import('./commands/unshare.js'),
   version: () => import('./commands/version.js'),
@@ -109,6 +114,7 @@ const ALIASES: Record<string, string> = {
   'volume list': 'volume ls',
   'volume remove': 'volume rm',
   'network remove': 'network rm',
+  'toolbox list': 'toolbox ls',
 };
 
 const SUMMARIES: [string, string][] = [
@@ -165,6 +171,11 @@ const SUMMARIES: [string, string][] = [
   ['network prune', 'Remove all unused networks'],
   ['network connect', 'Connect a container to a network'],
   ['network disconnect', 'Disconnect a container from a network'],
+  ['toolbox create', 'Create a toolbox: a container with your user, home, shell and network (docs/toolbox.md)'],
+  ['toolbox enter', 'Your login shell in a toolbox'],
+  ['toolbox run', 'Run a command in a toolbox as you'],
+  ['toolbox ls', 'List your toolboxes'],
+  ['toolbox rm', 'Remove toolboxes'],
   ['healthcheck run', "Run a container's health check now"],
   ['unshare', "Run a command in den's rootless session, as root there"],
   ['version', 'Show the den version information'],

@@ -704,6 +704,21 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`den volume prune` asks for confirmation, and stdin is not a terminal (add -f)',
   },
+  DEN1350: { kind: 'InvalidArgument', meaning: '`den toolbox`: an invalid toolbox name' },
+  DEN1351: { kind: 'NotFound', meaning: '`den toolbox`: no toolbox of that name' },
+  DEN1352: {
+    kind: 'FailedPrecondition',
+    meaning: '`den toolbox create`: setting up the user inside the container failed',
+  },
+  DEN1353: {
+    kind: 'FailedPrecondition',
+    meaning: '`--x11`, `--wayland`, `--audio`, `--gui`: the session has no such display or sound server',
+  },
+  DEN1354: { kind: 'Conflict', meaning: '`den toolbox create`: a container of that name exists' },
+  DEN1355: { kind: 'FailedPrecondition', meaning: "`den toolbox create`: the user is not den's own user" },
+  DEN1356: { kind: 'FailedPrecondition', meaning: '`den toolbox enter`/`run`: the toolbox was made for another user' },
+  DEN1357: { kind: 'FailedPrecondition', meaning: '`den toolbox`: the container is not a toolbox' },
+  DEN1358: { kind: 'NotFound', meaning: '`den toolbox`: the caller has no passwd entry (no name, home or shell)' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -251,3 +251,20 @@ export {
   type VolumeFilters,
   type VolumeInspect,
 } from './volumes/manage-volumes.js';
+export {
+  createToolbox,
+  listToolboxes,
+  removeToolbox,
+  runInToolbox,
+  type ToolboxRun,
+  type ToolboxSummary,
+} from './toolbox/toolbox.js';
+export {
+  checkToolboxName,
+  defaultToolboxName,
+  resolveShare,
+  type SessionShare,
+  type ShareFlags,
+  type ToolboxCreateSpec,
+  type ToolboxUser,
+} from './toolbox/toolbox-spec.js';
