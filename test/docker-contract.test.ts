@@ -237,7 +237,8 @@ const FLAGS: Case[] = [
     name: 'a docker flag den lacks, with its value attached',
     args: ['create', '--storage-opt=size=1g', 'busybox'],
     status: 125,
-    stderr: "unknown flag: --storage-opt: docker's --storage-opt is not supported by den yet\nSee 'den create --help'.\n",
+    stderr:
+      "unknown flag: --storage-opt: docker's --storage-opt is not supported by den yet\nSee 'den create --help'.\n",
   },
   {
     name: "a malformed value of a typed flag: docker's words for the flag and the value",

@@ -5,7 +5,8 @@ import { reportEach } from '../report.js';
 export const spec: CommandSpec = {
   path: 'volume reclaim',
   usage: 'volume reclaim VOLUME [VOLUME...]',
-  summary: "Give a volume's files back the owners the session's mapping sees (rootless, after a container with a range of its own used it)",
+  summary:
+    "Give a volume's files back the owners the session's mapping sees (rootless, after a container with a range of its own used it)",
   minArgs: 1,
   flags: [],
 };

@@ -116,13 +116,23 @@ export async function withRootfs<T>(
 export function mountFailed(c: ContainerRecord, message: string): DenError {
   const volume = /den: volume (\S+): (.*)/.exec(message);
   if (volume) {
-    return new DenError('FailedPrecondition', 'DEN1334', `container ${c.name}: cannot mount volume ${volume[1]}: ${message}`, {
-      hint: `check its options (den volume inspect ${volume[1]}): rootless, only tmpfs and bind mounts are allowed`,
-    });
+    return new DenError(
+      'FailedPrecondition',
+      'DEN1334',
+      `container ${c.name}: cannot mount volume ${volume[1]}: ${message}`,
+      {
+        hint: `check its options (den volume inspect ${volume[1]}): rootless, only tmpfs and bind mounts are allowed`,
+      },
+    );
   }
-  return new DenError('FailedPrecondition', 'DEN0651', `container ${c.name}: cannot mount its root file system: ${message}`, {
-    hint: 'run `den system check` to see whether overlay mounts work here',
-  });
+  return new DenError(
+    'FailedPrecondition',
+    'DEN0651',
+    `container ${c.name}: cannot mount its root file system: ${message}`,
+    {
+      hint: 'run `den system check` to see whether overlay mounts work here',
+    },
+  );
 }
 
 /** A layer leaves the store: every snapshotter drops what it derived from it (shifted copies). */

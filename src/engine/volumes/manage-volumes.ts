@@ -148,10 +148,14 @@ export async function reclaimVolume(ctx: EngineContext, name: string): Promise<n
   if (!v.idMap) return 0;
   const users = usersOf(ctx, name);
   if (users.length > 0) {
-    throw conflict('DEN1324', `volume ${name} is in use by container ${users.map((id) => id.slice(0, 12)).join(', ')}`, {
-      hint: 'remove the containers that use it first (den rm)',
-      reason: 'in-use',
-    });
+    throw conflict(
+      'DEN1324',
+      `volume ${name} is in use by container ${users.map((id) => id.slice(0, 12)).join(', ')}`,
+      {
+        hint: 'remove the containers that use it first (den rm)',
+        reason: 'in-use',
+      },
+    );
   }
   const r = await runWorker<never, { entries: number }>(
     ctx.ns,
