@@ -628,6 +628,11 @@ export const ERROR_CODES = {
     kind: 'FailedPrecondition',
     meaning: '`den network connect`/`disconnect` of a running container, or of one on the host network or none',
   },
+  DEN1501: { kind: 'Internal', meaning: 'the `igzip` program cannot be run or its output cannot be read' },
+  DEN1502: {
+    kind: 'InvalidArgument',
+    meaning: '`DEN_GZIP` is not igzip or zlib, or igzip is asked for and not installed',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
