@@ -324,8 +324,19 @@ describe('pull and push against a local registry, rootless', () => {
       const until = Date.now() + 20_000;
       if (bytes === 0) await sleep(60 + Math.floor(Math.random() * 60));
       else while (proxy.bytesSent() - start < bytes && Date.now() < until) await sleep(5);
+      // igzip inflates the layer in a process of its own: it must not outlive the den that ran it.
+      // Early in the layer, den is given the time to start it (the bytes may still be in transit).
+      const expectIgzip = point === 'early in a layer' && existsSync('/usr/bin/igzip');
+      let inflaters = childrenNamed(victim.pid!, 'igzip');
+      while (expectIgzip && inflaters.length === 0 && Date.now() < until) {
+        await sleep(5);
+        inflaters = childrenNamed(victim.pid!, 'igzip');
+      }
+      if (expectIgzip) assert.notDeepEqual(inflaters, [], `${point}: igzip inflates the layer as it streams`);
       victim.kill('SIGKILL');
       await gone;
+      for (let i = 0; i < 100 && inflaters.some(alive); i++) await sleep(50);
+      assert.deepEqual(inflaters.filter(alive), [], `${point}: igzip outlived the den killed mid-pipeline`);
       const again = await env.denAsync(['pull', '-q', ref]);
       assert.equal(again.status, 0, `${point}: ${again.stderr}`);
       const clean = await env.denAsync(['system', 'check', '--store']);
@@ -827,4 +838,33 @@ async function throttlingProxy(harness: RegistryHarness, registry: TestRegistry)
     req.pipe(upstream);
   });
   return { port, requests, bytesSent: () => sent };
+}
+
+/** The running children of `pid` whose command is `name`. */
+function childrenNamed(pid: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat && stat.comm === name && stat.ppid === pid && stat.state !== 'Z') found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Whether a process found by childrenNamed still runs (not reaped, not a zombie). */
+function alive(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+function procStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+  const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { comm, state: state!, ppid: Number(ppid) };
 }

@@ -9,7 +9,8 @@
  *   const stats = await unpackLayer(tar, tmpDir, { canMknod: !rootless, onWarning: log });
  *   // on success rename tmpDir into place; on a DenError remove tmpDir
  *
- * The decompression runs beside the unpacking (zlib on the thread pool, zstd as a child process),
+ * The decompression runs beside the unpacking (igzip or zstd as a child process, or zlib on the
+ * thread pool),
  * so that parsing and file creation keep one core to themselves.
  *
  * Hostile archives (escaping names, symlinks or hardlinks, absurd sizes, corrupt headers or
