@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import http from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, denCommand, DenEnv } from './harness.js';
@@ -111,6 +112,36 @@ describe('pull and push against a local registry, rootless', () => {
     const byDigest = env.den(['inspect', '-f', '{{.Id}}', `${plain.name}/imported@${digest}`]);
     assert.equal(byDigest.stdout.trim(), env.den(['inspect', '-f', '{{.Id}}', 'local/imported:1']).stdout.trim());
     assert.equal(env.den(['rmi', 'local/imported:1']).status, 0);
+  });
+
+  test('push gzips the layers den keeps plain (an import), as docker does: the registry serves gzip of the same layer', async () => {
+    assert.equal(env.den(['import', busyboxTarball(), 'local/plain:1']).status, 0);
+    const localLayers = JSON.parse(
+      env.den(['inspect', '-f', '{{json .RootFS.Layers}}', 'local/plain:1']).stdout,
+    ) as string[];
+    for (const [decoder, repo] of [
+      ['igzip', 'gz-igzip'],
+      ['zlib', 'gz-zlib'],
+    ] as const) {
+      const pushed = await env.denAsync(['push', 'local/plain:1', `${plain.name}/${repo}:1`], {
+        env: { DEN_GZIP: decoder },
+      });
+      assert.equal(pushed.status, 0, pushed.stderr);
+      const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain.name}/${repo}:1`], {
+        encoding: 'utf8',
+      });
+      assert.equal(raw.status, 0, raw.stderr);
+      const manifest = JSON.parse(raw.stdout) as { layers: Array<{ mediaType: string; digest: string; size: number }> };
+      assert.match(manifest.layers[0]!.mediaType, /(\+gzip|\.tar\.gzip)$/, `${decoder}: ${raw.stdout}`);
+      const blob = await fetch(`http://${plain.name}/v2/${repo}/blobs/${manifest.layers[0]!.digest}`);
+      const bytes = Buffer.from(await blob.arrayBuffer());
+      assert.equal(bytes.length, manifest.layers[0]!.size);
+      assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], `${decoder}: the registry has a gzip stream`);
+      assert.ok(bytes.length < statSync(busyboxTarball()).size / 1.5, `${decoder}: compressed, ${bytes.length} bytes`);
+      // It inflates to the layer itself: its diff id.
+      const diffId = `sha256:${createHash('sha256').update(gunzipSync(bytes)).digest('hex')}`;
+      assert.deepEqual([diffId], localLayers, `${decoder}: the gzipped layer is the layer`);
+    }
   });
 
   test('a multi-platform index: den picks this host platform, or the one asked for', async () => {

@@ -633,6 +633,7 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`DEN_GZIP` is not igzip or zlib, or igzip is asked for and not installed',
   },
+  DEN1503: { kind: 'Internal', meaning: '`den push`: `igzip` fails to compress a plain layer' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

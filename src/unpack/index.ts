@@ -52,6 +52,7 @@ export {
   type TreeAccess,
 } from './pack-tree.js';
 export { decompressor, compressionOf, sniffCompression } from './decompress.js';
+export { gzipFile, type CompressOptions } from './compress.js';
 export type { Compression, DecompressOptions, Decompressor } from './decompress.js';
 /** The tar reader itself, for tar files that are not layers (den load's archives). */
 export { TarReader, type TarEntry } from './tar-reader.js';
