@@ -230,8 +230,8 @@ export class Decompressor extends Duplex {
   /**
    * igzip as a stage of its own. It stops at the first bytes after a member that are not another
    * member's header and exits 0, where zlib refuses anything but zeros there: so a member of its own
-   * goes last, holding a random marker, and its marker must come out last. Trailing zeros (padding,
-   * which zlib ignores) are held back and dropped at the end, so that igzip reaches the marker.
+   * goes last, holding a random marker, and its marker must come out last. Zeros at the end of the
+   * input may be padding, which zlib ignores and igzip stops at: GzipMarker tells them apart.
    */
   private startIgzip(program: string): void {
     this.marker = new GzipMarker();
