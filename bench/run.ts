@@ -610,6 +610,10 @@ function freshFileSystem(mount: string, kind: 'ext4' | 'xfs' = 'ext4') {
   return {
     mount,
     make(owner: { uid: number; gid: number }) {
+      // Two benches on one image (two checkouts, or sections run at once) corrupt each other's
+      // file systems, and the run fails later with "Bad message": refuse at once instead.
+      const holder = sh(['losetup', '-j', image], 'losetup -j').trim();
+      if (holder !== '') throw new Error(`${image} is in use by another bench (${holder}): run one at a time`);
       device = sh(['losetup', '--find', '--show', image], 'losetup').trim();
       if (kind === 'xfs') sh(['mkfs.xfs', '-q', '-f', '-m', 'reflink=1', device], 'mkfs.xfs');
       else sh(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0,nodiscard', device], 'mkfs.ext4');
