@@ -8,7 +8,9 @@
  * that all three see the same machine state; medians, and the ratios den/podman and den/crun.
  * 2. As root, `run --rm --userns=auto` on busybox and on a debootstrap Debian image, den and podman:
  * a fresh id range per container must cost the same for a small and a large image.
- * 4. `den pull` of the Debian image from a local registry vs podman pull, skopeo copy and tar -x.
+ * 4. `den pull` of the Debian image from a local registry (gzip with igzip and with zlib, plain, zstd)
+ * and `den load` of its docker-archive vs podman pull, skopeo copy, tar -x and igzip | tar; each
+ * stage of den's gzip pipeline alone (inflate, hash, unpack), to show which bounds it.
  * 5. Detached containers (services-bench.ts): monitor memory, run -d + rm -f, exec, ps -a with 500.
  * 6. Networks (network-bench.ts): iperf3 through published ports against loopback, run --rm.
  * 3. Rootless, a new mapping (keep-id and auto) on the Debian image: first and second run and
