@@ -156,6 +156,52 @@ describe('den import', () => {
     }
   });
 
+  test('igzip and zlib unpack a gzip layer into identical trees with the same diff id; a trailing-garbage gzip is refused by both', async (t) => {
+    if (!existsSync('/usr/bin/igzip')) return t.skip('igzip is not installed (scripts/setup-host.sh installs isal)');
+    // Two stores: in one they would share the layer, and the second import would unpack nothing.
+    const other = new DenEnv();
+    t.after(() => other.cleanup());
+    const gz = join(env.root, 'busybox.tar.gz');
+    assert.equal(spawnSync('sh', ['-c', `gzip -c ${busyboxTarball()} > ${gz}`]).status, 0);
+    chmodSync(gz, 0o644);
+    const zlib = env.den(['import', gz, 'by/zlib'], { env: { DEN_GZIP: 'zlib' } });
+    assert.equal(zlib.status, 0, zlib.stderr);
+    const igzip = other.den(['import', gz, 'by/igzip'], { env: { DEN_GZIP: 'igzip' } });
+    assert.equal(igzip.status, 0, igzip.stderr);
+    const diffIds = (e: DenEnv, name: string) => e.den(['inspect', '--format', '{{json .RootFS.Layers}}', name]).stdout;
+    assert.equal(diffIds(other, 'by/igzip'), diffIds(env, 'by/zlib'));
+    const [diffId] = JSON.parse(diffIds(env, 'by/zlib')) as string[];
+    // Every entry's type, mode, owner, size, time and link target, and every file's content.
+    const tree = (e: DenEnv) => {
+      const dir = join(e.dataDir, 'layers', diffId!.slice('sha256:'.length));
+      const r = spawnSync(
+        'sh',
+        [
+          '-c',
+          `cd ${dir} && find . -printf '%p %y %m %U %G %s %T@ %l\\n' | sort && find . -type f -exec sha256sum {} + | sort`,
+        ],
+        { encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const zlibTree = tree(env);
+    assert.match(zlibTree, /\.\/bin\/busybox f /);
+    assert.equal(tree(other), zlibTree);
+    // The same blob with bytes after its end: both refuse it with the same error.
+    const garbage = join(env.root, 'garbage.tar.gz');
+    writeFileSync(garbage, Buffer.concat([readFileSync(gz), Buffer.from('trailing garbage')]));
+    chmodSync(garbage, 0o644);
+    const refusals = ['zlib', 'igzip'].map((decoder) =>
+      env.den(['import', garbage, 'g'], { env: { DEN_GZIP: decoder } }),
+    );
+    for (const r of refusals) {
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^Error: layer import source .*garbage\.tar\.gz: gzip stream is truncated or corrupt: /);
+    }
+    assert.equal(env.den(['images', '-q', 'g']).stdout, '');
+  });
+
   test('a gzip of zeros (a decompression bomb) is refused by DEN_MAX_LAYER_RATIO before it fills the disk', () => {
     // 256 MB of zeros, 250 kB gzipped: a thousand to one, where files compress two to ten times.
     const dir = join(env.root, 'bomb');

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import http from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { busyboxTarball, denCommand, DenEnv } from './harness.js';
@@ -111,6 +112,36 @@ describe('pull and push against a local registry, rootless', () => {
     const byDigest = env.den(['inspect', '-f', '{{.Id}}', `${plain.name}/imported@${digest}`]);
     assert.equal(byDigest.stdout.trim(), env.den(['inspect', '-f', '{{.Id}}', 'local/imported:1']).stdout.trim());
     assert.equal(env.den(['rmi', 'local/imported:1']).status, 0);
+  });
+
+  test('push gzips the layers den keeps plain (an import), as docker does: the registry serves gzip of the same layer', async () => {
+    assert.equal(env.den(['import', busyboxTarball(), 'local/plain:1']).status, 0);
+    const localLayers = JSON.parse(
+      env.den(['inspect', '-f', '{{json .RootFS.Layers}}', 'local/plain:1']).stdout,
+    ) as string[];
+    for (const [decoder, repo] of [
+      ['igzip', 'gz-igzip'],
+      ['zlib', 'gz-zlib'],
+    ] as const) {
+      const pushed = await env.denAsync(['push', 'local/plain:1', `${plain.name}/${repo}:1`], {
+        env: { DEN_GZIP: decoder },
+      });
+      assert.equal(pushed.status, 0, pushed.stderr);
+      const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain.name}/${repo}:1`], {
+        encoding: 'utf8',
+      });
+      assert.equal(raw.status, 0, raw.stderr);
+      const manifest = JSON.parse(raw.stdout) as { layers: Array<{ mediaType: string; digest: string; size: number }> };
+      assert.match(manifest.layers[0]!.mediaType, /(\+gzip|\.tar\.gzip)$/, `${decoder}: ${raw.stdout}`);
+      const blob = await fetch(`http://${plain.name}/v2/${repo}/blobs/${manifest.layers[0]!.digest}`);
+      const bytes = Buffer.from(await blob.arrayBuffer());
+      assert.equal(bytes.length, manifest.layers[0]!.size);
+      assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], `${decoder}: the registry has a gzip stream`);
+      assert.ok(bytes.length < statSync(busyboxTarball()).size / 1.5, `${decoder}: compressed, ${bytes.length} bytes`);
+      // It inflates to the layer itself: its diff id.
+      const diffId = `sha256:${createHash('sha256').update(gunzipSync(bytes)).digest('hex')}`;
+      assert.deepEqual([diffId], localLayers, `${decoder}: the gzipped layer is the layer`);
+    }
   });
 
   test('a multi-platform index: den picks this host platform, or the one asked for', async () => {
@@ -324,8 +355,19 @@ describe('pull and push against a local registry, rootless', () => {
       const until = Date.now() + 20_000;
       if (bytes === 0) await sleep(60 + Math.floor(Math.random() * 60));
       else while (proxy.bytesSent() - start < bytes && Date.now() < until) await sleep(5);
+      // igzip inflates the layer in a process of its own: it must not outlive the den that ran it.
+      // Early in the layer, den is given the time to start it (the bytes may still be in transit).
+      const expectIgzip = point === 'early in a layer' && existsSync('/usr/bin/igzip');
+      let inflaters = childrenNamed(victim.pid!, 'igzip');
+      while (expectIgzip && inflaters.length === 0 && Date.now() < until) {
+        await sleep(5);
+        inflaters = childrenNamed(victim.pid!, 'igzip');
+      }
+      if (expectIgzip) assert.notDeepEqual(inflaters, [], `${point}: igzip inflates the layer as it streams`);
       victim.kill('SIGKILL');
       await gone;
+      for (let i = 0; i < 100 && inflaters.some(alive); i++) await sleep(50);
+      assert.deepEqual(inflaters.filter(alive), [], `${point}: igzip outlived the den killed mid-pipeline`);
       const again = await env.denAsync(['pull', '-q', ref]);
       assert.equal(again.status, 0, `${point}: ${again.stderr}`);
       const clean = await env.denAsync(['system', 'check', '--store']);
@@ -827,4 +869,33 @@ async function throttlingProxy(harness: RegistryHarness, registry: TestRegistry)
     req.pipe(upstream);
   });
   return { port, requests, bytesSent: () => sent };
+}
+
+/** The running children of `pid` whose command is `name`. */
+function childrenNamed(pid: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat && stat.comm === name && stat.ppid === pid && stat.state !== 'Z') found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Whether a process found by childrenNamed still runs (not reaped, not a zombie). */
+function alive(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+function procStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+  const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { comm, state: state!, ppid: Number(ppid) };
 }

@@ -719,6 +719,12 @@ export const ERROR_CODES = {
   DEN1356: { kind: 'FailedPrecondition', meaning: '`den toolbox enter`/`run`: the toolbox was made for another user' },
   DEN1357: { kind: 'FailedPrecondition', meaning: '`den toolbox`: the container is not a toolbox' },
   DEN1358: { kind: 'NotFound', meaning: '`den toolbox`: the caller has no passwd entry (no name, home or shell)' },
+  DEN1501: { kind: 'Internal', meaning: 'the `igzip` program cannot be run or its output cannot be read' },
+  DEN1502: {
+    kind: 'InvalidArgument',
+    meaning: '`DEN_GZIP` is not igzip or zlib, or igzip is asked for and not installed',
+  },
+  DEN1503: { kind: 'Internal', meaning: '`den push`: `igzip` fails to compress a plain layer' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

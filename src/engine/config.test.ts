@@ -22,6 +22,33 @@ test('DEN_MAX_LAYER_RATIO: the decompression-bomb bound, 100 unless set; 0 lifts
   }
 });
 
+test('DEN_GZIP: igzip where PATH has it, else zlib; zlib when asked; igzip asked for and missing, or anything else, refused', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'den-config-gzip-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // An executable named igzip is all the lookup needs: nothing runs here.
+  writeFileSync(join(dir, 'igzip'), '#!/bin/sh\n', { mode: 0o755 });
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  assert.deepEqual(config({ PATH: dir }).gzip, { program: join(dir, 'igzip'), why: 'found in PATH' });
+  assert.deepEqual(config({ PATH: dir, DEN_GZIP: 'igzip' }).gzip, {
+    program: join(dir, 'igzip'),
+    why: 'DEN_GZIP=igzip',
+  });
+  assert.deepEqual(config({ PATH: dir, DEN_GZIP: 'zlib' }).gzip, { why: 'DEN_GZIP=zlib' });
+  assert.equal(config({ PATH: empty }).gzip.program, undefined);
+  assert.match(config({ PATH: empty }).gzip.why, /^igzip is not installed/);
+  for (const env of [
+    { PATH: dir, DEN_GZIP: 'pigz' },
+    { PATH: empty, DEN_GZIP: 'igzip' },
+  ]) {
+    assert.throws(
+      () => config(env),
+      (e: DenError) => e.code === 'DEN1502' && e.message.startsWith('DEN_GZIP=') && e.hint !== undefined,
+      JSON.stringify(env),
+    );
+  }
+});
+
 test('the default --userns: DEN_USERNS, else den.conf, else containers.conf, else den chooses', () => {
   const dir = mkdtempSync(join(tmpdir(), 'den-config-'));
   try {

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { invalidArgument } from '../common/errors.js';
+import { findExecutable } from '../common/exec.js';
 import { DEFAULT_RUNTIME } from '../runtime/index.js';
 import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
 
@@ -22,6 +23,8 @@ import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
  *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
  *   DEN_MAX_LAYER_RATIO    how many times its compressed size a layer may unpack to (100; 0: no bound)
+ *   DEN_GZIP               what inflates gzip layers: igzip (ISA-L's, the default where it is in
+ *                          PATH) or zlib (Node's own)
  *   DEN_CGROUP_PARENT      the cgroup containers' cgroups go in: /den as root; rootless, a delegated
  *                          cgroup v2 (found from den's own cgroup when unset)
  */
@@ -60,6 +63,17 @@ export interface EngineConfig {
   readonly cgroupParent?: string;
   /** den itself, for the workers it starts inside the rootless session: Node and den's entry script. */
   readonly self: { readonly node: string; readonly script: string | undefined };
+  /** What inflates gzip layers (DEN_GZIP): ISA-L's igzip where it is installed, else Node's zlib. */
+  readonly gzip: GzipDecoder;
+}
+
+/**
+ * The gzip decoder: `program` is igzip's path, absent for Node's zlib; `why` says how it was chosen.
+ * igzip inflates about 2.5 times as fast as zlib, in a process of its own (unpack/decompress.ts).
+ */
+export interface GzipDecoder {
+  readonly program?: string;
+  readonly why: string;
 }
 
 export type ShiftPreference = 'auto' | 'copy' | 'fuse';
@@ -105,7 +119,25 @@ export function engineConfigFromEnv(
     maxLayerRatio: wholeNumber(env, 'DEN_MAX_LAYER_RATIO', MAX_LAYER_RATIO),
     ...(env.DEN_CGROUP_PARENT ? { cgroupParent: cgroupParent(env.DEN_CGROUP_PARENT) } : {}),
     self,
+    gzip: gzipDecoder(env.DEN_GZIP, env.PATH ?? ''),
   };
+}
+
+function gzipDecoder(asked: string | undefined, path: string): GzipDecoder {
+  if (asked === 'zlib') return { why: 'DEN_GZIP=zlib' };
+  if (asked !== undefined && asked !== '' && asked !== 'igzip') {
+    throw invalidArgument('DEN1502', `DEN_GZIP=${asked}: unknown gzip decoder`, {
+      hint: 'use igzip (ISA-L, the default where installed) or zlib (Node.js)',
+    });
+  }
+  const program = findExecutable('igzip', path);
+  if (program !== undefined) return { program, why: asked === 'igzip' ? 'DEN_GZIP=igzip' : 'found in PATH' };
+  if (asked === 'igzip') {
+    throw invalidArgument('DEN1502', 'DEN_GZIP=igzip: igzip is not in PATH', {
+      hint: 'install it (apt-get install isal), or unset DEN_GZIP to let den use zlib',
+    });
+  }
+  return { why: 'igzip is not installed (apt-get install isal inflates about 2.5 times as fast)' };
 }
 
 /** DEN_CGROUP_PARENT: a cgroup path, absolute and plain (`/den-ann`, as /proc/PID/cgroup shows one). */

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { closeSync, createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { largePipe } from '../common/large-pipe.js';
 import { isErrorCode } from '../common/error-codes.js';
 import { DenError, errnoCode, isDenError, type ErrorKind } from '../common/errors.js';
 import type { Namespaces } from './session.js';
@@ -56,6 +58,8 @@ export interface WorkerCall<P> {
   noAnswer: (status: number) => DenError;
 }
 
+const STDIN_PIPE_BYTES = 1 << 20;
+
 /** Starts den's worker `name` inside `ns` and waits for its result; its error is thrown as a DenError. */
 export async function runWorker<P, R>(
   ns: Namespaces,
@@ -67,9 +71,26 @@ export async function runWorker<P, R>(
   if (!self.script) throw new DenError('Internal', 'DEN0504', `cannot find den's entry script to start ${name}`);
   // `--`: Node 20 scans its whole command line for --env-file, and a worker's arguments are paths.
   const [file, ...argv] = ns.wrap([self.node, '--', self.script, name, ...args, String(process.pid)]);
-  const child = spawn(file!, argv, {
-    stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit', ...(call.output ? (['pipe'] as const) : [])],
-  });
+  // The worker's stdin a pipe of 1 MiB (common/large-pipe.ts) rather than Node's socket pair, which
+  // moves 200 KiB at a time: the unpacker then reads a layer in 1 MiB pieces.
+  const pipe = call.stdin ? largePipe(STDIN_PIPE_BYTES) : undefined;
+  let child;
+  try {
+    child = spawn(file!, argv, {
+      stdio: [
+        pipe ? pipe.read : call.stdin ? 'pipe' : 'ignore',
+        'pipe',
+        'inherit',
+        ...(call.output ? (['pipe'] as const) : []),
+      ],
+    });
+  } catch (e) {
+    if (pipe) closeSync(pipe.write);
+    throw e;
+  } finally {
+    // The child has its own copy of the read end; ours would keep the pipe open past its exit.
+    if (pipe) closeSync(pipe.read);
+  }
   // The output is read to its end before the worker counts as finished ('close' waits for it).
   let outputDone: Promise<void> = Promise.resolve();
   if (call.output) {
@@ -100,16 +121,24 @@ export async function runWorker<P, R>(
     child.on('error', reject);
     child.on('close', (status) => resolve(status ?? 1));
   });
-  if (call.stdin && child.stdin) {
+  const stdin: Writable | null = pipe
+    ? createWriteStream('', { fd: pipe.write, highWaterMark: STDIN_PIPE_BYTES })
+    : child.stdin;
+  if (call.stdin && stdin) {
     const input = call.stdin;
-    const stdin = child.stdin;
     // The worker may fail early (a hostile entry) and stop reading: the resulting EPIPE is not the
     // error, the worker's own answer says why. If the input breaks (a truncated gzip), end the
     // worker's input too, or it waits for more forever.
     stdin.on('error', () => {});
     input.on('error', () => stdin.destroy());
     input.pipe(stdin);
-    exited.finally(() => input.unpipe(stdin)).catch(() => {});
+    exited
+      .finally(() => {
+        input.unpipe(stdin);
+        // Node closes a child's own stdin when it exits; the pipe's write end is ours to close.
+        if (pipe) stdin.destroy();
+      })
+      .catch(() => {});
   }
   const status = await exited;
   await outputDone;

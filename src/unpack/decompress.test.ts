@@ -15,6 +15,15 @@ import { END, chunked, rawEntry } from './tar-fixture.js';
 import { unpackLayer } from './index.js';
 
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
+const IGZIP = '/usr/bin/igzip';
+const hasIgzip = spawnSync(IGZIP, ['--version']).status === 0;
+// scripts/setup-host.sh installs isal; without it only zlib is tested, and the igzip tests say so.
+const noIgzip = hasIgzip ? false : 'igzip is not installed (apt-get install isal)';
+/** The gzip decoders: Node's zlib, and ISA-L's igzip in a process of its own. */
+const GZIP_DECODERS: Array<[string, Partial<DecompressOptions>]> = [
+  ['zlib', {}],
+  ...(hasIgzip ? [['igzip', { igzip: IGZIP }] as [string, Partial<DecompressOptions>]] : []),
+];
 const noZstd = hasZstd ? false : 'zstd is not installed';
 const root = process.getuid?.() === 0 ? false : 'unpacking sets file owners: run the tests as root';
 
@@ -52,8 +61,8 @@ async function failure(input: Readable, options: Partial<DecompressOptions> = {}
   assert.fail('the stream was accepted');
 }
 
-/** zstd processes this test process started and that are still running. */
-function zstdChildren(): number[] {
+/** zstd (or igzip) processes this test process started and that are still running. */
+function zstdChildren(program = 'zstd'): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -65,14 +74,14 @@ function zstdChildren(): number[] {
     }
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (comm === 'zstd' && Number(ppid) === process.pid && state !== 'Z') pids.push(Number(name));
+    if (comm === program && Number(ppid) === process.pid && state !== 'Z') pids.push(Number(name));
   }
   return pids;
 }
 
-async function noZstdChildrenLeft(): Promise<void> {
-  for (let i = 0; i < 100 && zstdChildren().length > 0; i++) await sleep(20);
-  assert.deepEqual(zstdChildren(), [], 'a zstd process outlived its stream');
+async function noZstdChildrenLeft(program = 'zstd'): Promise<void> {
+  for (let i = 0; i < 100 && zstdChildren(program).length > 0; i++) await sleep(20);
+  assert.deepEqual(zstdChildren(program), [], `a ${program} process outlived its stream`);
 }
 
 test('sniffs the compression from the magic bytes', () => {
@@ -119,10 +128,12 @@ test(
       ['zstd', zstd(data)],
       ['zstd, two frames', Buffer.concat([zstd(data.subarray(0, 1000)), zstd(data.subarray(1000))])],
     ];
-    for (const [what, blob] of forms) {
-      for (const sizes of [[1, 2, 3, 65536], [1 << 20], [blob.length]]) {
-        const out = await decompress(chunked(blob, sizes));
-        assert.ok(out.equals(data), `${what} in chunks of ${sizes.join(',')}`);
+    for (const [decoder, options] of GZIP_DECODERS) {
+      for (const [what, blob] of forms) {
+        for (const sizes of [[1, 2, 3, 65536], [1 << 20], [blob.length]]) {
+          const out = await decompress(chunked(blob, sizes), options);
+          assert.ok(out.equals(data), `${what} in chunks of ${sizes.join(',')} (gzip by ${decoder})`);
+        }
       }
     }
   },
@@ -159,6 +170,91 @@ test('the bytes decide, not a media type that says otherwise', { skip: noZstd },
   const gzipType = 'application/vnd.oci.image.layer.v1.tar+gzip';
   assert.ok((await decompress(chunked(data), { mediaType: gzipType })).equals(data));
   assert.ok((await decompress(chunked(zstd(data)), { mediaType: gzipType })).equals(data));
+});
+
+test(
+  'igzip and zlib give the same bytes: one member or several, padded with zeros, any chunks',
+  { skip: noIgzip },
+  async () => {
+    // Ends in zero bytes of its own (a tar's end blocks), so that the trailer's size ends in zeros too.
+    const data = Buffer.concat([randomBytes(1 << 20), Buffer.alloc(1 << 20, 'x'), Buffer.alloc(1 << 16)]);
+    const forms: Array<[string, Buffer]> = [
+      ['one member', gzipSync(data)],
+      ['one member, best compression', gzipSync(data, { level: 9 })],
+      ['one member, stored', gzipSync(data, { level: 0 })],
+      [
+        'three members',
+        Buffer.concat([
+          gzipSync(data.subarray(0, 10)),
+          gzipSync(data.subarray(10, 99_999)),
+          gzipSync(data.subarray(99_999)),
+        ]),
+      ],
+      ['one member and 3 MB of zeros', Buffer.concat([gzipSync(data), Buffer.alloc(3 << 20)])],
+      ['one member and one zero', Buffer.concat([gzipSync(data), Buffer.alloc(1)])],
+      ['empty', gzipSync(Buffer.alloc(0))],
+      ['a size ending in zero bytes', gzipSync(Buffer.alloc(1 << 16, 1))],
+    ];
+    for (const [what, blob] of forms) {
+      for (const sizes of [[1, 7, 4096], [1 << 20]]) {
+        const zlib = await decompress(chunked(blob, sizes));
+        const igzip = await decompress(chunked(blob, sizes), { igzip: IGZIP });
+        assert.ok(
+          zlib.equals(igzip),
+          `${what} in chunks of ${sizes.join(',')}: zlib ${zlib.length} bytes, igzip ${igzip.length}`,
+        );
+      }
+    }
+    await noZstdChildrenLeft('igzip');
+  },
+);
+
+test('corrupt, truncated and trailing-garbage gzip: zlib and igzip refuse it alike (DEN0322)', async () => {
+  const blob = gzipSync(randomBytes(200_000));
+  const corrupt = Buffer.from(blob);
+  corrupt.fill(0x55, 1000, 1100);
+  const badCrc = Buffer.from(blob);
+  badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 6) ^ 0xff, badCrc.length - 6);
+  const badSize = Buffer.from(blob);
+  badSize.writeUInt8(badSize.readUInt8(badSize.length - 2) ^ 0x01, badSize.length - 2);
+  const cases: Array<[string, Buffer]> = [
+    ['truncated', blob.subarray(0, blob.length - 100)],
+    ['truncated in the trailer', blob.subarray(0, blob.length - 3)],
+    ['only a header', blob.subarray(0, 10)],
+    ['corrupt', corrupt],
+    ['a wrong CRC', badCrc],
+    ['a wrong size', badSize],
+    ['trailing garbage', Buffer.concat([blob, Buffer.from('garbage')])],
+    ['trailing garbage then zeros', Buffer.concat([blob, Buffer.from('garbage'), Buffer.alloc(64)])],
+    ['a broken second member', Buffer.concat([blob, blob.subarray(0, 30)])],
+    ['a second header and nothing else', Buffer.concat([blob, Buffer.from([0x1f, 0x8b, 8, 0])])],
+  ];
+  for (const [decoder, options] of GZIP_DECODERS) {
+    for (const [what, input] of cases) {
+      for (const sizes of [[4096], [input.length]]) {
+        const e = await failure(chunked(input, sizes), options);
+        const where = `${what} (${decoder}, chunks of ${sizes[0]})`;
+        assert.equal(e.code, 'DEN0322', `${where}: ${e.message}`);
+        assert.equal(e.kind, 'InvalidArgument', where);
+        assert.equal(e.reason, 'corrupt-compression', where);
+        assert.match(e.message, /^layer sha256:test: gzip stream is truncated or corrupt: \S/, where);
+      }
+    }
+  }
+  await noZstdChildrenLeft('igzip');
+});
+
+test('destroying the stream midway kills igzip; a missing igzip is DEN1501', { skip: noIgzip }, async () => {
+  const blob = gzipSync(Buffer.alloc(256 << 20, 'a'), { level: 1 });
+  const d = decompressor({ layer: 'sha256:test', igzip: IGZIP });
+  chunked(blob, [4096]).pipe(d);
+  await new Promise<void>((resolve) => d.once('data', () => resolve()));
+  assert.ok(zstdChildren('igzip').length > 0, 'igzip runs');
+  d.destroy();
+  await noZstdChildrenLeft('igzip');
+  const e = await failure(chunked(gzipSync(Buffer.from('x'))), { igzip: '/nonexistent/igzip' });
+  assert.equal(e.code, 'DEN1501');
+  assert.match(e.message, /cannot run \/nonexistent\/igzip/);
 });
 
 test('a truncated or corrupt gzip stream is DEN0322 naming the layer', async () => {

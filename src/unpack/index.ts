@@ -9,7 +9,8 @@
  *   const stats = await unpackLayer(tar, tmpDir, { canMknod: !rootless, onWarning: log });
  *   // on success rename tmpDir into place; on a DenError remove tmpDir
  *
- * The decompression runs beside the unpacking (zlib on the thread pool, zstd as a child process),
+ * The decompression runs beside the unpacking (igzip or zstd as a child process, or zlib on the
+ * thread pool),
  * so that parsing and file creation keep one core to themselves.
  *
  * Hostile archives (escaping names, symlinks or hardlinks, absurd sizes, corrupt headers or
@@ -51,6 +52,7 @@ export {
   type TreeAccess,
 } from './pack-tree.js';
 export { decompressor, compressionOf, sniffCompression } from './decompress.js';
+export { gzipFile, type CompressOptions } from './compress.js';
 export type { Compression, DecompressOptions, Decompressor } from './decompress.js';
 /** The tar reader itself, for tar files that are not layers (den load's archives). */
 export { TarReader, type TarEntry } from './tar-reader.js';

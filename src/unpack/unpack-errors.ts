@@ -155,3 +155,9 @@ export function asCopyError(e: DenError): DenError {
     ...(e.reason ? { reason: e.reason } : {}),
   });
 }
+
+export const igzipFailed = (name: string, program: string, cause: unknown): DenError =>
+  internal('DEN1501', `${layer(name)}: cannot run ${program}: ${(cause as Error).message}`, {
+    cause,
+    hint: 'DEN_GZIP=zlib inflates gzip layers in den itself',
+  });

@@ -70,6 +70,8 @@ export class ArchiveFiles {
     readonly describe: string,
     /** Prefixes ingest file names, so that a killed den's leftovers can be swept (store-lock.ts). */
     private readonly owner: string,
+    /** Inflates a gzipped archive: igzip where the engine has it (store-layer.ts's gzipDecoder). */
+    private readonly decoder: { igzip?: string } = {},
   ) {}
 
   /**
@@ -79,7 +81,7 @@ export class ArchiveFiles {
   async read(input: Readable, take: EntryTaker, after: (name: string) => void): Promise<void> {
     const { decompressor, streamChunks, TarReader } = await import('../../unpack/index.js');
     // docker load accepts a compressed archive too (docker save | gzip).
-    const tar = decompressor({ layer: `archive ${this.describe}` });
+    const tar = decompressor({ layer: `archive ${this.describe}`, ...this.decoder });
     // A failed read of the input reaches the tar reader through the decompressor.
     input.on('error', (e) => tar.destroy(e));
     input.pipe(tar);

@@ -30,7 +30,7 @@ import {
 import { ArchiveFiles, normalizeName, type ArchiveFile } from './archive-files.js';
 import type { EngineContext } from '../context.js';
 import { publishIndex } from './image-index.js';
-import { storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
+import { gzipDecoder, storeLayer, type StoredLayer, type StoreLayerFailure } from './store-layer.js';
 import { ownerTag, removeTree, sweepAbandoned, withLayerLock } from '../../snapshots/index.js';
 import { imageEvent } from '../events.js';
 
@@ -124,7 +124,7 @@ async function loadFrom(ctx: EngineContext, options: LoadOptions): Promise<Loade
     });
   ctx.content.init();
   sweepAbandoned(ctx);
-  const files = new ArchiveFiles(ctx.content, describe, ownerTag());
+  const files = new ArchiveFiles(ctx.content, describe, ownerTag(), gzipDecoder(ctx));
   const load = new Load(ctx, files, options.onWarning ?? (() => {}), options.signal);
   const stopReading = onAbort(options.signal, (reason) => input.destroy(reason));
   try {
@@ -511,7 +511,11 @@ class Load {
     const describe = `archive ${this.files.describe}: layer ${layer.file}`;
     const blobHash = newHash();
     const diffHash = newHash();
-    const decompress = decompressor({ layer: describe, ...(layer.mediaType ? { mediaType: layer.mediaType } : {}) });
+    const decompress = decompressor({
+      layer: describe,
+      ...(layer.mediaType ? { mediaType: layer.mediaType } : {}),
+      ...gzipDecoder(this.ctx),
+    });
     try {
       await pipeline(
         this.files.stream(file),

@@ -5,12 +5,15 @@ import {
   familiarName,
   familiarRepository,
   formatReference,
+  MEDIA_TYPES,
   parseManifest,
   parseReference,
   repositoryOf,
   type ImageRecord,
 } from '../../images/index.js';
 import type { EngineContext } from '../context.js';
+import { ownerTag } from '../../snapshots/index.js';
+import { gzipDecoder } from './store-layer.js';
 import { forEachConcurrently, openRegistries, type RegistryAccess } from './registry-access.js';
 import { imageEvent } from '../events.js';
 
@@ -30,9 +33,13 @@ export type PushEvent =
 const CONCURRENT_BLOBS = 5;
 
 /**
- * `den push`: the image's blobs exactly as stored (so the pushed manifest has the digest it had
- * when it was pulled or imported), the config, then the manifest under the tag: a registry never
- * sees a manifest whose blobs it lacks. Blobs the registry has are skipped.
+ * `den push`: the image's blobs as stored (so a pulled image's pushed manifest has the digest it had
+ * when it was pulled), the config, then the manifest under the tag: a registry never sees a manifest
+ * whose blobs it lacks. Blobs the registry has are skipped. Layers den keeps as plain tars (an
+ * import of a plain tarball, a docker-archive's layers) go up gzipped, as docker pushes them, in a
+ * manifest that names the gzipped blobs (its digest is the one recorded for the repository); the
+ * gzipped blobs are kept in the content store like any other (unused, garbage collection takes
+ * them).
  */
 export async function pushImage(
   ctx: EngineContext,
@@ -61,25 +68,59 @@ export async function pushImage(
     const repository = registries.repository(target);
     const reference = formatReference(target);
     progress({ kind: 'start', reference: repositoryOf(target), blobs: blobs.length });
-    await forEachConcurrently(blobs, CONCURRENT_BLOBS, async (blob) => {
-      const id = hexOf(blob.digest).slice(0, 12);
-      progress({ kind: 'blob', id, status: 'pushing', size: blob.size });
+    // What goes up in each blob's place: itself, or a plain layer gzipped.
+    const sent = new Map<Digest, Descriptor>();
+    await forEachConcurrently(blobs, CONCURRENT_BLOBS, async (stored) => {
+      const id = hexOf(stored.digest).slice(0, 12);
+      progress({ kind: 'blob', id, status: 'pushing', size: stored.size });
+      const gzipped = GZIP_OF[stored.mediaType];
+      const blob = gzipped === undefined || stored === manifest.config ? stored : await gzipLayer(ctx, stored, gzipped);
+      sent.set(stored.digest, blob);
       const path = ctx.content.path(blob.digest);
       const result = await repository.pushBlob(blob, () => createReadStream(path));
       progress({ kind: 'blob', id, status: result === 'uploaded' ? 'pushed' : result, size: blob.size });
     });
+    const bytes = [...sent].some(([stored, blob]) => blob.digest !== stored)
+      ? Buffer.from(JSON.stringify(withLayers(manifestBytes, (l) => sent.get(l.digest) ?? l)))
+      : manifestBytes;
     const digest = await repository.putManifest(target.digest ?? target.tag ?? 'latest', {
-      bytes: manifestBytes,
+      bytes,
       mediaType: manifest.mediaType,
     });
     // The repository now serves the image by that digest: docker's RepoDigests gains it, as a pull
     // from there would have recorded it.
     ctx.images.addDigest(image.id, `${repositoryOf(target)}@${digest}`);
     ctx.emit(imageEvent('push', familiarName(target), familiarRepository(target)));
-    return { reference, digest, size: manifestBytes.length };
+    return { reference, digest, size: bytes.length };
   } finally {
     registries.close();
   }
+}
+
+/** The gzip media type of each plain layer media type a manifest may name. */
+const GZIP_OF: Readonly<Record<string, string>> = {
+  [MEDIA_TYPES.layer]: MEDIA_TYPES.layerGzip,
+  [MEDIA_TYPES.dockerLayer]: MEDIA_TYPES.dockerLayerGzip,
+};
+
+/** A plain layer gzipped into the content store (igzip where the engine has it): its descriptor. */
+async function gzipLayer(ctx: EngineContext, layer: Descriptor, mediaType: string): Promise<Descriptor> {
+  const { gzipFile } = await import('../../unpack/index.js');
+  const ingest = ctx.content.ingest(ownerTag());
+  try {
+    await gzipFile(ctx.content.path(layer.digest), ingest.writable(), gzipDecoder(ctx));
+    const blob = ingest.commit();
+    return { ...layer, mediaType, digest: blob.digest, size: blob.size };
+  } catch (e) {
+    ingest.abort();
+    throw e;
+  }
+}
+
+/** The manifest's JSON with each layer descriptor replaced, everything else as it was. */
+function withLayers(bytes: Buffer, replace: (layer: Descriptor) => Descriptor): unknown {
+  const json = JSON.parse(bytes.toString('utf8')) as { layers: Descriptor[] };
+  return { ...json, layers: json.layers.map(replace) };
 }
 
 /** The image's own name when it was named so, else the name as given. */

@@ -112,7 +112,11 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
       },
     });
     const tar = new PassThrough();
-    const decompress = decompressor({ layer: src.describe, ...(src.mediaType ? { mediaType: src.mediaType } : {}) });
+    const decompress = decompressor({
+      layer: src.describe,
+      ...(src.mediaType ? { mediaType: src.mediaType } : {}),
+      ...gzipDecoder(ctx),
+    });
     // Both halves always run to the end before anything is cleaned up: the unpacker may still be
     // writing into tmp when the input fails, and the input must stop when the unpacker gives up.
     let feedError: unknown;
@@ -193,6 +197,11 @@ export async function storeLayer(ctx: EngineContext, src: LayerSource): Promise<
     maxGid: stats.maxGid,
   });
   return { blob, diffId, chainId, stats, compression };
+}
+
+/** The decompressor's gzip decoder, as the engine's configuration says (DEN_GZIP). */
+export function gzipDecoder(ctx: EngineContext): { igzip?: string } {
+  return ctx.config.gzip.program !== undefined ? { igzip: ctx.config.gzip.program } : {};
 }
 
 function decompressionBomb(describe: string, ratio: number, tarBytes: number, blobBytes: number): DenError {

@@ -39,6 +39,8 @@ const IDS = [
   'runtime-dir',
   'seccomp',
   'fuse-overlayfs',
+  'gzip',
+  'zstd',
   'userns-shift',
   'userns-default',
 ];
@@ -80,6 +82,8 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
     assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
+    assert.equal(get(r, 'gzip').detail, 'igzip (ISA-L) in a process of its own: /usr/bin/igzip (found in PATH)');
+    assert.match(get(r, 'zstd').detail, /^\/usr\/bin\/zstd: .*v\d+\.\d+/);
     assert.match(get(r, 'userns-shift').detail, /^idmapped mounts of the layers/);
     assert.match(get(r, 'userns-default').detail, /^default --userns: auto \(root: a range of its own per container/);
     assert.match(
@@ -105,9 +109,19 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     }
     assert.equal(get(r, 'network').fix, 'apt-get install passt slirp4netns');
     // Root mode does not use the setuid helpers, and runc and pasta are optional.
-    for (const id of ['newuidmap', 'runc', 'pasta', 'slirp4netns', 'fuse-overlayfs']) {
+    for (const id of ['newuidmap', 'runc', 'pasta', 'slirp4netns', 'fuse-overlayfs', 'gzip', 'zstd']) {
       assert.equal(get(r, id).status, 'warn', id);
     }
+    // Without igzip den inflates gzip itself, more slowly.
+    assert.match(get(r, 'gzip').detail, /^zlib \(Node\.js\): igzip is not installed/);
+    assert.equal(get(r, 'gzip').fix, 'apt-get install isal');
+    const zlib = { ...env, DEN_GZIP: 'zlib' };
+    assert.deepEqual(get(byId(checkSystem(engineFor(zlib), { env: zlib })), 'gzip'), {
+      id: 'gzip',
+      title: 'gzip layer decompression',
+      status: 'ok',
+      detail: 'zlib (Node.js), DEN_GZIP=zlib',
+    });
     // They are installed, just not in this PATH: the fix says so.
     assert.equal(get(r, 'crun').detail, 'crun is not in PATH (it is at /usr/bin/crun)');
     assert.equal(get(r, 'crun').fix, 'add /usr/bin to PATH');

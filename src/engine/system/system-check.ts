@@ -1,4 +1,4 @@
-import { LiveHost, ok, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
+import { checkTool, LiveHost, ok, warn, type CheckResult, type Finding, type Host } from '../../common/host-check.js';
 import { checkRuntimeDir } from '../../common/paths.js';
 import { checkSubordinateIds, newIdMapArgs, readSubordinateRanges, sessionMap } from '../../idmap/index.js';
 import { checkConmon } from '../../monitor/index.js';
@@ -97,6 +97,14 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('runtime-dir', 'runtime directory', () => checkRuntimeDir(h));
   add('seccomp', 'default seccomp profile', () => checkSeccompProfile());
   add('fuse-overlayfs', 'fuse-overlayfs (id shifting without copies, rootless)', () => checkFuseOverlayfs(h));
+  add('gzip', 'gzip layer decompression', () => {
+    const g = ctx.config.gzip;
+    if (g.program !== undefined) return ok(`igzip (ISA-L) in a process of its own: ${g.program} (${g.why})`);
+    return g.why.startsWith('DEN_GZIP')
+      ? ok(`zlib (Node.js), ${g.why}`)
+      : warn(`zlib (Node.js): ${g.why}`, 'apt-get install isal');
+  });
+  add('zstd', 'zstd layer decompression', () => checkTool(h, 'zstd', 'warn', 'apt-get install zstd'));
   // The engine's configuration (DEN_SHIFT) decides with snapshots' chooseShift, so the engine answers.
   add('userns-shift', 'how ids are shifted for containers of their own', () => {
     if (!h.rootless) return ok('idmapped mounts of the layers: nothing is copied');

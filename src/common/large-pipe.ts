@@ -7,7 +7,7 @@
  * a 200 MB layer: 3100 chunks became 200, and the unpack 70 ms shorter). Linux only; where the
  * calls are missing the caller keeps Node's own stdio.
  */
-import { libcFunctions } from '../common/libc.js';
+import { libcFunctions } from './libc.js';
 
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
