@@ -25,6 +25,7 @@ const IDS = [
   'userns',
   'overlay',
   'idmapped-mounts',
+  'idmap-helper',
   'crun',
   'runc',
   'conmon',
@@ -77,6 +78,10 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'overlay').detail, /on ext4 in .*\/data$/);
     // The probe shows the data directory's owner (root) through a map of 0 to 100000.
     assert.match(get(r, 'idmapped-mounts').detail, /bind mount of .*\/data \(ext4\) works: owner 0 shows as 100000/);
+    assert.equal(
+      get(r, 'idmap-helper').detail,
+      '/usr/local/libexec/den/den-idmap is setuid root; root mode makes idmapped mounts itself',
+    );
     assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
     assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
@@ -212,6 +217,12 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     // The kernel refuses idmapped mounts of ext4 to an unprivileged user; the check says it inferred that.
     assert.equal(get(r, 'idmapped-mounts').status, 'warn');
     assert.match(get(r, 'idmapped-mounts').detail, /^inferred, not probed: .*ext4/);
+    // ... but den-idmap, which setup-host.sh installs, makes one for the user: probed for real.
+    assert.equal(get(r, 'idmap-helper').status, 'ok', get(r, 'idmap-helper').detail);
+    assert.match(
+      get(r, 'idmap-helper').detail,
+      /^\/usr\/local\/libexec\/den\/den-idmap is setuid root and made an idmapped mount of .* \(ext4\) for you \(probed\)/,
+    );
     assert.equal(get(r, 'runtime-dir').status, 'ok');
     assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
     assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
