@@ -25,8 +25,9 @@
  *     that too); both sides are checked, not only the outside one as newuidmap does, because here
  *     the inside is the disk: the caller may relabel only files their own ids own, and only to ids
  *     they own.
- *   - Extents as the kernel takes them: COUNT >= 1, no wrap past 4294967294, at most 340 extents,
- *     no two extents overlapping on either side.
+ *   - Extents as the kernel takes them: COUNT >= 1, no wrap past 4294967294, at most 340 extents
+ *     and less than a page of text (the kernel reads uid_map in one write), no two extents
+ *     overlapping on either side.
  *   - The source is opened with openat2(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) while the
  *     helper runs with the caller's uid and gids, so it reaches only what the caller can reach; a
  *     `.` or `..` component (or an empty one) is refused before the call. Everything after that is
@@ -159,6 +160,30 @@ static int parse_number(const char **s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* The map as the kernel reads it, into buf (may be NULL to measure); the length it needs. */
+static size_t format_map(const struct map *m, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		int n = snprintf(buf ? buf + len : NULL, buf ? size - len : 0, "%llu %llu %llu\n",
+				 (unsigned long long)m->e[i].inside, (unsigned long long)m->e[i].outside,
+				 (unsigned long long)m->e[i].count);
+		len += (size_t)n;
+	}
+	return len;
+}
+
+/*
+ * The kernel takes a map in one write of less than a page: with ids of six digits and more, that
+ * comes before the 340 extents (a 340-extent map fits only with short ids).
+ */
+static size_t map_write_limit(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	return page > 0 ? (size_t)page : 4096;
+}
+
 static void parse_map(const char *flag, const char *text, struct map *m)
 {
 	const char *p = text;
@@ -193,6 +218,10 @@ static void parse_map(const char *flag, const char *text, struct map *m)
 			    (a->outside < b->outside + b->count && b->outside < a->outside + a->count))
 				refuse(EXIT_MAP_MALFORMED, "%s: extents %zu and %zu overlap", flag, i + 1, j + 1);
 		}
+	if (format_map(m, NULL, 0) >= map_write_limit())
+		refuse(EXIT_MAP_MALFORMED,
+		       "%s: %zu extents take more than the kernel reads in one write of uid_map (%zu bytes)",
+		       flag, m->n, map_write_limit() - 1);
 }
 
 struct request {
@@ -207,7 +236,7 @@ static void parse_args(int argc, char **argv, struct request *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->fd = -1;
-	if (argc < 1 || argc > 10)
+	if (argc < 1 || argc > 16)
 		refuse(EXIT_USAGE, "%s", usage);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -444,13 +473,9 @@ static int open_source(const char *path, const struct ranges *subuids)
 static void write_map_file(pid_t pid, const char *name, const struct map *m)
 {
 	char path[64], text[MAX_EXTENTS * 40];
-	size_t len = 0;
+	size_t len = format_map(m, text, sizeof(text));
 	int fd;
 
-	for (size_t i = 0; i < m->n; i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len, "%llu %llu %llu\n",
-					(unsigned long long)m->e[i].inside, (unsigned long long)m->e[i].outside,
-					(unsigned long long)m->e[i].count);
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	/* The kernel takes a map in one write. */
