@@ -458,7 +458,7 @@ describe('den-idmap refuses sources that are not the caller’s or not reached p
     for (const [name, marker] of [
       ['real', 'mine'],
       ['decoy', 'decoy'],
-    ]) {
+    ] as const) {
       dirOf(join(race, name, 'leaf'), user);
       writeFileSync(join(race, name, 'leaf', 'marker'), marker);
     }
