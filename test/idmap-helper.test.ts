@@ -514,6 +514,18 @@ describe('den-idmap refuses sources that are not the caller’s or not reached p
     chmodSync(ramfs, 0o755);
     refused(ramfs, STATUS.notIdmappable, /cannot be idmapped here/);
   });
+
+  test('a FUSE mount of the caller’s: FUSE answers no process whose saved uid is root', () => {
+    const base = dirOf(join(dir, 'fuse'), user);
+    const lower = dirOf(join(base, 'lower'), user);
+    const mnt = dirOf(join(base, 'mnt'), user);
+    const r = as(user, [
+      'sh',
+      '-c',
+      `fuse-overlayfs -o lowerdir=${lower} ${mnt} || exit 99; ${runner} ${helper} ${maps().join(' ')} --source ${mnt} -- true; s=$?; fusermount3 -u ${mnt}; exit $s`,
+    ]);
+    assertRefused(r, STATUS.sourcePath, /cannot stat it: Permission denied/);
+  });
 });
 
 describe('den-idmap: arguments, file descriptors and environment', () => {

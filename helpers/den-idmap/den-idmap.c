@@ -457,8 +457,9 @@ static int open_source(const char *path, const struct ranges *subuids)
 			refuse(EXIT_NOT_IDMAPPABLE, "the kernel has no openat2 (5.6+ is needed)");
 		refuse(EXIT_SOURCE_PATH, "--source %s: %s", path, strerror(errno));
 	}
+	/* EACCES here: a FUSE mount, which answers no process with a saved uid of root. */
 	if (fstat(fd, &st))
-		refuse(EXIT_SYSTEM, "--source: fstat: %s", strerror(errno));
+		refuse(EXIT_SOURCE_PATH, "--source %s: cannot stat it: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		refuse(EXIT_SOURCE_PATH, "--source %s is not a directory", path);
 	if (st.st_uid != caller_uid && !owns(subuids, UINT64_MAX, st.st_uid, 1))
