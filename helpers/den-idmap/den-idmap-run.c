@@ -6,6 +6,12 @@
  * the command may also attach it (move_mount) in a mount namespace of its own.
  *
  *   den-idmap-run HELPER [HELPER-ARGS...] -- COMMAND [ARGS...]
+ *   den-idmap-run --attach TARGET
+ *
+ * The second form is such a command: it attaches the mount at fd 3 onto TARGET (move_mount) in the
+ * mount namespace it runs in, which is how den puts a layer's mount into the rootless session:
+ *
+ *   den-idmap-run den-idmap ... -- nsenter -t PAUSE -U -m -- den-idmap-run --attach DIR
  *
  * Exit status: the helper's when it refused (its message is on stderr), 125 when this program
  * itself fails, else the command's (it is exec'd).
@@ -14,6 +20,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/mount.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +36,24 @@ static void fail(const char *what)
 	exit(125);
 }
 
+/* Attaches the detached mount at fd 3 onto `target`, in this process's mount namespace. */
+static int attach(const char *target)
+{
+	if (syscall(SYS_move_mount, 3, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)) {
+		fprintf(stderr, "den-idmap-run: cannot attach the mount at %s: %s\n", target, strerror(errno));
+		return 125;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int sep = -1, sv[2], status, mnt = -1;
 	char byte, fdarg[16];
 	pid_t pid;
+
+	if (argc == 3 && strcmp(argv[1], "--attach") == 0)
+		return attach(argv[2]);
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
