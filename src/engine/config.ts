@@ -18,7 +18,7 @@ import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
  *   DEN_NETWORK            --network when a container is created without one (pasta, slirp4netns,
  *                          host, none, a network); else `network` in den.conf (config-files.ts)
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
- *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
+ *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy, fuse or helper
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
  *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
  *   DEN_MAX_LAYER_RATIO    how many times its compressed size a layer may unpack to (100; 0: no bound)
@@ -62,7 +62,7 @@ export interface EngineConfig {
   readonly self: { readonly node: string; readonly script: string | undefined };
 }
 
-export type ShiftPreference = 'auto' | 'copy' | 'fuse';
+export type ShiftPreference = 'auto' | 'copy' | 'fuse' | 'helper';
 
 /** Bounds of an auto range: 1024 ids at least (room for the usual system users), 2^24 at most. */
 const AUTO_MIN = 1024;
@@ -126,9 +126,9 @@ function cgroupParent(path: string): string {
 
 function shiftPreference(asked: string | undefined): ShiftPreference {
   if (asked === undefined || asked === '' || asked === 'auto') return 'auto';
-  if (asked === 'copy' || asked === 'fuse') return asked;
+  if (asked === 'copy' || asked === 'fuse' || asked === 'helper') return asked;
   throw invalidArgument('DEN0687', `DEN_SHIFT=${asked}: unknown way of shifting ids`, {
-    hint: 'use auto (den chooses), copy or fuse',
+    hint: 'use auto (den chooses), copy, fuse or helper',
   });
 }
 
