@@ -713,6 +713,10 @@ export const ERROR_CODES = {
     meaning: "den-idmap refused or failed an idmapped mount of a layer (den-idmap's reason follows)",
   },
   DEN1603: { kind: 'FailedPrecondition', meaning: '`DEN_SHIFT=helper` where den-idmap is not installed setuid root' },
+  DEN1604: {
+    kind: 'InvalidArgument',
+    meaning: '`DEN_IDMAP_HELPER_DIR` naming a directory that is not an absolute path',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

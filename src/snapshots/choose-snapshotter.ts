@@ -5,7 +5,7 @@ import { findExecutable } from '../common/exec.js';
 import { copySnapshotter } from './copy-snapshotter.js';
 import { fuseSnapshotter } from './fuse-snapshotter.js';
 import { helperIdmappedSnapshotter } from './helper-idmapped-snapshotter.js';
-import { findIdmapHelper } from './idmap-helper.js';
+import { findIdmapHelper, probeIdmapHelper } from './idmap-helper.js';
 import { idmappedSnapshotter } from './idmapped-snapshotter.js';
 import { shiftsIds } from '../idmap/index.js';
 import type { IdShift } from './overlay.js';
@@ -53,18 +53,24 @@ export interface ShiftChoice {
 /**
  * Rootless, a container whose ids differ from the session's needs the image shown with shifted
  * owners, and the kernel refuses an unprivileged user idmapped mounts of ext4, xfs or btrfs. The
- * choice (DEN_SHIFT, `preference`, overrides it): copy where the store's file system has reflinks
- * (the copy shares data and reads at native speed), else fuse where fuse-overlayfs works (nothing
- * copied, reads through FUSE), else copy. `den system check` says which and why.
+ * choice (DEN_SHIFT, `preference`, overrides it): helper where den-idmap is installed and makes an
+ * idmapped mount of the store for the caller (probed: nothing copied, native reads, as root's
+ * idmapped snapshotter); else copy where the store's file system has reflinks (the copy shares
+ * data and reads at native speed), else fuse where fuse-overlayfs works (nothing copied, reads
+ * through FUSE), else copy. `den system check` says which and why.
  */
 export function chooseShift(options: {
   dataDir: string;
   searchPath: string;
   preference: 'auto' | RootlessShiftMethod;
+  /** Where den-idmap is looked for. */
+  idmapHelperDirs: readonly string[];
+  /** The caller's ids, for the helper's probe. */
+  ids: { uid: number; gid: number };
 }): ShiftChoice {
   const asked = options.preference;
   if (asked === 'helper') {
-    const helper = findIdmapHelper();
+    const helper = findIdmapHelper(options.idmapHelperDirs);
     if ('missing' in helper) {
       throw failedPrecondition('DEN1603', `DEN_SHIFT=helper, but ${helper.missing}`, {
         hint: 'run scripts/setup-host.sh as root, or unset DEN_SHIFT to let den choose',
@@ -87,6 +93,18 @@ export function chooseShift(options: {
       });
     }
     return { method: 'fuse', newMapping: 'nothing', why: 'DEN_SHIFT=fuse' };
+  }
+  const helper = findIdmapHelper(options.idmapHelperDirs);
+  if ('found' in helper) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const probe = probeIdmapHelper(helper.found, options.dataDir, options.ids);
+    if (probe.ok) {
+      return {
+        method: 'helper',
+        newMapping: 'nothing',
+        why: `${helper.found.helper} makes idmapped mounts of the layers for you: nothing copied, native reads (probed)`,
+      };
+    }
   }
   if (hasReflinks(options.dataDir)) {
     return {

@@ -35,7 +35,7 @@ export const helperIdmappedSnapshotter: Snapshotter = {
   async mount(ctx, root) {
     const idMap = root.idMap;
     if (!idMap) throw new Error(`container ${root.id}: the helper snapshotter needs the container's id map`);
-    const found = findIdmapHelper();
+    const found = findIdmapHelper(ctx.idmapHelperDirs);
     if ('missing' in found) {
       throw new DenError('FailedPrecondition', 'DEN1601', `container ${root.name}: ${found.missing}`, {
         hint: 'run scripts/setup-host.sh as root, or DEN_SHIFT=fuse for containers created from now on',

@@ -5,9 +5,10 @@
  * would let anyone put their own program in its place.
  */
 import { statSync } from 'node:fs';
+import { runSync } from '../common/exec.js';
 
-/** Where the helpers may be installed, first found wins. */
-export const IDMAP_HELPER_DIRS = ['/usr/local/libexec/den', '/usr/libexec/den'] as const;
+/** Where the helpers may be installed, first found wins (DEN_IDMAP_HELPER_DIR replaces the list). */
+export const IDMAP_HELPER_DIRS: readonly string[] = ['/usr/local/libexec/den', '/usr/libexec/den'];
 
 /** The exit statuses of den-idmap, one per class of refusal (its header comment has the list). */
 export const IDMAP_HELPER_STATUS = {
@@ -31,8 +32,11 @@ export interface IdmapHelper {
 }
 
 /** The installed pair, or what is wrong with the first place that has one of them. */
-export function findIdmapHelper(): { found: IdmapHelper } | { missing: string } {
-  for (const dir of IDMAP_HELPER_DIRS) {
+export function findIdmapHelper(
+  dirs: readonly string[] = IDMAP_HELPER_DIRS,
+): { found: IdmapHelper } | { missing: string } {
+  if (dirs.length === 0) return { missing: 'den-idmap is not used (DEN_IDMAP_HELPER_DIR is empty)' };
+  for (const dir of dirs) {
     const helper = `${dir}/den-idmap`;
     const runner = `${dir}/den-idmap-run`;
     const h = statOrUndefined(helper);
@@ -42,7 +46,36 @@ export function findIdmapHelper(): { found: IdmapHelper } | { missing: string } 
     if (!statOrUndefined(runner)) return { missing: `${helper} is installed but ${runner} is not` };
     return { found: { helper, runner } };
   }
-  return { missing: `den-idmap is not installed (looked in ${IDMAP_HELPER_DIRS.join(', ')})` };
+  return { missing: `den-idmap is not installed (looked in ${dirs.join(', ')})` };
+}
+
+/**
+ * Whether den-idmap makes an idmapped mount of `dir` (a directory of the caller's, on the store's
+ * file system) for the caller: it maps the caller's own ids to themselves, read-only, and its
+ * receiver only enters the mount. Nothing is attached; the mount goes with its last fd.
+ */
+export function probeIdmapHelper(
+  bin: IdmapHelper,
+  dir: string,
+  ids: { uid: number; gid: number },
+): { ok: true } | { ok: false; status: number; why: string } {
+  const r = runSync(
+    [
+      bin.runner,
+      bin.helper,
+      '--uid-map',
+      `${ids.uid}:${ids.uid}:1`,
+      '--gid-map',
+      `${ids.gid}:${ids.gid}:1`,
+      '--source',
+      dir,
+      '--read-only',
+      '--',
+      'true',
+    ],
+    { env: { PATH: '/usr/bin:/bin' } },
+  );
+  return r.status === 0 ? { ok: true } : { ok: false, status: r.status, why: r.stderr.trim() || `status ${r.status}` };
 }
 
 function statOrUndefined(path: string) {

@@ -32,7 +32,7 @@ import {
 } from '../common/host-check.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
 import { withUnmappedUserns } from '../session/index.js';
-import { findIdmapHelper, IDMAP_HELPER_STATUS } from './idmap-helper.js';
+import { findIdmapHelper, IDMAP_HELPER_STATUS, probeIdmapHelper } from './idmap-helper.js';
 import { overlayMountOptions } from './overlay.js';
 
 /**
@@ -183,46 +183,29 @@ export function checkIdmappedMounts(h: Host): Finding {
  * themselves, and its receiver only enters the mount: nothing is attached, and the mount goes
  * with its last fd.
  */
-export function checkIdmapHelper(h: Host): Finding {
-  const where = findIdmapHelper();
+export function checkIdmapHelper(h: Host, dirs: readonly string[]): Finding {
+  const where = findIdmapHelper(dirs);
   if ('missing' in where) {
     return warn(
       `${where.missing}: rootless containers with ranges of their own shift ids with fuse-overlayfs or copies`,
       `run ${SETUP_SCRIPT} as root (it builds helpers/den-idmap with gcc)`,
     );
   }
-  const { helper, runner } = where.found;
+  const { helper } = where.found;
   if (!h.rootless) return ok(`${helper} is setuid root; root mode makes idmapped mounts itself`);
   const { dir, where: place } = probeDir(h);
   try {
     const fs = h.fsType(place);
-    const r = runSync(
-      [
-        runner,
-        helper,
-        '--uid-map',
-        `${h.uid}:${h.uid}:1`,
-        '--gid-map',
-        `${h.gid}:${h.gid}:1`,
-        '--source',
-        dir,
-        '--read-only',
-        '--',
-        'true',
-      ],
-      { env: { PATH: '/usr/bin:/bin' } },
-    );
-    if (r.status !== 0) {
+    const r = probeIdmapHelper(where.found, dir, h);
+    if (!r.ok) {
       return warn(
-        `${helper} is setuid root but made no idmapped mount of ${place} (${fs}): ${r.stderr.trim() || `status ${r.status}`}`,
+        `${helper} is setuid root but made no idmapped mount of ${place} (${fs}): ${r.why}`,
         r.status === IDMAP_HELPER_STATUS.notIdmappable
           ? 'keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs (tmpfs from kernel 6.3)'
           : undefined,
       );
     }
-    return ok(
-      `${helper} is setuid root and made an idmapped mount of ${place} (${fs}) for you (probed); den's snapshotters do not use it yet`,
-    );
+    return ok(`${helper} is setuid root and made an idmapped mount of ${place} (${fs}) for you (probed)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

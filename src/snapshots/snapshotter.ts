@@ -75,6 +75,8 @@ export interface SnapshotContext extends StoreAccess {
   readonly self: WorkerProgram;
   /** The id a file owned by host id `id` has where the runtime runs (the session's ids rootless). */
   sessionId(kind: 'uid' | 'gid', id: number): number | undefined;
+  /** Where den-idmap is looked for (the helper snapshotter's). */
+  readonly idmapHelperDirs: readonly string[];
   /** Rootless: the session's maps (session id -> host id). */
   sessionIdMaps(): { uid: IdMap; gid: IdMap };
 }

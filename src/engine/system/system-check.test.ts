@@ -229,8 +229,11 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     // Debian installs netavark off PATH, in /usr/lib/podman: found there.
     assert.match(get(r, 'netavark').detail, /^\/usr\/lib\/podman\/netavark: netavark 1\./);
     assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
-    // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
-    assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);
+    // den-idmap makes idmapped mounts of the store for the user, so den shifts ids with it.
+    assert.match(
+      get(r, 'userns-shift').detail,
+      /^helper \(\/usr\/local\/libexec\/den\/den-idmap makes idmapped mounts/,
+    );
     // Rootless, the session's mapping whatever the subordinate ids (container root is the caller).
     assert.match(
       get(r, 'userns-default').detail,
@@ -245,6 +248,16 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.ok([...r.values()].every((c) => c.status !== 'fail'));
     // The overlay probe's directory (with overlayfs's mode-000 work/work inside) is gone again.
     assert.deepEqual(readdirSync(join(home, '.local', 'share', 'den')), []);
+  });
+
+  test('without den-idmap (DEN_IDMAP_HELPER_DIR empty), the row says so and ids are shifted by FUSE', () => {
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: runtime, DEN_IDMAP_HELPER_DIR: '' });
+    assert.equal(get(r, 'idmap-helper').status, 'warn');
+    assert.match(get(r, 'idmap-helper').detail, /^den-idmap is not used \(DEN_IDMAP_HELPER_DIR is empty\)/);
+    // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
+    assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);
+    const elsewhere = checkAsUser(home, { XDG_RUNTIME_DIR: runtime, DEN_IDMAP_HELPER_DIR: `${home}/nothing-here` });
+    assert.match(get(elsewhere, 'idmap-helper').detail, /^den-idmap is not installed \(looked in .*nothing-here\)/);
   });
 
   test('a malformed subuid line fails with the file and line, and the session is not probed', () => {

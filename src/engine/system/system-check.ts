@@ -87,7 +87,9 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('userns', 'user namespaces', () => checkUserNamespaces(h));
   add('overlay', 'overlay in a user namespace', () => checkOverlay(h));
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
-  add('idmap-helper', 'den-idmap (idmapped mounts for rootless users)', () => checkIdmapHelper(h));
+  add('idmap-helper', 'den-idmap (idmapped mounts for rootless users)', () =>
+    checkIdmapHelper(h, ctx.config.idmapHelperDirs),
+  );
   add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
   add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
   add('conmon', 'conmon (monitor of detached containers)', () => checkConmon(h));
