@@ -36,7 +36,12 @@
  *     newuidmap; den's rootless store holds layers owned so). Submounts below the source are not
  *     part of the clone (no AT_RECURSIVE).
  *   - The mount is nosuid and nodev, read-only on request. The kernel refuses file systems that
- *     cannot be idmapped (procfs, FUSE servers that do not opt in, ramfs ...).
+ *     cannot be idmapped (procfs, FUSE servers that do not opt in, ramfs ...). Once the caller has
+ *     attached it in a mount namespace of their own user namespace they may remount it without
+ *     nosuid or nodev (the kernel locks flags only when it copies mounts into such a namespace, not
+ *     when one is moved in); that gains nothing: inside, a setuid file can only make its runner
+ *     one of the caller's own ids (both sides of the map are theirs, and an unmapped owner never
+ *     applies), and outside their namespace nobody sees the mount.
  *   - The environment is cleared, fds 0-2 are made valid, nothing is read from the caller but the
  *     arguments, and the helper holds root only for the three calls that need it (making the user
  *     namespace, open_tree, mount_setattr). The user namespace is made by a child that lives until
