@@ -239,6 +239,19 @@ describe('den-idmap: the mount the caller receives', () => {
     assert.equal(r.stdout, `${user.uid} ${user.gid}\n`);
   });
 
+  test('a source closed to the caller as the map shows it (0700, seen as another id) still comes back', () => {
+    // A layer's root is often 0700: the receiver cannot enter it, but the command gets it at fd 3,
+    // which is what attaching it in the session needs.
+    const closed = dirOf(join(dir, 'closed-src'), user, 0o700);
+    const r = idmap(user, request(closed, `${user.uid}:${sub.start}:1`, `${user.gid}:${subgids[0]!.start}:1`), [
+      'sh',
+      '-c',
+      'stat -L -c "%a %u" /proc/self/fd/3',
+    ]);
+    assertOk(r);
+    assert.equal(r.stdout, `700 ${sub.start}\n`);
+  });
+
   test('tmpfs (idmappable since 6.3) works', () => {
     const tmpfs = join(dir, 'tmpfs');
     mkdirSync(tmpfs);
