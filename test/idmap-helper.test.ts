@@ -5,6 +5,7 @@ import {
   chownSync,
   closeSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -15,7 +16,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IDMAP_HELPER_STATUS as STATUS } from '../src/snapshots/index.js';
-import { lookupUser, REPO, scratchDir, TEST_USER, type UserInfo } from './harness.js';
+import { busyboxTarball, DenEnv, lookupUser, REPO, scratchDir, TEST_USER, type UserInfo } from './harness.js';
 
 /**
  * den-idmap (helpers/den-idmap/), the setuid helper that makes idmapped mounts for rootless users.
@@ -720,5 +721,57 @@ describe('den-idmap: arguments, file descriptors and environment', () => {
       assert.equal(lines.length, r.status === 0 ? 0 : 1, `${replay}: ${r.stderr}`);
       if (r.status !== 0) assert.match(lines[0]!, /^den-idmap: [\x20-\x7e]+$/, replay);
     }
+  });
+});
+
+describe('den with den-idmap: rootless auto containers through idmapped mounts (DEN_SHIFT unset)', () => {
+  let env: DenEnv;
+  before(() => {
+    env = new DenEnv();
+    const r = env.den(['import', busyboxTarball(), 'busybox']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => env.cleanup());
+
+  test('den chooses the helper; two auto containers see the image’s owners, disjoint ranges, read-only idmapped layers, nothing copied', () => {
+    const check = env.den(['system', 'check']);
+    assert.match(check.stdout, /userns-shift +helper \(\/usr\/local\/libexec\/den\/den-idmap makes idmapped mounts/);
+    const before = spawnSync('du', ['-sb', env.dataDir], { encoding: 'utf8' }).stdout.split('\t')[0];
+    const started = ['a', 'b'].map((n) =>
+      env.den(['run', '-d', '--name', n, '--userns=auto', '--network', 'none', 'busybox', 'sleep', '60']),
+    );
+    for (const s of started) assert.equal(s.status, 0, s.stderr);
+    try {
+      // Each container's layer is an ext4 mount in the session (an idmapped bind), not FUSE.
+      const pid = env.sessionPid();
+      const lowers = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(`${env.dataDir}/containers/`) && / \/[^ ]*\/lower\/0 /.test(l));
+      assert.equal(lowers.length, 2, lowers.join('\n'));
+      for (const l of lowers) assert.match(l, / ro,nosuid,nodev,[a-z,]*idmapped - ext4 /, l);
+      const views = ['a', 'b'].map((n) => {
+        const r = env.den([
+          'exec',
+          n,
+          'sh',
+          '-c',
+          'head -n 1 /proc/self/uid_map; stat -c "%u:%g" /bin/busybox /home/user',
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout.trim().split('\n');
+      });
+      const range = (line: string) => line.trim().split(/\s+/).map(Number) as [number, number, number];
+      const [, sa, na] = range(views[0]![0]!);
+      const [, sb, nb] = range(views[1]![0]!);
+      assert.ok(sa + na <= sb || sb + nb <= sa, `ranges overlap: ${views[0]![0]} and ${views[1]![0]}`);
+      for (const v of views) assert.deepEqual(v.slice(1), ['0:0', '1000:1000'], 'the image owners are seen unshifted');
+      assert.ok(!existsSync(join(env.dataDir, 'shifted')), 'no shifted copy');
+      const after = spawnSync('du', ['-sb', env.dataDir], { encoding: 'utf8' }).stdout.split('\t')[0];
+      // Two containers' own directories (bundles, upper dirs): kilobytes, not the image again.
+      assert.ok(Number(after) - Number(before) < 1 << 20, `den grew by ${Number(after) - Number(before)} bytes`);
+    } finally {
+      env.den(['rm', '-f', 'a', 'b']);
+    }
+    assert.deepEqual(env.mountsUnderRoot(), []);
   });
 });
