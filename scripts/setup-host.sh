@@ -39,9 +39,9 @@ say() { printf 'setup-host: %s\n' "$*"; }
 # shifts ids by copying instead. zstd: zstd-compressed layers. isal: igzip (ISA-L), which inflates gzip
 # layers about 2.5 times as fast as zlib, in a process of its own. docker-registry, skopeo, openssl,
 # apache2-utils (htpasswd): the tests' local registry over http and https with basic auth, and the
-# reference client for round trips.
+# reference client for round trips. gcc, libc6-dev: den-idmap, built from helpers/ below.
 packages=(crun runc conmon uidmap util-linux passt slirp4netns netavark aardvark-dns iptables busybox-static golang-github-containers-common
-  fuse-overlayfs xfsprogs procps zstd isal docker-registry skopeo openssl apache2-utils)
+  fuse-overlayfs xfsprogs procps zstd isal docker-registry skopeo openssl apache2-utils gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -80,6 +80,30 @@ fi
 
 # There is no systemd login session, so no /run/user/UID: den falls back to /tmp/den-run-UID,
 # which it checks is private to the user. Nothing to do here.
+
+# --- den-idmap ----------------------------------------------------------------------------------
+# The setuid helper that gives rootless users idmapped mounts of their own directories (docs/rootless.md),
+# and its unprivileged receiver. Built from this checkout and installed outside it: a setuid binary
+# belongs in a root-owned directory, not in a tree its user can rename things in. Reinstalled only
+# when the build differs, so the script stays idempotent.
+helpers_src="$(cd "$(dirname "$0")/.." && pwd)/helpers/den-idmap"
+libexec=/usr/local/libexec/den
+if [ -f "$helpers_src/den-idmap.c" ]; then
+  build=$(mktemp -d)
+  cflags=(-O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -pie -Wl,-z,relro,-z,now)
+  gcc "${cflags[@]}" -o "$build/den-idmap" "$helpers_src/den-idmap.c"
+  gcc "${cflags[@]}" -o "$build/den-idmap-run" "$helpers_src/den-idmap-run.c"
+  install -d -m 0755 -o root -g root "$libexec"
+  for prog in den-idmap den-idmap-run; do
+    mode=0755
+    [ "$prog" = den-idmap ] && mode=4755
+    if ! cmp -s "$build/$prog" "$libexec/$prog" || [ "$(stat -c '%a %u' "$libexec/$prog")" != "${mode#0} 0" ]; then
+      install -m "$mode" -o root -g root "$build/$prog" "$libexec/$prog"
+      say "installed $libexec/$prog (mode $mode)"
+    fi
+  done
+  rm -rf "$build"
+fi
 
 # --- test user ----------------------------------------------------------------------------------
 # Subordinate ranges: a user gets blocks of free ids from 200000 upward until they hold `size` in
@@ -136,6 +160,19 @@ if [ -n "$test_user" ]; then
       xvfb x11-apps x11-utils xauth pulseaudio pulseaudio-utils debootstrap > /dev/null
   fi
   unprivileged_user "$test_user"
+  # A user without subordinate ids, whom den-idmap must refuse anything but their own id
+  # (test/idmap-helper.test.ts).
+  if ! id "$test_user-noids" >/dev/null 2>&1; then
+    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$test_user-noids"
+    say "created user $test_user-noids, who has no subordinate ids"
+  fi
+  # useradd gives new users subordinate ids (SUB_UID_COUNT in login.defs): take them back.
+  for f in /etc/subuid /etc/subgid; do
+    if grep -q "^$test_user-noids:" "$f"; then
+      sed -i "/^$test_user-noids:/d" "$f"
+      say "removed the subordinate ids of $test_user-noids from $f"
+    fi
+  done
 fi
 if [ -n "$bench_user" ]; then
   unprivileged_user "$bench_user"

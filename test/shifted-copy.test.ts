@@ -21,9 +21,10 @@ import { busyboxTarball, DenEnv, scratchDir, subuidBase } from './harness.js';
 /**
  * Rootless ids shifted by copying (src/snapshots/shifted-copy.ts, src/snapshots/copy-snapshotter.ts):
  * the layers are copied once per mapping with their owners shifted, and every container with that
- * mapping uses the copy. On this host's ext4 den would choose fuse-overlayfs (no reflinks), so
- * these tests ask for the copy with DEN_SHIFT=copy; the last suite makes an xfs file system with
- * reflinks, where den chooses the copy itself.
+ * mapping uses the copy. On this host den would choose den-idmap (setup-host.sh installs it), or
+ * without it fuse-overlayfs (ext4 has no reflinks), so these tests ask for the copy with
+ * DEN_SHIFT=copy; the last suite makes an xfs file system with reflinks, where den without den-idmap
+ * chooses the copy itself.
  */
 const COPY = { DEN_SHIFT: 'copy' };
 const MTIME = '2021-01-02 03:04:05.123456789';
@@ -233,7 +234,8 @@ describe('rootless ids shifted by a copy per mapping (DEN_SHIFT=copy)', () => {
     for (const name of readdirSync('/usr/bin')) {
       if (name !== 'fuse-overlayfs') symlinkSync(join('/usr/bin', name), join(bin, name));
     }
-    const path = { PATH: `${bin}:/usr/sbin` };
+    // den-idmap would be chosen before either: this is the choice where it is not installed.
+    const path = { PATH: `${bin}:/usr/sbin`, DEN_IDMAP_HELPER_DIR: '' };
     const check = env.den(['system', 'check'], { env: path });
     assert.match(check.stdout, /userns-shift +copy \(fuse-overlayfs cannot be used \(fuse-overlayfs is not installed/);
     const r = env.den(['run', '--rm', '--userns=keep-id', 'special', 'stat', '-c', '%u', '/special/owned'], {
@@ -276,6 +278,8 @@ describe('rootless on xfs with reflinks: den chooses the shifted copy, which sha
     chmodSync(dir, 0o755);
     chmodSync(mnt, 0o755);
     env = new DenEnv(undefined, mnt);
+    // den-idmap, where installed, is chosen before the copy: this suite is the choice without it.
+    env.defaults = { DEN_IDMAP_HELPER_DIR: '' };
     const root = join(mnt, 'rootfs');
     sh(`mkdir ${root} && tar -C ${root} -xf ${busyboxTarball()} && head -c 64M /dev/urandom > ${root}/data`);
     sh(`tar -C ${root} --numeric-owner -cf ${mnt}/big.tar . && chmod 644 ${mnt}/big.tar && rm -rf ${root}`);

@@ -14,6 +14,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import { busyboxTarball, DenEnv, TEST_USER } from './harness.js';
  *   idmapped  root --userns=auto (root's default): idmapped binds of each layer
  *   fuse      rootless DEN_SHIFT=fuse, --userns=auto and keep-id: fuse-overlayfs uidmapping=
  *   copy      rootless DEN_SHIFT=copy, --userns=auto and keep-id: a shifted copy per mapping
+ *   helper    rootless DEN_SHIFT=helper, --userns=auto and keep-id: idmapped binds made by den-idmap
  *
  * Every subject runs a two-layer image whose files have several owners and modes and whose top
  * layer deletes a file of the bottom one (a whiteout), with two mappings: one of the container's
@@ -65,6 +67,11 @@ const ROOTLESS_FUSE = () => {
   const mode = lstatSync('/dev/fuse').mode & 0o006;
   return mode === 0o006 ? undefined : `/dev/fuse is not open to ${TEST_USER} (mode 0600: run scripts/setup-host.sh)`;
 };
+
+const ROOTLESS_HELPER = () =>
+  (statSync('/usr/local/libexec/den/den-idmap', { throwIfNoEntry: false })?.mode ?? 0) & 0o4000
+    ? undefined
+    : 'den-idmap is not installed setuid root in /usr/local/libexec/den (run scripts/setup-host.sh)';
 
 const layerDirs = (env: DenEnv, layers: string[]) => layers.map((l) => join(env.dataDir, 'layers', l)).reverse();
 
@@ -124,6 +131,18 @@ const SUBJECTS: Subject[] = [
       const [key] = readdirSync(join(env.dataDir, 'shifted'));
       return layers.map((l) => join(env.dataDir, 'shifted', key!, l)).reverse();
     },
+  },
+  {
+    name: 'helper (rootless, DEN_SHIFT=helper)',
+    user: TEST_USER,
+    env: { DEN_SHIFT: 'helper' },
+    own: ['--userns=auto'],
+    shared: ['--userns=keep-id'],
+    // One idmapped bind per layer, made by den-idmap and attached in the session.
+    copies: false,
+    lowerMounts: (n) => Array.from({ length: n }, () => fsTypeOf('/tmp')),
+    lowerDirs: layerDirs,
+    missing: ROOTLESS_HELPER,
   },
 ];
 

@@ -6,7 +6,8 @@ import { busyboxTarball, DenEnv } from './harness.js';
 
 /**
  * Rootless --userns=auto: each container gets a range of the caller's own subordinate ids (session
- * ids 1 and up), and sees the image through fuse-overlayfs with its owners shifted. The test user
+ * ids 1 and up), and sees the image with its owners shifted: through den-idmap's idmapped mounts
+ * where setup-host.sh installed it (test/idmap-helper.test.ts), else fuse-overlayfs. The test user
  * has 262144 subordinate ids (scripts/setup-host.sh), four ranges of 65535 for the busybox image,
  * whose `nobody` is 65534.
  */

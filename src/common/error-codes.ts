@@ -202,7 +202,7 @@ export const ERROR_CODES = {
     meaning: "a directory above den's data directory does not let a container's own root pass (o+x)",
   },
   DEN0686: { kind: 'FailedPrecondition', meaning: '`DEN_SHIFT=fuse` where fuse-overlayfs or /dev/fuse cannot be used' },
-  DEN0687: { kind: 'InvalidArgument', meaning: '`DEN_SHIFT` other than auto, copy or fuse' },
+  DEN0687: { kind: 'InvalidArgument', meaning: '`DEN_SHIFT` other than auto, copy, fuse or helper' },
   DEN0688: {
     kind: 'Unavailable',
     meaning: 'a layer could not be copied with shifted owners (disk full, damaged layer)',
@@ -725,6 +725,19 @@ export const ERROR_CODES = {
     meaning: '`DEN_GZIP` is not igzip or zlib, or igzip is asked for and not installed',
   },
   DEN1503: { kind: 'Internal', meaning: '`den push`: `igzip` fails to compress a plain layer' },
+  DEN1601: {
+    kind: 'FailedPrecondition',
+    meaning: 'a container whose ids den-idmap shifts, where den-idmap is not installed setuid root',
+  },
+  DEN1602: {
+    kind: 'FailedPrecondition',
+    meaning: "den-idmap refused or failed an idmapped mount of a layer (den-idmap's reason follows)",
+  },
+  DEN1603: { kind: 'FailedPrecondition', meaning: '`DEN_SHIFT=helper` where den-idmap is not installed setuid root' },
+  DEN1604: {
+    kind: 'InvalidArgument',
+    meaning: '`DEN_IDMAP_HELPER_DIR` naming a directory that is not an absolute path',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

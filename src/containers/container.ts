@@ -160,7 +160,7 @@ export interface ContainerConfig {
    * Rootless, with maps that shift ids: how the image is shown shifted (engine/shifted-layers).
    * Records made before there was a choice have none, and mean fuse.
    */
-  shiftMethod?: 'fuse' | 'copy';
+  shiftMethod?: 'fuse' | 'copy' | 'helper';
   /** With shiftMethod copy: the name of the mapping's copies under shifted/. */
   shiftKey?: string;
   /** --label, over the image's labels. */

@@ -3,6 +3,7 @@ import { resolvePaths, type DenPaths } from '../common/paths.js';
 import { invalidArgument } from '../common/errors.js';
 import { findExecutable } from '../common/exec.js';
 import { DEFAULT_RUNTIME } from '../runtime/index.js';
+import { IDMAP_HELPER_DIRS } from '../snapshots/index.js';
 import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
 
 /**
@@ -19,7 +20,9 @@ import { defaultNetworkSetting, defaultUsernsSetting } from './config-files.js';
  *   DEN_NETWORK            --network when a container is created without one (pasta, slirp4netns,
  *                          host, none, a network); else `network` in den.conf (config-files.ts)
  *   DEN_USERNS_AUTO_MIN/MAX  the bounds of an auto range's size
- *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy or fuse
+ *   DEN_SHIFT              how rootless ids are shifted: auto (den chooses), copy, fuse or helper
+ *   DEN_IDMAP_HELPER_DIR   where den-idmap is installed (`:`-separated; /usr/local/libexec/den and
+ *                          /usr/libexec/den by default; empty: den does not use it)
  *   DEN_GC_GRACE_SECONDS   how young unreferenced blobs and layers are spared by garbage collection
  *   DEN_REGISTRY_TIMEOUT_SECONDS  how long a registry may leave a request unanswered (30)
  *   DEN_MAX_LAYER_RATIO    how many times its compressed size a layer may unpack to (100; 0: no bound)
@@ -46,6 +49,8 @@ export interface EngineConfig {
   readonly autoRange: { readonly min: number; readonly max: number };
   /** How a rootless container's ids are shifted: `auto` lets den choose (snapshots' chooseShift). */
   readonly shift: ShiftPreference;
+  /** The directories den-idmap and den-idmap-run are looked for in, first found wins; none: not used. */
+  readonly idmapHelperDirs: readonly string[];
   /** Blobs and layers younger than this are never collected (an import writes them just before its record). */
   readonly gcGraceMs: number;
   /** How long a registry may leave a request unanswered before it is tried again, then given up on. */
@@ -76,7 +81,7 @@ export interface GzipDecoder {
   readonly why: string;
 }
 
-export type ShiftPreference = 'auto' | 'copy' | 'fuse';
+export type ShiftPreference = 'auto' | 'copy' | 'fuse' | 'helper';
 
 /** Bounds of an auto range: 1024 ids at least (room for the usual system users), 2^24 at most. */
 const AUTO_MIN = 1024;
@@ -114,6 +119,7 @@ export function engineConfigFromEnv(
       max: wholeNumber(env, 'DEN_USERNS_AUTO_MAX', AUTO_MAX),
     },
     shift: shiftPreference(env.DEN_SHIFT),
+    idmapHelperDirs: idmapHelperDirs(env.DEN_IDMAP_HELPER_DIR),
     gcGraceMs: wholeNumber(env, 'DEN_GC_GRACE_SECONDS', GC_GRACE_SECONDS) * 1000,
     registryTimeoutMs: wholeNumber(env, 'DEN_REGISTRY_TIMEOUT_SECONDS', REGISTRY_TIMEOUT_SECONDS) * 1000,
     maxLayerRatio: wholeNumber(env, 'DEN_MAX_LAYER_RATIO', MAX_LAYER_RATIO),
@@ -156,11 +162,24 @@ function cgroupParent(path: string): string {
   return path;
 }
 
+/** DEN_IDMAP_HELPER_DIR: absolute directories; empty, none (den does without the helper). */
+function idmapHelperDirs(text: string | undefined): readonly string[] {
+  if (text === undefined) return IDMAP_HELPER_DIRS;
+  const dirs = text.split(':').filter((d) => d !== '');
+  const relative = dirs.find((d) => !d.startsWith('/'));
+  if (relative !== undefined) {
+    throw invalidArgument('DEN1604', `DEN_IDMAP_HELPER_DIR=${text}: ${relative} is not an absolute path`, {
+      hint: 'give the directory den-idmap is installed in, e.g. /usr/local/libexec/den, or leave it empty to do without',
+    });
+  }
+  return dirs;
+}
+
 function shiftPreference(asked: string | undefined): ShiftPreference {
   if (asked === undefined || asked === '' || asked === 'auto') return 'auto';
-  if (asked === 'copy' || asked === 'fuse') return asked;
+  if (asked === 'copy' || asked === 'fuse' || asked === 'helper') return asked;
   throw invalidArgument('DEN0687', `DEN_SHIFT=${asked}: unknown way of shifting ids`, {
-    hint: 'use auto (den chooses), copy or fuse',
+    hint: 'use auto (den chooses), copy, fuse or helper',
   });
 }
 

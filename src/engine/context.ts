@@ -77,6 +77,10 @@ export class EngineContext implements SnapshotContext {
     return this.config.searchPath;
   }
 
+  get idmapHelperDirs(): readonly string[] {
+    return this.config.idmapHelperDirs;
+  }
+
   get self(): EngineConfig['self'] {
     return this.config.self;
   }
@@ -208,6 +212,8 @@ export class EngineContext implements SnapshotContext {
       dataDir: this.paths.dataDir,
       searchPath: this.config.searchPath,
       preference: this.config.shift,
+      idmapHelperDirs: this.config.idmapHelperDirs,
+      ids: { uid: this.uid, gid: this.gid },
     });
     return this._rootlessShift;
   }

@@ -8,6 +8,7 @@ import {
   formatIdMap,
   hostId,
   mapSize,
+  mountThroughSession,
   newIdMapArgs,
   overflowId,
   parseIdMapSpec,
@@ -285,5 +286,37 @@ describe('splitAlongExtents', () => {
   test('leaves extents inside one parent extent, and ids outside all of them, alone', () => {
     assert.deepEqual(splitAlongExtents([ext(0, 10, 5)], parent), [ext(0, 10, 5)]);
     assert.deepEqual(splitAlongExtents([ext(0, 300000, 5)], parent), [ext(0, 300000, 5)]);
+  });
+});
+
+describe('mountThroughSession', () => {
+  // dentest's session: own uid 1001, then 100000+65536 and 200000+196608.
+  const session = m([0, 1001, 1], [1, 100000, 65536], [65537, 200000, 196608]);
+  const x = (onDisk: number, seen: number, size: number) => ({ onDisk, seen, size });
+
+  test('table', () => {
+    const cases: [string, IdExtent[], ReturnType<typeof x>[]][] = [
+      // The session's own mapping: every id to itself.
+      ['host', m([0, 0, 262145]), [x(1001, 1001, 1), x(100000, 100000, 65536), x(200000, 200000, 196608)]],
+      // auto: a block of its own from session id 65537 (the second range).
+      ['auto', m([0, 65537, 1024]), [x(1001, 200000, 1), x(100000, 200001, 1023)]],
+      // auto crossing the first range's end on the seen side: cut there.
+      ['auto across', m([0, 65000, 1000]), [x(1001, 164999, 1), x(100000, 165000, 536), x(100536, 200000, 463)]],
+      // keep-id: container 1001 is the caller (session 0), 0..1000 the first subordinate ids.
+      [
+        'keep-id',
+        m([0, 1, 1001], [1001, 0, 1], [1002, 1002, 1000]),
+        [x(1001, 100000, 1), x(100000, 100001, 1000), x(101000, 1001, 1), x(101001, 101001, 1000)],
+      ],
+      // Container ids the session has none of are left out.
+      ['past the session', m([262140, 1, 10]), [x(200000 + 196603, 100000, 5)]],
+    ];
+    for (const [name, container, expected] of cases) {
+      assert.deepEqual(mountThroughSession(container, session), expected, name);
+    }
+  });
+
+  test('a container map naming session ids the session lacks is an error', () => {
+    assert.throws(() => mountThroughSession(m([0, 262145, 1]), session), /session id 262145/);
   });
 });

@@ -240,3 +240,60 @@ export function overflowId(kind: 'uid' | 'gid', file = `/proc/sys/kernel/overflo
   }
   return 65534 as ContainerId;
 }
+
+/** One extent of an idmapped mount's map: host ids on disk and the host ids they appear as. */
+export interface MountIdExtent {
+  readonly onDisk: HostId;
+  readonly seen: HostId;
+  readonly size: number;
+}
+
+/**
+ * The map of an idmapped mount that shows a rootless layer to a container, in host ids. A rootless
+ * layer is unpacked in the session, so the image's id k is on disk as the session's host id for k;
+ * the container, whose map `container` takes its ids to session ids, must see it as the host id
+ * behind its own k. Both sides go through `session` (session id -> host id), cut wherever either
+ * crosses from one of its extents into the next. Container ids the session does not have (no layer
+ * can hold them) are left out; a container extent naming session ids the session does not have
+ * is an error, as the kernel would refuse it.
+ *
+ *   session 0 1000 1 / 1 100000 65536, container 0 1 70 (auto: its own block from session id 1)
+ *   -> 1000 -> 100000 (1), then 100000 -> 100001 (69)
+ */
+export function mountThroughSession(container: IdMap, session: IdMap): MountIdExtent[] {
+  const out: MountIdExtent[] = [];
+  // How many ids from `id` on map contiguously through `map`, and to what; undefined when unmapped.
+  const run = (id: number): { host: number; left: number } | undefined => {
+    for (const e of session) {
+      if (id >= e.container && id < e.container + e.size)
+        return { host: e.host + (id - e.container), left: e.container + e.size - id };
+    }
+    return undefined;
+  };
+  for (const e of container) {
+    for (let off = 0; off < e.size;) {
+      const disk = run(e.container + off);
+      const seen = run(e.host + off);
+      if (!seen)
+        throw new Error(
+          `container map ${e.container} ${e.host} ${e.size}: session id ${e.host + off} is not the session's`,
+        );
+      if (!disk) {
+        // Past the session's ids on the image's side: skip to where the session has the next id.
+        const next = session.map((s) => s.container as number).filter((c) => c > e.container + off);
+        if (next.length === 0) break;
+        off = Math.min(...next) - e.container;
+        continue;
+      }
+      const size = Math.min(disk.left, seen.left, e.size - off);
+      const last = out[out.length - 1];
+      if (last && last.onDisk + last.size === disk.host && last.seen + last.size === seen.host) {
+        out[out.length - 1] = { ...last, size: last.size + size };
+      } else {
+        out.push({ onDisk: disk.host as HostId, seen: seen.host as HostId, size });
+      }
+      off += size;
+    }
+  }
+  return out;
+}

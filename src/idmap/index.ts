@@ -29,6 +29,7 @@ export {
   formatIdMap,
   hostRanges,
   mapSize,
+  mountThroughSession,
   newIdMapArgs,
   overflowId,
   parseIdMapSpec,
@@ -39,6 +40,7 @@ export {
   validateIdMap,
   type IdExtent,
   type IdMap,
+  type MountIdExtent,
 } from './id-map.js';
 export {
   allocateRange,

@@ -4,6 +4,8 @@ import { failedPrecondition } from '../common/errors.js';
 import { findExecutable } from '../common/exec.js';
 import { copySnapshotter } from './copy-snapshotter.js';
 import { fuseSnapshotter } from './fuse-snapshotter.js';
+import { helperIdmappedSnapshotter } from './helper-idmapped-snapshotter.js';
+import { findIdmapHelper, probeIdmapHelper } from './idmap-helper.js';
 import { idmappedSnapshotter } from './idmapped-snapshotter.js';
 import { shiftsIds } from '../idmap/index.js';
 import type { IdShift } from './overlay.js';
@@ -16,6 +18,7 @@ const BY_METHOD: Record<ShiftMethod, Snapshotter> = {
   idmapped: idmappedSnapshotter,
   fuse: fuseSnapshotter,
   copy: copySnapshotter,
+  helper: helperIdmappedSnapshotter,
 };
 
 /** Every snapshotter, for what concerns them all (garbage collection, a layer's removal). */
@@ -26,15 +29,22 @@ export const SNAPSHOTTERS: readonly Snapshotter[] = Object.values(BY_METHOD);
  * recorded method. Maps that do not shift ids need none; as root, shifting maps are idmapped; a
  * rootless record made before there was a choice has no method, and means fuse.
  */
-export function snapshotterFor(rootless: boolean, idMap: IdShift | undefined, recorded?: 'fuse' | 'copy'): Snapshotter {
+export function snapshotterFor(
+  rootless: boolean,
+  idMap: IdShift | undefined,
+  recorded?: RootlessShiftMethod,
+): Snapshotter {
   if (!idMap || !shiftsIds(idMap)) return plainSnapshotter;
   if (!rootless) return idmappedSnapshotter;
   return BY_METHOD[recorded ?? 'fuse'];
 }
 
-/** The rootless choice between the two ways of shifting ids, and what a new mapping costs. */
+/** The ways a rootless container's ids are shifted. */
+export type RootlessShiftMethod = 'fuse' | 'copy' | 'helper';
+
+/** The rootless choice between the ways of shifting ids, and what a new mapping costs. */
 export interface ShiftChoice {
-  method: 'fuse' | 'copy';
+  method: RootlessShiftMethod;
   /** What a container with a mapping not seen before costs. */
   newMapping: 'nothing' | 'metadata' | 'full copy';
   why: string;
@@ -43,16 +53,31 @@ export interface ShiftChoice {
 /**
  * Rootless, a container whose ids differ from the session's needs the image shown with shifted
  * owners, and the kernel refuses an unprivileged user idmapped mounts of ext4, xfs or btrfs. The
- * choice (DEN_SHIFT, `preference`, overrides it): copy where the store's file system has reflinks
- * (the copy shares data and reads at native speed), else fuse where fuse-overlayfs works (nothing
- * copied, reads through FUSE), else copy. `den system check` says which and why.
+ * choice (DEN_SHIFT, `preference`, overrides it): helper where den-idmap is installed and makes an
+ * idmapped mount of the store for the caller (probed: nothing copied, native reads, as root's
+ * idmapped snapshotter); else copy where the store's file system has reflinks (the copy shares
+ * data and reads at native speed), else fuse where fuse-overlayfs works (nothing copied, reads
+ * through FUSE), else copy. `den system check` says which and why.
  */
 export function chooseShift(options: {
   dataDir: string;
   searchPath: string;
-  preference: 'auto' | 'fuse' | 'copy';
+  preference: 'auto' | RootlessShiftMethod;
+  /** Where den-idmap is looked for. */
+  idmapHelperDirs: readonly string[];
+  /** The caller's ids, for the helper's probe. */
+  ids: { uid: number; gid: number };
 }): ShiftChoice {
   const asked = options.preference;
+  if (asked === 'helper') {
+    const helper = findIdmapHelper(options.idmapHelperDirs);
+    if ('missing' in helper) {
+      throw failedPrecondition('DEN1603', `DEN_SHIFT=helper, but ${helper.missing}`, {
+        hint: 'run scripts/setup-host.sh as root, or unset DEN_SHIFT to let den choose',
+      });
+    }
+    return { method: 'helper', newMapping: 'nothing', why: 'DEN_SHIFT=helper' };
+  }
   if (asked === 'copy') {
     return {
       method: 'copy',
@@ -68,6 +93,18 @@ export function chooseShift(options: {
       });
     }
     return { method: 'fuse', newMapping: 'nothing', why: 'DEN_SHIFT=fuse' };
+  }
+  const helper = findIdmapHelper(options.idmapHelperDirs);
+  if ('found' in helper) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const probe = probeIdmapHelper(helper.found, options.dataDir, options.ids);
+    if (probe.ok) {
+      return {
+        method: 'helper',
+        newMapping: 'nothing',
+        why: `${helper.found.helper} makes idmapped mounts of the layers for you: nothing copied, native reads (probed)`,
+      };
+    }
   }
   if (hasReflinks(options.dataDir)) {
     return {

@@ -20,7 +20,14 @@ export {
 } from './snapshotter.js';
 export { chooseShift, fuseShift, snapshotterFor, SNAPSHOTTERS, type ShiftChoice } from './choose-snapshotter.js';
 export { shiftKey } from './copy-snapshotter.js';
-export { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from './snapshot-checks.js';
+export {
+  checkFuseDevice,
+  checkFuseOverlayfs,
+  checkIdmapHelper,
+  checkIdmappedMounts,
+  checkOverlay,
+} from './snapshot-checks.js';
+export { findIdmapHelper, IDMAP_HELPER_DIRS, IDMAP_HELPER_STATUS, type IdmapHelper } from './idmap-helper.js';
 export {
   abandoned,
   leased,

@@ -25,12 +25,14 @@ import {
   fail,
   missingUnshare,
   ok,
+  SETUP_SCRIPT,
   warn,
   type Finding,
   type Host,
 } from '../common/host-check.js';
 import { cloneMount, idmapMount } from '../common/libc.js';
 import { withUnmappedUserns } from '../session/index.js';
+import { findIdmapHelper, IDMAP_HELPER_STATUS, probeIdmapHelper } from './idmap-helper.js';
 import { overlayMountOptions } from './overlay.js';
 
 /**
@@ -173,6 +175,40 @@ export function checkIdmappedMounts(h: Host): Finding {
       closeSync(nsFd);
     }
   });
+}
+
+/**
+ * Rootless: whether den-idmap is installed setuid root and makes an idmapped mount here. It is run
+ * for real on a temporary directory beside the store, with the caller's own uid and gid mapped to
+ * themselves, and its receiver only enters the mount: nothing is attached, and the mount goes
+ * with its last fd.
+ */
+export function checkIdmapHelper(h: Host, dirs: readonly string[]): Finding {
+  const where = findIdmapHelper(dirs);
+  if ('missing' in where) {
+    return warn(
+      `${where.missing}: rootless containers with ranges of their own shift ids with fuse-overlayfs or copies`,
+      `run ${SETUP_SCRIPT} as root (it builds helpers/den-idmap with gcc)`,
+    );
+  }
+  const { helper } = where.found;
+  if (!h.rootless) return ok(`${helper} is setuid root; root mode makes idmapped mounts itself`);
+  const { dir, where: place } = probeDir(h);
+  try {
+    const fs = h.fsType(place);
+    const r = probeIdmapHelper(where.found, dir, h);
+    if (!r.ok) {
+      return warn(
+        `${helper} is setuid root but made no idmapped mount of ${place} (${fs}): ${r.why}`,
+        r.status === IDMAP_HELPER_STATUS.notIdmappable
+          ? 'keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs (tmpfs from kernel 6.3)'
+          : undefined,
+      );
+    }
+    return ok(`${helper} is setuid root and made an idmapped mount of ${place} (${fs}) for you (probed)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // --- 7. cgroups ---------------------------------------------------------------------------------

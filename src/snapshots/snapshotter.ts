@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { findExecutable, runSync } from '../common/exec.js';
 import { RELEASE_NETWORK } from '../network/index.js';
 import type { WorkerProgram } from '../session/index.js';
+import type { IdMap } from '../idmap/index.js';
 import type { OverlayMount, IdShift } from './overlay.js';
 import type { StoreAccess } from './store-lock.js';
 
@@ -19,12 +20,13 @@ import type { StoreAccess } from './store-lock.js';
  *              view of the layers and the owner the upper directory must be given; the engine
  *              performs them inside the storage namespaces, the snapshotter never runs them itself
  *
- * Four implementations, one per way of shifting ids (the `method` a container records at create):
+ * Five implementations, one per way of shifting ids (the `method` a container records at create):
  *
  *   none      the layers as they are: rootless containers in the session's mapping, root's 1:1
  *   idmapped  root: each layer bind-mounted through an idmapped mount (zero copy, native I/O)
  *   fuse      rootless: a read-only fuse-overlayfs view of the layers with uidmapping= (zero copy)
  *   copy      rootless: each layer copied once per mapping with owners shifted (native I/O)
+ *   helper    rootless: idmapped mounts of each layer made by the setuid den-idmap (zero copy, native I/O)
  *
  * A container's life, as the engine drives it:
  *
@@ -62,7 +64,7 @@ export interface Snapshotter {
 }
 
 /** The ways of shifting ids; stored with each container (see `snapshotterFor`). */
-export type ShiftMethod = 'none' | 'idmapped' | 'fuse' | 'copy';
+export type ShiftMethod = 'none' | 'idmapped' | 'fuse' | 'copy' | 'helper';
 
 /** What snapshotters work with: the store, the namespaces, and where to find programs. */
 export interface SnapshotContext extends StoreAccess {
@@ -73,6 +75,10 @@ export interface SnapshotContext extends StoreAccess {
   readonly self: WorkerProgram;
   /** The id a file owned by host id `id` has where the runtime runs (the session's ids rootless). */
   sessionId(kind: 'uid' | 'gid', id: number): number | undefined;
+  /** Where den-idmap is looked for (the helper snapshotter's). */
+  readonly idmapHelperDirs: readonly string[];
+  /** Rootless: the session's maps (session id -> host id). */
+  sessionIdMaps(): { uid: IdMap; gid: IdMap };
 }
 
 /** One container's root file system, as snapshotters see it. */

@@ -25,6 +25,7 @@ const IDS = [
   'userns',
   'overlay',
   'idmapped-mounts',
+  'idmap-helper',
   'crun',
   'runc',
   'conmon',
@@ -79,6 +80,10 @@ describe('checkSystem as root on this machine', { skip: isRoot ? false : 'needs 
     assert.match(get(r, 'overlay').detail, /on ext4 in .*\/data$/);
     // The probe shows the data directory's owner (root) through a map of 0 to 100000.
     assert.match(get(r, 'idmapped-mounts').detail, /bind mount of .*\/data \(ext4\) works: owner 0 shows as 100000/);
+    assert.equal(
+      get(r, 'idmap-helper').detail,
+      '/usr/local/libexec/den/den-idmap is setuid root; root mode makes idmapped mounts itself',
+    );
     assert.match(get(r, 'crun').detail, /^\/usr\/bin\/crun: crun version \d+\.\d+/);
     assert.match(get(r, 'runc').detail, /runc version \d+\.\d+/);
     assert.match(get(r, 'fuse-overlayfs').detail, /: version \d+\.\d+/);
@@ -226,14 +231,23 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     // The kernel refuses idmapped mounts of ext4 to an unprivileged user; the check says it inferred that.
     assert.equal(get(r, 'idmapped-mounts').status, 'warn');
     assert.match(get(r, 'idmapped-mounts').detail, /^inferred, not probed: .*ext4/);
+    // ... but den-idmap, which setup-host.sh installs, makes one for the user: probed for real.
+    assert.equal(get(r, 'idmap-helper').status, 'ok', get(r, 'idmap-helper').detail);
+    assert.match(
+      get(r, 'idmap-helper').detail,
+      /^\/usr\/local\/libexec\/den\/den-idmap is setuid root and made an idmapped mount of .* \(ext4\) for you \(probed\)/,
+    );
     assert.equal(get(r, 'runtime-dir').status, 'ok');
     assert.equal(get(r, 'runtime-dir').detail, `${runtime}/den (XDG_RUNTIME_DIR), created on first use`);
     assert.equal(get(r, 'tun').status, 'ok', get(r, 'tun').detail);
     // Debian installs netavark off PATH, in /usr/lib/podman: found there.
     assert.match(get(r, 'netavark').detail, /^\/usr\/lib\/podman\/netavark: netavark 1\./);
     assert.equal(get(r, 'fuse').status, 'ok', get(r, 'fuse').detail);
-    // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
-    assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);
+    // den-idmap makes idmapped mounts of the store for the user, so den shifts ids with it.
+    assert.match(
+      get(r, 'userns-shift').detail,
+      /^helper \(\/usr\/local\/libexec\/den\/den-idmap makes idmapped mounts/,
+    );
     // Rootless, the session's mapping whatever the subordinate ids (container root is the caller).
     assert.match(
       get(r, 'userns-default').detail,
@@ -248,6 +262,16 @@ describe(`checkSystem as the unprivileged user ${TEST_USER}`, { skip: rootlessSk
     assert.ok([...r.values()].every((c) => c.status !== 'fail'));
     // The overlay probe's directory (with overlayfs's mode-000 work/work inside) is gone again.
     assert.deepEqual(readdirSync(join(home, '.local', 'share', 'den')), []);
+  });
+
+  test('without den-idmap (DEN_IDMAP_HELPER_DIR empty), the row says so and ids are shifted by FUSE', () => {
+    const r = checkAsUser(home, { XDG_RUNTIME_DIR: runtime, DEN_IDMAP_HELPER_DIR: '' });
+    assert.equal(get(r, 'idmap-helper').status, 'warn');
+    assert.match(get(r, 'idmap-helper').detail, /^den-idmap is not used \(DEN_IDMAP_HELPER_DIR is empty\)/);
+    // This host's ext4 has no reflinks, so the zero-copy FUSE view is chosen, and the check says why.
+    assert.match(get(r, 'userns-shift').detail, /^fuse \(no reflinks on the store's file system/);
+    const elsewhere = checkAsUser(home, { XDG_RUNTIME_DIR: runtime, DEN_IDMAP_HELPER_DIR: `${home}/nothing-here` });
+    assert.match(get(elsewhere, 'idmap-helper').detail, /^den-idmap is not installed \(looked in .*nothing-here\)/);
   });
 
   test('a malformed subuid line fails with the file and line, and the session is not probed', () => {

@@ -12,7 +12,13 @@ import {
 import { checkCgroupLimits, checkCgroups } from '../../cgroups/index.js';
 import { checkCrun, checkRunc, checkSeccompProfile } from '../../runtime/index.js';
 import { checkSessionMaps, checkSetuidHelper, checkUserNamespaces, type SessionMaps } from '../../session/index.js';
-import { checkFuseDevice, checkFuseOverlayfs, checkIdmappedMounts, checkOverlay } from '../../snapshots/index.js';
+import {
+  checkFuseDevice,
+  checkFuseOverlayfs,
+  checkIdmapHelper,
+  checkIdmappedMounts,
+  checkOverlay,
+} from '../../snapshots/index.js';
 import { defaultUserns, ROOT_POOL_USER } from '../containers/userns.js';
 import type { EngineContext } from '../context.js';
 
@@ -81,6 +87,9 @@ export function checkSystem(ctx: EngineContext, options: CheckOptions = {}): Che
   add('userns', 'user namespaces', () => checkUserNamespaces(h));
   add('overlay', 'overlay in a user namespace', () => checkOverlay(h));
   add('idmapped-mounts', 'idmapped mounts', () => checkIdmappedMounts(h));
+  add('idmap-helper', 'den-idmap (idmapped mounts for rootless users)', () =>
+    checkIdmapHelper(h, ctx.config.idmapHelperDirs),
+  );
   add('crun', 'OCI runtime crun (default)', () => checkCrun(h));
   add('runc', 'OCI runtime runc (optional)', () => checkRunc(h));
   add('conmon', 'conmon (monitor of detached containers)', () => checkConmon(h));
