@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { DenError } from '../common/errors.js';
 import { runSync } from '../common/exec.js';
 import { fromOci, mountThroughSession, shiftId, type IdMap } from '../idmap/index.js';
-import { findIdmapHelper, IDMAP_HELPER_STATUS } from './idmap-helper.js';
+import { findIdmapHelper, IDMAP_HELPER_STATUS, type IdmapHelper } from './idmap-helper.js';
+import type { IdShift } from './overlay.js';
 import {
   containerOverlay,
   imageRootOwner,
@@ -41,11 +42,7 @@ export const helperIdmappedSnapshotter: Snapshotter = {
         hint: 'run scripts/setup-host.sh as root, or DEN_SHIFT=fuse for containers created from now on',
       });
     }
-    const session = ctx.sessionIdMaps();
-    const maps = {
-      uid: helperMap(fromOci(idMap.uid), session.uid),
-      gid: helperMap(fromOci(idMap.gid), session.gid),
-    };
+    const maps = helperMaps(ctx, idMap);
     const dir = lowerMountsDir(ctx, root.id);
     const layers = root.layers.map((l) => ctx.layout.layerDir(l));
     const targets = layers.map((_, i) => join(dir, String(i)));
@@ -69,14 +66,25 @@ function helperMap(container: IdMap, session: IdMap): string {
     .join(',');
 }
 
-function attachLayer(
+/** den-idmap's --uid-map and --gid-map for a container's maps (session ids), in host ids. */
+export function helperMaps(ctx: SnapshotContext, idMap: IdShift): { uid: string; gid: string } {
+  const session = ctx.sessionIdMaps();
+  return { uid: helperMap(fromOci(idMap.uid), session.uid), gid: helperMap(fromOci(idMap.gid), session.gid) };
+}
+
+/**
+ * Rootless: `source` (a directory of the caller's, canonical owners as the session sees them)
+ * attached at `target` in the session through an idmapped mount of the container's maps, made by
+ * den-idmap; writable unless `readOnly`. Returns the helper's failure, or undefined.
+ */
+export function attachThroughHelper(
   ctx: SnapshotContext,
-  root: RootfsRequest,
-  bin: { helper: string; runner: string },
+  bin: IdmapHelper,
   maps: { uid: string; gid: string },
-  layer: string,
+  source: string,
   target: string,
-): void {
+  readOnly: boolean,
+): { status: number; message: string } | undefined {
   const argv = [
     bin.runner,
     bin.helper,
@@ -85,21 +93,35 @@ function attachLayer(
     '--gid-map',
     maps.gid,
     '--source',
-    layer,
-    '--read-only',
+    source,
+    ...(readOnly ? ['--read-only'] : []),
     '--',
     ...ctx.ns.wrap([bin.runner, '--attach', target]),
   ];
   const r = runSync(argv, { env: { PATH: ctx.searchPath } });
-  if (r.status === 0) return;
+  return r.status === 0
+    ? undefined
+    : { status: r.status ?? 1, message: r.stderr.trim() || `den-idmap failed with status ${r.status}` };
+}
+
+function attachLayer(
+  ctx: SnapshotContext,
+  root: RootfsRequest,
+  bin: IdmapHelper,
+  maps: { uid: string; gid: string },
+  layer: string,
+  target: string,
+): void {
+  const failed = attachThroughHelper(ctx, bin, maps, layer, target, true);
+  if (!failed) return;
   unmountRootfs(ctx, root.id);
   throw new DenError(
     'FailedPrecondition',
     'DEN1602',
-    `container ${root.name}: cannot idmap its layers: ${r.stderr.trim() || `den-idmap failed with status ${r.status}`}`,
+    `container ${root.name}: cannot idmap its layers: ${failed.message}`,
     {
       hint:
-        r.status === IDMAP_HELPER_STATUS.notIdmappable
+        failed.status === IDMAP_HELPER_STATUS.notIdmappable
           ? 'run `den system check`; keep the data directory (DEN_DATA_DIR) on ext4, xfs or btrfs, or set DEN_SHIFT=fuse'
           : 'run `den system check` (idmap-helper), or set DEN_SHIFT=fuse for containers created from now on',
     },

@@ -43,3 +43,4 @@ export {
 } from './store-lock.js';
 export { upperChanges, upperLayer, type Change, type ChangeKind, type UpperRequest } from './upper-changes.js';
 export { attachMounts, type AttachRequest } from './idmapped-snapshotter.js';
+export { attachThroughHelper, helperMaps } from './helper-idmapped-snapshotter.js';

@@ -16,7 +16,15 @@ import type { ImageRecord } from '../../images/index.js';
 import { shellQuote } from '../../network/index.js';
 import type { BindMount } from '../../runtime/index.js';
 import { runWorker } from '../../session/index.js';
-import { attachMounts, lowerMountsDir } from '../../snapshots/index.js';
+import {
+  attachMounts,
+  attachThroughHelper,
+  findIdmapHelper,
+  helperMaps,
+  lowerMountsDir,
+  unmountRootfs,
+  type IdmapHelper,
+} from '../../snapshots/index.js';
 import type { EngineContext } from '../context.js';
 import type { CreateSpec } from './create-spec.js';
 import { withRootfs } from './rootfs-mount.js';
@@ -55,6 +63,13 @@ export function volumeData(ctx: EngineContext, name: string): string {
   const data = ctx.layout.volumeData(name);
   mkdirSync(data, { mode: 0o755, recursive: true });
   return data;
+}
+
+/** Rootless: den-idmap where installed (docs/rootless.md), which idmaps binds and volumes as root does. */
+function idmapHelper(ctx: EngineContext): IdmapHelper | undefined {
+  if (!ctx.paths.rootless) return undefined;
+  const found = findIdmapHelper(ctx.idmapHelperDirs);
+  return 'found' in found ? found.found : undefined;
 }
 
 /** True when the container's root is not the store's owner: it cannot pass den's 0700 directories. */
@@ -174,7 +189,7 @@ export function planDevices(devices: readonly DeviceSpec[]): DeviceSpec[] {
 export function checkMounts(ctx: EngineContext, mounts: readonly MountSpec[], ownRange: boolean): void {
   for (const m of mounts) {
     if (m.type === 'tmpfs') continue;
-    if (m.idmap === true && ctx.paths.rootless) {
+    if (m.idmap === true && ctx.paths.rootless && !idmapHelper(ctx)) {
       throw failedPrecondition(
         'DEN1331',
         `${describe(m)}: rootless, the kernel does not let den make idmapped mounts of it`,
@@ -220,7 +235,9 @@ export function recordVolumes(ctx: EngineContext, c: ContainerRecord): void {
     if (m.type !== 'volume') continue;
     const v = volumes.ensure(m.name, m.anonymous === true);
     if (!ctx.paths.rootless) continue;
-    const wanted = isStranger(c) ? c.config.idMap : undefined;
+    // With den-idmap a container of any range is shown the canonical files; without it, a root that
+    // is not you can use only files stored in its own ids.
+    const wanted = isStranger(c) && !idmapHelper(ctx) ? c.config.idMap : undefined;
     if (sameMaps(v.idMap, wanted)) continue;
     const others = usersOf(ctx, m.name).filter((id) => id !== c.id);
     if ((!v.populated || m.chown) && others.length === 0) {
@@ -231,7 +248,7 @@ export function recordVolumes(ctx: EngineContext, c: ContainerRecord): void {
       'DEN1332',
       `volume ${m.name} holds files in ${v.idMap ? "another container's ids" : 'the ids of your session'}, which a container with ${wanted ? 'a range of its own' : "the session's mapping"} cannot use rootless`,
       {
-        hint: `use it with the user namespace that filled it (--userns), give it to this container with :U once no other container uses it, or use another volume (rootless, den cannot idmap it: docs/volumes.md)`,
+        hint: `use it with the user namespace that filled it (--userns), give its files back with den volume reclaim ${m.name} once no container uses it, or give it to this container with :U (docs/volumes.md)`,
       },
     );
   }
@@ -312,10 +329,29 @@ export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
     mkdirSync(lowerMountsDir(ctx, c.id), { recursive: true, mode: 0o700 });
     if (statSync(source).isDirectory()) mkdirSync(target, { recursive: true });
     else closeSync(openSync(target, 'a'));
-    return [{ source, target, idmap: m.idmap ?? !m.chown, explicit: m.idmap === true, what: describe(m) }];
+    const stored = m.type === 'volume' && ctx.volumes.get(m.name)?.idMap !== undefined;
+    return [{ source, target, idmap: m.idmap ?? !m.chown, explicit: m.idmap === true, stored, what: describe(m) }];
   });
   if (ctx.paths.rootless) {
-    for (const r of requests) lines.push(`mount --rbind ${shellQuote(r.source)} ${shellQuote(r.target)}`);
+    // With den-idmap, each directory is shown through an idmapped mount of the container's maps, as
+    // root's are; a volume stored in a container's ids (no helper when it was filled), a file, or a
+    // source the helper refuses is bound as it is, in the session.
+    const helper = idmapHelper(ctx);
+    const maps = helper && c.config.idMap ? helperMaps(ctx, c.config.idMap) : undefined;
+    for (const r of requests) {
+      if (helper && maps && r.idmap && !r.stored && statSync(r.source).isDirectory()) {
+        const failed = attachThroughHelper(ctx, helper, maps, r.source, r.target, false);
+        if (!failed) continue;
+        if (r.explicit) {
+          unmountRootfs(ctx, c.id);
+          throw failedPrecondition('DEN1331', `container ${c.name}: cannot idmap ${r.what}: ${failed.message}`, {
+            hint: 'den-idmap shows only directories you own (or your subordinate ids own): drop :idmap',
+          });
+        }
+        ctx.events.warning(`container ${c.name}: ${r.what} is not idmapped (${failed.message}): bound as it is`);
+      }
+      lines.push(`mount --rbind ${shellQuote(r.source)} ${shellQuote(r.target)}`);
+    }
     return lines.join('\n');
   }
   // Root: a volume with --opt is mounted by the shell after this; its files are reached then.
