@@ -94,7 +94,13 @@ export { restartContainer, startContainer } from './containers/start-detached.js
 export { restartAtBoot } from './containers/restart-at-boot.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
-export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';
+export {
+  DEFAULT_STOP_TIMEOUT,
+  killContainer,
+  stopContainer,
+  waitContainer,
+  type WaitCondition,
+} from './containers/stop-container.js';
 export {
   runHealthcheck,
   scheduledHealthcheck,
@@ -135,6 +141,15 @@ export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system/system-check.js';
 export { systemInfo, type SystemInfo } from './system/system-info.js';
+export {
+  API_VERSION,
+  dockerInfo,
+  dockerServerVersion,
+  goArch,
+  MIN_API_VERSION,
+  runtimeVersionNumber,
+  unameArch,
+} from './system/docker-facts.js';
 export {
   checkStore,
   collectGarbage,
