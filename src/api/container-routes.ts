@@ -3,6 +3,7 @@
  * and renders its answer in docker's JSON. No behaviour lives here.
  */
 import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import { describeStatus } from '../containers/index.js';
 import {
   archiveFromContainer,
@@ -41,11 +42,12 @@ import { queryBool, queryFilters, queryInt, readJson, type Reply, type Route } f
 import { createSpecFromRequest } from './create-request.js';
 import { frame } from './stream-framing.js';
 import { dockerError } from './api-errors.js';
+import { startWithPendingAttach } from './attach-routes.js';
 
 const NO_CONTENT: Reply = { status: 204 };
 
 /** The container a path names, reconciled with its processes: 404 "No such container: REF" when there is none. */
-function container(ctx: EngineContext, ref: string) {
+export function container(ctx: EngineContext, ref: string) {
   try {
     return reconcile(ctx, ctx.containers.resolve(ref));
   } catch (e) {
@@ -142,9 +144,16 @@ function writeAll(res: ServerResponse, data: Buffer | string): Promise<void> | v
   return new Promise((resolve) => res.once('drain', resolve));
 }
 
-/** The X-Docker-Container-Path-Stat header of the archive endpoints: the path's stat, base64 JSON. */
-function pathStat(stat: { name: string; size: number; mode: number; mtime: string; linkTarget: string }): string {
-  return Buffer.from(JSON.stringify(stat)).toString('base64');
+/**
+ * The X-Docker-Container-Path-Stat header of the archive endpoints: the path's stat as base64 JSON,
+ * its mode in Go's FileMode bits (a directory's is bit 31), which docker's cp reads for its rules.
+ */
+function pathStat(path: string, isDir: boolean): string {
+  const name = path.split('/').filter(Boolean).at(-1) ?? '/';
+  const mode = isDir ? 0x80000000 + 0o755 : 0o644;
+  return Buffer.from(JSON.stringify({ name, size: 0, mode, mtime: new Date().toISOString(), linkTarget: '' })).toString(
+    'base64',
+  );
 }
 
 export const containerRoutes: Route[] = [
@@ -197,7 +206,7 @@ export const containerRoutes: Route[] = [
       const c = container(ctx, params.id!);
       // docker answers 304 for a container that already runs.
       if (c.status === 'running' || c.status === 'paused') return { status: 304 };
-      await startContainer(ctx, c.id);
+      if (!(await startWithPendingAttach(ctx, c.id))) await startContainer(ctx, c.id);
       return NO_CONTENT;
     },
   },
@@ -391,9 +400,39 @@ export const containerRoutes: Route[] = [
       const path = query.get('path');
       if (!path) throw invalidArgument('DEN1408', 'archive: no path given', { hint: 'add path=/PATH/IN/CONTAINER' });
       const c = container(ctx, params.id!);
-      await archiveFromContainer(ctx, { container: c.id, path, followLink: false }, res);
+      // The path's stat goes in a header, so the answer begins once the worker said what the path is.
+      await archiveFromContainer(ctx, { container: c.id, path, followLink: false }, res, (source) => {
+        res.writeHead(200, {
+          'Content-Type': 'application/x-tar',
+          'X-Docker-Container-Path-Stat': pathStat(path, source.isDir),
+        });
+      });
       res.end();
       return undefined;
+    },
+  },
+  {
+    method: 'HEAD',
+    pattern: '/containers/{id}/archive',
+    // The path's stat alone: the archive is begun and dropped once the worker said what the path is.
+    async handler({ ctx, params, query }) {
+      const path = query.get('path');
+      if (!path) throw invalidArgument('DEN1408', 'archive: no path given', { hint: 'add path=/PATH/IN/CONTAINER' });
+      const c = container(ctx, params.id!);
+      let isDir: boolean | undefined;
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('stat only')) });
+      try {
+        await archiveFromContainer(
+          ctx,
+          { container: c.id, path, followLink: false },
+          sink,
+          (source) => (isDir = source.isDir),
+        );
+      } catch (e) {
+        if (isDir === undefined) throw e;
+      }
+      if (isDir === undefined) throw notFound('DEN1401', `no such file or directory: ${path}`);
+      return { status: 200, headers: { 'X-Docker-Container-Path-Stat': pathStat(path, isDir) } };
     },
   },
   {
@@ -408,5 +447,3 @@ export const containerRoutes: Route[] = [
     },
   },
 ];
-
-export { pathStat };

@@ -16,6 +16,8 @@ export interface ApiCall {
   query: URLSearchParams;
   /** The API version the client asked for (its /v1.xx prefix), or the server's. */
   version: string;
+  /** The headers every answer carries (Api-Version ...), for answers written on a hijacked connection. */
+  headers: Record<string, string>;
   /** The connection, when the client asked to take it over (Upgrade: tcp, attach and exec start). */
   upgrade?: { socket: Duplex; head: Buffer };
 }
@@ -24,6 +26,7 @@ export interface ApiCall {
 export interface Reply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** A handler returns its reply, or undefined when it wrote the response itself (streams). */
@@ -128,8 +131,20 @@ export function queryFilters(query: URLSearchParams): string[] {
   return entries;
 }
 
+/**
+ * Bodies of requests that take their connection over (attach, exec start), read off the socket
+ * before it became the process's stdio: Node hands an upgrade request over unparsed.
+ */
+const prereadBodies = new WeakMap<IncomingMessage, Buffer>();
+
+export function setPrereadBody(req: IncomingMessage, body: Buffer): void {
+  prereadBodies.set(req, body);
+}
+
 /** Reads a request body whole, at most `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const preread = prereadBodies.get(req);
+  if (preread) return preread;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -18,9 +18,11 @@ import { dirname } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import { API_VERSION, MIN_API_VERSION, type EngineContext } from '../engine/index.js';
 import { dockerError, type ApiFailure } from './api-errors.js';
-import { Router, type ApiCall, type Reply } from './router.js';
+import { Router, setPrereadBody, type ApiCall, type Reply } from './router.js';
 import { systemRoutes } from './system-routes.js';
 import { containerRoutes } from './container-routes.js';
+import { attachRoutes } from './attach-routes.js';
+import { execRoutes } from './exec-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { networkRoutes } from './network-routes.js';
 import { unimplementedRoutes } from './unimplemented-routes.js';
@@ -55,6 +57,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const router = new Router()
     .add(systemRoutes(options.serverVersion))
     .add(containerRoutes)
+    .add(attachRoutes)
+    .add(execRoutes)
     .add(imageRoutes)
     .add(networkRoutes)
     .add(unimplementedRoutes);
@@ -143,6 +147,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       params: found.params,
       query: url.searchParams,
       version,
+      headers,
       ...(upgrade ? { upgrade } : {}),
     };
     return found.route.handler(call);
@@ -163,6 +168,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     res.assignSocket(socket as import('node:net').Socket);
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     try {
+      head = await takeBody(req, socket, head);
       const reply = await dispatch(req, res, { socket, head });
       if (reply) send(res, reply);
     } catch (e) {
@@ -198,8 +204,40 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   return { done, close };
 }
 
+/**
+ * Reads an upgrade request's body (its Content-Length bytes) from what came with the headers and
+ * then the socket; returns what follows it, the first bytes of the client's stream.
+ */
+async function takeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length <= 0) return head;
+  if (length > 1024 * 1024) throw invalidArgument('DEN1403', `request body of ${length} bytes is too large`);
+  let buffered = head;
+  while (buffered.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (c: Buffer) => {
+        socket.pause();
+        socket.off('end', onEnd);
+        resolve(c);
+      };
+      const onEnd = () => {
+        socket.off('data', onData);
+        resolve(null);
+      };
+      socket.once('data', onData);
+      socket.once('end', onEnd);
+      socket.resume();
+    });
+    if (chunk === null) throw invalidArgument('DEN1403', 'the request body ended early');
+    buffered = Buffer.concat([buffered, chunk]);
+  }
+  setPrereadBody(req, buffered.subarray(0, length));
+  return buffered.subarray(length);
+}
+
 /** A reply as docker sends it: JSON with its length, or an empty 204/304. */
 export function send(res: ServerResponse, reply: Reply): void {
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
   if (reply.body === undefined) {
     res.writeHead(reply.status).end();
     return;

@@ -656,6 +656,8 @@ export const ERROR_CODES = {
   },
   DEN1409: { kind: 'InvalidArgument', meaning: '`den system service --time`: not a whole number of seconds' },
   DEN1410: { kind: 'InvalidArgument', meaning: 'the Docker API: a method the endpoint does not take (status 405)' },
+  DEN1411: { kind: 'NotFound', meaning: 'the Docker API: no such exec instance' },
+  DEN1412: { kind: 'Conflict', meaning: 'the Docker API: an exec instance started a second time' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

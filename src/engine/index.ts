@@ -205,8 +205,13 @@ export async function copyFromContainer(ctx: EngineContext, spec: CopyFromContai
   return (await import('./containers/copy-files.js')).copyFromContainer(ctx, spec);
 }
 
-export async function archiveFromContainer(ctx: EngineContext, spec: CopyFromContainer, out: Writable) {
-  return (await import('./containers/copy-files.js')).archiveFromContainer(ctx, spec, out);
+export async function archiveFromContainer(
+  ctx: EngineContext,
+  spec: CopyFromContainer,
+  out: Writable,
+  onSource?: (source: { path: string; isDir: boolean }) => void,
+) {
+  return (await import('./containers/copy-files.js')).archiveFromContainer(ctx, spec, out, onSource);
 }
 
 export async function copyToContainer(
