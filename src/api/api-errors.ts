@@ -45,8 +45,8 @@ export function dockerError(e: unknown): DockerError {
     return { status: 500, message: e instanceof Error ? e.message : String(e) };
   }
   const status = (e.reason !== undefined ? STATUS_BY_REASON[e.reason] : undefined) ?? STATUS_BY_KIND[e.kind];
-  // docker's messages start with a capital ("No such container: web"); den's are lowercase.
-  const message = e.message.charAt(0).toUpperCase() + e.message.slice(1);
+  // docker's not-found messages are capitalised ("No such container: web"), its others are not.
+  const message = e.message.startsWith('no such ') ? `N${e.message.slice(1)}` : e.message;
   return { status, message: e.hint ? `${message} (${e.hint})` : message };
 }
 

@@ -242,7 +242,7 @@ export const containerRoutes: Route[] = [
     pattern: '/containers/{id}/wait',
     // dockerd sends the headers at once and the status when the wait ends: docker's clients
     // (run's next-exit wait, set up before the start) return from the request on its headers.
-    async handler({ ctx, params, query, res }) {
+    async handler({ ctx, params, query, res, signal }) {
       const c = container(ctx, params.id!);
       const condition = query.get('condition') || 'not-running';
       if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
@@ -254,7 +254,7 @@ export const containerRoutes: Route[] = [
       res.flushHeaders();
       let code: number;
       try {
-        code = await waitContainer(ctx, c.id, condition as WaitCondition);
+        code = await waitContainer(ctx, c.id, condition as WaitCondition, signal);
       } catch (e) {
         res.end(JSON.stringify({ StatusCode: -1, Error: { Message: dockerError(e).message } }));
         return undefined;
@@ -278,7 +278,7 @@ export const containerRoutes: Route[] = [
   {
     method: 'GET',
     pattern: '/containers/{id}/logs',
-    async handler({ ctx, params, query, req, res }) {
+    async handler({ ctx, params, query, res, signal }) {
       const c = container(ctx, params.id!);
       const stdout = queryBool(query, 'stdout');
       const stderr = queryBool(query, 'stderr');
@@ -291,8 +291,6 @@ export const containerRoutes: Route[] = [
       const until = query.get('until');
       const timestamps = queryBool(query, 'timestamps');
       const tty = c.config.tty;
-      const stop = new AbortController();
-      req.socket.once('close', () => stop.abort());
       res.writeHead(200, {
         'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
       });
@@ -306,9 +304,10 @@ export const containerRoutes: Route[] = [
             ...(since && since !== '0' ? { since: parseLogTime(since, 'since') } : {}),
             ...(until && until !== '0' ? { until: parseLogTime(until, 'until') } : {}),
             ...(tail !== undefined ? { tail } : {}),
+            signal,
           },
           (line) => {
-            if (stop.signal.aborted) throw stop.signal.reason;
+            if (signal.aborted) throw signal.reason;
             if (line.stream === 'stdout' ? !stdout : !stderr) return;
             const prefix = timestamps ? `${new Date(Number(line.time / 1_000_000n)).toISOString()} ` : '';
             const text = Buffer.concat([Buffer.from(prefix), line.text, Buffer.from(line.complete ? '\n' : '')]);
@@ -316,7 +315,7 @@ export const containerRoutes: Route[] = [
           },
         );
       } catch (e) {
-        if (!stop.signal.aborted) throw e;
+        if (!signal.aborted) throw e;
       }
       res.end();
       return undefined;
@@ -334,7 +333,7 @@ export const containerRoutes: Route[] = [
   {
     method: 'GET',
     pattern: '/containers/{id}/stats',
-    async handler({ ctx, params, query, req, res }) {
+    async handler({ ctx, params, query, res, signal }) {
       const c = container(ctx, params.id!);
       const stream = queryBool(query, 'stream', true) && !queryBool(query, 'one-shot');
       if (!stream) {
@@ -343,11 +342,9 @@ export const containerRoutes: Route[] = [
         await new Promise((r) => setTimeout(r, queryBool(query, 'one-shot') ? 0 : 1000));
         return { status: 200, body: statsJson(ctx, c.id, before, sampleStats(ctx, c)) };
       }
-      let closed = false;
-      req.socket.once('close', () => (closed = true));
       res.writeHead(200, { 'Content-Type': 'application/json' });
       let before = sampleStats(ctx, c);
-      while (!closed) {
+      while (!signal.aborted) {
         const now = sampleStats(ctx, c);
         res.write(`${JSON.stringify(statsJson(ctx, c.id, before, now))}\n`);
         before = now;

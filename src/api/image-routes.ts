@@ -49,7 +49,7 @@ export const imageRoutes: Route[] = [
   {
     method: 'POST',
     pattern: '/images/create',
-    async handler({ ctx, query, req, res }) {
+    async handler({ ctx, query, req, res, signal }) {
       const from = query.get('fromImage');
       if (!from) {
         throw invalidArgument(
@@ -61,14 +61,12 @@ export const imageRoutes: Route[] = [
         );
       }
       const reference = withTag(from, query.get('tag'));
-      const stop = new AbortController();
-      req.socket.once('close', () => stop.abort(new Error('the client went away')));
       const send = progressStream(res);
       send({ status: `Pulling from ${from}`, id: query.get('tag') || 'latest' });
       const pulled = await pullImage(ctx, {
         reference,
         ...registryAccess(req),
-        signal: stop.signal,
+        signal,
         onProgress: (e) => {
           if (e.kind === 'layer') {
             const status = {

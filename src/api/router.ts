@@ -16,6 +16,8 @@ export interface ApiCall {
   query: URLSearchParams;
   /** The API version the client asked for (its /v1.xx prefix), or the server's. */
   version: string;
+  /** Aborted when the client's connection closes, or the service stops: long waits and follows end with it. */
+  signal: AbortSignal;
   /** The headers every answer carries (Api-Version ...), for answers written on a hijacked connection. */
   headers: Record<string, string>;
   /** The connection, when the client asked to take it over (Upgrade: tcp, attach and exec start). */

@@ -33,6 +33,11 @@ export interface ServiceOptions {
   socket: string;
   /** Seconds without a live request or stream before the service exits; 0: never. */
   idleSeconds: number;
+  /**
+   * A socket already listening, passed by systemd's socket activation (LISTEN_FDS): served
+   * instead of binding `socket`, and left in place when the service exits (systemd owns it).
+   */
+  listenFd?: number;
   /** den's version, for /version and the Server header. */
   serverVersion: string;
   /** A request that failed with a server error (500), for the service's log. */
@@ -69,7 +74,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const done = new Promise<void>((resolve) => (finish = resolve));
   const server = createServer({ keepAlive: true });
 
+  /** Aborted when the service stops: what requests still wait on (a wait, a follow) ends with it. */
+  const stopping = new AbortController();
   const close = () => {
+    stopping.abort();
     clearTimeout(idleTimer);
     server.close();
     server.closeAllConnections();
@@ -140,7 +148,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         },
       );
     }
+    const gone = new AbortController();
+    const socket = upgrade?.socket ?? req.socket;
+    const abort = () => gone.abort(new Error('the client went away'));
+    socket.once('close', abort);
+    stopping.signal.addEventListener('abort', abort, { once: true });
+    res.once('close', () => stopping.signal.removeEventListener('abort', abort));
     const call: ApiCall = {
+      signal: gone.signal,
       ctx,
       req,
       res,
@@ -188,14 +203,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     send(res, { status, body: { message } });
   }
 
-  await listenOnce(server, socket);
+  if (options.listenFd !== undefined) {
+    const fd = options.listenFd;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } else await listenOnce(server, socket);
   if (options.idleSeconds > 0) {
     idleTimer = setTimeout(close, options.idleSeconds * 1000);
     idleTimer.unref();
   }
   server.on('close', () => {
     try {
-      unlinkSync(socket);
+      if (options.listenFd === undefined) unlinkSync(socket);
     } catch {
       // already gone: another service may own the path now
     }

@@ -26,21 +26,19 @@ export function systemRoutes(denVersion: string): Route[] {
       method: 'GET',
       pattern: '/events',
       // One JSON object a line, as they happen, until `until` or until the client goes away.
-      async handler({ ctx, query, req, res }) {
+      async handler({ ctx, query, res, signal }) {
         const filters = parseEventFilters(queryFilters(query));
         const sinceText = query.get('since');
         const untilText = query.get('until');
         const since = sinceText ? parseLogTime(sinceText, 'since') : undefined;
         const until = untilText ? parseLogTime(untilText, 'until') : undefined;
-        const stop = new AbortController();
-        req.socket.once('close', () => stop.abort());
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
         await followEvents(ctx, {
           ...(since !== undefined ? { since } : {}),
           ...(until !== undefined ? { until } : {}),
           filters,
-          signal: stop.signal,
+          signal,
           onEvent: (e) => res.write(`${formatEventJson(e)}\n`),
         });
         res.end();

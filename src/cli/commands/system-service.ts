@@ -24,7 +24,8 @@ export const spec: CommandSpec = {
 
 /**
  * `den system service [--time S] [unix:///PATH]`: the Docker Engine API for DOCKER_HOST, in the
- * foreground, until idle; SIGINT and SIGTERM stop it (docs/api.md).
+ * foreground, until idle; SIGINT and SIGTERM stop it. Started by a systemd socket unit, it serves
+ * the socket systemd passes (docs/api.md).
  */
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const timeText = str(p, 'time') ?? '5';
@@ -34,9 +35,12 @@ export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
     });
   }
   const socket = p.args[0] !== undefined ? parseServiceUri(p.args[0]) : defaultSocketPath(ctx.paths);
+  // systemd's socket activation hands the listening socket over as descriptor 3 (sd_listen_fds).
+  const activated = process.env.LISTEN_PID === String(process.pid) && process.env.LISTEN_FDS === '1';
   const service = await startService({
     ctx,
     socket,
+    ...(activated ? { listenFd: 3 } : {}),
     idleSeconds: Number(timeText),
     serverVersion: DEN_VERSION,
     onServerError: (method, path, e) =>

@@ -90,12 +90,13 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
  * container's code outlives its record in the exit file its monitor wrote.
  *
  * The API's conditions: `next-exit` first waits for a run to begin (docker run asks it before the
- * start), `removed` until the record is gone (docker run --rm).
+ * start), `removed` until the record is gone (docker run --rm). `signal` ends the wait early.
  */
 export async function waitContainer(
   ctx: EngineContext,
   ref: string,
   condition: WaitCondition = 'not-running',
+  signal?: AbortSignal,
 ): Promise<number> {
   const c = ctx.containers.resolve(ref);
   let started = condition === 'not-running';
@@ -106,7 +107,8 @@ export async function waitContainer(
     const stopped = seen.status === 'exited' || seen.status === 'created';
     if (!stopped) started = true;
     if (stopped && started && condition !== 'removed') return seen.status === 'exited' ? (seen.exitCode ?? 0) : 0;
-    await sleep(POLL_MS);
+    // The caller gave up (an API client that went away): the wait ends with the abort's reason.
+    await sleep(POLL_MS, undefined, signal ? { signal } : undefined);
   }
 }
 
