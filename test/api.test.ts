@@ -221,6 +221,11 @@ describe(`den system service as ${TEST_USER}`, () => {
     const r = docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     assert.deepEqual([r.status, r.stdout, r.stderr], [3, 'out\n', 'err\n']);
     assert.equal(env.den(['ps', '-aq']).stdout, '', '--rm removed it');
+    // run -i: stdin reaches the container, and its end closes the container's stdin (StdinOnce).
+    assert.equal(
+      ok(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo after-eof'], 'piped in\n'),
+      'piped in\nafter-eof\n',
+    );
     ok(['run', '-d', '--name', 'files', 'busybox', 'sleep', '300']);
     const local = join(env.root, 'local.txt');
     writeFileSync(local, 'from the host\n');
@@ -274,7 +279,7 @@ describe(`den system service as ${TEST_USER}`, () => {
   test("docker CLI: errors keep docker's words and statuses", { skip: noCli }, () => {
     const rm = docker(['rm', 'nosuch']);
     assert.equal(rm.status, 1);
-    assert.match(rm.stderr, /Error response from daemon: No such container: nosuch/);
+    assert.match(rm.stderr, /No such container: nosuch/);
     const inspect = docker(['image', 'inspect', 'nosuchimage']);
     assert.equal(inspect.status, 1);
     assert.match(inspect.stderr, /No such image: nosuchimage/);

@@ -297,6 +297,7 @@ export function createSpecFromRequest(body: Json, name: string | undefined): Cre
     userns: parseUserns(usernsMode || undefined, [], []),
     tty: field<boolean>(config, 'Tty', 'boolean', 'Config') === true,
     interactive: field<boolean>(config, 'OpenStdin', 'boolean', 'Config') === true,
+    ...(field<boolean>(config, 'StdinOnce', 'boolean', 'Config') === true ? { stdinOnce: true } : {}),
     autoRemove: field<boolean>(hostConfig, 'AutoRemove', 'boolean', 'HostConfig') === true,
     labels: parseLabels(Object.entries(labels).map(([k, v]) => `${k}=${v}`)),
     ...(restartName && restartName !== 'no'

@@ -137,6 +137,7 @@ export async function createContainer(
     hostname,
     tty: options.tty,
     interactive: options.interactive,
+    ...(options.stdinOnce ? { stdinOnce: true } : {}),
     readOnly: options.readOnly,
     binds,
     ...resolveNetwork(ctx, { mode: options.network, settings: options.networkSettings ?? {} }, image),
