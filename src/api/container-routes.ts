@@ -37,7 +37,7 @@ import {
   type ListedContainer,
   type WaitCondition,
 } from '../engine/index.js';
-import { invalidArgument, notFound } from '../common/errors.js';
+import { invalidArgument, isDenError, notFound } from '../common/errors.js';
 import { queryBool, queryFilters, queryInt, readJson, type Reply, type Route } from './router.js';
 import { createSpecFromRequest } from './create-request.js';
 import { frame } from './stream-framing.js';
@@ -51,7 +51,9 @@ export function container(ctx: EngineContext, ref: string) {
   try {
     return reconcile(ctx, ctx.containers.resolve(ref));
   } catch (e) {
-    throw notFound('DEN0603', `no such container: ${ref}`, { cause: e });
+    // docker's message names the reference as given (an ambiguous prefix stays its own error).
+    if (isDenError(e) && e.kind === 'NotFound') throw notFound('DEN0603', `no such container: ${ref}`, { cause: e });
+    throw e;
   }
 }
 
