@@ -34,6 +34,7 @@ const layered = (module) => {
         {
           patterns: [
             { group: ['**/cli/**', '../cli/*'], message: `${module}/ must not depend on the CLI` },
+            { group: ['**/api/**', '../api/*'], message: `${module}/ must not depend on the API server` },
             { group: ['**/engine/**', '../engine/*'], message: `${module}/ must not depend on the engine` },
             ...(notBelow.length > 0
               ? [
@@ -69,6 +70,25 @@ export default tseslint.config(
   // CommonJS files (scripts/load-bundle.cjs, copied into dist/) load with require().
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...CONCERNS.map(layered),
+  // The API server stands beside the CLI: it reaches the engine and the concern modules through
+  // their index.ts, as the CLI does, and never the CLI (what both need belongs in the engine).
+  {
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/**', '../cli/*'], message: 'the API server must not depend on the CLI' },
+            {
+              regex: `^\\.\\./(engine|${CONCERNS.filter((m) => m !== 'common').join('|')})/(?!index\\.js$)`,
+              message: 'the API server reaches the engine and modules only through their index.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // The engine's use cases sit in src/engine/ and one folder below (containers/, images/, system/:
   // groups of use cases, not the concern modules of the same names), so what leads out of the engine
   // depends on the depth.
@@ -85,6 +105,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/cli/*'], message: 'the engine must not depend on the CLI' },
+            { group: ['**/api/*'], message: 'the engine must not depend on the API server' },
             {
               regex: `^${up}(${CONCERNS.filter((m) => m !== 'common').join('|')})/(?!index\\.js$)`,
               message: 'the engine reaches a module only through its index.ts',

@@ -52,6 +52,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The docker CLI, alone, for the API tests (test/api.test.ts): Debian's docker.io package would
+# bring dockerd, containerd and runc and start the daemon, so only its client binary is taken from
+# the package, and no service is installed or started. A docker already on PATH is left as it is.
+if ! command -v docker >/dev/null; then
+  say "installing the docker CLI (the client alone, from Debian's docker.io)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq docker.io >/dev/null && dpkg-deb -x docker.io_*.deb root)
+  install -m 0755 "$tmp/root/usr/bin/docker" /usr/local/bin/docker
+  rm -rf "$tmp"
+fi
+
 # --- host quirks ----------------------------------------------------------------------------------
 # /dev/net/tun and /dev/fuse are 0600 here; every distribution ships them 0666 so that
 # unprivileged users can use tun (pasta, slirp4netns) and FUSE (fuse-overlayfs).

@@ -27,12 +27,15 @@ import { busyboxTarball, DenEnv } from './harness.js';
  *   caller  the caller's own uid
  *   same    the id the container wrote it as (files keep their real owners: idmapped, as root)
  *   mapped  the container's id through the container's own maps (its range, or the session's)
+ *   session the container's id through the session's mapping: canonical, as a default container writes it
  *   denied  the container cannot write there
  */
-type Owner = 'caller' | 'same' | 'mapped' | 'denied';
+type Owner = 'caller' | 'same' | 'mapped' | 'session' | 'denied';
 interface Row {
   mode: string;
   flags: string[];
+  /** DEN_IDMAP_HELPER_DIR='' : den without den-idmap. */
+  noHelper?: boolean;
   bind: { root: Owner; u1000: Owner };
   volume: { root: Owner; u1000: Owner };
 }
@@ -59,14 +62,28 @@ const ROOTLESS: Row[] = [
     volume: { root: 'mapped', u1000: 'denied' },
   },
   {
-    mode: 'auto',
+    mode: 'auto (den-idmap)',
     flags: ['--userns=auto'],
+    bind: { root: 'caller', u1000: 'session' },
+    volume: { root: 'caller', u1000: 'denied' },
+  },
+  {
+    mode: 'explicit (den-idmap)',
+    flags: ['--uidmap', '0:1:65536', '--gidmap', '0:1:65536'],
+    bind: { root: 'caller', u1000: 'session' },
+    volume: { root: 'caller', u1000: 'denied' },
+  },
+  {
+    mode: 'auto, without den-idmap',
+    flags: ['--userns=auto'],
+    noHelper: true,
     bind: { root: 'mapped', u1000: 'mapped' },
     volume: { root: 'mapped', u1000: 'denied' },
   },
   {
-    mode: 'explicit',
+    mode: 'explicit, without den-idmap',
     flags: ['--uidmap', '0:1:65536', '--gidmap', '0:1:65536'],
+    noHelper: true,
     bind: { root: 'mapped', u1000: 'mapped' },
     volume: { root: 'mapped', u1000: 'denied' },
   },
@@ -153,6 +170,14 @@ for (const user of ['dentest', 'root']) {
       return host;
     };
 
+    /** The host id the session's mapping gives `id` (canonical, rootless). */
+    const sessionHostId = (id: number): number => {
+      const session = readFileSync(`/proc/${env.sessionPid()}/uid_map`, 'utf8').trim().split('\n');
+      const host = mapper(session)(id);
+      assert.ok(host !== undefined);
+      return host;
+    };
+
     test(`who owns what a container writes, for every userns mode (${rootless ? 'rootless' : 'root'})`, () => {
       const rows = rootless ? ROOTLESS : ROOT;
       const seen: string[] = [];
@@ -166,10 +191,15 @@ for (const user of ['dentest', 'root']) {
         const bindFlag = idmapOff
           ? ['--mount', `type=bind,source=${bind},target=/b,idmap=false`]
           : ['-v', `${bind}:/b`];
-        ok(['run', '-d', '--name', name, ...row.flags, ...bindFlag, '-v', `vol-${i}:/v`, 'busybox', 'sleep', '300']);
+        const opts = row.noHelper ? { env: { DEN_IDMAP_HELPER_DIR: '' } } : {};
+        const started = env.den(
+          ['run', '-d', '--name', name, ...row.flags, ...bindFlag, '-v', `vol-${i}:/v`, 'busybox', 'sleep', '300'],
+          opts,
+        );
+        assert.equal(started.status, 0, `${row.mode}: ${started.stderr}`);
         for (const who of ['root', 'u1000'] as const) {
           const uflag = who === 'root' ? ['-u', '0'] : ['-u', '1000'];
-          env.den(['exec', ...uflag, name, 'sh', '-c', `touch /b/${who}; touch /v/${who}; true`]);
+          env.den(['exec', ...uflag, name, 'sh', '-c', `touch /b/${who}; touch /v/${who}; true`], opts);
           for (const where of ['bind', 'volume'] as const) {
             const file = where === 'bind' ? join(bind, who) : join(env.dataDir, 'volumes', `vol-${i}`, '_data', who);
             const expected = row[where][who];
@@ -182,7 +212,9 @@ for (const user of ['dentest', 'root']) {
                   ? env.user.uid
                   : expected === 'same'
                     ? containerId
-                    : hostIdOf(name, containerId);
+                    : expected === 'session'
+                      ? sessionHostId(containerId)
+                      : hostIdOf(name, containerId);
             seen.push(`${row.mode} ${where} ${who}: ${got}`);
             assert.equal(
               got,
@@ -196,53 +228,54 @@ for (const user of ['dentest', 'root']) {
     });
 
     test('a named volume shared by two auto containers with different ranges', () => {
+      // As root through idmapped mounts; rootless through den-idmap's (the set-up installs it).
+      const data = join(env.dataDir, 'volumes', 'shared', '_data');
       ok(['run', '-d', '--name', 'share-a', '--userns=auto', '-v', 'shared:/s', 'busybox', 'sleep', '300']);
       ok(['exec', 'share-a', 'sh', '-c', 'echo a > /s/a']);
-      const b = env.den([
-        'run',
-        '-d',
-        '--name',
-        'share-b',
-        '--userns=auto',
-        '-v',
-        'shared:/s',
-        'busybox',
-        'sleep',
-        '300',
-      ]);
-      const data = join(env.dataDir, 'volumes', 'shared', '_data');
-      if (rootless) {
-        // The kernel refuses the caller idmapped mounts here: the volume is stored in share-a's ids,
-        // and another range is refused clearly rather than shown files it cannot use.
-        assert.equal(b.status, 125, b.stderr);
-        assert.match(b.stderr, /volume shared holds files in another container's ids/);
-        assert.equal(env.den(['inspect', 'share-b']).status, 1, 'nothing is left of the refused container');
-        assert.equal(statSync(join(data, 'a')).uid, hostIdOf('share-a', 0));
-        // The caller can still read what the container wrote (and remove it, through den unshare).
-        assert.equal(ok(['unshare', 'cat', join(data, 'a')]), 'a\n');
-        // den volume reclaim gives the files back their canonical owners: any mode may use it again.
-        const busy = env.den(['volume', 'reclaim', 'shared']);
-        assert.equal(busy.status, 1, 'not while share-a uses it');
-        ok(['rm', '-f', 'share-a']);
-        assert.match(ok(['volume', 'reclaim', 'shared']), /shared: 2 entries given back/);
-        assert.equal(statSync(join(data, 'a')).uid, env.user.uid, "root's file is yours again");
-        assert.equal(
-          ok(['run', '--rm', '-v', 'shared:/s', 'busybox', 'sh', '-c', 'cat /s/a && stat -c %u /s/a']),
-          'a\n0\n',
-        );
-        assert.match(ok(['volume', 'reclaim', 'shared']), /already canonical/);
-      } else {
-        assert.equal(b.status, 0, b.stderr);
-        assert.notEqual(hostIdOf('share-a', 0), hostIdOf('share-b', 0), 'two ranges');
-        ok(['exec', 'share-b', 'sh', '-c', 'cat /s/a && echo b > /s/b && echo more >> /s/a']);
-        assert.equal(ok(['exec', 'share-a', 'cat', '/s/b', '/s/a']), 'b\na\nmore\n');
-        // Canonical owners on disk: each container's root wrote as root.
-        for (const f of ['a', 'b']) assert.equal(statSync(join(data, f)).uid, 0, f);
-      }
+      ok(['run', '-d', '--name', 'share-b', '--userns=auto', '-v', 'shared:/s', 'busybox', 'sleep', '300']);
+      assert.notEqual(hostIdOf('share-a', 0), hostIdOf('share-b', 0), 'two ranges');
+      ok(['exec', 'share-b', 'sh', '-c', 'cat /s/a && echo b > /s/b && echo more >> /s/a']);
+      assert.equal(ok(['exec', 'share-a', 'cat', '/s/b', '/s/a']), 'b\na\nmore\n');
+      // Canonical owners on disk: each container's root wrote as root (rootless: as you).
+      for (const f of ['a', 'b']) assert.equal(statSync(join(data, f)).uid, env.user.uid, f);
       ok(['rm', '-f', 'share-a', 'share-b']);
     });
 
-    test(':idmap: as root a host directory keeps its owners inside and on disk; rootless it is refused', () => {
+    test(
+      'rootless without den-idmap: a volume is kept in the ids of the range that filled it; reclaim gives it back',
+      { skip: !rootless },
+      () => {
+        const noHelper = { env: { DEN_IDMAP_HELPER_DIR: '' } };
+        const den = (args: string[]) => env.den(args, noHelper);
+        const data = join(env.dataDir, 'volumes', 'kept', '_data');
+        assert.equal(
+          den(['run', '-d', '--name', 'keep-a', '--userns=auto', '-v', 'kept:/s', 'busybox', 'sleep', '300']).status,
+          0,
+        );
+        assert.equal(den(['exec', 'keep-a', 'sh', '-c', 'echo a > /s/a']).status, 0);
+        const b = den(['run', '-d', '--name', 'keep-b', '--userns=auto', '-v', 'kept:/s', 'busybox', 'sleep', '300']);
+        // The kernel refuses the caller idmapped mounts: the volume is stored in keep-a's ids, and
+        // another range is refused clearly rather than shown files it cannot use.
+        assert.equal(b.status, 125, b.stderr);
+        assert.match(b.stderr, /volume kept holds files in another container's ids/);
+        assert.equal(env.den(['inspect', 'keep-b']).status, 1, 'nothing is left of the refused container');
+        assert.equal(statSync(join(data, 'a')).uid, hostIdOf('keep-a', 0));
+        // The caller can still read what the container wrote (and remove it, through den unshare).
+        assert.equal(ok(['unshare', 'cat', join(data, 'a')]), 'a\n');
+        // den volume reclaim gives the files back their canonical owners: any mode may use it again.
+        assert.equal(env.den(['volume', 'reclaim', 'kept']).status, 1, 'not while keep-a uses it');
+        ok(['rm', '-f', 'keep-a']);
+        assert.match(ok(['volume', 'reclaim', 'kept']), /kept: 2 entries given back/);
+        assert.equal(statSync(join(data, 'a')).uid, env.user.uid, "root's file is yours again");
+        assert.equal(
+          ok(['run', '--rm', '-v', 'kept:/s', 'busybox', 'sh', '-c', 'cat /s/a && stat -c %u /s/a']),
+          'a\n0\n',
+        );
+        assert.match(ok(['volume', 'reclaim', 'kept']), /already canonical/);
+      },
+    );
+
+    test(':idmap: a host directory keeps its owners inside and on disk (rootless: through den-idmap, for yours)', () => {
       const dir = join(env.root, 'idmap-src');
       mkdirSync(dir);
       writeFileSync(join(dir, 'f'), 'x');
@@ -260,8 +293,24 @@ for (const user of ['dentest', 'root']) {
         'stat -c %u:%g /d /d/f; touch /d/f; id -u',
       ]);
       if (rootless) {
-        assert.equal(r.status, 125);
-        assert.match(r.stderr, /rootless, the kernel does not let den make idmapped mounts/);
+        // den-idmap shows only what is yours: 1000 is not.
+        assert.equal(r.status, 125, r.stderr);
+        assert.match(r.stderr, /cannot idmap bind mount/);
+        const mine = join(env.root, 'idmap-mine');
+        mkdirSync(mine);
+        writeFileSync(join(mine, 'f'), 'x');
+        chownSync(mine, env.user.uid, env.user.gid);
+        chownSync(join(mine, 'f'), env.user.uid, env.user.gid);
+        const script = ['sh', '-c', 'stat -c %u:%g /d /d/f; touch /d/g; id -u'];
+        const yours = env.den(['run', '--rm', '--userns=auto', '-v', `${mine}:/d:idmap`, 'busybox', ...script]);
+        assert.equal(yours.status, 0, yours.stderr);
+        assert.deepEqual(yours.stdout.trim().split('\n'), ['0:0', '0:0', '0'], "your files are the container root's");
+        assert.equal(statSync(join(mine, 'g')).uid, env.user.uid, 'what it writes is yours on disk');
+        const without = env.den(['run', '--rm', '--userns=auto', '-v', `${mine}:/d:idmap`, 'busybox', 'true'], {
+          env: { DEN_IDMAP_HELPER_DIR: '' },
+        });
+        assert.equal(without.status, 125);
+        assert.match(without.stderr, /rootless, the kernel does not let den make idmapped mounts/);
         return;
       }
       assert.equal(r.status, 0, r.stderr);

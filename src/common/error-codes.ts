@@ -738,6 +738,36 @@ export const ERROR_CODES = {
     kind: 'InvalidArgument',
     meaning: '`DEN_IDMAP_HELPER_DIR` naming a directory that is not an absolute path',
   },
+  DEN1401: { kind: 'NotFound', meaning: 'the Docker API: no such endpoint' },
+  DEN1402: { kind: 'InvalidArgument', meaning: 'the Docker API: a client version older than 1.24 or newer than 1.41' },
+  DEN1403: {
+    kind: 'InvalidArgument',
+    meaning: 'the Docker API: a request body that is not a JSON object, or too large',
+  },
+  DEN1404: {
+    kind: 'InvalidArgument',
+    meaning: 'the Docker API: a create request with a field or value den does not take (the message names it)',
+  },
+  DEN1405: {
+    kind: 'Unavailable',
+    meaning: 'the Docker API: an endpoint den does not serve yet (volumes, build; status 501)',
+  },
+  DEN1406: {
+    kind: 'FailedPrecondition',
+    meaning: '`den system service`: the socket cannot be listened on (in use, not a socket)',
+  },
+  DEN1407: {
+    kind: 'InvalidArgument',
+    meaning: '`den system service`: a URI other than unix:///PATH (TCP needs TLS client certificates)',
+  },
+  DEN1408: {
+    kind: 'InvalidArgument',
+    meaning: 'the Docker API: a query parameter that cannot be read (boolean, number, filters)',
+  },
+  DEN1409: { kind: 'InvalidArgument', meaning: '`den system service --time`: not a whole number of seconds' },
+  DEN1410: { kind: 'InvalidArgument', meaning: 'the Docker API: a method the endpoint does not take (status 405)' },
+  DEN1411: { kind: 'NotFound', meaning: 'the Docker API: no such exec instance' },
+  DEN1412: { kind: 'Conflict', meaning: 'the Docker API: an exec instance started a second time' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -130,6 +130,11 @@ export interface ContainerConfig {
   hostname: string;
   tty: boolean;
   interactive: boolean;
+  /**
+   * docker's StdinOnce (`docker run -i` attached): the end of the first attached client's input
+   * closes the container's stdin, as the end of a pipe into `den run -i` does.
+   */
+  stdinOnce?: boolean;
   readOnly: boolean;
   /** Records made before volumes: their bind mounts (mountsOf reads either). */
   binds?: BindSpec[];

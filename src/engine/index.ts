@@ -47,7 +47,7 @@ export {
 } from './containers/security.js';
 export { parseInt64, parseMemoryBytes, parseMemorySwap, parseNanoCpus, parseUlimit } from './containers/limits.js';
 export { containerCgroupDirs, planLimits, type LimitsPlan } from './containers/container-cgroup.js';
-export type { ContainerLimits, Ulimit } from '../containers/index.js';
+export type { ContainerLimits, MountSpec, Ulimit } from '../containers/index.js';
 export {
   formatPort,
   formatPortsColumn,
@@ -97,7 +97,13 @@ export { restartContainer, startContainer } from './containers/start-detached.js
 export { restartAtBoot } from './containers/restart-at-boot.js';
 export { containerLogs, parseLogTime, type LogsOptions } from './containers/container-logs.js';
 export { containerExited, restartDelay } from './containers/container-exited.js';
-export { DEFAULT_STOP_TIMEOUT, killContainer, stopContainer, waitContainer } from './containers/stop-container.js';
+export {
+  DEFAULT_STOP_TIMEOUT,
+  killContainer,
+  stopContainer,
+  waitContainer,
+  type WaitCondition,
+} from './containers/stop-container.js';
 export {
   runHealthcheck,
   scheduledHealthcheck,
@@ -138,6 +144,15 @@ export { runInSession } from './containers/run-in-session.js';
 export { findExecutable, findRuntime, DEFAULT_RUNTIME } from './runtimes.js';
 export { checkSystem, type CheckOptions, type CheckResult } from './system/system-check.js';
 export { systemInfo, type SystemInfo } from './system/system-info.js';
+export {
+  API_VERSION,
+  dockerInfo,
+  dockerServerVersion,
+  goArch,
+  MIN_API_VERSION,
+  runtimeVersionNumber,
+  unameArch,
+} from './system/docker-facts.js';
 export {
   checkStore,
   collectGarbage,
@@ -193,8 +208,13 @@ export async function copyFromContainer(ctx: EngineContext, spec: CopyFromContai
   return (await import('./containers/copy-files.js')).copyFromContainer(ctx, spec);
 }
 
-export async function archiveFromContainer(ctx: EngineContext, spec: CopyFromContainer, out: Writable) {
-  return (await import('./containers/copy-files.js')).archiveFromContainer(ctx, spec, out);
+export async function archiveFromContainer(
+  ctx: EngineContext,
+  spec: CopyFromContainer,
+  out: Writable,
+  onSource?: (source: { path: string; isDir: boolean }) => void,
+) {
+  return (await import('./containers/copy-files.js')).archiveFromContainer(ctx, spec, out, onSource);
 }
 
 export async function copyToContainer(

@@ -53,6 +53,7 @@ function libc(): SocketCalls {
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
+const SHUT_WR = 1;
 const SHUT_RDWR = 2;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -151,6 +152,11 @@ export class AttachSocket {
       sent += n;
     }
     return sent;
+  }
+
+  /** Ends the input: conmon sees the client's end of stdin (and closes the container's, with StdinOnce). */
+  endInput(): void {
+    if (!this.closed) libc().shutdown(this.fd, SHUT_WR);
   }
 
   /** Ends the connection (a pending `read()` resolves to undefined). Safe to call more than once. */

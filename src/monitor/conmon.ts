@@ -43,6 +43,8 @@ export interface ConmonStart {
   terminal: boolean;
   /** Keep a pipe for the container's stdin, fed through the attach socket (-i). */
   stdin: boolean;
+  /** Close it when the first attached client's input ends (docker's StdinOnce). */
+  stdinOnce?: boolean;
 }
 
 export interface StartedMonitor {
@@ -87,8 +89,9 @@ export function conmonArgv(s: ConmonStart): string[] {
   ];
   if (s.terminal) argv.push('-t');
   // The container's stdin stays open when an attached client leaves: docker's `run -d -i` keeps it
-  // for the next `attach`, where conmon alone would close it at the first client's end.
-  if (s.stdin) argv.push('-i', '--leave-stdin-open');
+  // for the next `attach`, where conmon alone would close it at the first client's end. StdinOnce
+  // asks for conmon's own behaviour.
+  if (s.stdin) argv.push('-i', ...(s.stdinOnce ? [] : ['--leave-stdin-open']));
   return argv;
 }
 

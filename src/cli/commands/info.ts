@@ -1,9 +1,8 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
-import { DEFAULT_RUNTIME, systemInfo, type EngineContext, type SystemInfo } from '../../engine/index.js';
-import type { IdMap } from '../../idmap/index.js';
+import { dockerInfo, systemInfo, type EngineContext } from '../../engine/index.js';
 import { renderTemplate } from '../output.js';
-import { API_VERSION, binarySize, formatFlag, goArch, runtimeVersionNumber, unameArch } from '../system-facts.js';
+import { binarySize, formatFlag, runtimeVersionNumber } from '../system-facts.js';
 import { DEN_VERSION } from '../version.js';
 
 export const spec: CommandSpec = {
@@ -14,83 +13,8 @@ export const spec: CommandSpec = {
   flags: [formatFlag],
 };
 
-const idMap = (m: IdMap | undefined) =>
-  (m ?? []).map((e) => ({ ContainerID: e.container, HostID: e.host, Size: e.size }));
-
-/**
- * docker's `info` fields (what tools read: `{{.ServerVersion}}`, `{{.Driver}}`, `{{.CgroupVersion}}`,
- * `{{.SecurityOptions}}` ...), and podman's `Host` and `Store` sections for what docker has no
- * field for (the session's id mappings, the OCI runtime's version, rootless), under podman's
- * template names (`{{.Host.OCIRuntime.Version}}`, `{{.Store.GraphRoot}}`).
- */
-export function infoObject(i: SystemInfo) {
-  const runtimeName = i.runtime?.name ?? DEFAULT_RUNTIME;
-  const securityOptions = [
-    ...(i.security.seccompProfile ? [`name=seccomp,profile=${i.security.seccompProfile}`] : []),
-    ...(i.rootless ? ['name=rootless'] : []),
-    // Every den container may get a user namespace of its own (--userns=auto), as userns-remap gives.
-    'name=userns',
-    'name=cgroupns',
-  ];
-  return {
-    ID: '',
-    Containers: i.store.containers.total,
-    ContainersRunning: i.store.containers.running,
-    ContainersPaused: 0,
-    ContainersStopped: i.store.containers.stopped,
-    Images: i.store.images,
-    Driver: i.store.driver,
-    DockerRootDir: i.store.dataDir,
-    Name: i.host.hostname,
-    KernelVersion: i.host.kernel,
-    OperatingSystem: i.host.operatingSystem,
-    OSType: 'linux',
-    Architecture: unameArch(i.host.arch),
-    NCPU: i.host.cpus,
-    MemTotal: i.host.memTotal,
-    CgroupDriver: i.host.cgroupManager,
-    CgroupVersion: String(i.host.cgroupVersion),
-    DefaultRuntime: runtimeName,
-    Runtimes: i.runtime ? { [i.runtime.name]: { path: i.runtime.path } } : {},
-    SecurityOptions: securityOptions,
-    ServerVersion: DEN_VERSION,
-    Warnings: i.warnings,
-    Host: {
-      Arch: goArch(i.host.arch),
-      Kernel: i.host.kernel,
-      OS: 'linux',
-      Hostname: i.host.hostname,
-      CPUs: i.host.cpus,
-      MemTotal: i.host.memTotal,
-      CgroupManager: i.host.cgroupManager,
-      CgroupsVersion: `v${i.host.cgroupVersion}`,
-      IDMappings: { UIDMap: idMap(i.sessionIdMaps?.uid), GIDMap: idMap(i.sessionIdMaps?.gid) },
-      OCIRuntime: { Name: runtimeName, Path: i.runtime?.path ?? '', Version: i.runtime?.version ?? '' },
-      Security: {
-        Rootless: i.rootless,
-        SECCOMPEnabled: i.security.seccompProfile !== undefined,
-        SECCOMPProfilePath: i.security.seccompProfile ?? '',
-        DefaultUserns: i.security.defaultUserns,
-      },
-    },
-    Store: {
-      GraphDriverName: i.store.driver,
-      GraphRoot: i.store.dataDir,
-      RunRoot: i.store.runtimeDir,
-      ImageStore: { Number: i.store.images },
-      ContainerStore: {
-        Number: i.store.containers.total,
-        Running: i.store.containers.running,
-        Paused: 0,
-        Stopped: i.store.containers.stopped,
-      },
-    },
-    Version: { Version: DEN_VERSION, APIVersion: API_VERSION },
-  };
-}
-
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const info = infoObject(systemInfo(ctx));
+  const info = dockerInfo(systemInfo(ctx), DEN_VERSION);
   const format = str(p, 'format');
   if (format !== undefined && format !== '') {
     process.stdout.write(format === 'json' ? `${JSON.stringify(info)}\n` : `${renderTemplate(format, info)}\n`);

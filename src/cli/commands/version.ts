@@ -1,10 +1,8 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
-import { findRuntime, type EngineContext } from '../../engine/index.js';
-import { isDenError } from '../../common/errors.js';
-import { release } from 'node:os';
+import { dockerServerVersion, type EngineContext } from '../../engine/index.js';
 import { renderTemplate } from '../output.js';
-import { API_VERSION, formatFlag, goArch, MIN_API_VERSION, runtimeVersionNumber } from '../system-facts.js';
+import { API_VERSION, formatFlag, goArch } from '../system-facts.js';
 import { DEN_VERSION } from '../version.js';
 
 export const spec: CommandSpec = {
@@ -17,39 +15,9 @@ export const spec: CommandSpec = {
 
 /**
  * docker's `version` object. den has no daemon: like rootless podman, the Client is den, and so is
- * the Server, which tools read `.Server.Version` and `.Server.ApiVersion` of; its components are
- * den's engine and the OCI runtime. Go's fields stay, empty: den is not written in Go.
+ * the Server (the engine's dockerServerVersion, which the API's /version answers too).
  */
 function versionObject(ctx: EngineContext) {
-  const os = 'linux';
-  const arch = goArch();
-  const components: { Name: string; Version: string; Details: Record<string, string> }[] = [
-    {
-      Name: 'Engine',
-      Version: DEN_VERSION,
-      Details: {
-        ApiVersion: API_VERSION,
-        Arch: arch,
-        BuildTime: '',
-        Experimental: 'false',
-        GitCommit: '',
-        GoVersion: '',
-        KernelVersion: release(),
-        MinAPIVersion: MIN_API_VERSION,
-        Os: os,
-      },
-    },
-  ];
-  try {
-    const runtime = findRuntime(ctx);
-    components.push({
-      Name: runtime.kind,
-      Version: runtimeVersionNumber(runtime.version),
-      Details: { Path: runtime.binary },
-    });
-  } catch (e) {
-    if (!isDenError(e)) throw e; // no runtime: version still answers, as docker's does without one
-  }
   return {
     Client: {
       Version: DEN_VERSION,
@@ -58,24 +26,12 @@ function versionObject(ctx: EngineContext) {
       GitCommit: '',
       GoVersion: '',
       NodeVersion: process.version,
-      Os: os,
-      Arch: arch,
+      Os: 'linux',
+      Arch: goArch(),
       BuildTime: '',
       Context: 'default',
     },
-    Server: {
-      Platform: { Name: 'den' },
-      Components: components,
-      Version: DEN_VERSION,
-      ApiVersion: API_VERSION,
-      MinAPIVersion: MIN_API_VERSION,
-      GitCommit: '',
-      GoVersion: '',
-      Os: os,
-      Arch: arch,
-      KernelVersion: release(),
-      BuildTime: '',
-    },
+    Server: dockerServerVersion(ctx, DEN_VERSION),
   };
 }
 

@@ -108,7 +108,9 @@ async function relay(
       cleanups.push(() => io.setRawMode!(false));
     }
     ctx.emit(containerEvent(c, 'attach'));
-    const detached = attachStdin ? sendInput(socket, io.stdin, tty ? spec.detachKeys : [], cleanups) : undefined;
+    const detached = attachStdin
+      ? sendInput(socket, io.stdin, tty ? spec.detachKeys : [], cleanups, c.config.stdinOnce === true)
+      : undefined;
     const output = relayOutput(socket, io);
     const ended = await Promise.race([output, detached ?? new Promise<never>(() => {})]);
     if (ended === 'detach-keys') ctx.emit(containerEvent(c, 'detach'));
@@ -210,6 +212,7 @@ function sendInput(
   stdin: NodeJS.ReadableStream,
   detachKeys: readonly number[],
   cleanups: (() => void)[],
+  endInput = false,
 ): Promise<'detach-keys'> {
   const scanner = new DetachScanner(detachKeys);
   let pending: Buffer = Buffer.alloc(0);
@@ -234,10 +237,17 @@ function sendInput(
       if (timer === undefined) flush();
       if (detached) resolve('detach-keys');
     };
+    // With StdinOnce the end of input is passed on (once what came before it is sent).
+    const onEnd = () => {
+      const send = () => (pending.length === 0 ? socket.endInput() : setTimeout(send, RETRY_MS));
+      if (endInput) send();
+    };
     stdin.on('data', onData);
+    stdin.once('end', onEnd);
     stdin.resume();
     cleanups.push(() => {
       stdin.off('data', onData);
+      stdin.off('end', onEnd);
       stdin.pause();
       if (timer !== undefined) clearTimeout(timer);
     });

@@ -22,6 +22,12 @@ export interface AttachIO extends TerminalIO {
   stdinIsTTY: boolean;
   consoleSize?: { height: number; width: number };
   setRawMode?: (raw: boolean) => void;
+  /**
+   * The caller's streams are not den's own stdio (an API server's connection): the runtime's
+   * stdio are pipes relayed to `stdin`, `stdout` and this stderr, and den's own signals are not
+   * forwarded (they are the server's). Absent: the runtime gets den's stdio, as the CLI wants.
+   */
+  piped?: { stderr: NodeJS.WritableStream };
 }
 
 /**
@@ -102,22 +108,29 @@ export async function runtimeAttached(ctx: EngineContext, call: AttachedCall): P
   // group of its own and den forwards signals to it.
   const readsStdin = call.tty ? !denRelays : call.interactive;
   const sharesTerminal = readsStdin && io.stdinIsTTY;
+  const piped = io.piped;
   let child: ChildProcess;
   try {
     const [file, ...args] = await call.argv(consoleSocket?.path);
     trace('starting');
     child = spawn(file!, args, {
-      stdio: [readsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      stdio: piped
+        ? [readsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe']
+        : [readsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       detached: !sharesTerminal,
     });
   } catch (e) {
     consoleSocket?.close();
     throw e;
   }
-  const forwarding = forwardSignals((sig) => {
-    if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-  });
+  // Piped, the output is read to its end before the call resolves, and stdin's end closes the process's.
+  const drained = piped ? relayPipes(child, io, piped.stderr) : Promise.resolve();
+  const forwarding = piped
+    ? () => {}
+    : forwardSignals((sig) => {
+        if (sharesTerminal && TERMINAL_SIGNALS.has(sig)) return; // it has it already
+        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      });
   call.onFinished(forwarding);
   const exited = new Promise<number>((resolve, reject) => {
     child.on('error', reject);
@@ -134,12 +147,31 @@ export async function runtimeAttached(ctx: EngineContext, call: AttachedCall): P
     relayed.catch(() => {}); // awaited below, once the process has exited
     const status = await exited;
     await relayed;
+    await drained;
     return status;
   } finally {
     consoleSocket?.close();
     if (rawMode) io.setRawMode!(false);
     trace('runtime exited');
   }
+}
+
+/** The runtime's piped stdio to the caller's streams; resolves when its output ended. */
+function relayPipes(child: ChildProcess, io: AttachIO, stderr: NodeJS.WritableStream): Promise<void> {
+  if (child.stdin) {
+    io.stdin.pipe(child.stdin);
+    child.stdin.on('error', () => {}); // the process closed its stdin: what it was sent no longer matters
+  }
+  const pipeTo = (from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream) =>
+    new Promise<void>((resolve) => {
+      if (!from) return resolve();
+      from.on('end', resolve);
+      from.on('error', () => resolve());
+      from.pipe(to, { end: false });
+    });
+  return Promise.all([pipeTo(child.stdout, io.stdout), pipeTo(child.stderr, stderr)]).then(() => {
+    if (child.stdin) io.stdin.unpipe(child.stdin);
+  });
 }
 
 /**

@@ -15,6 +15,8 @@ export interface LogsOptions {
   until?: bigint;
   /** Only the last N lines (of those since/until select); absent: all. */
   tail?: number;
+  /** Ends a follow early (an API client that went away). */
+  signal?: AbortSignal;
 }
 
 /** How often a followed log is read again. */
@@ -51,7 +53,11 @@ export async function containerLogs(
   if (options.tail !== undefined) lines = options.tail === 0 ? [] : lines.slice(-options.tail);
   for (const line of lines) await emit(line);
   if (options.follow) {
-    while (isActive(c.status) && (options.until === undefined || BigInt(Date.now()) * 1_000_000n < options.until)) {
+    while (
+      isActive(c.status) &&
+      !options.signal?.aborted &&
+      (options.until === undefined || BigInt(Date.now()) * 1_000_000n < options.until)
+    ) {
       await sleep(FOLLOW_POLL_MS);
       for (const line of reader.read().filter(selected)) await emit(line);
       c = reconcile(ctx, ctx.containers.get(c.id) ?? { ...c, status: 'exited' });

@@ -147,6 +147,7 @@ export async function createContainer(
     hostname,
     tty: options.tty,
     interactive: options.interactive,
+    ...(options.stdinOnce ? { stdinOnce: true } : {}),
     readOnly: options.readOnly,
     mounts,
     ...(options.volumesFrom?.length ? { volumesFrom: options.volumesFrom } : {}),

@@ -61,6 +61,8 @@ export interface CreateSpec {
   userns: UsernsRequest;
   tty: boolean;
   interactive: boolean;
+  /** docker's StdinOnce: the first attach's end of input closes the container's stdin (the API's create). */
+  stdinOnce?: boolean;
   autoRemove: boolean;
   /** --label, over the image's. */
   labels?: Record<string, string>;

@@ -112,6 +112,7 @@ export async function startDetached(
         socketDir,
         terminal: c.config.tty,
         stdin: c.config.interactive,
+        stdinOnce: c.config.stdinOnce === true,
       },
       (message) => runtimeFailure(c, runtimeLog) ?? startFailed(c, message),
     );

@@ -81,20 +81,34 @@ export function killContainer(ctx: EngineContext, ref: string, signal = 'KILL'):
   return c;
 }
 
+/** docker's wait conditions: until it is not running, until its next run ends, until it is removed. */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
 /**
  * `den wait`: blocks until the container is no longer running and returns its exit code. A
  * container that was never started, or has exited, answers at once, as docker's wait does. A --rm
  * container's code outlives its record in the exit file its monitor wrote.
+ *
+ * The API's conditions: `next-exit` first waits for a run to begin (docker run asks it before the
+ * start), `removed` until the record is gone (docker run --rm). `signal` ends the wait early.
  */
-export async function waitContainer(ctx: EngineContext, ref: string): Promise<number> {
+export async function waitContainer(
+  ctx: EngineContext,
+  ref: string,
+  condition: WaitCondition = 'not-running',
+  signal?: AbortSignal,
+): Promise<number> {
   const c = ctx.containers.resolve(ref);
+  let started = condition === 'not-running';
   for (;;) {
     const now = ctx.containers.get(c.id);
     if (!now) return exitCodeOf(ctx, c.id) ?? 0;
     const seen = reconcile(ctx, now);
-    if (seen.status === 'exited') return seen.exitCode ?? 0;
-    if (seen.status === 'created') return 0;
-    await sleep(POLL_MS);
+    const stopped = seen.status === 'exited' || seen.status === 'created';
+    if (!stopped) started = true;
+    if (stopped && started && condition !== 'removed') return seen.status === 'exited' ? (seen.exitCode ?? 0) : 0;
+    // The caller gave up (an API client that went away): the wait ends with the abort's reason.
+    await sleep(POLL_MS, undefined, signal ? { signal } : undefined);
   }
 }
 
