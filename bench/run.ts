@@ -29,6 +29,10 @@ import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
+  closeSync,
+  openSync,
+  readSync,
+  writeSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -94,7 +98,10 @@ function median(xs: number[]): number {
 /** A Debian minbase root file system tarball, made once with debootstrap and kept between runs. */
 function debianTarball(): string {
   const cached = '/var/tmp/den-bench/debian-bookworm-minbase.tar';
-  if (existsSync(cached)) return cached;
+  if (existsSync(cached)) {
+    openRootDirectory(cached);
+    return cached;
+  }
   console.log('bench set-up: building a Debian minbase image with debootstrap (once) ...');
   mkdirSync('/var/tmp/den-bench', { recursive: true });
   if (spawnSync('debootstrap', ['--version']).status !== 0) {
@@ -104,12 +111,39 @@ function debianTarball(): string {
   const root = mkdtempSync('/var/tmp/den-bench/root-');
   try {
     sh(['debootstrap', '--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], 'debootstrap');
+    // mkdtemp made it 0700: an image's / is 0755, or a container's non-root user cannot exec anything.
+    chmodSync(root, 0o755);
     sh(['tar', '-C', root, '--numeric-owner', '-cf', `${cached}.tmp`, '.'], 'tar the Debian root');
     renameSync(`${cached}.tmp`, cached);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   return cached;
+}
+
+/**
+ * Tarballs made by earlier benches have the temporary directory's 0700 as their `./` entry: the
+ * image's / then shuts out every user but root (keep-id's exec fails). The entry is the first
+ * header and has no data: its mode field and checksum are rewritten in place.
+ */
+function openRootDirectory(tarball: string): void {
+  const fd = openSync(tarball, 'r+');
+  try {
+    const h = Buffer.alloc(512);
+    readSync(fd, h, 0, 512, 0);
+    const name = h.toString('latin1', 0, 100).replace(/\0.*$/s, '');
+    const mode = parseInt(h.toString('latin1', 100, 108).replace(/[\0 ].*$/s, ''), 8);
+    if ((name !== './' && name !== '.') || h[156] !== 0x35 || mode === 0o755) return;
+    h.write('0000755\0', 100, 'latin1');
+    h.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    writeSync(fd, h, 0, 512, 0);
+    console.log(`bench set-up: ${tarball}: its root directory was ${mode.toString(8)}, now 755`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
