@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DenError, failedPrecondition, invalidArgument, isDenError, notFound } from '../../common/errors.js';
 import { runSync } from '../../common/exec.js';
@@ -310,6 +310,11 @@ export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
   const mounts = mountsOf(c.config);
   const lines: string[] = [];
   for (const m of mounts) {
+    if (m.type === 'bind' && !existsSync(m.source)) {
+      throw notFound('DEN0632', `container ${c.name}: bind mount source path ${m.source} does not exist`, {
+        hint: 'it was there when the container was made: create it again, or remove the container',
+      });
+    }
     if (m.type !== 'volume') continue;
     const v = ctx.volumes.get(m.name);
     if (!v) {

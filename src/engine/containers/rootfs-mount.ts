@@ -62,6 +62,13 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
       group = undefined;
     }
   }
+  let others: string;
+  try {
+    others = prepareMounts(ctx, c);
+  } catch (e) {
+    unmountRootfs(ctx, c.id); // what the snapshotter (and the mounts before the failure) made
+    throw e;
+  }
   return [
     mounts.fuse?.options ?? '',
     mounts.fuse?.target ?? '',
@@ -71,7 +78,7 @@ export async function rootfsMountArgs(ctx: EngineContext, c: ContainerRecord, vo
     mounts.overlay.target,
     group === undefined ? '' : String(group),
     b.dir,
-    prepareMounts(ctx, c),
+    others,
   ];
 }
 
