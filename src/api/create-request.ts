@@ -370,7 +370,8 @@ function mountText(m: Json): string {
   if (typeof m.Target === 'string') parts.push(`target=${q(m.Target)}`);
   if (m.ReadOnly === true) parts.push('readonly');
   const bind = (m.BindOptions ?? {}) as Json;
-  if (typeof bind.Propagation === 'string' && bind.Propagation !== '') parts.push(`bind-propagation=${q(bind.Propagation)}`);
+  if (typeof bind.Propagation === 'string' && bind.Propagation !== '')
+    parts.push(`bind-propagation=${q(bind.Propagation)}`);
   const volume = (m.VolumeOptions ?? {}) as Json;
   if (volume.NoCopy === true) parts.push('volume-nocopy');
   const tmpfs = (m.TmpfsOptions ?? {}) as Json;

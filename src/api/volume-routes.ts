@@ -32,7 +32,8 @@ export const volumeRoutes: Route[] = [
     pattern: '/volumes/create',
     async handler({ ctx, req }) {
       const body = await readJson(req);
-      if (body.Name !== undefined && typeof body.Name !== 'string') throw invalidArgument('DEN1404', 'Name: expected a string');
+      if (body.Name !== undefined && typeof body.Name !== 'string')
+        throw invalidArgument('DEN1404', 'Name: expected a string');
       const name = typeof body.Name === 'string' && body.Name !== '' ? body.Name : undefined;
       const driver = typeof body.Driver === 'string' && body.Driver !== '' ? body.Driver : undefined;
       const volume = createVolume(ctx, {
