@@ -9,8 +9,7 @@ import {
   type EngineContext,
   type ImageInspect,
 } from '../../engine/index.js';
-import { parseTemplate, type Template } from '../template/index.js';
-import { printError } from '../errors.js';
+import { printInspected } from '../inspect-output.js';
 
 export const spec: CommandSpec = {
   path: 'inspect',
@@ -26,28 +25,7 @@ export const spec: CommandSpec = {
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
   const type = str(p, 'type');
   const format = str(p, 'format');
-  // docker parses the template before it looks anything up: a bad one prints nothing else, and
-  // exits 64 (EX_USAGE), where a template that fails on an object exits 1 as a missing object does.
-  let template: Template | undefined;
-  try {
-    template = format && format !== 'json' ? parseTemplate(format) : undefined;
-  } catch (e) {
-    printError(e);
-    return 64;
-  }
-  const found: (ContainerInspect | ImageInspect)[] = [];
-  let status = 0;
-  for (const ref of p.args) {
-    try {
-      found.push(inspectOne(ctx, ref, type));
-    } catch (e) {
-      printError(e);
-      status = 1;
-    }
-  }
-  if (template) process.stdout.write(found.map((o) => template.execute(o) + '\n').join(''));
-  else process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-  return status;
+  return printInspected<ContainerInspect | ImageInspect>(format, p.args, (ref) => inspectOne(ctx, ref, type));
 }
 
 function inspectOne(ctx: EngineContext, ref: string, type: string | undefined): ContainerInspect | ImageInspect {

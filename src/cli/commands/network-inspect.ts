@@ -1,8 +1,7 @@
 import type { CommandSpec, Parsed } from '../flags.js';
 import { str } from '../flags.js';
 import { inspectNetwork, type EngineContext, type NetworkResource } from '../../engine/index.js';
-import { printError } from '../errors.js';
-import { parseTemplate, type Template } from '../template/index.js';
+import { printInspected } from '../inspect-output.js';
 
 export const spec: CommandSpec = {
   path: 'network inspect',
@@ -13,25 +12,5 @@ export const spec: CommandSpec = {
 };
 
 export async function handler(p: Parsed, ctx: EngineContext): Promise<number> {
-  const format = str(p, 'format');
-  let template: Template | undefined;
-  try {
-    template = format && format !== 'json' ? parseTemplate(format) : undefined;
-  } catch (e) {
-    printError(e);
-    return 64;
-  }
-  const found: NetworkResource[] = [];
-  let status = 0;
-  for (const ref of p.args) {
-    try {
-      found.push(inspectNetwork(ctx, ref));
-    } catch (e) {
-      printError(e);
-      status = 1;
-    }
-  }
-  if (template) process.stdout.write(found.map((o) => template.execute(o) + '\n').join(''));
-  else process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-  return status;
+  return printInspected<NetworkResource>(str(p, 'format'), p.args, (ref) => inspectNetwork(ctx, ref));
 }
