@@ -10,6 +10,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -772,6 +773,39 @@ describe('den with den-idmap: rootless auto containers through idmapped mounts (
     } finally {
       env.den(['rm', '-f', 'a', 'b']);
     }
+    assert.deepEqual(env.mountsUnderRoot(), []);
+  });
+
+  test('the root of one range cannot read what the root of another keeps private; a bind of yours is theirs to write', () => {
+    const shared = join(env.root, 'ranges-shared');
+    mkdirSync(shared);
+    chownSync(shared, env.user.uid, env.user.gid);
+    chmodSync(shared, 0o777);
+    // As the host sees them (idmap=false): each root writes as its own range.
+    const plain = ['--mount', `type=bind,source=${shared},target=/s,idmap=false`];
+    // The first keeps its range while the second runs (a range is handed out again once freed).
+    const one = env.den(['run', '-d', '--name', 'holder', '--userns=auto', ...plain, 'busybox', 'sleep', '60']);
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(env.den(['exec', 'holder', 'sh', '-c', 'echo secret > /s/p; chmod 600 /s/p']).status, 0);
+    const two = env.den(['run', '--rm', '--userns=auto', ...plain, 'busybox', 'cat', '/s/p']);
+    assert.notEqual(two.status, 0, 'another range cannot read it');
+    assert.match(two.stderr, /Permission denied/);
+    // den's default idmaps a bind of your directory: its root is you there, and what it writes is yours.
+    const mine = env.den([
+      'run',
+      '--rm',
+      '--userns=auto',
+      '-v',
+      `${shared}:/s`,
+      'busybox',
+      'sh',
+      '-c',
+      'echo x > /s/mine; stat -c %u /s/mine',
+    ]);
+    assert.equal(mine.status, 0, mine.stderr);
+    assert.equal(mine.stdout, '0\n');
+    assert.equal(statSync(join(shared, 'mine')).uid, env.user.uid);
+    assert.equal(env.den(['rm', '-f', 'holder']).status, 0);
     assert.deepEqual(env.mountsUnderRoot(), []);
   });
 });
