@@ -40,9 +40,10 @@ import { withRootfs } from './rootfs-mount.js';
  *     idmapped mount of its maps: files keep their real owners on disk, container root writes
  *     them as root would, and nothing is chowned (Kubernetes does the same for pods in user
  *     namespaces). `:idmap=false` or `:U` opt out;
- *   - rootless, the kernel refuses the caller idmapped mounts of ext4, xfs or btrfs: a container
- *     whose root is not the caller (auto, an explicit range) stores the files of a volume it is the
- *     first to fill in its own ids, and another range cannot use that volume (DEN1332) until it is
+ *   - rootless with den-idmap (the setuid helper), the same as root, through the helper's mounts;
+ *   - rootless without it, the kernel refuses the caller idmapped mounts of ext4, xfs or btrfs: a
+ *     container whose root is not the caller (auto, an explicit range) stores the files of a volume
+ *     it is the first to fill in its own ids, and another range cannot use that volume (DEN1332) until it is
  *     emptied; the session's mapping and keep-id see the canonical files as they are.
  */
 
