@@ -43,8 +43,9 @@ import { withRootfs } from './rootfs-mount.js';
  *   - rootless with den-idmap (the setuid helper), the same as root, through the helper's mounts;
  *   - rootless without it, the kernel refuses the caller idmapped mounts of ext4, xfs or btrfs: a
  *     container whose root is not the caller (auto, an explicit range) stores the files of a volume
- *     it is the first to fill in its own ids, and another range cannot use that volume (DEN1332) until it is
- *     emptied; the session's mapping and keep-id see the canonical files as they are.
+ *     it is the first to fill in its own ids, and another range cannot use that volume (DEN1332)
+ *     until `den volume reclaim` gives it back; the session's mapping and keep-id see the
+ *     canonical files as they are.
  */
 
 /** Where a container's mounts come from on the host: a bind's source, a volume's files. */
