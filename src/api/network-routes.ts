@@ -11,17 +11,9 @@ import {
   pruneNetworks,
   removeNetwork,
 } from '../engine/index.js';
-import { queryFilters, readJson, type Route } from './router.js';
+import { queryFilters, readJson, stringMap, type Route } from './router.js';
 
 type Json = Record<string, unknown>;
-
-const stringMap = (v: unknown, what: string): Record<string, string> => {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
-    throw invalidArgument('DEN1404', `${what}: expected an object of strings`);
-  }
-  return v as Record<string, string>;
-};
 
 const untilTime = (text: string) => Number(parseLogTime(text, 'until') / 1_000_000n);
 

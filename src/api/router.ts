@@ -172,3 +172,12 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   }
   return value as Record<string, unknown>;
 }
+
+/** A body field that is docker's map of strings (Labels, Options, DriverOpts); absent: {}. */
+export function stringMap(v: unknown, what: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    throw invalidArgument('DEN1404', `${what}: expected an object of strings`);
+  }
+  return v as Record<string, string>;
+}

@@ -8,15 +8,7 @@ import {
   pruneVolumes,
   removeVolume,
 } from '../engine/index.js';
-import { queryBool, queryFilters, readJson, type Route } from './router.js';
-
-const stringMap = (v: unknown, what: string): Record<string, string> => {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
-    throw invalidArgument('DEN1404', `${what}: expected an object of strings`);
-  }
-  return v as Record<string, string>;
-};
+import { queryBool, queryFilters, readJson, stringMap, type Route } from './router.js';
 
 export const volumeRoutes: Route[] = [
   {

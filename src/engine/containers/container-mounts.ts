@@ -260,12 +260,20 @@ function sameMaps(a: OciIdMaps | undefined, b: OciIdMaps | undefined): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** Each volume some container mounts, with the ids of those containers. */
+export function volumeUsers(ctx: EngineContext): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const c of ctx.containers.list()) {
+    for (const m of mountsOf(c.config)) {
+      if (m.type === 'volume') users.set(m.name, [...(users.get(m.name) ?? []), c.id]);
+    }
+  }
+  return users;
+}
+
 /** The ids of the containers that mount a volume. */
 export function usersOf(ctx: EngineContext, name: string): string[] {
-  return ctx.containers
-    .list()
-    .filter((c) => mountsOf(c.config).some((m) => m.type === 'volume' && m.name === name))
-    .map((c) => c.id);
+  return volumeUsers(ctx).get(name) ?? [];
 }
 
 /** The mounts of config.json, in order: each bind or volume from where the runtime finds it. */
@@ -311,6 +319,7 @@ export interface TmpfsMount {
 export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
   const mounts = mountsOf(c.config);
   const lines: string[] = [];
+  const volumes = new Map<string, VolumeRecord>();
   for (const m of mounts) {
     if (m.type === 'bind' && !existsSync(m.source)) {
       throw notFound('DEN0632', `container ${c.name}: bind mount source path ${m.source} does not exist`, {
@@ -324,6 +333,7 @@ export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
         hint: `make it again (den volume create ${m.name}), or remove the container`,
       });
     }
+    volumes.set(m.name, v);
     volumeData(ctx, m.name);
     const mount = volumeMountLine(ctx, v);
     if (mount) lines.push(mount);
@@ -336,17 +346,29 @@ export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
     mkdirSync(lowerMountsDir(ctx, c.id), { recursive: true, mode: 0o700 });
     if (statSync(source).isDirectory()) mkdirSync(target, { recursive: true });
     else closeSync(openSync(target, 'a'));
-    const stored = m.type === 'volume' && ctx.volumes.get(m.name)?.idMap !== undefined;
-    return [{ source, target, idmap: m.idmap ?? !m.chown, explicit: m.idmap === true, stored, what: describe(m) }];
+    const v = m.type === 'volume' ? volumes.get(m.name) : undefined;
+    return [
+      {
+        source,
+        target,
+        idmap: m.idmap ?? !m.chown,
+        explicit: m.idmap === true,
+        // Stored in a container's ids (rootless, filled without the helper): shown as it is.
+        stored: v?.idMap !== undefined,
+        // Its --opt mount is made by the shell, after den's own mounts: bound there too.
+        mountedByShell: v?.options.type !== undefined,
+        what: describe(m),
+      },
+    ];
   });
   if (ctx.paths.rootless) {
     // With den-idmap, each directory is shown through an idmapped mount of the container's maps, as
-    // root's are; a volume stored in a container's ids (no helper when it was filled), a file, or a
-    // source the helper refuses is bound as it is, in the session.
+    // root's are; a volume stored in a container's ids (no helper when it was filled), one the shell
+    // mounts (--opt), a file, or a source the helper refuses is bound as it is, in the session.
     const helper = idmapHelper(ctx);
     const maps = helper && c.config.idMap ? helperMaps(ctx, c.config.idMap) : undefined;
     for (const r of requests) {
-      if (helper && maps && r.idmap && !r.stored && statSync(r.source).isDirectory()) {
+      if (helper && maps && r.idmap && !r.stored && !r.mountedByShell && statSync(r.source).isDirectory()) {
         const failed = attachThroughHelper(ctx, helper, maps, r.source, r.target, false);
         if (!failed) continue;
         if (r.explicit) {
@@ -362,8 +384,8 @@ export function prepareMounts(ctx: EngineContext, c: ContainerRecord): string {
     return lines.join('\n');
   }
   // Root: a volume with --opt is mounted by the shell after this; its files are reached then.
-  const ordered = requests.filter((r) => !lines.some((l) => l.includes(shellQuote(r.source))));
-  const late = requests.filter((r) => !ordered.includes(r));
+  const ordered = requests.filter((r) => !r.mountedByShell);
+  const late = requests.filter((r) => r.mountedByShell);
   try {
     attachMounts(ctx.config.searchPath, c.config.idMap!, ordered, (r, e) => {
       const req = requests.find((q) => q.target === r.target)!;

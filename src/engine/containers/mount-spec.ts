@@ -44,13 +44,7 @@ export function parseVolume(spec: string): MountSpec {
     });
   }
   // One part, or two whose second is options (`/data:ro`): an anonymous volume.
-  const anonymous =
-    parts.length === 1 ||
-    (parts.length === 2 &&
-      !isAbsolute(parts[1]!) &&
-      isAbsolute(parts[0]!) &&
-      !parts[1]!.startsWith('/') &&
-      looksLikeOptions(parts[1]!));
+  const anonymous = parts.length === 1 || (parts.length === 2 && isAbsolute(parts[0]!) && looksLikeOptions(parts[1]!));
   const [source, destination, opts = ''] = anonymous
     ? [undefined, parts[0]!, parts[1] ?? '']
     : (parts as [string, string, string?]);

@@ -1,7 +1,7 @@
 import { conflict, internal, invalidArgument } from '../../common/errors.js';
 import { runWorker } from '../../session/index.js';
 import type { VolumeRecord } from '../../containers/index.js';
-import { removeVolumeFiles, usersOf, volumeData } from '../containers/container-mounts.js';
+import { removeVolumeFiles, usersOf, volumeData, volumeUsers } from '../containers/container-mounts.js';
 import type { EngineContext } from '../context.js';
 import { newEvent, type DenEvent } from '../../events/index.js';
 
@@ -113,17 +113,8 @@ function matches(v: VolumeRecord, f: VolumeFilters, used: ReadonlySet<string>): 
   return true;
 }
 
-/** The names of the volumes some container mounts. */
-function usedVolumes(ctx: EngineContext): Set<string> {
-  const used = new Set<string>();
-  for (const c of ctx.containers.list()) {
-    for (const m of c.config.mounts ?? []) if (m.type === 'volume') used.add(m.name);
-  }
-  return used;
-}
-
 export function listVolumes(ctx: EngineContext, filters: VolumeFilters = NO_FILTERS): VolumeInspect[] {
-  const used = usedVolumes(ctx);
+  const used = new Set(volumeUsers(ctx).keys());
   return ctx.volumes
     .list()
     .filter((v) => matches(v, filters, used))
@@ -173,7 +164,7 @@ export async function reclaimVolume(ctx: EngineContext, name: string): Promise<n
  * rule: a named volume is kept until asked). Returns the names removed.
  */
 export function pruneVolumes(ctx: EngineContext, filters: VolumeFilters, all: boolean): string[] {
-  const used = usedVolumes(ctx);
+  const used = new Set(volumeUsers(ctx).keys());
   const removed: string[] = [];
   for (const v of ctx.volumes.list()) {
     if (used.has(v.name) || (!all && !v.anonymous) || !matches(v, filters, used)) continue;
